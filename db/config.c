@@ -1,0 +1,267 @@
+/*
+ * config: a table-driven parser for "key = value" files. Each row names a key, where its value
+ * lives in struct config and how to check it; numbers go through numparse, words through a list
+ * of allowed spellings. Reading a file is bounded (1 MiB, 4 KiB per line) and refuses NUL bytes.
+ */
+#include "config.h"
+#include "numparse.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CONFIG_FILE_MAX (1024 * 1024)
+#define CONFIG_LINE_MAX 4096
+
+enum key_kind { KEY_PATH, KEY_SOCKET, KEY_NUMBER, KEY_WORD };
+
+struct key_row {
+	const char *name;
+	enum key_kind kind;
+	size_t offset;
+	int64_t lo, hi;            /* KEY_NUMBER */
+	const char *const *words;  /* KEY_WORD: index in this list is the stored value */
+};
+
+static const char *const durability_words[] = { "sync", "write", "none", NULL };
+static const char *const log_level_words[] = { "debug", "info", "warn", "error", NULL };
+
+#define ROW_NUM(key, lo, hi) { #key, KEY_NUMBER, offsetof(struct config, key), lo, hi, NULL }
+#define ROW_WORD(key, list) { #key, KEY_WORD, offsetof(struct config, key), 0, 0, list }
+
+static const struct key_row key_table[] = {
+	{ "data_dir", KEY_PATH, offsetof(struct config, data_dir), 0, 0, NULL },
+	{ "socket", KEY_SOCKET, offsetof(struct config, socket), 0, 0, NULL },
+	ROW_NUM(workers, 1, 256),
+	ROW_NUM(max_requests, 0, 1000000000),
+	ROW_WORD(durability, durability_words),
+	ROW_NUM(lock_timeout_ms, 1, 60000),
+	ROW_NUM(shutdown_timeout_s, 1, 3600),
+	ROW_WORD(log_level, log_level_words),
+	ROW_NUM(default_start, 1, INT64_MAX),
+	ROW_NUM(checkpoint_interval_s, 1, 86400),
+};
+
+#define KEY_COUNT (sizeof(key_table) / sizeof(key_table[0]))
+
+void config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	strcpy(cfg->data_dir, "/var/lib/nextid");
+	strcpy(cfg->socket, "/run/nextid/fcgi.sock");
+	cfg->workers = 4;
+	cfg->max_requests = 10000;
+	cfg->durability = CONFIG_DURABILITY_SYNC;
+	cfg->lock_timeout_ms = 500;
+	cfg->shutdown_timeout_s = 10;
+	cfg->log_level = CONFIG_LOG_INFO;
+	cfg->default_start = 1;
+	cfg->checkpoint_interval_s = 60;
+}
+
+const char *config_durability_name(int64_t durability)
+{
+	if (durability < 0 || durability > CONFIG_DURABILITY_NONE)
+		return "?";
+	return durability_words[durability];
+}
+
+static int fail(char *err, size_t errlen, const char *file, size_t line, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(err, errlen, "%s:%zu: ", file, line);
+
+	if (n >= 0 && (size_t)n < errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+static void trim(const char **s, size_t *len)
+{
+	while (*len > 0 && is_space(**s)) {
+		(*s)++;
+		(*len)--;
+	}
+	while (*len > 0 && is_space((*s)[*len - 1]))
+		(*len)--;
+}
+
+static const struct key_row *find_key(const char *name, size_t len)
+{
+	for (size_t i = 0; i < KEY_COUNT; i++)
+		if (strlen(key_table[i].name) == len && memcmp(key_table[i].name, name, len) == 0)
+			return &key_table[i];
+	return NULL;
+}
+
+/* Store one checked value; on failure, *why says what is wrong with it. */
+static int set_value(const struct key_row *row, const char *v, size_t len, struct config *cfg,
+                     const char **why)
+{
+	char *field = (char *)cfg + row->offset;
+
+	switch (row->kind) {
+	case KEY_PATH:
+		if (v[0] != '/') {
+			*why = "must be an absolute path";
+			return -1;
+		}
+		__attribute__((fallthrough)); /* a path is then stored like a socket address */
+	case KEY_SOCKET:
+		if (len >= CONFIG_PATH_MAX) {
+			*why = "is too long";
+			return -1;
+		}
+		memcpy(field, v, len);
+		field[len] = '\0';
+		return 0;
+	case KEY_NUMBER:
+		return numparse_i64(v, len, row->lo, row->hi, (int64_t *)(void *)field, why);
+	case KEY_WORD:
+		for (int64_t i = 0; row->words[i]; i++) {
+			if (strlen(row->words[i]) == len && memcmp(row->words[i], v, len) == 0) {
+				*(int64_t *)(void *)field = i;
+				return 0;
+			}
+		}
+		*why = "is not one of the allowed words";
+		return -1;
+	}
+	*why = "has an unknown kind";
+	return -1;
+}
+
+static void describe_allowed(const struct key_row *row, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	if (row->kind == KEY_NUMBER) {
+		snprintf(buf, len, " (allowed: %lld to %lld)", (long long)row->lo, (long long)row->hi);
+		return;
+	}
+	if (row->kind != KEY_WORD)
+		return;
+	for (size_t i = 0; row->words[i] && used < len; i++) {
+		int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : " (allowed: ",
+		                 row->words[i]);
+		if (n < 0)
+			return;
+		used += (size_t)n;
+	}
+	if (used < len)
+		snprintf(buf + used, len - used, ")");
+}
+
+static int parse_line(const char *s, size_t len, const char *file, size_t lineno,
+                      struct config *cfg, unsigned char *seen, char *err, size_t errlen)
+{
+	const char *eq, *key = s, *value;
+	size_t key_len, value_len;
+	const struct key_row *row;
+	const char *why = NULL;
+	char allowed[160];
+
+	trim(&key, &len);
+	if (len == 0 || key[0] == '#')
+		return 0;
+	eq = memchr(key, '=', len);
+	if (!eq)
+		return fail(err, errlen, file, lineno, "expected 'key = value'");
+	key_len = (size_t)(eq - key);
+	value = eq + 1;
+	value_len = len - key_len - 1;
+	trim(&key, &key_len);
+	trim(&value, &value_len);
+	if (key_len == 0)
+		return fail(err, errlen, file, lineno, "missing key before '='");
+	row = find_key(key, key_len);
+	if (!row)
+		return fail(err, errlen, file, lineno, "unknown key '%.*s'", (int)key_len, key);
+	if (seen[row - key_table])
+		return fail(err, errlen, file, lineno, "key '%s' is set twice", row->name);
+	seen[row - key_table] = 1;
+	if (value_len == 0)
+		return fail(err, errlen, file, lineno, "key '%s' has no value", row->name);
+	if (set_value(row, value, value_len, cfg, &why) != 0) {
+		describe_allowed(row, allowed, sizeof(allowed));
+		return fail(err, errlen, file, lineno, "%s: '%.*s' %s%s", row->name,
+		            (int)(value_len > 64 ? 64 : value_len), value, why, allowed);
+	}
+	return 0;
+}
+
+int config_parse(const char *text, size_t len, const char *file, struct config *cfg, char *err,
+                 size_t errlen)
+{
+	unsigned char seen[KEY_COUNT] = { 0 };
+	size_t lineno = 0, pos = 0;
+	const char *nul = memchr(text, '\0', len);
+
+	if (nul) {
+		for (const char *p = text; p < nul; p++)
+			lineno += *p == '\n';
+		return fail(err, errlen, file, lineno + 1, "the file contains a NUL byte");
+	}
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t line_len = nl ? (size_t)(nl - (text + pos)) : len - pos;
+
+		lineno++;
+		if (line_len > CONFIG_LINE_MAX)
+			return fail(err, errlen, file, lineno, "line is longer than %d bytes",
+			            CONFIG_LINE_MAX);
+		if (parse_line(text + pos, line_len, file, lineno, cfg, seen, err, errlen) != 0)
+			return -1;
+		pos += line_len + 1;
+	}
+	return 0;
+}
+
+int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int rc = -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	config_defaults(cfg);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	buf = malloc(CONFIG_FILE_MAX + 1);
+	if (!buf) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	while ((n = read(fd, buf + len, CONFIG_FILE_MAX + 1 - len)) > 0)
+		len += (size_t)n;
+	if (n < 0) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		goto out;
+	}
+	if (len > CONFIG_FILE_MAX) {
+		snprintf(err, errlen, "%s: larger than %d bytes", path, CONFIG_FILE_MAX);
+		goto out;
+	}
+	rc = config_parse(buf, len, path, cfg, err, errlen);
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}

@@ -1,0 +1,54 @@
+/*
+ * config: the app's configuration, read from /etc/nextid/nextid.conf (or --config) as
+ * "key = value" lines with '#' comments. Every key has a default, so an empty file works; an
+ * unknown key, a repeated key or a bad value is an error naming the file, the line and the reason.
+ * www-conf/nextid.conf documents every key. Used by the master (and on SIGHUP), and by nextidctl.
+ */
+#ifndef NEXTID_CONFIG_H
+#define NEXTID_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_DEFAULT_PATH "/etc/nextid/nextid.conf"
+#define CONFIG_PATH_MAX 1024
+#define CONFIG_ERR_MAX (CONFIG_PATH_MAX + 256)
+
+enum config_durability {
+	CONFIG_DURABILITY_SYNC,  /* log flushed to disk before the response is written */
+	CONFIG_DURABILITY_WRITE, /* log written to the OS: survives a process crash, not a power cut */
+	CONFIG_DURABILITY_NONE,  /* tests and throwaway data only; today the same as write */
+};
+
+enum config_log_level { CONFIG_LOG_DEBUG, CONFIG_LOG_INFO, CONFIG_LOG_WARN, CONFIG_LOG_ERROR };
+
+struct config {
+	char data_dir[CONFIG_PATH_MAX];
+	char socket[CONFIG_PATH_MAX]; /* a unix socket path, or HOST:PORT */
+	int64_t workers;
+	int64_t max_requests; /* 0 = never recycle */
+	int64_t durability;   /* enum config_durability */
+	int64_t lock_timeout_ms;
+	int64_t shutdown_timeout_s;
+	int64_t log_level; /* enum config_log_level */
+	int64_t default_start;
+	int64_t checkpoint_interval_s;
+};
+
+/* Fill *cfg with the documented defaults. */
+void config_defaults(struct config *cfg);
+
+/*
+ * Parse text[0..len) on top of *cfg (call config_defaults first). `file` names the source in
+ * messages. Returns 0, or -1 with "FILE:LINE: reason" in err (NUL-terminated, truncated to errlen).
+ */
+int config_parse(const char *text, size_t len, const char *file, struct config *cfg, char *err,
+                 size_t errlen);
+
+/* Read and parse the file at path on top of the defaults. Same results as config_parse. */
+int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
+
+/* The name of a durability value, as written in the file ("sync", "write", "none"). */
+const char *config_durability_name(int64_t durability);
+
+#endif

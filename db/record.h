@@ -1,0 +1,78 @@
+/*
+ * record: the on-disk sequence record. A fixed-size, versioned, big-endian byte layout, so a store
+ * written on one machine reads the same on another and a future layout can be told apart by its
+ * version byte. Pure functions, no I/O: the store reads and writes the bytes. Any process may use it.
+ */
+#ifndef NEXTID_RECORD_H
+#define NEXTID_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RECORD_VERSION 1
+#define RECORD_SIZE 176
+#define RECORD_TEMPLATE_MAX 48 /* bytes, NUL included: the number format of a prefix */
+#define RECORD_TZ_MAX 48       /* bytes, NUL included: an IANA time zone name */
+
+enum record_type {
+	RECORD_TYPE_INT = 1,   /* 1 to 2^31-1 */
+	RECORD_TYPE_LONG = 2,  /* 1 to 2^63-1: what /next/<name> creates */
+	RECORD_TYPE_UUID8 = 3,
+	RECORD_TYPE_UUID12 = 4,
+	RECORD_TYPE_UUID16 = 5,
+	RECORD_TYPE_UUID22 = 6,
+};
+
+#define RECORD_FLAG_CYCLE 0x0001u     /* wrap to min (or max when counting down) at the end */
+#define RECORD_FLAG_EXHAUSTED 0x0002u /* the last value has been issued; `next` is meaningless */
+#define RECORD_FLAGS_KNOWN (RECORD_FLAG_CYCLE | RECORD_FLAG_EXHAUSTED)
+
+struct seq_record {
+	uint8_t type;          /* enum record_type */
+	uint16_t flags;        /* RECORD_FLAG_* */
+	int64_t next;          /* the next value to be issued */
+	int64_t increment;     /* never 0; negative counts down */
+	int64_t min, max;      /* inclusive bounds of every issued value */
+	uint32_t cache;        /* values a worker may reserve at once (0 = strict) */
+	int64_t reserved;      /* high-water mark for reserve durability (0 = none) */
+	uint32_t period;       /* current reset period as yyyymmdd, 0 when never reset */
+	uint8_t reset_rule;    /* 0 = never; the formatted-number rules come later */
+	uint8_t padding;       /* counter width for formatted numbers */
+	char format[RECORD_TEMPLATE_MAX];
+	char timezone[RECORD_TZ_MAX];
+	uint64_t created, updated; /* unix seconds */
+};
+
+enum record_rc {
+	RECORD_OK = 0,
+	RECORD_BAD_SIZE,     /* the byte count is not RECORD_SIZE */
+	RECORD_BAD_VERSION,  /* written by a newer (or corrupt) layout */
+	RECORD_BAD_FIELD,    /* a field breaks an invariant (type, bounds, increment, strings) */
+	RECORD_EXHAUSTED,    /* not enough values left before the maximum (or minimum) */
+};
+
+/* The largest value a type allows (its smallest is 1); 0 for types without numbers. */
+int64_t record_type_max(uint8_t type);
+
+/* A record of the given type starting at `start`, every other option at its default. */
+void record_init(struct seq_record *rec, uint8_t type, int64_t start, uint64_t now);
+
+/* Check the invariants a stored record must satisfy. Returns RECORD_OK or RECORD_BAD_FIELD. */
+int record_check(const struct seq_record *rec);
+
+/* Write rec as exactly RECORD_SIZE bytes into buf. Returns RECORD_OK or RECORD_BAD_FIELD. */
+int record_encode(const struct seq_record *rec, unsigned char buf[RECORD_SIZE]);
+
+/* Read len bytes into *out, checking size, version and invariants. Returns an enum record_rc. */
+int record_decode(const void *buf, size_t len, struct seq_record *out);
+
+/*
+ * Take `count` (>= 1) consecutive values from rec: on RECORD_OK, *first and *last are the first and
+ * last value taken (last = first + (count-1) * increment) and rec has moved past them, wrapping to
+ * the start when the sequence cycles, or marked exhausted after its final value. Returns
+ * RECORD_EXHAUSTED, with rec unchanged, when the values would run past a bound: a batch never
+ * wraps in its middle, so that [first, last] is always one contiguous range.
+ */
+int record_advance(struct seq_record *rec, uint64_t count, int64_t *first, int64_t *last);
+
+#endif

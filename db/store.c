@@ -1,0 +1,408 @@
+/*
+ * store: the sequence operations. Each one is a short transaction run by run_txn(): begin, the
+ * operation's body, commit (or abort), and a bounded retry when Berkeley DB picks it as a deadlock
+ * victim. Bodies read a record with a write lock (DB_RMW) when they will change it, so two workers
+ * never both read and then both try to upgrade. The environment's lifecycle is in store_env.c, the
+ * record's bytes in record.c.
+ */
+#include "store_int.h"
+#include "config.h"
+#include "name.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STORE_DEADLOCK_RETRIES 10
+
+static const char *const rc_names[STORE_RC_COUNT] = {
+	[STORE_OK] = "ok",
+	[STORE_NOT_FOUND] = "not found",
+	[STORE_EXISTS] = "already exists",
+	[STORE_EXHAUSTED] = "exhausted",
+	[STORE_TYPE_MISMATCH] = "type mismatch",
+	[STORE_INVALID] = "invalid value",
+	[STORE_BUSY] = "busy",
+	[STORE_UNAVAILABLE] = "unavailable",
+};
+
+const char *store_rc_name(int rc)
+{
+	if (rc < 0 || rc >= STORE_RC_COUNT)
+		return "unknown";
+	return rc_names[rc];
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* A deadlock victim waits a little, at random, so the two sides do not collide again. */
+static void backoff(struct store *st, int attempt)
+{
+	unsigned cap = 1u << (attempt < 5 ? attempt : 5);
+
+	sleep_ms((unsigned)rand_r(&st->backoff_seed) % (cap + 1));
+}
+
+enum txn_kind {
+	TXN_READ,    /* read committed: a long scan does not hold its read locks to the end */
+	TXN_WRITE,   /* commit without waiting for the disk */
+	TXN_DURABLE, /* commit, then flush the log as the durability setting asks */
+};
+
+typedef int txn_body_fn(struct store *st, DB_TXN *txn, void *arg);
+
+/*
+ * Commit without waiting for the disk, so the record lock is released at once; then, under
+ * durability sync, flush the log up to here before the caller answers. Concurrent workers share
+ * those flushes (group commit) instead of queueing behind the lock through every fsync. A client
+ * must never hold a value that recovery can undo: never DB_TXN_NOSYNC, which leaves the commit in
+ * shared memory that recovery discards.
+ */
+static int txn_commit(struct store *st, DB_TXN *txn, enum txn_kind kind)
+{
+	int err = txn->commit(txn, kind == TXN_READ ? 0 : DB_TXN_WRITE_NOSYNC);
+
+	if (err == 0 && kind == TXN_DURABLE && st->opt.durability == CONFIG_DURABILITY_SYNC)
+		err = st->env->log_flush(st->env, NULL);
+	return STORE_DB_ERROR(st, err, "commit");
+}
+
+/* Run body in a transaction, retrying it when it loses a deadlock. Returns body's result, or the
+ * commit's when the body succeeded. */
+static int run_txn(struct store *st, enum txn_kind kind, txn_body_fn *body, void *arg)
+{
+	int rc = STORE_BUSY;
+
+	for (int attempt = 0; attempt < STORE_DEADLOCK_RETRIES; attempt++) {
+		DB_TXN *txn = NULL;
+		int err;
+
+		st->deadlocked = 0;
+		err = st->env->txn_begin(st->env, NULL, &txn, kind == TXN_READ ? DB_READ_COMMITTED : 0);
+		if (err == 0)
+			err = txn->set_timeout(txn, (db_timeout_t)st->opt.lock_timeout_ms * 1000,
+			                       DB_SET_LOCK_TIMEOUT);
+		if (err != 0) {
+			if (txn)
+				txn->abort(txn);
+			return STORE_DB_ERROR(st, err, "txn_begin");
+		}
+		rc = body(st, txn, arg);
+		if (rc == STORE_OK)
+			rc = txn_commit(st, txn, kind); /* a failed commit has ended the txn too */
+		else
+			txn->abort(txn);
+		if (!st->deadlocked)
+			return rc;
+		backoff(st, attempt);
+	}
+	STORE_LOG(&st->opt, STORE_LOG_WARN, "still deadlocked after %d tries",
+	          STORE_DEADLOCK_RETRIES);
+	return rc;
+}
+
+static DBT name_key(const char *name, size_t len)
+{
+	return (DBT){ .data = (void *)name, .size = (u_int32_t)len };
+}
+
+/* Every entry point checks the name itself: nextidctl and future importers reach the store
+ * without passing through the HTTP layer's checks. */
+static int name_invalid(const char *name, size_t len)
+{
+	const char *why;
+
+	return name_check(name, len, &why) != 0;
+}
+
+/* Read and check a record. Returns STORE_OK, NOT_FOUND, BUSY (deadlocked set) or UNAVAILABLE. */
+static int read_record(struct store *st, DB_TXN *txn, DBT *key, u_int32_t flags,
+                       struct seq_record *rec)
+{
+	unsigned char buf[RECORD_SIZE];
+	DBT val = { .data = buf, .ulen = sizeof(buf), .flags = DB_DBT_USERMEM };
+	int err = st->sequences->get(st->sequences, txn, key, &val, flags);
+	int rrc;
+
+	if (err == DB_BUFFER_SMALL) {
+		STORE_LOG(&st->opt, STORE_LOG_ERROR, "sequence '%.*s': record of %u bytes, not %d",
+		          (int)key->size, (const char *)key->data, val.size, RECORD_SIZE);
+		return STORE_UNAVAILABLE;
+	}
+	if (err != 0)
+		return STORE_DB_ERROR(st, err, "read sequence");
+	rrc = record_decode(buf, val.size, rec);
+	if (rrc != RECORD_OK) {
+		STORE_LOG(&st->opt, STORE_LOG_ERROR, "sequence '%.*s': corrupt record (code %d)",
+		          (int)key->size, (const char *)key->data, rrc);
+		return STORE_UNAVAILABLE;
+	}
+	return STORE_OK;
+}
+
+static int write_record(struct store *st, DB_TXN *txn, DBT *key, struct seq_record *rec,
+                        u_int32_t flags)
+{
+	unsigned char buf[RECORD_SIZE];
+	DBT val = { .data = buf, .size = sizeof(buf) };
+
+	rec->updated = (uint64_t)time(NULL);
+	if (record_encode(rec, buf) != RECORD_OK)
+		return STORE_INVALID;
+	return STORE_DB_ERROR(st, st->sequences->put(st->sequences, txn, key, &val, flags),
+	                      "write sequence");
+}
+
+struct next_op {
+	DBT key;
+	uint8_t type;
+	const struct seq_record *create;
+	uint64_t count;
+	struct store_grant *grant;
+};
+
+static int next_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct next_op *op = arg;
+	struct seq_record rec;
+	int rc = read_record(st, txn, &op->key, DB_RMW, &rec);
+
+	if (rc == STORE_NOT_FOUND && op->create)
+		rec = *op->create;
+	else if (rc != STORE_OK)
+		return rc;
+	if (op->type == 0 ? record_type_max(rec.type) == 0 : rec.type != op->type)
+		return STORE_TYPE_MISMATCH;
+	switch (record_advance(&rec, op->count, &op->grant->first, &op->grant->last)) {
+	case RECORD_OK:
+		break;
+	case RECORD_EXHAUSTED:
+		op->grant->bound = rec.increment > 0 ? rec.max : rec.min;
+		return STORE_EXHAUSTED;
+	default:
+		return STORE_INVALID;
+	}
+	op->grant->increment = rec.increment;
+	rc = write_record(st, txn, &op->key, &rec, 0);
+	if (rc == STORE_OK && st->opt.hold_lock_ms)
+		sleep_ms(st->opt.hold_lock_ms);
+	return rc;
+}
+
+int store_next(struct store *st, const char *name, size_t len, uint8_t type,
+               const struct seq_record *create, uint64_t count, struct store_grant *grant)
+{
+	struct next_op op = { name_key(name, len), type, create, count, grant };
+
+	if (name_invalid(name, len))
+		return STORE_INVALID;
+	return run_txn(st, TXN_DURABLE, next_body, &op);
+}
+
+struct record_op {
+	DBT key;
+	struct seq_record *rec;
+	int64_t next;
+};
+
+static int get_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct record_op *op = arg;
+
+	return read_record(st, txn, &op->key, 0, op->rec);
+}
+
+int store_get(struct store *st, const char *name, size_t len, struct seq_record *out)
+{
+	struct record_op op = { .key = name_key(name, len), .rec = out };
+
+	if (name_invalid(name, len))
+		return STORE_INVALID;
+	return run_txn(st, TXN_READ, get_body, &op);
+}
+
+static int create_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct record_op *op = arg;
+
+	return write_record(st, txn, &op->key, op->rec, DB_NOOVERWRITE);
+}
+
+int store_create(struct store *st, const char *name, size_t len, const struct seq_record *rec)
+{
+	struct seq_record copy = *rec;
+	struct record_op op = { .key = name_key(name, len), .rec = &copy };
+
+	if (name_invalid(name, len) || record_check(&copy) != RECORD_OK)
+		return STORE_INVALID;
+	copy.created = (uint64_t)time(NULL);
+	return run_txn(st, TXN_DURABLE, create_body, &op);
+}
+
+static int set_next_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct record_op *op = arg;
+	int rc = read_record(st, txn, &op->key, DB_RMW, op->rec);
+
+	if (rc != STORE_OK)
+		return rc;
+	if (record_type_max(op->rec->type) == 0 || op->next < op->rec->min ||
+	    op->next > op->rec->max)
+		return STORE_INVALID;
+	op->rec->next = op->next;
+	op->rec->flags &= (uint16_t)~RECORD_FLAG_EXHAUSTED;
+	return write_record(st, txn, &op->key, op->rec, 0);
+}
+
+int store_set_next(struct store *st, const char *name, size_t len, int64_t next)
+{
+	struct seq_record rec;
+	struct record_op op = { .key = name_key(name, len), .rec = &rec, .next = next };
+
+	if (name_invalid(name, len))
+		return STORE_INVALID;
+	return run_txn(st, TXN_DURABLE, set_next_body, &op);
+}
+
+static int delete_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct record_op *op = arg;
+
+	return STORE_DB_ERROR(st, st->sequences->del(st->sequences, txn, &op->key, 0),
+	                      "delete sequence");
+}
+
+int store_delete(struct store *st, const char *name, size_t len)
+{
+	struct record_op op = { .key = name_key(name, len) };
+
+	if (name_invalid(name, len))
+		return STORE_INVALID;
+	return run_txn(st, TXN_DURABLE, delete_body, &op);
+}
+
+/* One listed sequence: the name is copied, as cursor memory does not outlive the cursor step. */
+struct list_entry {
+	char name[STORE_NAME_MAX];
+	size_t len;
+	struct seq_record rec;
+};
+
+struct list_op {
+	struct list_entry *entries;
+	size_t count, cap;
+};
+
+static int list_entry_cmp(const void *a, const void *b)
+{
+	const struct list_entry *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->name, y->name, n);
+
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static int list_add(struct store *st, struct list_op *op, const DBT *key, const DBT *val)
+{
+	struct list_entry *e;
+
+	if (key->size == 0 || key->size > STORE_NAME_MAX) {
+		STORE_LOG(&st->opt, STORE_LOG_ERROR, "skipping a sequence with a %u-byte name",
+		          key->size);
+		return STORE_OK;
+	}
+	if (op->count == op->cap) {
+		size_t cap = op->cap ? op->cap * 2 : 64;
+		void *grown = realloc(op->entries, cap * sizeof(*op->entries));
+
+		if (!grown)
+			return STORE_UNAVAILABLE;
+		op->entries = grown;
+		op->cap = cap;
+	}
+	e = &op->entries[op->count];
+	if (record_decode(val->data, val->size, &e->rec) != RECORD_OK) {
+		STORE_LOG(&st->opt, STORE_LOG_ERROR, "sequence '%.*s': corrupt record, not listed",
+		          (int)key->size, (const char *)key->data);
+		return STORE_OK;
+	}
+	memcpy(e->name, key->data, key->size);
+	e->len = key->size;
+	op->count++;
+	return STORE_OK;
+}
+
+/* The hash database has no order; collect every record, then sort by name in memory. */
+static int list_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct list_op *op = arg;
+	DBC *cursor = NULL;
+	/* Free-threaded handles need DBTs that own their memory; these grow as needed. */
+	DBT key = { .flags = DB_DBT_REALLOC }, val = { .flags = DB_DBT_REALLOC };
+	int err, rc = STORE_OK;
+
+	op->count = 0;
+	err = st->sequences->cursor(st->sequences, txn, &cursor, DB_READ_COMMITTED);
+	if (err != 0)
+		return STORE_DB_ERROR(st, err, "list");
+	while (rc == STORE_OK && (err = cursor->get(cursor, &key, &val, DB_NEXT)) == 0)
+		rc = list_add(st, op, &key, &val);
+	if (rc == STORE_OK && err != DB_NOTFOUND)
+		rc = STORE_DB_ERROR(st, err, "list");
+	cursor->close(cursor);
+	free(key.data);
+	free(val.data);
+	return rc;
+}
+
+int store_list(struct store *st, const char *after, size_t after_len, size_t limit,
+               store_list_fn *fn, void *ctx)
+{
+	struct list_op op = { 0 };
+	struct list_entry from = { .len = 0 };
+	size_t i = 0, sent = 0;
+	int rc = run_txn(st, TXN_READ, list_body, &op);
+
+	if (rc != STORE_OK)
+		goto out;
+	if (op.count > 1)
+		qsort(op.entries, op.count, sizeof(*op.entries), list_entry_cmp);
+	if (after && after_len > 0) {
+		from.len = after_len < STORE_NAME_MAX ? after_len : STORE_NAME_MAX;
+		memcpy(from.name, after, from.len);
+		while (i < op.count && list_entry_cmp(&op.entries[i], &from) <= 0)
+			i++;
+	}
+	for (; i < op.count && (limit == 0 || sent < limit); i++, sent++)
+		if (fn(ctx, op.entries[i].name, op.entries[i].len, &op.entries[i].rec) != 0)
+			break;
+out:
+	free(op.entries);
+	return rc;
+}
+
+static int ping_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	static const char schema_key[] = "schema";
+	DBT key = { .data = (void *)schema_key, .size = sizeof(schema_key) - 1 };
+	uint32_t version;
+	DBT val = { .data = &version, .ulen = sizeof(version), .flags = DB_DBT_USERMEM };
+
+	(void)arg;
+	return STORE_DB_ERROR(st, st->meta->get(st->meta, txn, &key, &val, 0), "ping");
+}
+
+int store_ping(struct store *st)
+{
+	int rc = run_txn(st, TXN_READ, ping_body, NULL);
+
+	return rc == STORE_NOT_FOUND ? STORE_UNAVAILABLE : rc;
+}

@@ -1,0 +1,139 @@
+/*
+ * store: nextid's named sequences over one transactional Berkeley DB environment. This header is
+ * the whole public contract of db/: the FastCGI workers, the housekeeper, the master's helper
+ * children and nextidctl all go through it, and it knows nothing of HTTP, FastCGI or JSON.
+ *
+ * Processes: a store handle belongs to the process that opened it and must never cross fork().
+ * store_recover() must run in exactly one process while no other process has the store open; the
+ * master guarantees that (see fcgi-app/pool.c). Everything else may run in any number of processes.
+ */
+#ifndef NEXTID_STORE_H
+#define NEXTID_STORE_H
+
+#include "record.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_NAME_MAX 200 /* bytes of a sequence name; name.h says what a name may hold */
+
+/* Every result the store can give. respond.c maps each to one HTTP status, title and message. */
+enum store_rc {
+	STORE_OK = 0,
+	STORE_NOT_FOUND,     /* no sequence of that name */
+	STORE_EXISTS,        /* create: the name is taken */
+	STORE_EXHAUSTED,     /* no value left before the sequence's bound; nothing was consumed */
+	STORE_TYPE_MISMATCH, /* the sequence has another type than the caller asked for */
+	STORE_INVALID,       /* an option or value out of range; nothing was changed */
+	STORE_BUSY,          /* lock timeout, or deadlock retries used up; nothing was changed */
+	STORE_UNAVAILABLE,   /* I/O error, corrupt record or a store needing recovery; see the log */
+	STORE_RC_COUNT
+};
+
+/* Log levels, as config's log_level. */
+enum store_log_level { STORE_LOG_DEBUG, STORE_LOG_INFO, STORE_LOG_WARN, STORE_LOG_ERROR };
+
+typedef void store_log_fn(void *ctx, int level, const char *file, int line, const char *msg);
+
+struct store_options {
+	const char *data_dir;     /* the environment's home; created by store_recover if missing */
+	int durability;           /* enum config_durability */
+	unsigned lock_timeout_ms; /* a request waits this long for a record lock, then STORE_BUSY */
+	unsigned hold_lock_ms;    /* test hook: sleep this long holding the record lock (0 = off) */
+	store_log_fn *log;        /* where Berkeley DB's and the store's messages go (may be NULL) */
+	void *log_ctx;
+};
+
+struct store;
+struct config;
+
+/* Options as the config file sets them (data_dir, durability, lock timeout); no log, no hook. */
+void store_options_init(struct store_options *opt, const struct config *cfg);
+
+/* What store_next handed out: values first, first+increment, ..., last. */
+struct store_grant {
+	int64_t first, last, increment;
+	int64_t bound; /* on STORE_EXHAUSTED: the bound that was reached (max, or min counting down) */
+};
+
+/*
+ * Claim the store for one master: an exclusive lock on <data_dir>/nextid.lock, creating the
+ * directory if needed. Children inherit the descriptor, so the claim lasts until the master and
+ * every process it forked are gone; a second master waits up to wait_s seconds for that, then
+ * gives up. Returns the descriptor to keep open, or -1 (logged).
+ */
+int store_claim(const struct store_options *opt, unsigned wait_s);
+
+/*
+ * Create the environment and databases if missing, else run normal recovery. Writes DB_CONFIG on
+ * first creation so nextidctl and the db5.3_* utilities share the settings. Returns STORE_OK or
+ * STORE_UNAVAILABLE (logged).
+ */
+int store_recover(const struct store_options *opt);
+
+/*
+ * Release what dead processes left in the environment (their transactions, locks, mutexes).
+ * Returns STORE_OK, or STORE_UNAVAILABLE when only a full recovery can help. May hang when a
+ * process died inside Berkeley DB: run it in a child process under a watchdog.
+ */
+int store_failchk(const struct store_options *opt);
+
+/* Open an existing store (never creates one). *out is freed by store_close. Returns STORE_OK or
+ * STORE_UNAVAILABLE. */
+int store_open(const struct store_options *opt, struct store **out);
+void store_close(struct store *st);
+
+/* True once Berkeley DB has reported a panic: the process should finish its request and exit so
+ * that the master recovers the environment. */
+int store_needs_recovery(const struct store *st);
+
+/*
+ * Take `count` consecutive values from sequence `name` (len bytes, 1..STORE_NAME_MAX). When the
+ * sequence does not exist and `create` is not NULL, it is created from *create first, in the same
+ * transaction. When `type` is not 0 the sequence must have that type, and when it is 0 any
+ * numeric type (int or long) will do; otherwise the answer is STORE_TYPE_MISMATCH.
+ * Returns STORE_OK with *grant set, or NOT_FOUND, TYPE_MISMATCH, EXHAUSTED (grant->bound set),
+ * BUSY, UNAVAILABLE, or INVALID (an invalid name, count 0 or above 2^63-1, or a `create`
+ * record that breaks record_check). The response may be sent once this returns: under durability sync the values
+ * are on disk.
+ */
+int store_next(struct store *st, const char *name, size_t len, uint8_t type,
+               const struct seq_record *create, uint64_t count, struct store_grant *grant);
+
+/* Every function below that takes a name answers STORE_INVALID when it breaks name_check(). */
+
+/* Read a sequence's record into *out. Returns STORE_OK, NOT_FOUND, BUSY or UNAVAILABLE. */
+int store_get(struct store *st, const char *name, size_t len, struct seq_record *out);
+
+/* Create a sequence from *rec (checked by record_check). Returns STORE_OK, EXISTS, INVALID, BUSY,
+ * UNAVAILABLE. */
+int store_create(struct store *st, const char *name, size_t len, const struct seq_record *rec);
+
+/* Make `next` the next value issued (it must lie within the sequence's bounds). Returns STORE_OK,
+ * NOT_FOUND, INVALID, BUSY or UNAVAILABLE. */
+int store_set_next(struct store *st, const char *name, size_t len, int64_t next);
+
+/* Remove a sequence. Returns STORE_OK, NOT_FOUND, BUSY or UNAVAILABLE. */
+int store_delete(struct store *st, const char *name, size_t len);
+
+/*
+ * Call fn for every sequence, in name order (bytewise), starting after `after` (NULL or len 0 =
+ * from the start), at most `limit` times (0 = all). fn returns 0 to go on, non-zero to stop.
+ * Returns STORE_OK, BUSY or UNAVAILABLE.
+ */
+typedef int store_list_fn(void *ctx, const char *name, size_t len, const struct seq_record *rec);
+int store_list(struct store *st, const char *after, size_t after_len, size_t limit,
+               store_list_fn *fn, void *ctx);
+
+/* Is the store answering? A read of the schema version. Returns STORE_OK or UNAVAILABLE/BUSY. */
+int store_ping(struct store *st);
+
+/* Housekeeping, for the housekeeper process: expire lock waits past their timeout (returns how
+ * many were rejected, or -1), and write a checkpoint (force: even when nothing changed). */
+int store_expire_locks(struct store *st);
+int store_checkpoint(struct store *st, int force);
+
+/* A short English name of a result ("busy", "not found"), for logs and the CLI. */
+const char *store_rc_name(int rc);
+
+#endif

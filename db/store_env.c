@@ -1,0 +1,433 @@
+/*
+ * store_env: the Berkeley DB environment's lifecycle: creating the data directory and DB_CONFIG,
+ * recovery, failchk, opening and closing handles. The sequence operations themselves live in
+ * store.c. Facts behind the choices here (zombies look alive, failchk's spurious EBUSY, handles
+ * never crossing fork) are in the project notes on Berkeley DB 5.3.
+ */
+#include "store_int.h"
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Every process opens the environment with the same flags: DB_THREAD must match everywhere. */
+#define STORE_ENV_FLAGS \
+	(DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL | DB_THREAD)
+#define STORE_FILE_MODE 0660
+#define STORE_DIR_MODE 0750
+#define STORE_FAILCHK_TRIES 5
+
+/* Shared settings: read by every opener, including nextidctl and the db5.3_* utilities. The
+ * record lock timeout here applies to those tools; our own transactions set theirs from the
+ * config. The thread table must outlive many recycled workers between two failchk runs.
+ * set_mp_pagesize sizes the mutex region for the cache's page count: Berkeley DB assumes 4 KB
+ * pages otherwise, and with our 1 KB hash pages it ran out of mutexes (BDB2034) once about
+ * 10,000 sequences were in the cache, after which no process could open the store. */
+static const char db_config_text[] =
+	"# Written by nextid when it created this store; read by nextid-fcgi, nextidctl and the\n"
+	"# db5.3_* utilities alike. Change it only while the service is stopped.\n"
+	"set_lk_detect DB_LOCK_DEFAULT\n"
+	"set_lock_timeout 500000\n"
+	"set_thread_count 1024\n"
+	"set_lg_bsize 262144\n"
+	"set_lg_max 10485760\n"
+	"set_cachesize 0 16777216 1\n"
+	"set_mp_pagesize 1024\n"
+	"log_set_config DB_LOG_AUTO_REMOVE\n";
+
+void store_logf(const struct store_options *opt, int level, const char *file, int line,
+                const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!opt->log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	opt->log(opt->log_ctx, level, file, line, msg);
+}
+
+int store_from_db_error(struct store *st, int err, const char *what, const char *file, int line)
+{
+	switch (err) {
+	case 0:
+		return STORE_OK;
+	case DB_NOTFOUND:
+		return STORE_NOT_FOUND;
+	case DB_KEYEXIST:
+		return STORE_EXISTS;
+	case DB_LOCK_DEADLOCK:
+		/* The transaction is retried; only running out of retries is worth a warning. */
+		st->deadlocked = 1;
+		return STORE_BUSY;
+	case DB_LOCK_NOTGRANTED:
+		store_logf(&st->opt, STORE_LOG_WARN, file, line, "%s: lock wait timed out", what);
+		return STORE_BUSY;
+	case DB_RUNRECOVERY:
+		st->panicked = 1;
+		__attribute__((fallthrough));
+	default:
+		store_logf(&st->opt, STORE_LOG_ERROR, file, line, "%s: %s", what, db_strerror(err));
+		return STORE_UNAVAILABLE;
+	}
+}
+
+static void on_db_error(const DB_ENV *env, const char *prefix, const char *msg)
+{
+	struct store *st = env->app_private;
+
+	(void)prefix;
+	STORE_LOG(&st->opt, st->in_failchk ? STORE_LOG_WARN : STORE_LOG_ERROR, "berkeley db: %s",
+	          msg);
+}
+
+static void on_db_message(const DB_ENV *env, const char *msg)
+{
+	struct store *st = env->app_private;
+
+	STORE_LOG(&st->opt, STORE_LOG_INFO, "berkeley db: %s", msg);
+}
+
+static void on_db_event(DB_ENV *env, u_int32_t event, void *info)
+{
+	struct store *st = env->app_private;
+
+	(void)info;
+	if (event == DB_EVENT_PANIC || event == DB_EVENT_REG_PANIC) {
+		st->panicked = 1;
+		STORE_LOG(&st->opt, STORE_LOG_ERROR, "berkeley db panic: the store needs recovery");
+	}
+}
+
+/*
+ * failchk asks whether the process that owned a lock or transaction still lives. A zombie still
+ * answers kill(pid, 0), so the process state in /proc decides too: the master reaps before it
+ * runs failchk, but another child may have died since.
+ */
+static int process_is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
+{
+	char path[64], buf[256];
+	const char *state;
+	ssize_t n;
+	int fd;
+
+	(void)env;
+	(void)tid;
+	(void)flags;
+	if (pid == getpid())
+		return 1;
+	if (kill(pid, 0) != 0 && errno == ESRCH)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno != ENOENT;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": the state follows the last ')', as comm may contain one. */
+	state = strrchr(buf, ')');
+	return !(state && state[1] == ' ' && (state[2] == 'Z' || state[2] == 'X'));
+}
+
+static int ensure_data_dir(const struct store_options *opt)
+{
+	struct stat sb;
+
+	if (mkdir(opt->data_dir, STORE_DIR_MODE) != 0 && errno != EEXIST) {
+		STORE_LOG(opt, STORE_LOG_ERROR, "cannot create data directory %s: %s", opt->data_dir,
+		          strerror(errno));
+		return -1;
+	}
+	if (stat(opt->data_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		STORE_LOG(opt, STORE_LOG_ERROR, "data directory %s is not a directory", opt->data_dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* Write DB_CONFIG atomically (temporary file, fsync, rename), so no opener reads half. Recovery
+ * rewrites it every time, with nobody attached, so a store created by an older nextid gets the
+ * current settings: the regions are rebuilt from it right after. */
+static int write_db_config(const struct store_options *opt)
+{
+	char path[CONFIG_PATH_MAX + 32], tmp[CONFIG_PATH_MAX + 32];
+	size_t len = sizeof(db_config_text) - 1;
+	int fd, rc = -1;
+
+	snprintf(path, sizeof(path), "%s/DB_CONFIG", opt->data_dir);
+	snprintf(tmp, sizeof(tmp), "%s/DB_CONFIG.tmp", opt->data_dir);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, STORE_FILE_MODE);
+	if (fd < 0)
+		goto out;
+	if (write(fd, db_config_text, len) == (ssize_t)len && fsync(fd) == 0)
+		rc = 0;
+	if (close(fd) != 0)
+		rc = -1;
+	if (rc == 0)
+		rc = rename(tmp, path);
+out:
+	if (rc != 0)
+		STORE_LOG(opt, STORE_LOG_ERROR, "cannot write %s: %s", path, strerror(errno));
+	return rc;
+}
+
+void store_options_init(struct store_options *opt, const struct config *cfg)
+{
+	memset(opt, 0, sizeof(*opt));
+	opt->data_dir = cfg->data_dir;
+	opt->durability = (int)cfg->durability;
+	opt->lock_timeout_ms = (unsigned)cfg->lock_timeout_ms;
+}
+
+int store_claim(const struct store_options *opt, unsigned wait_s)
+{
+	char path[CONFIG_PATH_MAX + 32];
+	int fd;
+
+	if (ensure_data_dir(opt) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/nextid.lock", opt->data_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, STORE_FILE_MODE);
+	if (fd < 0) {
+		STORE_LOG(opt, STORE_LOG_ERROR, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (unsigned tenths = 0;; tenths++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if (errno != EWOULDBLOCK || tenths >= wait_s * 10)
+			break;
+		if (tenths == 0)
+			STORE_LOG(opt, STORE_LOG_INFO,
+			          "waiting for the processes of a previous master to exit");
+		nanosleep(&(struct timespec){ .tv_nsec = 100000000L }, NULL);
+	}
+	STORE_LOG(opt, STORE_LOG_ERROR,
+	          "another nextid-fcgi master (or its workers) still uses %s", opt->data_dir);
+	close(fd);
+	return -1;
+}
+
+static struct store *store_new(const struct store_options *opt)
+{
+	struct store *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	st->opt = *opt;
+	st->backoff_seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+	return st;
+}
+
+/* Create the environment handle with our callbacks; the caller opens it. */
+static int env_create(struct store *st)
+{
+	int err = db_env_create(&st->env, 0);
+
+	if (err != 0) {
+		STORE_LOG(&st->opt, STORE_LOG_ERROR, "db_env_create: %s", db_strerror(err));
+		return -1;
+	}
+	st->env->app_private = st;
+	st->env->set_errcall(st->env, on_db_error);
+	st->env->set_msgcall(st->env, on_db_message);
+	st->env->set_event_notify(st->env, on_db_event);
+	st->env->set_isalive(st->env, process_is_alive);
+	/* A lock wait that times out answers DB_LOCK_NOTGRANTED: busy, not a deadlock to retry. */
+	st->env->set_flags(st->env, DB_TIME_NOTGRANTED, 1);
+	return 0;
+}
+
+static int env_open(struct store *st, u_int32_t extra_flags)
+{
+	int err = st->env->open(st->env, st->opt.data_dir, STORE_ENV_FLAGS | extra_flags,
+	                        STORE_FILE_MODE);
+
+	if (err != 0) {
+		STORE_LOG(&st->opt, STORE_LOG_ERROR, "cannot open the store in %s: %s",
+		          st->opt.data_dir, db_strerror(err));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The sequences live in a hash database with one record per bucket and small pages: Berkeley DB
+ * locks pages, so two hot counters on one page would serialize on each other's lock.
+ */
+static int db_open_one(struct store *st, DB **out, const char *file, DBTYPE type, u_int32_t flags)
+{
+	DB *db;
+	int err = db_create(&db, st->env, 0);
+
+	if (err == 0 && type == DB_HASH) {
+		db->set_pagesize(db, 1024);
+		db->set_h_ffactor(db, 1);
+		db->set_h_nelem(db, 1024);
+	}
+	if (err == 0)
+		/* DB_AUTO_COMMIT makes the handle transactional, in every process that opens it. */
+		err = db->open(db, NULL, file, NULL, type, DB_THREAD | DB_AUTO_COMMIT | flags,
+		               STORE_FILE_MODE);
+	if (err != 0) {
+		STORE_LOG(&st->opt, STORE_LOG_ERROR, "cannot open %s/%s: %s", st->opt.data_dir, file,
+		          db_strerror(err));
+		if (db)
+			db->close(db, 0);
+		return -1;
+	}
+	*out = db;
+	return 0;
+}
+
+static int databases_open(struct store *st, u_int32_t flags)
+{
+	if (db_open_one(st, &st->sequences, STORE_SEQUENCES_FILE, DB_HASH, flags) != 0 ||
+	    db_open_one(st, &st->meta, STORE_META_FILE, DB_BTREE, flags) != 0)
+		return -1;
+	return 0;
+}
+
+/* Record the schema version in a new store; refuse a store written by a newer nextid. */
+static int schema_check(struct store *st)
+{
+	static const char schema_key[] = "schema";
+	uint32_t version = STORE_SCHEMA_VERSION, stored;
+	DBT key = { .data = (void *)schema_key, .size = sizeof(schema_key) - 1 };
+	DBT val = { .data = &stored, .ulen = sizeof(stored), .flags = DB_DBT_USERMEM };
+	int err = st->meta->get(st->meta, NULL, &key, &val, 0);
+
+	if (err == DB_NOTFOUND) {
+		val.data = &version;
+		val.size = sizeof(version);
+		val.flags = 0;
+		err = st->meta->put(st->meta, NULL, &key, &val, 0); /* auto-commit: opened so */
+		if (err == 0)
+			return 0;
+	}
+	if (err != 0) {
+		STORE_LOG(&st->opt, STORE_LOG_ERROR, "cannot read the schema version: %s",
+		          db_strerror(err));
+		return -1;
+	}
+	if (val.size != sizeof(stored) || stored != STORE_SCHEMA_VERSION) {
+		STORE_LOG(&st->opt, STORE_LOG_ERROR,
+		          "the store in %s has schema %u; this nextid reads schema %d only",
+		          st->opt.data_dir, val.size == sizeof(stored) ? stored : 0,
+		          STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	if (st->sequences)
+		st->sequences->close(st->sequences, 0);
+	if (st->meta)
+		st->meta->close(st->meta, 0);
+	if (st->env)
+		st->env->close(st->env, 0);
+	free(st);
+}
+
+int store_recover(const struct store_options *opt)
+{
+	struct store *st;
+	int rc = STORE_UNAVAILABLE;
+
+	if (ensure_data_dir(opt) != 0 || write_db_config(opt) != 0)
+		return STORE_UNAVAILABLE;
+	st = store_new(opt);
+	if (!st)
+		return STORE_UNAVAILABLE;
+	if (env_create(st) != 0 || env_open(st, DB_CREATE | DB_RECOVER) != 0)
+		goto out;
+	if (databases_open(st, DB_CREATE) != 0 || schema_check(st) != 0)
+		goto out;
+	rc = STORE_OK;
+out:
+	store_close(st);
+	return rc;
+}
+
+int store_failchk(const struct store_options *opt)
+{
+	struct store *st = store_new(opt);
+	int err = 0, rc = STORE_UNAVAILABLE;
+
+	if (!st)
+		return STORE_UNAVAILABLE;
+	if (env_create(st) != 0 || env_open(st, 0) != 0)
+		goto out;
+	/* Berkeley DB 5.3.28 answers EBUSY once after a successful cleanup (a known bug): retry. */
+	st->in_failchk = 1;
+	for (int i = 0; i < STORE_FAILCHK_TRIES; i++) {
+		err = st->env->failchk(st->env, 0);
+		if (err != EBUSY)
+			break;
+	}
+	if (err == 0)
+		rc = STORE_OK;
+	else
+		STORE_LOG(opt, STORE_LOG_WARN, "failchk: %s", db_strerror(err));
+out:
+	store_close(st);
+	return rc;
+}
+
+int store_open(const struct store_options *opt, struct store **out)
+{
+	struct store *st = store_new(opt);
+
+	*out = NULL;
+	if (!st)
+		return STORE_UNAVAILABLE;
+	/* No DB_CREATE: a missing store must be an error, never a fresh one that starts at 1 again. */
+	if (env_create(st) != 0 || env_open(st, 0) != 0 || databases_open(st, 0) != 0) {
+		store_close(st);
+		return STORE_UNAVAILABLE;
+	}
+	*out = st;
+	return STORE_OK;
+}
+
+int store_needs_recovery(const struct store *st)
+{
+	return st->panicked;
+}
+
+int store_expire_locks(struct store *st)
+{
+	int rejected = 0;
+	int err = st->env->lock_detect(st->env, 0, DB_LOCK_EXPIRE, &rejected);
+
+	if (err != 0) {
+		STORE_DB_ERROR(st, err, "lock_detect");
+		return -1;
+	}
+	return rejected;
+}
+
+int store_checkpoint(struct store *st, int force)
+{
+	int err = st->env->txn_checkpoint(st->env, 0, 0, force ? DB_FORCE : 0);
+
+	return STORE_DB_ERROR(st, err, "txn_checkpoint");
+}

@@ -1,0 +1,37 @@
+/*
+ * exchange: what a handler works with. struct app is set up once per worker (its store handle,
+ * the scoreboard, the config, a reusable JSON generator); struct exchange is one request and its
+ * answer. Handlers read `req` and `cap`, call the store, and answer through respond.h only.
+ */
+#ifndef NEXTID_EXCHANGE_H
+#define NEXTID_EXCHANGE_H
+
+#include "request.h"
+
+#include <fcgiapp.h>
+#include <yajl/yajl_gen.h>
+
+struct config;
+struct scoreboard;
+struct store;
+
+struct app {
+	struct store *store;
+	struct scoreboard *sb;
+	const struct config *cfg;
+	yajl_gen gen; /* cleared before every response */
+};
+
+#define EXCHANGE_CAPTURES_MAX 4
+
+struct exchange {
+	struct app *app;
+	struct request req;
+	FCGX_Stream *out;
+	const struct request_segment *cap[EXCHANGE_CAPTURES_MAX]; /* the path's '*' segments, raw */
+	size_t ncap;
+	int status;      /* the status answered, 0 until respond has sent one */
+	int json_failed; /* a yajl call failed while building the body */
+};
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * handle_next: the legacy core. A new name is created on first use as a long sequence starting
+ * at default_start. The answer is {"next_value":N,"sequence_id":"<name>"} (keys in that order,
+ * as TakeANumber's clients parse it), or "N\n" for shell scripts that ask for text.
+ */
+#include "handle_next.h"
+#include "config.h"
+#include "name.h"
+#include "respond.h"
+#include "store.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* Decide JSON or text from ?format= first, then Accept. Answers 400 itself and returns -1. */
+static int text_wanted_or_reply(struct exchange *x, int *text)
+{
+	char value[16];
+	size_t len;
+
+	switch (request_query(&x->req, "format", value, sizeof(value), &len)) {
+	case QUERY_ABSENT:
+		*text = request_prefers_text(&x->req);
+		return 0;
+	case QUERY_DUPLICATE:
+		respond_error(x, 400, "Invalid parameter", "format is given more than once.");
+		return -1;
+	case QUERY_OK:
+		if (strcmp(value, "json") == 0 || strcmp(value, "text") == 0) {
+			*text = value[0] == 't';
+			return 0;
+		}
+		break;
+	}
+	respond_error(x, 400, "Invalid parameter", "format must be 'json' or 'text'.");
+	return -1;
+}
+
+void handle_next_value(struct exchange *x)
+{
+	char name[NAME_MAX_BYTES];
+	size_t len;
+	const char *why;
+	struct seq_record fresh;
+	struct store_grant grant;
+	int text, rc;
+
+	if (request_decode_name(x->cap[0], name, &len, &why) != 0) {
+		respond_error(x, 400, "Invalid name", why);
+		return;
+	}
+	if (text_wanted_or_reply(x, &text) != 0)
+		return;
+	record_init(&fresh, RECORD_TYPE_LONG, x->app->cfg->default_start, (uint64_t)time(NULL));
+	rc = store_next(x->app->store, name, len, 0, &fresh, 1, &grant);
+	if (rc != STORE_OK) {
+		respond_store_error(x, rc, name, len);
+		return;
+	}
+	if (text) {
+		char body[32];
+		int n = snprintf(body, sizeof(body), "%lld\n", (long long)grant.first);
+
+		respond_text(x, 200, body, (size_t)n);
+		return;
+	}
+	respond_json_begin(x);
+	respond_json_map_open(x);
+	respond_json_key(x, "next_value");
+	respond_json_int(x, grant.first);
+	respond_json_key(x, "sequence_id");
+	respond_json_string(x, name, len);
+	respond_json_map_close(x);
+	respond_json_send(x, 200);
+}

@@ -1,0 +1,15 @@
+/*
+ * housekeeper: the pool's one maintenance process. Every 100 ms it expires lock waits past their
+ * timeout (Berkeley DB enforces timeouts only when a detector runs), and every
+ * checkpoint_interval_s it writes a checkpoint, which also lets old log files be removed. On
+ * SIGTERM it writes a last checkpoint and exits. Started and restarted by the master like a worker.
+ */
+#ifndef NEXTID_HOUSEKEEPER_H
+#define NEXTID_HOUSEKEEPER_H
+
+struct config;
+
+/* Returns an enum worker_exit for _exit(). */
+int housekeeper_run(const struct config *cfg);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * listen: creating or recognising the listening socket. A stale unix socket left by a killed
+ * master is removed, but only if it is a socket: a typo must not delete a file.
+ */
+#include "listen.h"
+#include "log.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define LISTEN_BACKLOG 1024
+
+int listen_inherited(void)
+{
+	int accepting = 0;
+	socklen_t len = sizeof(accepting);
+
+	return getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) == 0 && accepting;
+}
+
+static int listen_unix(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat sb;
+	mode_t old_mask;
+	int fd, rc;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		LOG_ERROR("socket path %s is longer than %zu bytes", path, sizeof(sa.sun_path) - 1);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	if (lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode))
+		unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		LOG_ERROR("socket: %s", strerror(errno));
+		return -1;
+	}
+	/* 0660: the web server reaches it through the group, nobody else at all. */
+	old_mask = umask(0117);
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old_mask);
+	if (rc != 0 || listen(fd, LISTEN_BACKLOG) != 0) {
+		LOG_ERROR("cannot listen on %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int listen_tcp(const char *address)
+{
+	const char *colon = strrchr(address, ':');
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+		                  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *res = NULL;
+	char host[256];
+	int fd = -1, one = 1, err;
+
+	if (!colon || colon == address || (size_t)(colon - address) >= sizeof(host) || !colon[1]) {
+		LOG_ERROR("socket '%s' is neither a path nor HOST:PORT", address);
+		return -1;
+	}
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - address), address);
+	err = getaddrinfo(host, colon + 1, &hints, &res);
+	if (err != 0) {
+		LOG_ERROR("socket '%s': %s", address, gai_strerror(err));
+		return -1;
+	}
+	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
+	if (fd >= 0 && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	                bind(fd, res->ai_addr, res->ai_addrlen) != 0 ||
+	                listen(fd, LISTEN_BACKLOG) != 0)) {
+		LOG_ERROR("cannot listen on %s: %s", address, strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+int listen_open(const char *address)
+{
+	return address[0] == '/' ? listen_unix(address) : listen_tcp(address);
+}

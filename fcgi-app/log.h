@@ -1,0 +1,27 @@
+/*
+ * log: one JSON object per line on stderr (the web server's error log or the journal), with
+ * level, time, pid, the process's role and the source line. Each line leaves in one write(2), so
+ * lines from concurrent processes never interleave. Never log a secret.
+ *
+ * log_setup() runs once at the start of each process (master, and again in each child for its
+ * role); the level and role are read-only after that.
+ */
+#ifndef NEXTID_LOG_H
+#define NEXTID_LOG_H
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR }; /* as config's log_level */
+
+void log_setup(int min_level, const char *role);
+
+void log_msg(int level, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Adapter for struct store_options.log (ctx unused). */
+void log_from_store(void *ctx, int level, const char *file, int line, const char *msg);
+
+#define LOG_DEBUG(...) log_msg(LOG_DEBUG, __FILE__, __LINE__, __VA_ARGS__)
+#define LOG_INFO(...) log_msg(LOG_INFO, __FILE__, __LINE__, __VA_ARGS__)
+#define LOG_WARN(...) log_msg(LOG_WARN, __FILE__, __LINE__, __VA_ARGS__)
+#define LOG_ERROR(...) log_msg(LOG_ERROR, __FILE__, __LINE__, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * nextid-fcgi: command line and configuration, then the pool. Everything else happens in pool.c
+ * (the master) and the children it forks.
+ */
+#include "config.h"
+#include "log.h"
+#include "numparse.h"
+#include "pool.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+	"usage: nextid-fcgi [--config FILE] [--socket PATH|HOST:PORT] [--workers N]\n"
+	"Serves nextid over FastCGI with a pre-forked pool of workers. Without --socket it serves on\n"
+	"fd 0 when a web server passed a listening socket there, else on the config's `socket`.\n"
+	"Signals: SIGTERM/SIGINT stop gracefully, SIGHUP reloads the configuration.\n";
+
+/* Parse argv into *args. Returns 0, 1 for --help, -1 on a usage error (printed). */
+static int parse_args(int argc, char **argv, struct pool_args *args)
+{
+	for (int i = 1; i < argc; i += 2) {
+		const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+		const char *why;
+		int64_t n;
+
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+		if (strcmp(argv[i], "--config") != 0 && strcmp(argv[i], "--socket") != 0 &&
+		    strcmp(argv[i], "--workers") != 0) {
+			fprintf(stderr, "nextid-fcgi: unknown option '%s'\n%s", argv[i], usage_text);
+			return -1;
+		}
+		if (!value) {
+			fprintf(stderr, "nextid-fcgi: %s needs a value\n", argv[i]);
+			return -1;
+		}
+		if (strcmp(argv[i], "--config") == 0) {
+			args->config_path = value;
+		} else if (strcmp(argv[i], "--socket") == 0) {
+			args->socket_override = value;
+		} else if (numparse_i64(value, strlen(value), 1, 256, &n, &why) == 0) {
+			args->workers_override = (int)n;
+		} else {
+			fprintf(stderr, "nextid-fcgi: --workers '%s' %s (1 to 256)\n", value, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* NEXTID_TEST_HOLD_LOCK_MS: a test-only hook that makes every increment hold its record lock
+ * this long, so crash tests can kill a worker in the middle of a transaction. */
+static unsigned test_hold_lock_ms(void)
+{
+	const char *v = getenv("NEXTID_TEST_HOLD_LOCK_MS");
+	const char *why;
+	int64_t ms;
+
+	if (!v || numparse_i64(v, strlen(v), 0, 60000, &ms, &why) != 0)
+		return 0;
+	return (unsigned)ms;
+}
+
+int main(int argc, char **argv)
+{
+	struct pool_args args = { .config_path = CONFIG_DEFAULT_PATH };
+	char err[CONFIG_ERR_MAX];
+	int rc = parse_args(argc, argv, &args);
+
+	if (rc != 0) {
+		if (rc > 0)
+			fputs(usage_text, stdout);
+		return rc > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	}
+	if (config_load(args.config_path, &args.cfg, err, sizeof(err)) != 0) {
+		LOG_ERROR("%s", err);
+		return EXIT_FAILURE;
+	}
+	log_setup((int)args.cfg.log_level, "master");
+	args.hold_lock_ms = test_hold_lock_ms();
+	if (args.hold_lock_ms)
+		LOG_WARN("test hook: every increment holds its lock for %u ms", args.hold_lock_ms);
+	return pool_run(&args);
+}

@@ -1,0 +1,540 @@
+/*
+ * pool: fork, reap, signals and recovery for the master. The master's loop waits for a signal
+ * (SIGCHLD, SIGTERM, SIGINT, SIGHUP stay blocked and are taken with sigtimedwait) or a 100 ms tick,
+ * then reaps every exited child before anything else (a zombie still looks alive to failchk), and
+ * finally brings the pool back to its target shape. Store work always happens in children:
+ * recovery and failchk run in short-lived helpers under a watchdog, because failchk can hang
+ * forever when a process died while waiting for a lock.
+ */
+#include "pool.h"
+#include "housekeeper.h"
+#include "listen.h"
+#include "log.h"
+#include "scoreboard.h"
+#include "store.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define POOL_TICK_MS 100
+#define CLAIM_WAIT_S 10           /* for the processes of a killed master to die */
+#define FAILCHK_TIMEOUT_MS 2000   /* failchk normally takes milliseconds; longer means hung */
+#define RECOVER_TIMEOUT_MS 60000
+#define RECOVER_TRIES 5
+#define CRASH_WINDOW 10           /* this many abnormal exits ... */
+#define CRASH_WINDOW_MS 10000     /* ... within this long pause respawning ... */
+#define CRASH_PAUSE_MS 2000       /* ... for this long */
+
+enum child_role { ROLE_NONE, ROLE_WORKER, ROLE_KEEPER };
+enum helper_kind { HELPER_RECOVER, HELPER_FAILCHK };
+
+struct child {
+	pid_t pid;
+	int role;                /* enum child_role; ROLE_NONE = free slot */
+	unsigned generation;     /* the config generation it was started with */
+	int retiring;            /* sent SIGTERM; SIGKILL at deadline_ms */
+	int64_t deadline_ms;
+	int64_t started_ms;
+};
+
+struct pool {
+	const struct pool_args *args;
+	struct config cfg;       /* the current configuration */
+	pid_t master_pid;
+	int listen_fd;
+	int claim_fd;
+	struct scoreboard *sb;
+	struct child kids[SCOREBOARD_SLOTS]; /* index = scoreboard slot */
+	unsigned generation;
+	int stopping;
+	int64_t stop_deadline_ms;
+	int64_t crash_ms[CRASH_WINDOW];      /* ring of the latest abnormal exits */
+	unsigned crash_next;
+	int64_t respawn_after_ms;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static void store_options_for(const struct pool *pool, struct store_options *opt)
+{
+	store_options_init(opt, &pool->cfg);
+	opt->log = log_from_store;
+}
+
+/* In a new child: name it, tie its life to the master's, undo the master's signal setup. */
+static void child_enter(const struct pool *pool, const char *name, const char *role)
+{
+	sigset_t none;
+
+	prctl(PR_SET_NAME, name, 0, 0, 0);
+	/* If the master dies, so do its children: the next master recovers the store, which is only
+	 * safe with nobody attached. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() != pool->master_pid)
+		_exit(WORKER_EXIT_START_FAILED);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	log_setup((int)pool->cfg.log_level, role);
+}
+
+static int run_helper_child(const struct pool *pool, enum helper_kind kind)
+{
+	struct store_options opt;
+
+	child_enter(pool, "nextid-helper", kind == HELPER_RECOVER ? "recovery" : "failchk");
+	store_options_for(pool, &opt);
+	return (kind == HELPER_RECOVER ? store_recover(&opt) : store_failchk(&opt)) == STORE_OK ? 0
+	                                                                                       : 1;
+}
+
+/*
+ * Run recovery or failchk in a child and wait at most timeout_ms. Returns 0 when it succeeded;
+ * -1 when it failed, crashed or hung (then it is killed).
+ */
+static int run_helper(struct pool *pool, enum helper_kind kind, int64_t timeout_ms)
+{
+	const char *what = kind == HELPER_RECOVER ? "recovery" : "failchk";
+	int64_t deadline = now_ms() + timeout_ms;
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		LOG_ERROR("fork for %s: %s", what, strerror(errno));
+		return -1;
+	}
+	if (pid == 0)
+		_exit(run_helper_child(pool, kind));
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (now_ms() >= deadline) {
+			LOG_ERROR("%s did not finish within %lld ms; killing it", what,
+			          (long long)timeout_ms);
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		sleep_ms(2);
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	LOG_ERROR("%s failed (%s %d)", what, WIFEXITED(status) ? "exit status" : "signal",
+	          WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	return -1;
+}
+
+static int recover(struct pool *pool)
+{
+	for (int attempt = 1; attempt <= RECOVER_TRIES; attempt++) {
+		if (run_helper(pool, HELPER_RECOVER, RECOVER_TIMEOUT_MS) == 0)
+			return 0;
+		sleep_ms(200 * attempt);
+	}
+	return -1;
+}
+
+static int spawn(struct pool *pool, enum child_role role)
+{
+	struct child *kid = NULL;
+	struct scoreboard_slot *slot;
+	size_t i;
+	pid_t pid;
+
+	for (i = 0; i < SCOREBOARD_SLOTS && !kid; i++)
+		if (pool->kids[i].role == ROLE_NONE)
+			kid = &pool->kids[i];
+	if (!kid) {
+		LOG_ERROR("no free scoreboard slot for a new worker");
+		return -1;
+	}
+	i = (size_t)(kid - pool->kids);
+	slot = &pool->sb->slots[i];
+	atomic_store(&slot->requests, 0);
+	atomic_store(&slot->state, SLOT_IDLE);
+	atomic_store(&slot->started_at, (uint64_t)time(NULL));
+	pid = fork();
+	if (pid < 0) {
+		LOG_ERROR("fork: %s", strerror(errno));
+		atomic_store(&slot->state, SLOT_FREE);
+		return -1;
+	}
+	if (pid == 0) {
+		if (role == ROLE_KEEPER) {
+			child_enter(pool, "nextid-keeper", "housekeeper");
+			_exit(housekeeper_run(&pool->cfg));
+		}
+		struct worker_args args = { .cfg = &pool->cfg, .sb = pool->sb, .slot = (int)i,
+			                    .listen_fd = pool->listen_fd,
+			                    .hold_lock_ms = pool->args->hold_lock_ms };
+		child_enter(pool, "nextid-worker", "worker");
+		_exit(worker_run(&args));
+	}
+	*kid = (struct child){ .pid = pid, .role = (int)role, .generation = pool->generation,
+		               .started_ms = now_ms() };
+	atomic_store(&slot->pid, pid);
+	LOG_DEBUG("started %s %d", role == ROLE_KEEPER ? "housekeeper" : "worker", (int)pid);
+	return 0;
+}
+
+static struct child *child_by_pid(struct pool *pool, pid_t pid)
+{
+	for (size_t i = 0; i < SCOREBOARD_SLOTS; i++)
+		if (pool->kids[i].role != ROLE_NONE && pool->kids[i].pid == pid)
+			return &pool->kids[i];
+	return NULL;
+}
+
+static void release(struct pool *pool, struct child *kid)
+{
+	struct scoreboard_slot *slot = &pool->sb->slots[kid - pool->kids];
+
+	atomic_store(&slot->pid, 0);
+	atomic_store(&slot->state, SLOT_FREE);
+	memset(kid, 0, sizeof(*kid));
+}
+
+static void note_crash(struct pool *pool)
+{
+	int64_t now = now_ms();
+	int64_t oldest = pool->crash_ms[pool->crash_next % CRASH_WINDOW];
+
+	pool->crash_ms[pool->crash_next++ % CRASH_WINDOW] = now;
+	atomic_fetch_add(&pool->sb->worker_restarts, 1);
+	if (pool->crash_next >= CRASH_WINDOW && now - oldest < CRASH_WINDOW_MS) {
+		LOG_ERROR("%d abnormal exits within %d s: pausing respawns for %d ms", CRASH_WINDOW,
+		          CRASH_WINDOW_MS / 1000, CRASH_PAUSE_MS);
+		pool->respawn_after_ms = now + CRASH_PAUSE_MS;
+	}
+}
+
+/* Log one exit; returns what it asks of the master: 0 nothing, 1 failchk, 2 full recovery. */
+static int on_exit_status(struct pool *pool, struct child *kid, int status)
+{
+	const char *what = kid->role == ROLE_KEEPER ? "housekeeper" : "worker";
+	long long lived_ms = (long long)(now_ms() - kid->started_ms);
+
+	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_CLEAN) {
+		LOG_DEBUG("%s %d exited after %lld ms", what, (int)kid->pid, lived_ms);
+		return 0;
+	}
+	if (pool->stopping) {
+		LOG_WARN("%s %d ended abnormally during shutdown", what, (int)kid->pid);
+		return 0;
+	}
+	note_crash(pool);
+	if (WIFSIGNALED(status)) {
+		LOG_WARN("%s %d killed by signal %d after %lld ms", what, (int)kid->pid,
+		         WTERMSIG(status), lived_ms);
+		return 1;
+	}
+	LOG_WARN("%s %d exited with status %d after %lld ms", what, (int)kid->pid,
+	         WEXITSTATUS(status), lived_ms);
+	if (WEXITSTATUS(status) == WORKER_EXIT_NEEDS_RECOVERY)
+		return 2;
+	return WEXITSTATUS(status) == WORKER_EXIT_START_FAILED ? 0 : 1;
+}
+
+/* Reap every exited child. Returns the strongest demand of their exits (see on_exit_status). */
+static int reap(struct pool *pool)
+{
+	int status, demand = 0;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct child *kid = child_by_pid(pool, pid);
+		int d;
+
+		if (!kid)
+			continue;
+		d = on_exit_status(pool, kid, status);
+		if (d > demand)
+			demand = d;
+		release(pool, kid);
+	}
+	return demand;
+}
+
+/* Kill every child, wait for each, recover the store; the tick then starts a fresh pool. The
+ * listening socket stays open throughout: requests wait in its backlog. */
+static void stop_the_world(struct pool *pool)
+{
+	LOG_WARN("stopping every process to recover the store");
+	for (size_t i = 0; i < SCOREBOARD_SLOTS; i++)
+		if (pool->kids[i].role != ROLE_NONE)
+			kill(pool->kids[i].pid, SIGKILL);
+	for (size_t i = 0; i < SCOREBOARD_SLOTS; i++) {
+		if (pool->kids[i].role == ROLE_NONE)
+			continue;
+		while (waitpid(pool->kids[i].pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		release(pool, &pool->kids[i]);
+	}
+	atomic_fetch_add(&pool->sb->recoveries, 1);
+	if (recover(pool) != 0) {
+		LOG_ERROR("recovery keeps failing; exiting so the service manager can act");
+		exit(EXIT_FAILURE);
+	}
+	LOG_INFO("store recovered");
+}
+
+static void repair(struct pool *pool, int demand)
+{
+	if (demand == 1) {
+		atomic_fetch_add(&pool->sb->failchk_runs, 1);
+		if (run_helper(pool, HELPER_FAILCHK, FAILCHK_TIMEOUT_MS) == 0)
+			return;
+		/* Children that died meanwhile are zombies; stop_the_world kills the rest anyway. */
+	}
+	if (demand >= 1)
+		stop_the_world(pool);
+}
+
+static void retire(struct pool *pool, struct child *kid)
+{
+	kid->retiring = 1;
+	kid->deadline_ms = now_ms() + pool->cfg.shutdown_timeout_s * 1000;
+	kill(kid->pid, SIGTERM);
+}
+
+struct census {
+	int current, old, retiring, keeper;
+	struct child *an_old, *a_current;
+};
+
+static struct census count_children(struct pool *pool)
+{
+	struct census c = { 0 };
+
+	for (size_t i = 0; i < SCOREBOARD_SLOTS; i++) {
+		struct child *kid = &pool->kids[i];
+
+		if (kid->role == ROLE_KEEPER)
+			c.keeper++;
+		if (kid->role != ROLE_WORKER)
+			continue;
+		if (kid->retiring)
+			c.retiring++;
+		else if (kid->generation == pool->generation)
+			c.current++, c.a_current = kid;
+		else
+			c.old++, c.an_old = kid;
+	}
+	return c;
+}
+
+/* SIGKILL children that outlived their grace period; the reap that follows runs failchk. */
+static void enforce_deadlines(struct pool *pool)
+{
+	int64_t now = now_ms();
+
+	for (size_t i = 0; i < SCOREBOARD_SLOTS; i++) {
+		struct child *kid = &pool->kids[i];
+
+		if (kid->role != ROLE_NONE && kid->retiring && now >= kid->deadline_ms) {
+			LOG_WARN("process %d ignored SIGTERM for %lld s; killing it", (int)kid->pid,
+			         (long long)pool->cfg.shutdown_timeout_s);
+			kill(kid->pid, SIGKILL);
+			kid->deadline_ms = INT64_MAX;
+		}
+	}
+}
+
+/*
+ * Bring the pool to its target: one housekeeper and cfg.workers workers of the current
+ * generation. After a reload, old workers go one at a time, each replaced before it is asked to
+ * stop, so capacity never drops and no request is refused.
+ */
+static void maintain(struct pool *pool)
+{
+	struct census c = count_children(pool);
+
+	enforce_deadlines(pool);
+	if (now_ms() < pool->respawn_after_ms)
+		return;
+	if (c.keeper == 0)
+		spawn(pool, ROLE_KEEPER);
+	if (c.old > 0) {
+		if (c.retiring == 0) {
+			if (c.current < pool->cfg.workers)
+				spawn(pool, ROLE_WORKER);
+			retire(pool, c.an_old);
+		}
+		return;
+	}
+	for (int n = c.current; n < pool->cfg.workers; n++)
+		if (spawn(pool, ROLE_WORKER) != 0)
+			break;
+	if (c.current > pool->cfg.workers && c.retiring == 0)
+		retire(pool, c.a_current);
+}
+
+static void begin_stop(struct pool *pool)
+{
+	if (pool->stopping)
+		return;
+	LOG_INFO("stopping: letting requests in progress finish");
+	pool->stopping = 1;
+	pool->stop_deadline_ms = now_ms() + pool->cfg.shutdown_timeout_s * 1000;
+	for (size_t i = 0; i < SCOREBOARD_SLOTS; i++)
+		if (pool->kids[i].role == ROLE_WORKER)
+			kill(pool->kids[i].pid, SIGTERM);
+}
+
+/* During a stop: the housekeeper goes last, so its final checkpoint follows the last write.
+ * Returns 1 when every child is gone. */
+static int continue_stop(struct pool *pool)
+{
+	struct census c = count_children(pool);
+	int workers = c.current + c.old + c.retiring;
+
+	if (now_ms() >= pool->stop_deadline_ms) {
+		for (size_t i = 0; i < SCOREBOARD_SLOTS; i++)
+			if (pool->kids[i].role != ROLE_NONE)
+				kill(pool->kids[i].pid, SIGKILL);
+	}
+	if (workers == 0 && c.keeper > 0) {
+		for (size_t i = 0; i < SCOREBOARD_SLOTS; i++)
+			if (pool->kids[i].role == ROLE_KEEPER && !pool->kids[i].retiring) {
+				pool->kids[i].retiring = 1;
+				kill(pool->kids[i].pid, SIGTERM);
+			}
+	}
+	return workers == 0 && c.keeper == 0;
+}
+
+static void apply_overrides(const struct pool_args *args, struct config *cfg)
+{
+	if (args->socket_override)
+		snprintf(cfg->socket, sizeof(cfg->socket), "%s", args->socket_override);
+	if (args->workers_override > 0)
+		cfg->workers = args->workers_override;
+}
+
+/* SIGHUP: read the config again; the next maintain() replaces the workers one at a time. The
+ * store and the socket stay as they are: moving them needs a restart. */
+static void reload(struct pool *pool)
+{
+	char err[CONFIG_ERR_MAX];
+	struct config next;
+
+	if (config_load(pool->args->config_path, &next, err, sizeof(err)) != 0) {
+		LOG_ERROR("reload refused, keeping the running configuration: %s", err);
+		return;
+	}
+	apply_overrides(pool->args, &next);
+	if (strcmp(next.data_dir, pool->cfg.data_dir) != 0 || strcmp(next.socket, pool->cfg.socket))
+		LOG_WARN("data_dir and socket changes take effect at the next restart");
+	snprintf(next.data_dir, sizeof(next.data_dir), "%s", pool->cfg.data_dir);
+	snprintf(next.socket, sizeof(next.socket), "%s", pool->cfg.socket);
+	pool->cfg = next;
+	log_setup((int)pool->cfg.log_level, "master");
+	pool->generation++;
+	LOG_INFO("configuration reloaded; replacing workers one at a time");
+}
+
+static int open_listener(struct pool *pool)
+{
+	if (!pool->args->socket_override && listen_inherited()) {
+		LOG_INFO("serving on the socket the web server passed as fd 0");
+		return 0;
+	}
+	return listen_open(pool->cfg.socket);
+}
+
+static int start(struct pool *pool)
+{
+	struct store_options opt;
+	sigset_t blocked;
+
+	sigemptyset(&blocked);
+	sigaddset(&blocked, SIGCHLD);
+	sigaddset(&blocked, SIGTERM);
+	sigaddset(&blocked, SIGINT);
+	sigaddset(&blocked, SIGHUP);
+	sigprocmask(SIG_BLOCK, &blocked, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	store_options_for(pool, &opt);
+	pool->claim_fd = store_claim(&opt, CLAIM_WAIT_S);
+	if (pool->claim_fd < 0)
+		return -1;
+	if (recover(pool) != 0) {
+		LOG_ERROR("cannot recover the store in %s", pool->cfg.data_dir);
+		return -1;
+	}
+	pool->listen_fd = open_listener(pool);
+	if (pool->listen_fd < 0)
+		return -1;
+	pool->sb = scoreboard_open();
+	if (!pool->sb) {
+		LOG_ERROR("cannot map the scoreboard: %s", strerror(errno));
+		return -1;
+	}
+	LOG_INFO("serving with %lld workers, durability %s, data in %s",
+	         (long long)pool->cfg.workers, config_durability_name(pool->cfg.durability),
+	         pool->cfg.data_dir);
+	return 0;
+}
+
+int pool_run(const struct pool_args *args)
+{
+	struct pool *pool = calloc(1, sizeof(*pool));
+	sigset_t wanted;
+	siginfo_t info;
+
+	if (!pool)
+		return EXIT_FAILURE;
+	pool->args = args;
+	pool->cfg = args->cfg;
+	pool->master_pid = getpid();
+	pool->listen_fd = pool->claim_fd = -1;
+	apply_overrides(args, &pool->cfg);
+	if (start(pool) != 0)
+		return EXIT_FAILURE;
+	sigemptyset(&wanted);
+	sigaddset(&wanted, SIGCHLD);
+	sigaddset(&wanted, SIGTERM);
+	sigaddset(&wanted, SIGINT);
+	sigaddset(&wanted, SIGHUP);
+	for (;;) {
+		struct timespec tick = { .tv_nsec = POOL_TICK_MS * 1000000L };
+		int sig = sigtimedwait(&wanted, &info, &tick);
+
+		if (sig == SIGTERM || sig == SIGINT)
+			begin_stop(pool);
+		else if (sig == SIGHUP && !pool->stopping)
+			reload(pool);
+		repair(pool, reap(pool));
+		if (pool->stopping) {
+			if (continue_stop(pool))
+				break;
+		} else {
+			maintain(pool);
+		}
+	}
+	LOG_INFO("stopped");
+	scoreboard_close(pool->sb);
+	free(pool);
+	return EXIT_SUCCESS;
+}

@@ -1,0 +1,41 @@
+/*
+ * respond: the only way a handler answers. It writes the FastCGI status and headers, a compact
+ * JSON body (built with yajl, every call checked) or a text body, and owns the one table that maps
+ * a store result to an HTTP status, title and message. Errors are always JSON
+ * {"error": title, "message": sentence}; internals (paths, Berkeley DB messages) go to the log.
+ * Every answer carries Cache-Control: no-store; a HEAD request gets the headers only.
+ */
+#ifndef NEXTID_RESPOND_H
+#define NEXTID_RESPOND_H
+
+#include "exchange.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Building a JSON body: begin, then the values, then send. A failed call marks the exchange and
+ * respond_json_send answers 500 instead of a half-built body. */
+void respond_json_begin(struct exchange *x);
+void respond_json_map_open(struct exchange *x);
+void respond_json_map_close(struct exchange *x);
+void respond_json_key(struct exchange *x, const char *key);
+void respond_json_string(struct exchange *x, const char *s, size_t len);
+void respond_json_int(struct exchange *x, int64_t v);
+void respond_json_send(struct exchange *x, int status);
+
+/* A text/plain answer. */
+void respond_text(struct exchange *x, int status, const char *body, size_t len);
+
+/* A JSON error. */
+void respond_error(struct exchange *x, int status, const char *title, const char *message);
+
+/* The JSON error for a store result about the sequence `name` (valid UTF-8, len bytes). */
+void respond_store_error(struct exchange *x, int store_rc, const char *name, size_t len);
+
+/* 405 with an Allow header listing `allowed` (enum request_method bits). */
+void respond_not_allowed(struct exchange *x, unsigned allowed);
+
+/* The JSON error for a request_parse() status other than REQUEST_OK. */
+void respond_request_error(struct exchange *x, int request_status);
+
+#endif

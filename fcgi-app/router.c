@@ -1,0 +1,90 @@
+/*
+ * router: nextid's endpoint table and the matcher. Literal segments are compared after
+ * percent-decoding, as the web server would have; '*' captures the raw segment for the handler.
+ */
+#include "router.h"
+#include "handle_health.h"
+#include "handle_next.h"
+#include "respond.h"
+
+#include <string.h>
+
+#define M_GET REQUEST_GET
+#define M_HEAD REQUEST_HEAD
+#define M_POST REQUEST_POST
+
+static const struct route routes[] = {
+	{ M_GET | M_POST, "/next/*", handle_next_value },
+	{ M_GET | M_HEAD, "/health", handle_health },
+	{ M_GET | M_HEAD, "/health/live", handle_health_live },
+	{ M_GET | M_HEAD, "/health/ready", handle_health_ready },
+};
+
+static int literal_matches(const struct request_segment *seg, const char *lit, size_t lit_len)
+{
+	char decoded[64];
+	size_t len;
+
+	if (!memchr(seg->raw, '%', seg->len))
+		return seg->len == lit_len && memcmp(seg->raw, lit, lit_len) == 0;
+	return request_percent_decode(seg->raw, seg->len, decoded, sizeof(decoded), &len, 0) == 0 &&
+	       len == lit_len && memcmp(decoded, lit, lit_len) == 0;
+}
+
+/* Does the path match the pattern, segment for segment? Fills x->cap on success. */
+static int pattern_matches(const char *pattern, struct exchange *x)
+{
+	const char *p = pattern + 1;
+	size_t i = 0;
+
+	x->ncap = 0;
+	for (;;) {
+		const char *slash = strchr(p, '/');
+		size_t lit_len = slash ? (size_t)(slash - p) : strlen(p);
+
+		if (i >= x->req.nseg || i >= REQUEST_SEGMENTS_MAX)
+			return 0;
+		if (lit_len == 1 && p[0] == '*') {
+			if (x->req.seg[i].len == 0 || x->ncap == EXCHANGE_CAPTURES_MAX)
+				return 0;
+			x->cap[x->ncap++] = &x->req.seg[i];
+		} else if (!literal_matches(&x->req.seg[i], p, lit_len)) {
+			return 0;
+		}
+		i++;
+		if (!slash)
+			return i == x->req.nseg;
+		p = slash + 1;
+	}
+}
+
+const struct route *router_match(const struct route *table, size_t n, struct exchange *x,
+                                 unsigned *allowed)
+{
+	*allowed = 0;
+	for (size_t r = 0; r < n; r++) {
+		if (!pattern_matches(table[r].pattern, x))
+			continue;
+		if (table[r].methods & x->req.method)
+			return &table[r];
+		*allowed |= table[r].methods;
+	}
+	x->ncap = 0;
+	return NULL;
+}
+
+void router_dispatch(struct exchange *x)
+{
+	unsigned allowed;
+	const struct route *route =
+		router_match(routes, sizeof(routes) / sizeof(routes[0]), x, &allowed);
+
+	if (route)
+		route->handler(x);
+	else if (allowed)
+		respond_not_allowed(x, allowed);
+	else
+		respond_error(x, 404, "Endpoint not found",
+		              "No endpoint answers this path; check the URL against the API "
+		              "documentation.");
+}

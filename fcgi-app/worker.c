@@ -1,0 +1,134 @@
+/*
+ * worker: the accept loop. One request at a time: parse, route, answer, finish. Stopping is
+ * cooperative: SIGTERM sets a flag and also replaces the listening descriptor with /dev/null, so
+ * an accept() that is about to start (libfcgi checks its own flag just before) fails at once
+ * instead of sleeping until the next connection. The request in hand always finishes.
+ */
+#include "worker.h"
+#include "config.h"
+#include "log.h"
+#include "respond.h"
+#include "router.h"
+#include "scoreboard.h"
+#include "store.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Signal-handler state: the handler can reach nothing else. Set before the handler is installed. */
+static volatile sig_atomic_t stop_requested;
+static int stop_listen_fd = -1, stop_null_fd = -1;
+
+static void on_sigterm(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+	FCGX_ShutdownPending();
+	dup2(stop_null_fd, stop_listen_fd);
+}
+
+static void install_signals(int listen_fd)
+{
+	struct sigaction sa = { .sa_handler = on_sigterm, .sa_flags = SA_RESTART };
+
+	stop_listen_fd = listen_fd;
+	stop_null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	/* The master decides about reloads and Ctrl-C in the terminal; a broken client pipe is an
+	 * error return, not a death. */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* max_requests with up to 10% jitter either way, so workers started together do not all
+ * recycle together. */
+static uint64_t request_limit(const struct config *cfg)
+{
+	uint64_t base = (uint64_t)cfg->max_requests, spread = base / 10;
+	unsigned seed = (unsigned)getpid();
+
+	if (base == 0 || spread == 0)
+		return base;
+	return base - spread + (uint64_t)rand_r(&seed) % (2 * spread + 1);
+}
+
+static void serve(struct app *app, FCGX_Request *fr)
+{
+	struct exchange x = { .app = app, .out = fr->out };
+	int status = request_parse(&x.req, fr->envp);
+
+	if (status != REQUEST_OK)
+		respond_request_error(&x, status);
+	else
+		router_dispatch(&x);
+	if (x.status == 0) {
+		LOG_ERROR("no answer for %.*s", (int)x.req.path_len, x.req.path);
+		respond_error(&x, 500, "Internal error", "The failure is logged.");
+	}
+}
+
+static int open_app(const struct worker_args *args, struct app *app)
+{
+	struct store_options opt;
+
+	store_options_init(&opt, args->cfg);
+	opt.log = log_from_store;
+	opt.hold_lock_ms = args->hold_lock_ms;
+	memset(app, 0, sizeof(*app));
+	app->cfg = args->cfg;
+	app->sb = args->sb;
+	app->gen = yajl_gen_alloc(NULL);
+	if (!app->gen || store_open(&opt, &app->store) != STORE_OK)
+		return -1;
+	yajl_gen_config(app->gen, yajl_gen_beautify, 0);
+	yajl_gen_config(app->gen, yajl_gen_validate_utf8, 1);
+	return 0;
+}
+
+static void close_app(struct app *app)
+{
+	store_close(app->store);
+	if (app->gen)
+		yajl_gen_free(app->gen);
+}
+
+int worker_run(const struct worker_args *args)
+{
+	struct scoreboard_slot *slot = &args->sb->slots[args->slot];
+	uint64_t limit = request_limit(args->cfg), served = 0;
+	int exit_status = WORKER_EXIT_CLEAN;
+	FCGX_Request fr;
+	struct app app;
+
+	install_signals(args->listen_fd);
+	if (open_app(args, &app) != 0) {
+		close_app(&app);
+		sleep(1); /* a store that will not open must not turn into a tight respawn loop */
+		return WORKER_EXIT_START_FAILED;
+	}
+	FCGX_Init();
+	FCGX_InitRequest(&fr, args->listen_fd, 0);
+	while (!stop_requested) {
+		atomic_store_explicit(&slot->state, SLOT_IDLE, memory_order_relaxed);
+		if (FCGX_Accept_r(&fr) < 0)
+			break;
+		atomic_store_explicit(&slot->state, SLOT_BUSY, memory_order_relaxed);
+		serve(&app, &fr);
+		FCGX_Finish_r(&fr);
+		atomic_fetch_add_explicit(&slot->requests, 1, memory_order_relaxed);
+		if (store_needs_recovery(app.store)) {
+			exit_status = WORKER_EXIT_NEEDS_RECOVERY;
+			break;
+		}
+		if (limit && ++served >= limit)
+			break;
+	}
+	FCGX_Free(&fr, 0);
+	close_app(&app);
+	return exit_status;
+}

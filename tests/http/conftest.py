@@ -1,0 +1,71 @@
+"""Fixtures for the black-box HTTP tests, and the checks every response must pass.
+
+`server` is a started nextid (socket mode, default config). `nextid` is a factory for tests that
+need a config change, an environment variable, spawned mode, or a server that is not started yet:
+    srv = nextid(mode="spawned", config={"workers": 1}, env={"NEXTID_TEST_HOLD_LOCK_MS": "20"})
+Everything a test started is stopped afterwards; the temporary directory is removed when the test
+passed and kept (its path printed) when it failed.
+"""
+
+import os
+import sys
+
+import pytest
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import nextid_server  # noqa: E402
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: takes seconds (load, restarts, kills); "
+                                       "-m 'not slow' skips them")
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # Keep each phase's report on the item, so that teardown knows whether the test failed.
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, "rep_" + report.when, report)
+
+
+def _failed(node):
+    call = getattr(node, "rep_call", None)
+    setup = getattr(node, "rep_setup", None)
+    return call is None or call.failed or (setup is not None and setup.failed)
+
+
+@pytest.fixture
+def nextid(request):
+    servers = []
+
+    def make(mode="socket", config=None, env=None, workers=None, start=True):
+        srv = nextid_server.NextidServer(mode=mode, config=config, env=env, workers=workers)
+        servers.append(srv)
+        print("nextid test directory: %s (port %d)" % (srv.dir, srv.port))
+        if start:
+            srv.start()
+        return srv
+
+    yield make
+
+    leftovers = []
+    for srv in servers:
+        leftovers += srv.stop()
+    failed = _failed(request.node) or bool(leftovers)
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    for srv in servers:
+        kept = srv.cleanup(keep=failed)
+        if kept:
+            with capture.global_and_fixture_disabled():
+                print("\nkept %s: configs, logs and data of the failed test" % kept)
+    if leftovers:
+        pytest.fail("nextid processes still ran after the master stopped (now killed): %r"
+                    % leftovers)
+
+
+@pytest.fixture
+def server(nextid):
+    return nextid()

@@ -1,0 +1,580 @@
+/*
+ * record: the on-disk sequence record. Tables for the invariants (record_check, and the encode →
+ * decode round trip of every record that passes them), for corrupt bytes handed to record_decode,
+ * for the big-endian layout, and for record_advance at every bound.
+ */
+#include "record.h"
+#include "unit.h"
+
+#include <inttypes.h>
+
+#define LONG_ RECORD_TYPE_LONG
+#define INT_ RECORD_TYPE_INT
+#define CYCLE RECORD_FLAG_CYCLE
+#define EXH RECORD_FLAG_EXHAUSTED
+
+#define REC(t, n, inc, lo, hi, fl)                                                           \
+	{ .type = (t), .next = (n), .increment = (inc), .min = (lo), .max = (hi), .flags = (fl) }
+
+/* First difference between two records (every field, whole string arrays), or NULL. */
+static const char *record_diff(const struct seq_record *a, const struct seq_record *b, char *buf,
+                               size_t len)
+{
+#define NUM(f)                                                                               \
+	if (a->f != b->f) {                                                                  \
+		snprintf(buf, len, #f " %lld != %lld", (long long)a->f, (long long)b->f);    \
+		return buf;                                                                  \
+	}
+	NUM(type) NUM(flags) NUM(next) NUM(increment) NUM(min) NUM(max) NUM(cache)
+	NUM(reserved) NUM(period) NUM(reset_rule) NUM(padding)
+#undef NUM
+	if (a->created != b->created || a->updated != b->updated) {
+		snprintf(buf, len, "created/updated %" PRIu64 "/%" PRIu64 " != %" PRIu64 "/%" PRIu64,
+		         a->created, a->updated, b->created, b->updated);
+		return buf;
+	}
+	if (memcmp(a->format, b->format, sizeof(a->format)) != 0)
+		return "format differs";
+	if (memcmp(a->timezone, b->timezone, sizeof(a->timezone)) != 0)
+		return "timezone differs";
+	return NULL;
+}
+
+struct type_row {
+	int line;
+	uint8_t type;
+	int64_t max;
+	const char *desc;
+};
+
+static const struct type_row type_rows[] = {
+	{ __LINE__, 0, 0, "type 0 is no type" },
+	{ __LINE__, RECORD_TYPE_INT, INT32_MAX, "int" },
+	{ __LINE__, RECORD_TYPE_LONG, INT64_MAX, "long" },
+	{ __LINE__, RECORD_TYPE_UUID8, 0, "uuid8 has no numbers" },
+	{ __LINE__, RECORD_TYPE_UUID12, 0, "uuid12 has no numbers" },
+	{ __LINE__, RECORD_TYPE_UUID16, 0, "uuid16 has no numbers" },
+	{ __LINE__, RECORD_TYPE_UUID22, 0, "uuid22 has no numbers" },
+	{ __LINE__, 7, 0, "type 7 is no type" },
+	{ __LINE__, 255, 0, "type 255 is no type" },
+};
+
+START_TEST(test_type_max)
+{
+	const struct type_row *row = &type_rows[_i];
+	int64_t got = record_type_max(row->type);
+
+	ck_assert_msg(got == row->max, "line %d: %s: got %" PRId64 ", want %" PRId64, row->line,
+	              row->desc, got, row->max);
+}
+END_TEST
+
+struct init_row {
+	int line;
+	uint8_t type;
+	int64_t start;
+	uint64_t now;
+	const char *desc;
+};
+
+static const struct init_row init_rows[] = {
+	{ __LINE__, RECORD_TYPE_LONG, 1, 1700000000, "what /next/<name> creates" },
+	{ __LINE__, RECORD_TYPE_LONG, INT64_MAX, 0, "a long starting at its maximum" },
+	{ __LINE__, RECORD_TYPE_INT, 1000, UINT64_MAX, "an int" },
+	{ __LINE__, RECORD_TYPE_UUID8, 0, 5, "a uuid type" },
+};
+
+START_TEST(test_init)
+{
+	const struct init_row *row = &init_rows[_i];
+	struct seq_record rec, want;
+	char diff[128];
+	const char *d;
+
+	memset(&rec, 0x5a, sizeof(rec));
+	record_init(&rec, row->type, row->start, row->now);
+	memset(&want, 0, sizeof(want));
+	want.type = row->type;
+	want.next = row->start;
+	want.increment = 1;
+	want.min = 1;
+	want.max = record_type_max(row->type);
+	want.created = want.updated = row->now;
+	d = record_diff(&rec, &want, diff, sizeof(diff));
+	ck_assert_msg(d == NULL, "line %d: %s: %s", row->line, row->desc, d);
+	ck_assert_msg(rec.format[0] == '\0' && rec.timezone[0] == '\0', "line %d: %s: strings",
+	              row->line, row->desc);
+}
+END_TEST
+
+/* Strings too long to spell in a row: filled in by the test before the check. */
+enum fill { FILL_NONE, FILL_FORMAT_FULL, FILL_TZ_FULL, FILL_FORMAT_47, FILL_TZ_47 };
+
+struct check_row {
+	int line;
+	struct seq_record rec;
+	enum fill fill;
+	int rc; /* of record_check and record_encode */
+	const char *desc;
+};
+
+static const struct check_row check_rows[] = {
+	/* valid: each round-trips through encode and decode unchanged */
+	{ __LINE__, REC(LONG_, 1, 1, 1, INT64_MAX, 0), 0, RECORD_OK, "the default long" },
+	{ __LINE__, REC(INT_, 1, 1, 1, INT32_MAX, 0), 0, RECORD_OK, "the default int" },
+	{ __LINE__, REC(INT_, INT32_MAX, 1, 1, INT32_MAX, 0), 0, RECORD_OK, "an int at its max" },
+	{ __LINE__, REC(LONG_, INT64_MAX, 1, 1, INT64_MAX, 0), 0, RECORD_OK, "a long at its max" },
+	{ __LINE__, REC(LONG_, 10, -1, 1, 10, 0), 0, RECORD_OK, "negative increment" },
+	{ __LINE__, REC(LONG_, INT64_MAX, INT64_MIN, 1, INT64_MAX, 0), 0, RECORD_OK,
+	  "increment INT64_MIN" },
+	{ __LINE__, REC(LONG_, 1, INT64_MAX, 1, INT64_MAX, 0), 0, RECORD_OK,
+	  "increment INT64_MAX" },
+	{ __LINE__, REC(LONG_, 5, 1, 5, 5, 0), 0, RECORD_OK, "min == max" },
+	{ __LINE__, REC(LONG_, 3, 1, 1, 10, CYCLE), 0, RECORD_OK, "cycle flag" },
+	{ __LINE__, REC(LONG_, 10, 1, 1, 10, EXH), 0, RECORD_OK, "exhausted flag" },
+	{ __LINE__, REC(LONG_, 11, 1, 1, 10, EXH), 0, RECORD_OK,
+	  "exhausted: next past max is meaningless, not corrupt" },
+	{ __LINE__, REC(LONG_, INT64_MIN, 1, 1, 10, EXH | CYCLE), 0, RECORD_OK,
+	  "both flags, next INT64_MIN" },
+	{ __LINE__, REC(RECORD_TYPE_UUID8, 0, 0, 0, 0, 0), 0, RECORD_OK,
+	  "a uuid type carries no counter" },
+	{ __LINE__, REC(RECORD_TYPE_UUID22, -5, 0, 9, 3, 0), 0, RECORD_OK,
+	  "a uuid type's counter fields are not checked" },
+	{ __LINE__,
+	  { .type = LONG_, .next = 7, .increment = 3, .min = 1, .max = 1000, .cache = UINT32_MAX,
+	    .reserved = INT64_MIN, .period = 20240131, .reset_rule = 3, .padding = 255,
+	    .format = "INV%d-%04d", .timezone = "America/Argentina/ComodRivadavia",
+	    .created = UINT64_MAX, .updated = 0 },
+	  0, RECORD_OK, "every field at an odd value" },
+	{ __LINE__,
+	  { .type = INT_, .next = 1, .increment = 1, .min = 1, .max = 9, .reserved = INT64_MAX,
+	    .format = "{prefix}{counter:6}", .timezone = "Europe/Z\xc3\xbcrich",
+	    .created = 1, .updated = 2 },
+	  0, RECORD_OK, "UTF-8 in a string" },
+	{ __LINE__, REC(LONG_, 1, 1, 1, 9, 0), FILL_FORMAT_47, RECORD_OK,
+	  "a format of 47 bytes and its NUL" },
+	{ __LINE__, REC(LONG_, 1, 1, 1, 9, 0), FILL_TZ_47, RECORD_OK,
+	  "a time zone of 47 bytes and its NUL" },
+
+	/* invalid */
+	{ __LINE__, REC(0, 1, 1, 1, 10, 0), 0, RECORD_BAD_FIELD, "type 0" },
+	{ __LINE__, REC(7, 1, 1, 1, 10, 0), 0, RECORD_BAD_FIELD, "type 7" },
+	{ __LINE__, REC(255, 1, 1, 1, 10, 0), 0, RECORD_BAD_FIELD, "type 255" },
+	{ __LINE__, REC(LONG_, 1, 0, 1, 10, 0), 0, RECORD_BAD_FIELD, "increment 0" },
+	{ __LINE__, REC(LONG_, 5, 1, 6, 5, 0), 0, RECORD_BAD_FIELD, "min > max" },
+	{ __LINE__, REC(LONG_, 1, 1, 0, 10, 0), 0, RECORD_BAD_FIELD, "min 0: below the type's range" },
+	{ __LINE__, REC(LONG_, INT64_MIN, 1, INT64_MIN, INT64_MAX, 0), 0, RECORD_BAD_FIELD,
+	  "next and min INT64_MIN: below the type's range" },
+	{ __LINE__, REC(LONG_, -1, -7, INT64_MIN, -1, 0), 0, RECORD_BAD_FIELD,
+	  "all negative bounds: below the type's range" },
+	{ __LINE__, REC(INT_, 1, 1, -5, 10, 0), 0, RECORD_BAD_FIELD, "an int with a negative min" },
+	{ __LINE__, REC(LONG_, 5, 1, 6, 5, EXH), 0, RECORD_BAD_FIELD,
+	  "min > max even when exhausted" },
+	{ __LINE__, REC(INT_, 1, 1, 1, (int64_t)INT32_MAX + 1, 0), 0, RECORD_BAD_FIELD,
+	  "an int's max past 2^31-1" },
+	{ __LINE__, REC(LONG_, 0, 1, 1, 10, 0), 0, RECORD_BAD_FIELD, "next below min" },
+	{ __LINE__, REC(LONG_, 11, 1, 1, 10, 0), 0, RECORD_BAD_FIELD, "next above max" },
+	{ __LINE__, REC(LONG_, 11, 1, 1, 10, CYCLE), 0, RECORD_BAD_FIELD,
+	  "next above max with cycle" },
+	{ __LINE__, REC(LONG_, 1, 1, 1, 10, 0x0004), 0, RECORD_BAD_FIELD, "unknown flag 0x0004" },
+	{ __LINE__, REC(LONG_, 1, 1, 1, 10, 0x8000), 0, RECORD_BAD_FIELD, "unknown flag 0x8000" },
+	{ __LINE__, REC(LONG_, 1, 1, 1, 10, 0xFFFF), 0, RECORD_BAD_FIELD, "every flag bit" },
+	{ __LINE__, REC(RECORD_TYPE_UUID8, 0, 0, 0, 0, 0x0100), 0, RECORD_BAD_FIELD,
+	  "unknown flag on a uuid type" },
+	{ __LINE__, REC(LONG_, 1, 1, 1, 10, 0), FILL_FORMAT_FULL, RECORD_BAD_FIELD,
+	  "an unterminated format" },
+	{ __LINE__, REC(LONG_, 1, 1, 1, 10, 0), FILL_TZ_FULL, RECORD_BAD_FIELD,
+	  "an unterminated time zone" },
+	{ __LINE__, REC(RECORD_TYPE_UUID16, 0, 0, 0, 0, 0), FILL_TZ_FULL, RECORD_BAD_FIELD,
+	  "an unterminated time zone on a uuid type" },
+};
+
+static void apply_fill(struct seq_record *rec, enum fill fill)
+{
+	switch (fill) {
+	case FILL_NONE:
+		break;
+	case FILL_FORMAT_FULL:
+		memset(rec->format, 'f', sizeof(rec->format));
+		break;
+	case FILL_TZ_FULL:
+		memset(rec->timezone, 't', sizeof(rec->timezone));
+		break;
+	case FILL_FORMAT_47:
+		memset(rec->format, 'f', sizeof(rec->format) - 1);
+		rec->format[sizeof(rec->format) - 1] = '\0';
+		break;
+	case FILL_TZ_47:
+		memset(rec->timezone, 't', sizeof(rec->timezone) - 1);
+		rec->timezone[sizeof(rec->timezone) - 1] = '\0';
+		break;
+	}
+}
+
+START_TEST(test_check_and_round_trip)
+{
+	const struct check_row *row = &check_rows[_i];
+	struct seq_record rec = row->rec, back;
+	unsigned char buf[RECORD_SIZE + 8];
+	char diff[128];
+	const char *d;
+	int rc;
+
+	apply_fill(&rec, row->fill);
+	rc = record_check(&rec);
+	ck_assert_msg(rc == row->rc, "line %d: %s: record_check %d, want %d", row->line, row->desc,
+	              rc, row->rc);
+	memset(buf, 0xA5, sizeof(buf));
+	rc = record_encode(&rec, buf);
+	ck_assert_msg(rc == row->rc, "line %d: %s: record_encode %d, want %d", row->line, row->desc,
+	              rc, row->rc);
+	for (size_t i = RECORD_SIZE; i < sizeof(buf); i++)
+		ck_assert_msg(buf[i] == 0xA5, "line %d: %s: wrote byte %zu", row->line, row->desc, i);
+	if (row->rc != RECORD_OK)
+		return;
+	memset(&back, 0x5a, sizeof(back));
+	rc = record_decode(buf, RECORD_SIZE, &back);
+	ck_assert_msg(rc == RECORD_OK, "line %d: %s: record_decode %d", row->line, row->desc, rc);
+	d = record_diff(&back, &rec, diff, sizeof(diff));
+	ck_assert_msg(d == NULL, "line %d: %s: round trip: %s", row->line, row->desc, d);
+}
+END_TEST
+
+/*
+ * Corrupt bytes: the base record (an int sequence, next 5 in [1, 10], format "F", zone "UTC")
+ * with `n` bytes at `off` replaced by `bytes`, or by `fill` when bytes is NULL.
+ */
+struct decode_row {
+	int line;
+	size_t len; /* bytes handed to record_decode */
+	size_t off;
+	const char *bytes;
+	size_t n;
+	char fill;
+	int rc;
+	const char *desc;
+};
+
+#define B(lit) lit, sizeof(lit) - 1
+#define I64(v) "\0\0\0\0\0\0\0" v /* a small big-endian int64 */
+
+static const struct decode_row decode_rows[] = {
+	{ __LINE__, RECORD_SIZE, 0, NULL, 0, 0, RECORD_OK, "the base record itself" },
+	{ __LINE__, 0, 0, NULL, 0, 0, RECORD_BAD_SIZE, "no bytes" },
+	{ __LINE__, 1, 0, NULL, 0, 0, RECORD_BAD_SIZE, "one byte" },
+	{ __LINE__, RECORD_SIZE - 1, 0, NULL, 0, 0, RECORD_BAD_SIZE, "one byte short" },
+	{ __LINE__, RECORD_SIZE + 1, 0, NULL, 0, 0, RECORD_BAD_SIZE, "one byte over" },
+	{ __LINE__, 2 * RECORD_SIZE, 0, NULL, 0, 0, RECORD_BAD_SIZE, "twice the size" },
+	{ __LINE__, RECORD_SIZE - 1, 0, B("\x09"), 0, RECORD_BAD_SIZE,
+	  "size is checked before version" },
+	{ __LINE__, RECORD_SIZE, 0, B("\x00"), 0, RECORD_BAD_VERSION, "version 0" },
+	{ __LINE__, RECORD_SIZE, 0, B("\x02"), 0, RECORD_BAD_VERSION, "version 2" },
+	{ __LINE__, RECORD_SIZE, 0, B("\xff"), 0, RECORD_BAD_VERSION, "version 255" },
+	{ __LINE__, RECORD_SIZE, 0, B("\x02\x00"), 0, RECORD_BAD_VERSION,
+	  "version is checked before fields" },
+	{ __LINE__, RECORD_SIZE, 1, B("\x00"), 0, RECORD_BAD_FIELD, "type 0" },
+	{ __LINE__, RECORD_SIZE, 1, B("\x07"), 0, RECORD_BAD_FIELD, "type 7" },
+	{ __LINE__, RECORD_SIZE, 1, B("\xff"), 0, RECORD_BAD_FIELD, "type 255" },
+	{ __LINE__, RECORD_SIZE, 1, B("\x02"), 0, RECORD_OK, "type long" },
+	{ __LINE__, RECORD_SIZE, 2, B("\x00\x04"), 0, RECORD_BAD_FIELD, "unknown flag 0x0004" },
+	{ __LINE__, RECORD_SIZE, 2, B("\x01\x00"), 0, RECORD_BAD_FIELD,
+	  "unknown flag 0x0100 (a byte-swapped cycle flag)" },
+	{ __LINE__, RECORD_SIZE, 2, B("\x80\x00"), 0, RECORD_BAD_FIELD, "unknown flag 0x8000" },
+	{ __LINE__, RECORD_SIZE, 2, B("\x00\x03"), 0, RECORD_OK, "both known flags" },
+	{ __LINE__, RECORD_SIZE, 8, B(I64("\x00")), 0, RECORD_BAD_FIELD, "next 0 below min 1" },
+	{ __LINE__, RECORD_SIZE, 8, B(I64("\x0b")), 0, RECORD_BAD_FIELD, "next 11 above max 10" },
+	{ __LINE__, RECORD_SIZE, 8, B("\xff\xff\xff\xff\xff\xff\xff\xff"), 0, RECORD_BAD_FIELD,
+	  "next -1" },
+	{ __LINE__, RECORD_SIZE, 8, B("\x80\0\0\0\0\0\0\x05"), 0, RECORD_BAD_FIELD,
+	  "next with its sign bit flipped" },
+	{ __LINE__, RECORD_SIZE, 3, B("\x02" "\0\0\0\0" I64("\x0b")), 0, RECORD_OK,
+	  "next 11 with the exhausted flag" },
+	{ __LINE__, RECORD_SIZE, 16, B(I64("\x00")), 0, RECORD_BAD_FIELD, "increment 0" },
+	{ __LINE__, RECORD_SIZE, 16, B("\xff\xff\xff\xff\xff\xff\xff\xff"), 0, RECORD_OK,
+	  "increment -1" },
+	{ __LINE__, RECORD_SIZE, 24, B(I64("\x0b")), 0, RECORD_BAD_FIELD, "min 11 > max 10" },
+	{ __LINE__, RECORD_SIZE, 32, B(I64("\x04")), 0, RECORD_BAD_FIELD,
+	  "max 4 below next 5" },
+	{ __LINE__, RECORD_SIZE, 32, B("\0\0\0\0\x80\0\0\0"), 0, RECORD_BAD_FIELD,
+	  "an int's max of 2^31" },
+	{ __LINE__, RECORD_SIZE, 32, B("\0\0\0\0\x7f\xff\xff\xff"), 0, RECORD_OK,
+	  "an int's max of 2^31-1" },
+	{ __LINE__, RECORD_SIZE, 72, NULL, RECORD_TEMPLATE_MAX, 'f', RECORD_BAD_FIELD,
+	  "an unterminated format" },
+	{ __LINE__, RECORD_SIZE, 120, NULL, RECORD_TZ_MAX, 't', RECORD_BAD_FIELD,
+	  "an unterminated time zone" },
+	{ __LINE__, RECORD_SIZE, 72, NULL, RECORD_TEMPLATE_MAX - 1, 'f', RECORD_OK,
+	  "a format ending in its last byte" },
+	{ __LINE__, RECORD_SIZE, 120, NULL, RECORD_TZ_MAX - 1, 't', RECORD_OK,
+	  "a time zone ending in its last byte" },
+	{ __LINE__, RECORD_SIZE, 73, NULL, RECORD_TEMPLATE_MAX + RECORD_TZ_MAX - 1, 'x',
+	  RECORD_BAD_FIELD, "a format running into the time zone" },
+	{ __LINE__, RECORD_SIZE, 48, B("\xff\xff\xff\xff"), 0, RECORD_OK,
+	  "cache is not bounded by the record" },
+};
+
+START_TEST(test_decode)
+{
+	const struct decode_row *row = &decode_rows[_i];
+	struct seq_record base = REC(INT_, 5, 1, 1, 10, 0), out;
+	unsigned char buf[2 * RECORD_SIZE];
+	int rc;
+
+	memcpy(base.format, "F", 2);
+	memcpy(base.timezone, "UTC", 4);
+	memset(buf, 0, sizeof(buf));
+	ck_assert_int_eq(record_encode(&base, buf), RECORD_OK);
+	if (row->bytes)
+		memcpy(buf + row->off, row->bytes, row->n);
+	else
+		memset(buf + row->off, row->fill, row->n);
+	rc = record_decode(buf, row->len, &out);
+	ck_assert_msg(rc == row->rc, "line %d: %s: record_decode %d, want %d", row->line, row->desc,
+	              rc, row->rc);
+}
+END_TEST
+
+/* The layout is big-endian at fixed offsets, whatever the host: spell out every byte. */
+START_TEST(test_layout)
+{
+	static const struct {
+		size_t off;
+		const char *bytes;
+		size_t n;
+	} spans[] = {
+		{ 0, B("\x01\x02\x00\x01\x02\x06\x00\x00") },         /* version ... padding */
+		{ 8, B("\0\0\0\0\0\0\0\x01") },                        /* next 1: 0x01 at byte 15 */
+		{ 16, B("\xff\xff\xff\xff\xff\xff\xff\xfe") },         /* increment -2 */
+		{ 24, B("\0\0\0\0\0\0\0\x01") },                       /* min 1 */
+		{ 32, B("\x01\x02\x03\x04\x05\x06\x07\x08") },         /* max */
+		{ 40, B("\x11\x22\x33\x44\x55\x66\x77\x88") },         /* reserved */
+		{ 48, B("\xa1\xb2\xc3\xd4") },                         /* cache */
+		{ 52, B("\x01\x34\xd7\x03") },                         /* period 20240131 */
+		{ 56, B("\x08\x07\x06\x05\x04\x03\x02\x01") },         /* created */
+		{ 64, B("\0\0\0\0\0\0\0\x01") },                       /* updated */
+		{ 72, B("%s%06d") },                                   /* format */
+		{ 120, B("UTC") },                                     /* timezone */
+	};
+	struct seq_record rec = REC(LONG_, 1, -2, 1, 0x0102030405060708, CYCLE);
+	unsigned char buf[RECORD_SIZE], want[RECORD_SIZE];
+
+	rec.reset_rule = 2;
+	rec.padding = 6;
+	rec.reserved = 0x1122334455667788;
+	rec.cache = 0xA1B2C3D4u;
+	rec.period = 20240131;
+	rec.created = 0x0807060504030201u;
+	rec.updated = 1;
+	memcpy(rec.format, "%s%06d", 7);
+	memcpy(rec.timezone, "UTC", 4);
+	memset(want, 0, sizeof(want));
+	for (size_t i = 0; i < sizeof(spans) / sizeof(spans[0]); i++)
+		memcpy(want + spans[i].off, spans[i].bytes, spans[i].n);
+	memset(buf, 0xA5, sizeof(buf));
+	ck_assert_int_eq(record_encode(&rec, buf), RECORD_OK);
+	for (size_t i = 0; i < RECORD_SIZE; i++)
+		ck_assert_msg(buf[i] == want[i], "byte %zu is 0x%02x, want 0x%02x", i, buf[i],
+		              want[i]);
+}
+END_TEST
+
+/*
+ * record_advance. On RECORD_OK the row gives first, last, and the record's next and flags after
+ * (next is not compared once the record is exhausted: it is meaningless then). On any other
+ * answer the record must be unchanged.
+ */
+struct advance_row {
+	int line;
+	struct seq_record rec;
+	uint64_t count;
+	int rc; /* RECORD_OK, RECORD_EXHAUSTED, or -1: any refusal but OK */
+	int64_t first, last, next;
+	uint16_t flags;
+	const char *desc;
+};
+
+#define TWO62 ((uint64_t)1 << 62)
+
+static const struct advance_row advance_rows[] = {
+	/* counting up */
+	{ __LINE__, REC(LONG_, 1, 1, 1, INT64_MAX, 0), 1, RECORD_OK, 1, 1, 2, 0, "the first value" },
+	{ __LINE__, REC(LONG_, 1, 1, 1, INT64_MAX, 0), 5, RECORD_OK, 1, 5, 6, 0, "a batch of 5" },
+	{ __LINE__, REC(LONG_, 1, 2, 1, INT64_MAX, 0), 3, RECORD_OK, 1, 5, 7, 0,
+	  "a batch with increment 2" },
+	{ __LINE__, REC(INT_, 9, 1, 1, 10, 0), 1, RECORD_OK, 9, 9, 10, 0, "one before max" },
+	{ __LINE__, REC(INT_, 10, 1, 1, 10, 0), 1, RECORD_OK, 10, 10, 0, EXH,
+	  "the last value marks the record exhausted" },
+	{ __LINE__, REC(INT_, 8, 1, 1, 10, 0), 3, RECORD_OK, 8, 10, 0, EXH,
+	  "a batch ending on max marks it exhausted" },
+	{ __LINE__, REC(INT_, 8, 1, 1, 10, 0), 4, RECORD_EXHAUSTED, 0, 0, 0, 0,
+	  "a batch running past max takes nothing" },
+	{ __LINE__, REC(INT_, 10, 1, 1, 10, EXH), 1, RECORD_EXHAUSTED, 0, 0, 0, 0,
+	  "an exhausted record gives nothing" },
+	{ __LINE__, REC(INT_, 1, 1, 1, 10, EXH), 1, RECORD_EXHAUSTED, 0, 0, 0, 0,
+	  "the flag decides, not next" },
+	{ __LINE__, REC(INT_, 7, 3, 1, 10, 0), 2, RECORD_OK, 7, 10, 0, EXH,
+	  "increment 3 landing exactly on max" },
+	{ __LINE__, REC(INT_, 6, 3, 1, 10, 0), 2, RECORD_OK, 6, 9, 0, EXH,
+	  "increment 3 stepping over max after the batch" },
+	{ __LINE__, REC(INT_, 5, 1, 5, 5, 0), 1, RECORD_OK, 5, 5, 0, EXH, "a one-value range" },
+	{ __LINE__, REC(INT_, INT32_MAX, 1, 1, INT32_MAX, 0), 1, RECORD_OK, INT32_MAX, INT32_MAX, 0,
+	  EXH, "an int at 2^31-1" },
+
+	/* counting down */
+	{ __LINE__, REC(LONG_, 3, -1, 1, 10, 0), 1, RECORD_OK, 3, 3, 2, 0, "down by one" },
+	{ __LINE__, REC(LONG_, 3, -1, 1, 10, 0), 3, RECORD_OK, 3, 1, 0, EXH,
+	  "down to min marks it exhausted" },
+	{ __LINE__, REC(LONG_, 3, -1, 1, 10, 0), 4, RECORD_EXHAUSTED, 0, 0, 0, 0,
+	  "down past min takes nothing" },
+	{ __LINE__, REC(LONG_, 10, -4, 1, 10, 0), 3, RECORD_OK, 10, 2, 0, EXH,
+	  "down by 4, stepping under min after the batch" },
+
+	/* cycling */
+	{ __LINE__, REC(INT_, 10, 1, 1, 10, CYCLE), 1, RECORD_OK, 10, 10, 1, CYCLE,
+	  "cycle wraps to min" },
+	{ __LINE__, REC(INT_, 10, 1, 5, 10, CYCLE), 1, RECORD_OK, 10, 10, 5, CYCLE,
+	  "cycle wraps to a min above 1" },
+	{ __LINE__, REC(INT_, 9, 1, 1, 10, CYCLE), 2, RECORD_OK, 9, 10, 1, CYCLE,
+	  "a batch ending on max, then wrap" },
+	{ __LINE__, REC(INT_, 9, 1, 1, 10, CYCLE), 3, RECORD_EXHAUSTED, 0, 0, 0, 0,
+	  "a batch never wraps in its middle" },
+	{ __LINE__, REC(INT_, 1, 1, 1, 10, CYCLE), 11, RECORD_EXHAUSTED, 0, 0, 0, 0,
+	  "a batch longer than the whole range" },
+	{ __LINE__, REC(INT_, 1, 1, 1, 10, CYCLE), 10, RECORD_OK, 1, 10, 1, CYCLE,
+	  "a batch of the whole range" },
+	{ __LINE__, REC(INT_, 8, 3, 1, 10, CYCLE), 1, RECORD_OK, 8, 8, 1, CYCLE,
+	  "a step over max wraps to min" },
+	{ __LINE__, REC(LONG_, 1, -1, 1, 10, CYCLE), 1, RECORD_OK, 1, 1, 10, CYCLE,
+	  "counting down wraps to max" },
+	{ __LINE__, REC(LONG_, 2, -3, 1, 10, CYCLE), 1, RECORD_OK, 2, 2, 10, CYCLE,
+	  "a step under min wraps to max" },
+	{ __LINE__, REC(LONG_, 2, -1, 1, 10, CYCLE), 3, RECORD_EXHAUSTED, 0, 0, 0, 0,
+	  "a batch counting down never wraps in its middle" },
+	{ __LINE__, REC(LONG_, INT64_MAX, 1, 1, INT64_MAX, CYCLE), 1, RECORD_OK, INT64_MAX,
+	  INT64_MAX, 1, CYCLE, "cycle at INT64_MAX wraps without overflow" },
+
+	/* overflow near the ends of int64 */
+	{ __LINE__, REC(LONG_, INT64_MAX - 1, 1, 1, INT64_MAX, 0), 1, RECORD_OK, INT64_MAX - 1,
+	  INT64_MAX - 1, INT64_MAX, 0, "one before INT64_MAX" },
+	{ __LINE__, REC(LONG_, INT64_MAX - 1, 1, 1, INT64_MAX, 0), 2, RECORD_OK, INT64_MAX - 1,
+	  INT64_MAX, 0, EXH, "a batch up to INT64_MAX" },
+	{ __LINE__, REC(LONG_, INT64_MAX - 1, 1, 1, INT64_MAX, 0), 3, RECORD_EXHAUSTED, 0, 0, 0, 0,
+	  "a batch past INT64_MAX" },
+	{ __LINE__, REC(LONG_, INT64_MAX, 1, 1, INT64_MAX, 0), 1, RECORD_OK, INT64_MAX, INT64_MAX, 0,
+	  EXH, "INT64_MAX itself" },
+	{ __LINE__, REC(LONG_, INT64_MAX - 5, 10, 1, INT64_MAX, 0), 1, RECORD_OK, INT64_MAX - 5,
+	  INT64_MAX - 5, 0, EXH, "the next step would overflow" },
+	{ __LINE__, REC(LONG_, 1, INT64_MAX, 1, INT64_MAX, 0), 2, RECORD_EXHAUSTED, 0, 0, 0, 0,
+	  "increment INT64_MAX, two values" },
+	{ __LINE__, REC(LONG_, 1, 1, 1, INT64_MAX, 0), (uint64_t)INT64_MAX, RECORD_OK, 1, INT64_MAX,
+	  0, EXH, "a batch of INT64_MAX values takes the whole range" },
+	{ __LINE__, REC(LONG_, 2, 1, 1, INT64_MAX, 0), (uint64_t)INT64_MAX, RECORD_EXHAUSTED, 0, 0, 0,
+	  0, "a batch of INT64_MAX values from 2" },
+	{ __LINE__, REC(LONG_, 1, 2, 1, INT64_MAX, 0), TWO62, RECORD_OK, 1, INT64_MAX, 0, EXH,
+	  "2^62 values by 2 end exactly on INT64_MAX" },
+	{ __LINE__, REC(LONG_, 1, 2, 1, INT64_MAX, 0), TWO62 + 1, RECORD_EXHAUSTED, 0, 0, 0, 0,
+	  "2^62 + 1 values by 2 overflow the span" },
+	{ __LINE__, REC(LONG_, 1, 4, 1, INT64_MAX, 0), UINT64_MAX / 2, RECORD_EXHAUSTED, 0, 0, 0, 0,
+	  "a huge batch overflows the span" },
+	{ __LINE__, REC(LONG_, 2, -1, 1, INT64_MAX, 0), 2, RECORD_OK, 2, 1, 0, EXH,
+	  "down to the type's minimum, 1" },
+	{ __LINE__, REC(LONG_, 1, -1, 1, INT64_MAX, CYCLE), 1, RECORD_OK, 1, 1, INT64_MAX, CYCLE,
+	  "down past 1 wraps to INT64_MAX" },
+	{ __LINE__, REC(LONG_, INT64_MAX, INT64_MIN, 1, INT64_MAX, 0), 1, RECORD_OK, INT64_MAX,
+	  INT64_MAX, 0, EXH, "increment INT64_MIN from the top: one value, then exhausted" },
+	{ __LINE__, REC(LONG_, INT64_MAX, INT64_MIN, 1, INT64_MAX, 0), 2, RECORD_EXHAUSTED, 0, 0, 0,
+	  0, "increment INT64_MIN: a second value would be negative" },
+	{ __LINE__, REC(LONG_, 1, INT64_MAX, 1, INT64_MAX, 0), 1, RECORD_OK, 1, 1, 0, EXH,
+	  "increment INT64_MAX from 1: the next value would pass 2^63-1" },
+	{ __LINE__, REC(LONG_, 1, INT64_MAX, 1, INT64_MAX, 0), 3, RECORD_EXHAUSTED, 0, 0, 0, 0,
+	  "a span past 2^64 is computed without wrapping" },
+
+	/* refused requests */
+	{ __LINE__, REC(LONG_, 1, 1, 1, INT64_MAX, 0), 0, -1, 0, 0, 0, 0, "count 0" },
+	{ __LINE__, REC(LONG_, 1, 1, 1, INT64_MAX, 0), (uint64_t)INT64_MAX + 1, -1, 0, 0, 0, 0,
+	  "count 2^63" },
+	{ __LINE__, REC(LONG_, 1, 1, 1, INT64_MAX, 0), UINT64_MAX, -1, 0, 0, 0, 0,
+	  "count UINT64_MAX" },
+	{ __LINE__, REC(RECORD_TYPE_UUID8, 0, 0, 0, 0, 0), 1, -1, 0, 0, 0, 0,
+	  "a uuid type has no counter" },
+};
+
+START_TEST(test_advance)
+{
+	const struct advance_row *row = &advance_rows[_i];
+	struct seq_record rec = row->rec, want = row->rec;
+	const int64_t sentinel = 0x5a5a5a5a;
+	int64_t first = sentinel, last = sentinel;
+	char diff[128];
+	const char *d;
+	int rc = record_advance(&rec, row->count, &first, &last);
+
+	if (row->rc != RECORD_OK) {
+		if (row->rc < 0)
+			ck_assert_msg(rc != RECORD_OK, "line %d: %s: accepted", row->line, row->desc);
+		else
+			ck_assert_msg(rc == row->rc, "line %d: %s: rc %d, want %d", row->line,
+			              row->desc, rc, row->rc);
+		d = record_diff(&rec, &want, diff, sizeof(diff));
+		ck_assert_msg(d == NULL, "line %d: %s: record changed: %s", row->line, row->desc, d);
+		return;
+	}
+	ck_assert_msg(rc == RECORD_OK, "line %d: %s: rc %d, want RECORD_OK", row->line, row->desc,
+	              rc);
+	ck_assert_msg(first == row->first && last == row->last,
+	              "line %d: %s: got [%" PRId64 ", %" PRId64 "], want [%" PRId64 ", %" PRId64 "]",
+	              row->line, row->desc, first, last, row->first, row->last);
+	ck_assert_msg(rec.flags == row->flags, "line %d: %s: flags 0x%x, want 0x%x", row->line,
+	              row->desc, rec.flags, row->flags);
+	if (!(row->flags & EXH))
+		ck_assert_msg(rec.next == row->next, "line %d: %s: next %" PRId64 ", want %" PRId64,
+		              row->line, row->desc, rec.next, row->next);
+	/* Nothing else moves. */
+	want.next = rec.next;
+	want.flags = rec.flags;
+	d = record_diff(&rec, &want, diff, sizeof(diff));
+	ck_assert_msg(d == NULL, "line %d: %s: %s", row->line, row->desc, d);
+	/* What advance leaves behind is still a valid record. */
+	ck_assert_msg(record_check(&rec) == RECORD_OK, "line %d: %s: record_check fails after",
+	              row->line, row->desc);
+}
+END_TEST
+
+/* Walk a small cycling range many times: every value in order, wrapping forever. */
+START_TEST(test_advance_walk)
+{
+	struct seq_record rec = REC(INT_, 3, 2, 3, 11, CYCLE);
+	int64_t first, last;
+
+	for (int i = 0; i < 100; i++) {
+		int64_t want = 3 + 2 * (i % 5);
+
+		ck_assert_int_eq(record_advance(&rec, 1, &first, &last), RECORD_OK);
+		ck_assert_msg(first == want && last == want,
+		              "step %d: got %" PRId64 ", want %" PRId64, i, first, want);
+	}
+	rec = (struct seq_record)REC(INT_, 1, 1, 1, 1000, 0);
+	for (int64_t i = 1; i <= 1000; i += 10) {
+		ck_assert_int_eq(record_advance(&rec, 10, &first, &last), RECORD_OK);
+		ck_assert_msg(first == i && last == i + 9, "batch at %" PRId64, i);
+	}
+	ck_assert_int_eq(rec.flags, EXH);
+	ck_assert_int_eq(record_advance(&rec, 1, &first, &last), RECORD_EXHAUSTED);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *suite = suite_create("record");
+	TCase *tc = tcase_create("tables");
+
+	UNIT_TABLE(tc, test_type_max, type_rows);
+	UNIT_TABLE(tc, test_init, init_rows);
+	UNIT_TABLE(tc, test_check_and_round_trip, check_rows);
+	UNIT_TABLE(tc, test_decode, decode_rows);
+	tcase_add_test(tc, test_layout);
+	UNIT_TABLE(tc, test_advance, advance_rows);
+	tcase_add_test(tc, test_advance_walk);
+	suite_add_tcase(suite, tc);
+	return unit_run(suite);
+}

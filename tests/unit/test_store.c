@@ -1,0 +1,784 @@
+/*
+ * store: the named sequences on a real Berkeley DB environment in a temporary directory. The
+ * single-process behaviour is a script, a table of steps run in order on one fresh store, each
+ * step naming its line; listing is a table of (after, limit) queries over one set of names; and
+ * the promise that matters most, never a duplicate, is checked with several processes, each with
+ * its own handle, drawing from one sequence at once.
+ */
+#include "config.h"
+#include "record.h"
+#include "store.h"
+#include "unit.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- a temporary directory per test case, removed whatever the tests did ---- */
+
+static char base_dir[64];
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	if (remove(path) != 0)
+		fprintf(stderr, "cannot remove %s: %s\n", path, strerror(errno));
+	return 0;
+}
+
+/* Unchecked fixtures run in the runner's own process, so the directory goes even after a
+ * failed or crashed test. */
+static void base_setup(void)
+{
+	snprintf(base_dir, sizeof(base_dir), "/tmp/nextid-test-store-XXXXXX");
+	if (!mkdtemp(base_dir)) {
+		perror("mkdtemp");
+		exit(EXIT_FAILURE);
+	}
+}
+
+static void base_teardown(void)
+{
+	nftw(base_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void log_stderr(void *ctx, int level, const char *file, int line, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "  store log [%d] pid %d %s:%d: %s\n", level, (int)getpid(), file, line, msg);
+}
+
+/* Options for a store in base_dir/label (not created here). cfg must outlive opt. */
+static void options(struct config *cfg, struct store_options *opt, const char *label,
+                    int durability)
+{
+	config_defaults(cfg);
+	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "%s/%s", base_dir, label);
+	cfg->durability = durability;
+	store_options_init(opt, cfg);
+	opt->log = log_stderr;
+}
+
+/* A fresh store in base_dir/label, created by store_recover and opened. */
+static struct store *fresh(struct config *cfg, struct store_options *opt, const char *label,
+                           int durability)
+{
+	struct store *st = NULL;
+
+	options(cfg, opt, label, durability);
+	ck_assert_int_eq(store_recover(opt), STORE_OK);
+	ck_assert_int_eq(store_open(opt, &st), STORE_OK);
+	ck_assert_ptr_nonnull(st);
+	return st;
+}
+
+/* ---- store_options_init and store_rc_name ---- */
+
+START_TEST(test_options_init)
+{
+	struct config cfg;
+	struct store_options opt;
+
+	config_defaults(&cfg);
+	cfg.durability = CONFIG_DURABILITY_WRITE;
+	cfg.lock_timeout_ms = 1234;
+	memset(&opt, 0x5a, sizeof(opt));
+	store_options_init(&opt, &cfg);
+	ck_assert_str_eq(opt.data_dir, cfg.data_dir);
+	ck_assert_int_eq(opt.durability, CONFIG_DURABILITY_WRITE);
+	ck_assert_uint_eq(opt.lock_timeout_ms, 1234);
+	ck_assert_uint_eq(opt.hold_lock_ms, 0);
+	ck_assert_ptr_null(opt.log);
+}
+END_TEST
+
+struct rc_name_row {
+	int line;
+	int rc;
+	const char *name;
+};
+
+static const struct rc_name_row rc_name_rows[] = {
+	{ __LINE__, STORE_OK, "ok" },
+	{ __LINE__, STORE_NOT_FOUND, "not found" },
+	{ __LINE__, STORE_EXISTS, "already exists" },
+	{ __LINE__, STORE_EXHAUSTED, "exhausted" },
+	{ __LINE__, STORE_TYPE_MISMATCH, "type mismatch" },
+	{ __LINE__, STORE_INVALID, "invalid value" },
+	{ __LINE__, STORE_BUSY, "busy" },
+	{ __LINE__, STORE_UNAVAILABLE, "unavailable" },
+	{ __LINE__, STORE_RC_COUNT, "unknown" },
+	{ __LINE__, -1, "unknown" },
+	{ __LINE__, 1000, "unknown" },
+};
+
+START_TEST(test_rc_name)
+{
+	const struct rc_name_row *row = &rc_name_rows[_i];
+	const char *got = store_rc_name(row->rc);
+
+	ck_assert_msg(got && strcmp(got, row->name) == 0, "line %d: rc %d: \"%s\", want \"%s\"",
+	              row->line, row->rc, got ? got : "(null)", row->name);
+}
+END_TEST
+
+/* ---- the script: one store, steps in order ---- */
+
+enum op {
+	NEXT,     /* store_next(name, type, create, count): first, last or bound */
+	CREATE,   /* store_create(name, create) */
+	GET,      /* store_get(name): next (unless exhausted), flags, type */
+	SET_NEXT, /* store_set_next(name, value) */
+	DELETE,   /* store_delete(name) */
+	PING,     /* store_ping */
+};
+
+struct step {
+	int line;
+	enum op op;
+	const char *name;
+	size_t len; /* 0: strlen(name) */
+	uint8_t type;
+	const struct seq_record *create;
+	uint64_t count;
+	int64_t value; /* SET_NEXT */
+	int rc;
+	int64_t first, last; /* NEXT: the grant; GET: first is next */
+	int64_t bound;       /* NEXT on STORE_EXHAUSTED */
+	uint16_t flags;      /* GET */
+	const char *desc;
+};
+
+#define REC(t, n, inc, lo, hi, fl)                                                           \
+	{ .type = (t), .next = (n), .increment = (inc), .min = (lo), .max = (hi), .flags = (fl) }
+
+static const struct seq_record long_from_1 = REC(RECORD_TYPE_LONG, 1, 1, 1, INT64_MAX, 0);
+static const struct seq_record long_from_100 = REC(RECORD_TYPE_LONG, 100, 1, 1, INT64_MAX, 0);
+static const struct seq_record int_9_of_10 = REC(RECORD_TYPE_INT, 9, 1, 1, 10, 0);
+static const struct seq_record down_from_3 = REC(RECORD_TYPE_LONG, 3, -1, 1, 10, 0);
+static const struct seq_record cycle_1_to_3 = REC(RECORD_TYPE_INT, 1, 1, 1, 3, RECORD_FLAG_CYCLE);
+static const struct seq_record near_max = REC(RECORD_TYPE_LONG, INT64_MAX - 2, 1, 1, INT64_MAX, 0);
+static const struct seq_record by_1000 = REC(RECORD_TYPE_LONG, 1, 1000, 1, INT64_MAX, 0);
+static const struct seq_record uuid8 = REC(RECORD_TYPE_UUID8, 0, 0, 0, 0, 0);
+static const struct seq_record bad_increment = REC(RECORD_TYPE_LONG, 1, 0, 1, 10, 0);
+static const struct seq_record bad_bounds = REC(RECORD_TYPE_LONG, 5, 1, 6, 5, 0);
+static const struct seq_record bad_int_max = REC(RECORD_TYPE_INT, 1, 1, 1, INT64_MAX, 0);
+static const struct seq_record bad_flags = REC(RECORD_TYPE_LONG, 1, 1, 1, 10, 0x0100);
+
+#define X10 "xxxxxxxxxx"
+#define X100 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10
+#define NAME200 X100 X100
+
+#define EXH RECORD_FLAG_EXHAUSTED
+
+static const struct step script[] = {
+	{ __LINE__, PING, .rc = STORE_OK, .desc = "a fresh store answers" },
+
+	/* create on first use */
+	{ __LINE__, NEXT, "a", .count = 1, .rc = STORE_NOT_FOUND,
+	  .desc = "a missing name without create" },
+	{ __LINE__, GET, "a", .rc = STORE_NOT_FOUND, .desc = "get of a missing name" },
+	{ __LINE__, NEXT, "a", .create = &long_from_1, .count = 1, .rc = STORE_OK, .first = 1,
+	  .last = 1, .desc = "create on first use gives 1" },
+	{ __LINE__, NEXT, "a", .create = &long_from_1, .count = 1, .rc = STORE_OK, .first = 2,
+	  .last = 2, .desc = "then 2: create is ignored for an existing name" },
+	{ __LINE__, NEXT, "a", .count = 1, .rc = STORE_OK, .first = 3, .last = 3,
+	  .desc = "then 3 without create" },
+	{ __LINE__, NEXT, "a", .count = 5, .rc = STORE_OK, .first = 4, .last = 8,
+	  .desc = "a batch of 5 gives first and last" },
+	{ __LINE__, GET, "a", .rc = STORE_OK, .first = 9, .flags = 0, .type = RECORD_TYPE_LONG,
+	  .desc = "get shows the next value" },
+	{ __LINE__, NEXT, "A", .count = 1, .rc = STORE_NOT_FOUND,
+	  .desc = "names are case-sensitive" },
+	{ __LINE__, NEXT, "a", 2, .count = 1, .rc = STORE_INVALID,
+	  .desc = "the length counts: \"a\\0\" is a name with a control character, refused" },
+	{ __LINE__, NEXT, "", 0, .count = 1, .rc = STORE_INVALID, .desc = "an empty name" },
+	{ __LINE__, NEXT, "a/b", .count = 1, .rc = STORE_INVALID, .desc = "a name with '/'" },
+	{ __LINE__, NEXT, "a", .type = RECORD_TYPE_LONG, .count = 1, .rc = STORE_OK, .first = 9,
+	  .last = 9, .desc = "asking for the type it has" },
+	{ __LINE__, NEXT, "a", .type = RECORD_TYPE_INT, .count = 1, .rc = STORE_TYPE_MISMATCH,
+	  .desc = "asking for another type" },
+	{ __LINE__, NEXT, "a", .count = 0, .rc = STORE_INVALID, .desc = "count 0" },
+	{ __LINE__, GET, "a", .rc = STORE_OK, .first = 10, .type = RECORD_TYPE_LONG,
+	  .desc = "refused calls consumed nothing" },
+
+	/* create */
+	{ __LINE__, CREATE, "a", .create = &long_from_1, .rc = STORE_EXISTS,
+	  .desc = "create of an existing name" },
+	{ __LINE__, GET, "a", .rc = STORE_OK, .first = 10, .type = RECORD_TYPE_LONG,
+	  .desc = "a refused create changed nothing" },
+	{ __LINE__, CREATE, "b", .create = &long_from_100, .rc = STORE_OK,
+	  .desc = "create with a start" },
+	{ __LINE__, NEXT, "b", .count = 1, .rc = STORE_OK, .first = 100, .last = 100,
+	  .desc = "the start is the first value" },
+	{ __LINE__, CREATE, "bad", .create = &bad_increment, .rc = STORE_INVALID,
+	  .desc = "increment 0" },
+	{ __LINE__, CREATE, "bad", .create = &bad_bounds, .rc = STORE_INVALID, .desc = "min > max" },
+	{ __LINE__, CREATE, "bad", .create = &bad_int_max, .rc = STORE_INVALID,
+	  .desc = "an int past 2^31-1" },
+	{ __LINE__, CREATE, "bad", .create = &bad_flags, .rc = STORE_INVALID,
+	  .desc = "an unknown flag" },
+	{ __LINE__, GET, "bad", .rc = STORE_NOT_FOUND, .desc = "refused creates left nothing" },
+	{ __LINE__, NEXT, "bad", .create = &bad_increment, .count = 1, .rc = STORE_INVALID,
+	  .desc = "create on first use with a broken record" },
+	{ __LINE__, GET, "bad", .rc = STORE_NOT_FOUND, .desc = "... left nothing either" },
+	{ __LINE__, CREATE, "u", .create = &uuid8, .rc = STORE_OK, .desc = "a uuid sequence" },
+	{ __LINE__, NEXT, "u", .count = 1, .rc = STORE_TYPE_MISMATCH,
+	  .desc = "type 0 means any numeric type" },
+	{ __LINE__, NEXT, "u", .type = RECORD_TYPE_UUID8, .count = 1, .rc = STORE_INVALID,
+	  .desc = "a uuid sequence has no counter" },
+	{ __LINE__, SET_NEXT, "u", .value = 1, .rc = STORE_INVALID,
+	  .desc = "set_next on a uuid sequence" },
+	{ __LINE__, NEXT, NAME200, .create = &long_from_1, .count = 1, .rc = STORE_OK, .first = 1,
+	  .last = 1, .desc = "a 200-byte name" },
+	{ __LINE__, NEXT, "\xc3\xa9t\xc3\xa9", .create = &long_from_1, .count = 2, .rc = STORE_OK,
+	  .first = 1, .last = 2, .desc = "a UTF-8 name" },
+
+	/* bounds, exhaustion, set_next */
+	{ __LINE__, CREATE, "i", .create = &int_9_of_10, .rc = STORE_OK,
+	  .desc = "an int at 9 of 10" },
+	{ __LINE__, NEXT, "i", .count = 3, .rc = STORE_EXHAUSTED, .bound = 10,
+	  .desc = "a batch past max" },
+	{ __LINE__, NEXT, "i", .count = 2, .rc = STORE_OK, .first = 9, .last = 10,
+	  .desc = "... consumed nothing: the last two" },
+	{ __LINE__, NEXT, "i", .count = 1, .rc = STORE_EXHAUSTED, .bound = 10,
+	  .desc = "nothing after max" },
+	{ __LINE__, GET, "i", .rc = STORE_OK, .flags = EXH, .type = RECORD_TYPE_INT,
+	  .desc = "the record says exhausted" },
+	{ __LINE__, SET_NEXT, "i", .value = 11, .rc = STORE_INVALID, .desc = "set_next above max" },
+	{ __LINE__, SET_NEXT, "i", .value = 0, .rc = STORE_INVALID, .desc = "set_next below min" },
+	{ __LINE__, SET_NEXT, "i", .value = INT64_MIN, .rc = STORE_INVALID,
+	  .desc = "set_next to INT64_MIN" },
+	{ __LINE__, GET, "i", .rc = STORE_OK, .flags = EXH, .type = RECORD_TYPE_INT,
+	  .desc = "refused set_next changed nothing" },
+	{ __LINE__, SET_NEXT, "i", .value = 5, .rc = STORE_OK, .desc = "set_next inside bounds" },
+	{ __LINE__, GET, "i", .rc = STORE_OK, .first = 5, .flags = 0, .type = RECORD_TYPE_INT,
+	  .desc = "set_next clears exhausted" },
+	{ __LINE__, NEXT, "i", .count = 1, .rc = STORE_OK, .first = 5, .last = 5,
+	  .desc = "the value set is the next issued" },
+	{ __LINE__, SET_NEXT, "i", .value = 10, .rc = STORE_OK, .desc = "set_next to max" },
+	{ __LINE__, NEXT, "i", .count = 1, .rc = STORE_OK, .first = 10, .last = 10,
+	  .desc = "max itself" },
+	{ __LINE__, SET_NEXT, "i", .value = 1, .rc = STORE_OK, .desc = "set_next to min (lowering)" },
+	{ __LINE__, NEXT, "i", .count = 1, .rc = STORE_OK, .first = 1, .last = 1, .desc = "min" },
+	{ __LINE__, SET_NEXT, "missing", .value = 1, .rc = STORE_NOT_FOUND,
+	  .desc = "set_next on a missing name" },
+	{ __LINE__, NEXT, "down", .create = &down_from_3, .count = 3, .rc = STORE_OK, .first = 3,
+	  .last = 1, .desc = "counting down: first and last" },
+	{ __LINE__, NEXT, "down", .count = 1, .rc = STORE_EXHAUSTED, .bound = 1,
+	  .desc = "counting down, the bound is min" },
+	{ __LINE__, NEXT, "cyc", .create = &cycle_1_to_3, .count = 3, .rc = STORE_OK, .first = 1,
+	  .last = 3, .desc = "a cycling sequence's whole range" },
+	{ __LINE__, NEXT, "cyc", .count = 1, .rc = STORE_OK, .first = 1, .last = 1,
+	  .desc = "then it wraps to min" },
+	{ __LINE__, NEXT, "cyc", .count = 3, .rc = STORE_EXHAUSTED, .bound = 3,
+	  .desc = "a batch never wraps in its middle" },
+	{ __LINE__, NEXT, "step", .create = &by_1000, .count = 3, .rc = STORE_OK, .first = 1,
+	  .last = 2001, .desc = "increment 1000: last = first + 2 * 1000" },
+
+	/* near INT64_MAX */
+	{ __LINE__, CREATE, "max", .create = &near_max, .rc = STORE_OK,
+	  .desc = "a long 3 values from its end" },
+	{ __LINE__, NEXT, "max", .count = 4, .rc = STORE_EXHAUSTED, .bound = INT64_MAX,
+	  .desc = "4 values past INT64_MAX" },
+	{ __LINE__, NEXT, "max", .count = UINT64_MAX, .rc = STORE_INVALID,
+	  .desc = "a count past INT64_MAX" },
+	{ __LINE__, NEXT, "max", .count = (uint64_t)INT64_MAX, .rc = STORE_EXHAUSTED,
+	  .bound = INT64_MAX, .desc = "a count of INT64_MAX" },
+	{ __LINE__, NEXT, "max", .count = 2, .rc = STORE_OK, .first = INT64_MAX - 2,
+	  .last = INT64_MAX - 1, .desc = "two of the three" },
+	{ __LINE__, NEXT, "max", .count = 2, .rc = STORE_EXHAUSTED, .bound = INT64_MAX,
+	  .desc = "two more do not fit" },
+	{ __LINE__, NEXT, "max", .count = 1, .rc = STORE_OK, .first = INT64_MAX, .last = INT64_MAX,
+	  .desc = "INT64_MAX itself" },
+	{ __LINE__, NEXT, "max", .count = 1, .rc = STORE_EXHAUSTED, .bound = INT64_MAX,
+	  .desc = "never a wrap-around" },
+	{ __LINE__, GET, "max", .rc = STORE_OK, .flags = EXH, .type = RECORD_TYPE_LONG,
+	  .desc = "exhausted after INT64_MAX" },
+
+	/* delete */
+	{ __LINE__, DELETE, "a", .rc = STORE_OK, .desc = "delete" },
+	{ __LINE__, GET, "a", .rc = STORE_NOT_FOUND, .desc = "get after delete" },
+	{ __LINE__, NEXT, "a", .count = 1, .rc = STORE_NOT_FOUND, .desc = "next after delete" },
+	{ __LINE__, DELETE, "a", .rc = STORE_NOT_FOUND, .desc = "delete twice" },
+	{ __LINE__, DELETE, "never", .rc = STORE_NOT_FOUND, .desc = "delete of a missing name" },
+	{ __LINE__, NEXT, "b", .count = 1, .rc = STORE_OK, .first = 101, .last = 101,
+	  .desc = "other sequences are untouched" },
+	{ __LINE__, PING, .rc = STORE_OK, .desc = "still answering" },
+};
+
+static void run_step(struct store *st, const struct step *s)
+{
+	const char *name = s->name ? s->name : "";
+	size_t len = s->len ? s->len : strlen(name);
+	struct store_grant grant = { -7, -7, -7, -7 };
+	struct seq_record rec;
+	int rc = -1;
+
+	switch (s->op) {
+	case NEXT:
+		rc = store_next(st, name, len, s->type, s->create, s->count, &grant);
+		break;
+	case CREATE:
+		rc = store_create(st, name, len, s->create);
+		break;
+	case GET:
+		rc = store_get(st, name, len, &rec);
+		break;
+	case SET_NEXT:
+		rc = store_set_next(st, name, len, s->value);
+		break;
+	case DELETE:
+		rc = store_delete(st, name, len);
+		break;
+	case PING:
+		rc = store_ping(st);
+		break;
+	}
+	ck_assert_msg(rc == s->rc, "line %d: %s: %s, want %s", s->line, s->desc, store_rc_name(rc),
+	              store_rc_name(s->rc));
+	if (s->op == NEXT && rc == STORE_OK) {
+		int64_t increment = s->create && s->create->increment ? s->create->increment : 0;
+
+		ck_assert_msg(grant.first == s->first && grant.last == s->last,
+		              "line %d: %s: got [%" PRId64 ", %" PRId64 "], want [%" PRId64
+		              ", %" PRId64 "]",
+		              s->line, s->desc, grant.first, grant.last, s->first, s->last);
+		if (increment)
+			ck_assert_msg(grant.increment == increment,
+			              "line %d: %s: increment %" PRId64 ", want %" PRId64, s->line,
+			              s->desc, grant.increment, increment);
+		ck_assert_msg(grant.increment != 0 &&
+		                      grant.last - grant.first ==
+		                              (int64_t)(s->count - 1) * grant.increment,
+		              "line %d: %s: increment %" PRId64 " does not span the grant", s->line,
+		              s->desc, grant.increment);
+	}
+	if (s->op == NEXT && rc == STORE_EXHAUSTED)
+		ck_assert_msg(grant.bound == s->bound,
+		              "line %d: %s: bound %" PRId64 ", want %" PRId64, s->line, s->desc,
+		              grant.bound, s->bound);
+	if (s->op == GET && rc == STORE_OK) {
+		ck_assert_msg(rec.type == s->type, "line %d: %s: type %d, want %d", s->line, s->desc,
+		              rec.type, s->type);
+		ck_assert_msg(rec.flags == s->flags, "line %d: %s: flags 0x%x, want 0x%x", s->line,
+		              s->desc, rec.flags, s->flags);
+		if (!(s->flags & EXH))
+			ck_assert_msg(rec.next == s->first,
+			              "line %d: %s: next %" PRId64 ", want %" PRId64, s->line,
+			              s->desc, rec.next, s->first);
+		ck_assert_msg(record_check(&rec) == RECORD_OK, "line %d: %s: a record that fails "
+		              "record_check", s->line, s->desc);
+	}
+}
+
+START_TEST(test_script)
+{
+	struct config cfg;
+	struct store_options opt;
+	struct store *st = fresh(&cfg, &opt, "script", CONFIG_DURABILITY_SYNC);
+
+	ck_assert_int_eq(store_needs_recovery(st), 0);
+	for (size_t i = 0; i < sizeof(script) / sizeof(script[0]); i++)
+		run_step(st, &script[i]);
+	ck_assert_int_eq(store_needs_recovery(st), 0);
+	store_close(st);
+}
+END_TEST
+
+/* ---- store_list ---- */
+
+struct list_ctx {
+	char names[512];
+	size_t calls, stop_after;
+	int bad_record;
+};
+
+static int collect(void *ctx, const char *name, size_t len, const struct seq_record *rec)
+{
+	struct list_ctx *c = ctx;
+	size_t used = strlen(c->names);
+
+	snprintf(c->names + used, sizeof(c->names) - used, "%s%.*s", used ? "," : "", (int)len,
+	         name);
+	if (record_check(rec) != RECORD_OK || rec->type != RECORD_TYPE_LONG)
+		c->bad_record = 1;
+	c->calls++;
+	return c->stop_after && c->calls >= c->stop_after;
+}
+
+struct list_row {
+	int line;
+	const char *after; /* NULL: from the start */
+	size_t after_len;  /* 0: strlen(after) */
+	size_t limit;
+	size_t stop_after; /* the callback asks to stop after this many (0: never) */
+	const char *want;  /* names joined by ',' */
+	const char *desc;
+};
+
+#define E_ACUTE "\xc3\xa9"
+
+/* Created in this order; listed bytewise: "B" < "a" < "aa" < "ab" < "b" < "é". */
+static const char *const list_names[] = { "b", "a", "ab", E_ACUTE, "B", "aa" };
+
+static const struct list_row list_rows[] = {
+	{ __LINE__, NULL, 0, 0, 0, "B,a,aa,ab,b," E_ACUTE, "all, bytewise" },
+	{ __LINE__, "", 0, 0, 0, "B,a,aa,ab,b," E_ACUTE, "an empty after is the start" },
+	{ __LINE__, NULL, 0, 1, 0, "B", "limit 1" },
+	{ __LINE__, NULL, 0, 6, 0, "B,a,aa,ab,b," E_ACUTE, "limit = count" },
+	{ __LINE__, NULL, 0, 100, 0, "B,a,aa,ab,b," E_ACUTE, "limit above count" },
+	{ __LINE__, "a", 0, 0, 0, "aa,ab,b," E_ACUTE, "after a listed name" },
+	{ __LINE__, "a", 0, 2, 0, "aa,ab", "after and limit: one page" },
+	{ __LINE__, "ab", 0, 2, 0, "b," E_ACUTE, "the next page" },
+	{ __LINE__, E_ACUTE, 0, 2, 0, "", "after the last: empty" },
+	{ __LINE__, "Z", 0, 0, 0, "a,aa,ab,b," E_ACUTE, "after a name that does not exist" },
+	{ __LINE__, "A", 0, 0, 0, "B,a,aa,ab,b," E_ACUTE, "upper case sorts before lower case" },
+	{ __LINE__, "aaa", 0, 0, 0, "ab,b," E_ACUTE, "after a name between two" },
+	{ __LINE__, "a\0", 2, 0, 0, "aa,ab,b," E_ACUTE, "after \"a\\0\": still before \"aa\"" },
+	{ __LINE__, "zzz", 0, 0, 0, E_ACUTE, "bytes above 0x7F sort last" },
+	{ __LINE__, "\xff", 0, 0, 0, "", "after 0xFF" },
+	{ __LINE__, NULL, 0, 0, 2, "B,a", "the callback stops the walk" },
+	{ __LINE__, NULL, 0, 1, 5, "B", "the limit stops before the callback" },
+};
+
+START_TEST(test_list)
+{
+	struct config cfg;
+	struct store_options opt;
+	struct store *st = fresh(&cfg, &opt, "list", CONFIG_DURABILITY_WRITE);
+	struct seq_record rec;
+
+	record_init(&rec, RECORD_TYPE_LONG, 1, (uint64_t)time(NULL));
+	for (size_t i = 0; i < sizeof(list_names) / sizeof(list_names[0]); i++)
+		ck_assert_int_eq(store_create(st, list_names[i], strlen(list_names[i]), &rec),
+		                 STORE_OK);
+	for (size_t i = 0; i < sizeof(list_rows) / sizeof(list_rows[0]); i++) {
+		const struct list_row *row = &list_rows[i];
+		struct list_ctx ctx = { .names = "", .stop_after = row->stop_after };
+		size_t after_len = row->after_len;
+		int rc;
+
+		/* after_len 0 with a name means strlen; "a\0" needs its length spelled out. */
+		if (row->after && !after_len)
+			after_len = strlen(row->after);
+		rc = store_list(st, row->after, after_len, row->limit, collect, &ctx);
+		ck_assert_msg(rc == STORE_OK, "line %d: %s: %s", row->line, row->desc,
+		              store_rc_name(rc));
+		ck_assert_msg(strcmp(ctx.names, row->want) == 0,
+		              "line %d: %s: listed \"%s\", want \"%s\"", row->line, row->desc,
+		              ctx.names, row->want);
+		ck_assert_msg(!ctx.bad_record, "line %d: %s: a listed record is wrong", row->line,
+		              row->desc);
+	}
+	store_close(st);
+}
+END_TEST
+
+/* No sequences at all: nothing to call back, and no error. */
+START_TEST(test_list_empty)
+{
+	struct config cfg;
+	struct store_options opt;
+	struct store *st = fresh(&cfg, &opt, "list-empty", CONFIG_DURABILITY_WRITE);
+	struct list_ctx ctx = { .names = "" };
+
+	ck_assert_int_eq(store_list(st, NULL, 0, 0, collect, &ctx), STORE_OK);
+	ck_assert_msg(ctx.calls == 0, "an empty store lists \"%s\"", ctx.names);
+	ck_assert_int_eq(store_list(st, "a", 1, 10, collect, &ctx), STORE_OK);
+	ck_assert_msg(ctx.calls == 0, "an empty store lists \"%s\"", ctx.names);
+	store_close(st);
+}
+END_TEST
+
+/* A listed record is the stored one, not a stale or default copy. */
+static int check_next(void *ctx, const char *name, size_t len, const struct seq_record *rec)
+{
+	int *mismatches = ctx;
+
+	if (len == 1 && name[0] == 'p' && rec->next != 43)
+		(*mismatches)++;
+	return 0;
+}
+
+START_TEST(test_list_records)
+{
+	struct config cfg;
+	struct store_options opt;
+	struct store *st = fresh(&cfg, &opt, "list-records", CONFIG_DURABILITY_WRITE);
+	struct seq_record rec;
+	struct store_grant g;
+	int mismatches = 0;
+
+	record_init(&rec, RECORD_TYPE_LONG, 1, 0);
+	ck_assert_int_eq(store_next(st, "p", 1, 0, &rec, 42, &g), STORE_OK);
+	ck_assert_int_eq(store_list(st, NULL, 0, 0, check_next, &mismatches), STORE_OK);
+	ck_assert_int_eq(mismatches, 0);
+	store_close(st);
+}
+END_TEST
+
+/* ---- recovery, reopening, claiming ---- */
+
+START_TEST(test_recover_again)
+{
+	struct config cfg;
+	struct store_options opt;
+	struct store *st = fresh(&cfg, &opt, "recover", CONFIG_DURABILITY_SYNC);
+	struct seq_record rec, got;
+	struct store_grant g;
+
+	record_init(&rec, RECORD_TYPE_LONG, 1, (uint64_t)time(NULL));
+	for (int64_t want = 1; want <= 3; want++) {
+		ck_assert_int_eq(store_next(st, "r", 1, 0, &rec, 1, &g), STORE_OK);
+		ck_assert_int_eq(g.first, want);
+	}
+	store_close(st);
+
+	/* A restart: recovery on the existing store, then a new handle carries on. */
+	ck_assert_int_eq(store_recover(&opt), STORE_OK);
+	ck_assert_int_eq(store_open(&opt, &st), STORE_OK);
+	ck_assert_int_eq(store_get(st, "r", 1, &got), STORE_OK);
+	ck_assert_int_eq(got.next, 4);
+	ck_assert_int_eq(store_next(st, "r", 1, 0, &rec, 1, &g), STORE_OK);
+	ck_assert_int_eq(g.first, 4);
+	ck_assert_int_eq(store_ping(st), STORE_OK);
+	ck_assert_int_eq(store_checkpoint(st, 1), STORE_OK);
+	ck_assert_int_ge(store_expire_locks(st), 0);
+
+	/* Two handles in one process see each other's values. */
+	{
+		struct store *second = NULL;
+
+		ck_assert_int_eq(store_open(&opt, &second), STORE_OK);
+		ck_assert_int_eq(store_next(second, "r", 1, 0, NULL, 1, &g), STORE_OK);
+		ck_assert_int_eq(g.first, 5);
+		ck_assert_int_eq(store_next(st, "r", 1, 0, NULL, 1, &g), STORE_OK);
+		ck_assert_int_eq(g.first, 6);
+		store_close(second);
+	}
+	store_close(st);
+
+	/* A third time, after a checkpoint: still no value twice. */
+	ck_assert_int_eq(store_recover(&opt), STORE_OK);
+	ck_assert_int_eq(store_failchk(&opt), STORE_OK);
+	ck_assert_int_eq(store_open(&opt, &st), STORE_OK);
+	ck_assert_int_eq(store_next(st, "r", 1, 0, NULL, 1, &g), STORE_OK);
+	ck_assert_int_eq(g.first, 7);
+	store_close(st);
+	store_close(NULL);
+}
+END_TEST
+
+START_TEST(test_open_missing)
+{
+	struct config cfg;
+	struct store_options opt;
+	struct store *st = (struct store *)&cfg; /* must be reset to NULL */
+	char path[CONFIG_PATH_MAX + 16];
+
+	/* A directory that does not exist: never created by open. */
+	options(&cfg, &opt, "missing", CONFIG_DURABILITY_SYNC);
+	ck_assert_int_eq(store_open(&opt, &st), STORE_UNAVAILABLE);
+	ck_assert_ptr_null(st);
+	ck_assert_int_eq(access(cfg.data_dir, F_OK), -1);
+
+	/* An empty directory: no environment, and open must not make a fresh one that starts at 1. */
+	ck_assert_int_eq(mkdir(cfg.data_dir, 0700), 0);
+	st = (struct store *)&cfg;
+	ck_assert_int_eq(store_open(&opt, &st), STORE_UNAVAILABLE);
+	ck_assert_ptr_null(st);
+	snprintf(path, sizeof(path), "%s/sequences.db", cfg.data_dir);
+	ck_assert_int_eq(access(path, F_OK), -1);
+}
+END_TEST
+
+START_TEST(test_claim)
+{
+	struct config cfg;
+	struct store_options opt;
+	int fd, second;
+
+	options(&cfg, &opt, "claim", CONFIG_DURABILITY_SYNC);
+	fd = store_claim(&opt, 0);
+	ck_assert_int_ge(fd, 0);
+	second = store_claim(&opt, 0);
+	ck_assert_msg(second == -1, "a second claim got fd %d", second);
+	close(fd);
+	fd = store_claim(&opt, 0);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+}
+END_TEST
+
+/* ---- several processes, one sequence ---- */
+
+struct proc_row {
+	int line;
+	int children;
+	int calls;   /* store_next calls per child */
+	int count;   /* values per call */
+	int durability;
+	const char *desc;
+};
+
+static const struct proc_row proc_rows[] = {
+	{ __LINE__, 4, 250, 1, CONFIG_DURABILITY_WRITE, "4 processes x 250 single values" },
+	{ __LINE__, 4, 25, 10, CONFIG_DURABILITY_SYNC, "4 processes x 25 batches of 10, synced" },
+	{ __LINE__, 8, 50, 1, CONFIG_DURABILITY_WRITE, "8 processes racing to create" },
+};
+
+#define PROC_MAX 8
+#define BUSY_RETRIES 200
+
+/* A child: its own handle, wait for the start signal, draw, report every value, _exit. */
+static _Noreturn void child(const struct store_options *opt, const struct proc_row *row,
+                            int go, int out)
+{
+	struct store *st = NULL;
+	struct seq_record create;
+	char buf;
+	int busy = 0;
+
+	record_init(&create, RECORD_TYPE_LONG, 1, (uint64_t)time(NULL));
+	if (store_open(opt, &st) != STORE_OK) {
+		fprintf(stderr, "child %d: store_open failed\n", (int)getpid());
+		_exit(2);
+	}
+	if (read(go, &buf, 1) != 0) /* EOF is the start signal: every child starts at once */
+		_exit(3);
+	for (int i = 0; i < row->calls; i++) {
+		struct store_grant g;
+		int rc = store_next(st, "shared", 6, 0, &create, (uint64_t)row->count, &g);
+
+		if (rc == STORE_BUSY && busy++ < BUSY_RETRIES) {
+			i--; /* busy means nothing was consumed: ask again */
+			continue;
+		}
+		if (rc != STORE_OK || g.last - g.first != row->count - 1) {
+			fprintf(stderr, "child %d: store_next: %s\n", (int)getpid(),
+			        store_rc_name(rc));
+			_exit(4);
+		}
+		for (int64_t v = g.first; v <= g.last; v++)
+			if (write(out, &v, sizeof(v)) != (ssize_t)sizeof(v))
+				_exit(5);
+	}
+	store_close(st);
+	_exit(0);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+START_TEST(test_processes)
+{
+	const struct proc_row *row = &proc_rows[_i];
+	size_t per_child = (size_t)row->calls * (size_t)row->count;
+	size_t total = per_child * (size_t)row->children;
+	int64_t *all = calloc(total, sizeof(*all));
+	pid_t pids[PROC_MAX];
+	int outs[PROC_MAX], go[2];
+	size_t got = 0;
+	char label[32];
+	struct config cfg;
+	struct store_options opt;
+	struct store *st;
+	struct seq_record rec;
+
+	ck_assert_ptr_nonnull(all);
+	snprintf(label, sizeof(label), "procs-%d", _i);
+	options(&cfg, &opt, label, row->durability);
+	ck_assert_int_eq(store_recover(&opt), STORE_OK);
+	ck_assert_int_eq(pipe(go), 0);
+	for (int c = 0; c < row->children; c++) {
+		int out[2];
+
+		ck_assert_int_eq(pipe(out), 0);
+		pids[c] = fork();
+		ck_assert_msg(pids[c] >= 0, "line %d: fork: %s", row->line, strerror(errno));
+		if (pids[c] == 0) {
+			close(go[1]);
+			close(out[0]);
+			child(&opt, row, go[0], out[1]); /* never returns */
+		}
+		close(out[1]);
+		outs[c] = out[0];
+	}
+	close(go[0]);
+	close(go[1]); /* go */
+
+	/* Each child's values, in the order it received them. */
+	for (int c = 0; c < row->children; c++) {
+		size_t first = got;
+		ssize_t n;
+		int status;
+
+		while (got < total &&
+		       (n = read(outs[c], all + got, (total - got) * sizeof(*all))) > 0) {
+			ck_assert_msg(n % (ssize_t)sizeof(*all) == 0, "line %d: a torn value",
+			              row->line);
+			got += (size_t)n / sizeof(*all);
+		}
+		close(outs[c]);
+		ck_assert_int_eq(waitpid(pids[c], &status, 0), pids[c]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		              "line %d: %s: child %d ended with status 0x%x", row->line, row->desc, c,
+		              status);
+		ck_assert_msg(got - first == per_child,
+		              "line %d: %s: child %d sent %zu values, want %zu", row->line, row->desc,
+		              c, got - first, per_child);
+		for (size_t i = first + 1; i < got; i++)
+			ck_assert_msg(all[i] > all[i - 1],
+			              "line %d: %s: child %d got %" PRId64 " after %" PRId64,
+			              row->line, row->desc, c, all[i], all[i - 1]);
+	}
+
+	/* Together: exactly 1..total, each once. */
+	qsort(all, total, sizeof(*all), cmp_i64);
+	for (size_t i = 0; i < total; i++) {
+		ck_assert_msg(i == 0 || all[i] != all[i - 1], "line %d: %s: %" PRId64 " issued twice",
+		              row->line, row->desc, all[i]);
+		ck_assert_msg(all[i] == (int64_t)i + 1, "line %d: %s: %" PRId64 " never issued",
+		              row->line, row->desc, (int64_t)i + 1);
+	}
+	free(all);
+
+	/* And the store agrees on what comes next. */
+	ck_assert_int_eq(store_open(&opt, &st), STORE_OK);
+	ck_assert_int_eq(store_get(st, "shared", 6, &rec), STORE_OK);
+	ck_assert_int_eq(rec.next, (int64_t)total + 1);
+	store_close(st);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *suite = suite_create("store");
+	TCase *tc = tcase_create("store");
+
+	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_options_init);
+	UNIT_TABLE(tc, test_rc_name, rc_name_rows);
+	tcase_add_test(tc, test_script);
+	tcase_add_test(tc, test_list_empty);
+	tcase_add_test(tc, test_list);
+	tcase_add_test(tc, test_list_records);
+	tcase_add_test(tc, test_recover_again);
+	tcase_add_test(tc, test_open_missing);
+	tcase_add_test(tc, test_claim);
+	UNIT_TABLE(tc, test_processes, proc_rows);
+	suite_add_tcase(suite, tc);
+	return unit_run(suite);
+}
