@@ -463,16 +463,22 @@ static int open_listener(struct pool *pool)
 	return listen_open(pool->cfg.socket);
 }
 
+/* The signals the master takes synchronously with sigtimedwait; they stay blocked otherwise. */
+static void master_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGCHLD);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+}
+
 static int start(struct pool *pool)
 {
 	struct store_options opt;
 	sigset_t blocked;
 
-	sigemptyset(&blocked);
-	sigaddset(&blocked, SIGCHLD);
-	sigaddset(&blocked, SIGTERM);
-	sigaddset(&blocked, SIGINT);
-	sigaddset(&blocked, SIGHUP);
+	master_signals(&blocked);
 	sigprocmask(SIG_BLOCK, &blocked, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	store_options_for(pool, &opt);
@@ -512,11 +518,7 @@ int pool_run(const struct pool_args *args)
 	apply_overrides(args, &pool->cfg);
 	if (start(pool) != 0)
 		return EXIT_FAILURE;
-	sigemptyset(&wanted);
-	sigaddset(&wanted, SIGCHLD);
-	sigaddset(&wanted, SIGTERM);
-	sigaddset(&wanted, SIGINT);
-	sigaddset(&wanted, SIGHUP);
+	master_signals(&wanted);
 	for (;;) {
 		struct timespec tick = { .tv_nsec = POOL_TICK_MS * 1000000L };
 		int sig = sigtimedwait(&wanted, &info, &tick);

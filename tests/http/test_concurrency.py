@@ -8,12 +8,23 @@ THREADS = 10
 PER_THREAD = 100
 
 
+def run_clients(target, count, timeout_s=120):
+    """Run target(k) for k in range(count) in threads and wait for all of them."""
+    threads = [threading.Thread(target=target, args=(k,), daemon=True) for k in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout_s)
+    assert not any(t.is_alive() for t in threads), "a client did not finish within %d s" % timeout_s
+
+
 @pytest.mark.slow
 def test_ten_clients_share_one_name_without_gaps_or_duplicates(server):
     results = [[] for _ in range(THREADS)]
     problems = []
 
-    def client(out):
+    def client(k):
+        out = results[k]
         for _ in range(PER_THREAD):
             reply = server.get("/next/shared", timeout=10)
             if reply.status != 200:
@@ -21,12 +32,7 @@ def test_ten_clients_share_one_name_without_gaps_or_duplicates(server):
                 return
             out.append(reply.json()["next_value"])
 
-    threads = [threading.Thread(target=client, args=(r,), daemon=True) for r in results]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert not any(t.is_alive() for t in threads), "a client did not finish within 120 s"
+    run_clients(client, THREADS)
     assert not problems, problems[:5]
 
     values = [v for r in results for v in r]
@@ -56,13 +62,7 @@ def test_twelve_thousand_new_names_all_start_at_one_and_keep_counting(nextid):
                 problems.append("many-%d: %s" % (i, reply))
                 return
 
-    threads = [threading.Thread(target=client, args=(k,), daemon=True)
-               for k in range(NAME_CLIENTS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert not any(t.is_alive() for t in threads), "a client did not finish within 120 s"
+    run_clients(client, NAME_CLIENTS)
     assert not problems, problems[:5]
     for i in (0, MANY_NAMES // 2, MANY_NAMES - 1):
         reply = srv.get("/next/many-%d" % i)
