@@ -18,7 +18,7 @@
 #define CONFIG_FILE_MAX (1024 * 1024)
 #define CONFIG_LINE_MAX 4096
 
-enum key_kind { KEY_PATH, KEY_SOCKET, KEY_NUMBER, KEY_WORD };
+enum key_kind { KEY_PATH, KEY_SOCKET, KEY_NUMBER, KEY_WORD, KEY_SECRET };
 
 struct key_row {
 	const char *name;
@@ -45,6 +45,7 @@ static const struct key_row key_table[] = {
 	ROW_WORD(log_level, log_level_words),
 	ROW_NUM(default_start, 1, INT64_MAX),
 	ROW_NUM(checkpoint_interval_s, 1, 86400),
+	{ "admin_token", KEY_SECRET, offsetof(struct config, admin_token), 0, 0, NULL },
 };
 
 #define KEY_COUNT (sizeof(key_table) / sizeof(key_table[0]))
@@ -128,6 +129,20 @@ static int set_value(const struct key_row *row, const char *v, size_t len, struc
 		memcpy(field, v, len);
 		field[len] = '\0';
 		return 0;
+	case KEY_SECRET:
+		if (len < CONFIG_TOKEN_MIN || len > CONFIG_TOKEN_MAX) {
+			*why = "must be 16 to 256 characters";
+			return -1;
+		}
+		for (size_t i = 0; i < len; i++) {
+			if (v[i] <= ' ' || v[i] > '~') {
+				*why = "must be printable ASCII without spaces";
+				return -1;
+			}
+		}
+		memcpy(field, v, len);
+		field[len] = '\0';
+		return 0;
 	case KEY_NUMBER:
 		return numparse_i64(v, len, row->lo, row->hi, (int64_t *)(void *)field, why);
 	case KEY_WORD:
@@ -197,6 +212,8 @@ static int parse_line(const char *s, size_t len, const char *file, size_t lineno
 	if (value_len == 0)
 		return fail(err, errlen, file, lineno, "key '%s' has no value", row->name);
 	if (set_value(row, value, value_len, cfg, &why) != 0) {
+		if (row->kind == KEY_SECRET) /* never echo a secret, not even a wrong one */
+			return fail(err, errlen, file, lineno, "%s %s", row->name, why);
 		describe_allowed(row, allowed, sizeof(allowed));
 		return fail(err, errlen, file, lineno, "%s: '%.*s' %s%s", row->name,
 		            (int)(value_len > 64 ? 64 : value_len), value, why, allowed);

@@ -12,6 +12,8 @@
 
 #define CONFIG_DEFAULT_PATH "/etc/nextid/nextid.conf"
 #define CONFIG_PATH_MAX 1024
+#define CONFIG_TOKEN_MIN 16
+#define CONFIG_TOKEN_MAX 256
 #define CONFIG_ERR_MAX (CONFIG_PATH_MAX + 256)
 
 enum config_durability {
@@ -33,6 +35,7 @@ struct config {
 	int64_t log_level; /* enum config_log_level */
 	int64_t default_start;
 	int64_t checkpoint_interval_s;
+	char admin_token[CONFIG_TOKEN_MAX + 1]; /* "" = no admin over HTTP */
 };
 
 /* Fill *cfg with the documented defaults. */

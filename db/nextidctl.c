@@ -41,14 +41,6 @@ static int fail(const char *fmt, const char *arg)
 	return EXIT_FAILURE;
 }
 
-static const char *type_name(uint8_t type)
-{
-	static const char *const names[] = { "?", "int", "long", "uuid8", "uuid12", "uuid16",
-		                             "uuid22" };
-
-	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
-}
-
 /* True when name is valid; otherwise says why on stderr. */
 static int check_name(const char *name)
 {
@@ -79,9 +71,9 @@ static int print_entry(void *ctx, const char *name, size_t len, const struct seq
 {
 	(void)ctx;
 	if (rec->flags & RECORD_FLAG_EXHAUSTED)
-		printf("%.*s\t%s\texhausted\n", (int)len, name, type_name(rec->type));
+		printf("%.*s\t%s\texhausted\n", (int)len, name, record_type_name(rec->type));
 	else
-		printf("%.*s\t%s\t%lld\n", (int)len, name, type_name(rec->type),
+		printf("%.*s\t%s\t%lld\n", (int)len, name, record_type_name(rec->type),
 		       (long long)rec->next);
 	return 0;
 }
@@ -104,7 +96,7 @@ static int cmd_show(struct store *st, int argc, char **argv)
 	rc = store_get(st, argv[0], strlen(argv[0]), &rec);
 	if (rc != STORE_OK)
 		return fail("show: %s", store_rc_name(rc));
-	printf("name: %s\ntype: %s\n", argv[0], type_name(rec.type));
+	printf("name: %s\ntype: %s\n", argv[0], record_type_name(rec.type));
 	if (rec.flags & RECORD_FLAG_EXHAUSTED)
 		printf("next: exhausted\n");
 	else
@@ -115,21 +107,38 @@ static int cmd_show(struct store *st, int argc, char **argv)
 	return 0;
 }
 
+/* The type comes first: it decides the default max. */
+static uint8_t type_option(int argc, char **argv)
+{
+	for (int i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], "--type") == 0)
+			return record_type_parse(argv[i + 1], strlen(argv[i + 1]));
+	return RECORD_TYPE_LONG;
+}
+
 static int cmd_create(struct store *st, int argc, char **argv)
 {
 	struct seq_record rec;
+	uint8_t type;
 	int start_given = 0, rc;
 
 	if (argc < 1 || !check_name(argv[0]))
-		return fail("%s", "usage: create NAME [--start N] [--increment N] [--min N] [--max N] "
-		                  "[--cycle]");
-	record_init(&rec, RECORD_TYPE_LONG, 1, (uint64_t)time(NULL));
+		return fail("%s", "usage: create NAME [--type T] [--start N] [--increment N] [--min N] "
+		                  "[--max N] [--cycle]");
+	type = type_option(argc, argv);
+	if (type == 0)
+		return fail("%s", "create: --type must be int, long, uuid8, uuid12, uuid16 or uuid22");
+	record_init(&rec, type, 1, (uint64_t)time(NULL));
 	for (int i = 1; i < argc; i++) {
 		const char *value = i + 1 < argc ? argv[i + 1] : NULL;
 		int64_t *field = NULL;
 
 		if (strcmp(argv[i], "--cycle") == 0) {
 			rec.flags |= RECORD_FLAG_CYCLE;
+			continue;
+		}
+		if (strcmp(argv[i], "--type") == 0) {
+			i++;
 			continue;
 		}
 		if (strcmp(argv[i], "--start") == 0)
@@ -150,8 +159,8 @@ static int cmd_create(struct store *st, int argc, char **argv)
 	if (!start_given)
 		rec.next = rec.increment > 0 ? rec.min : rec.max;
 	if (record_check(&rec) != RECORD_OK)
-		return fail("%s", "create: the options are inconsistent (need min <= start <= max, "
-		                  "max within the type, increment not 0)");
+		return fail("%s", "create: the options are inconsistent (need 1 <= min <= start <= max "
+		                  "<= the type's maximum, and an increment other than 0)");
 	rc = store_create(st, argv[0], strlen(argv[0]), &rec);
 	if (rc != STORE_OK)
 		return fail("create: %s", store_rc_name(rc));

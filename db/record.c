@@ -74,6 +74,37 @@ int64_t record_type_max(uint8_t type)
 	}
 }
 
+static const struct {
+	const char *name;
+	size_t uuid_length;
+} type_info[] = {
+	[RECORD_TYPE_INT] = { "int", 0 },       [RECORD_TYPE_LONG] = { "long", 0 },
+	[RECORD_TYPE_UUID8] = { "uuid8", 8 },   [RECORD_TYPE_UUID12] = { "uuid12", 12 },
+	[RECORD_TYPE_UUID16] = { "uuid16", 16 }, [RECORD_TYPE_UUID22] = { "uuid22", 22 },
+};
+
+const char *record_type_name(uint8_t type)
+{
+	if (type < RECORD_TYPE_INT || type > RECORD_TYPE_UUID22)
+		return "?";
+	return type_info[type].name;
+}
+
+uint8_t record_type_parse(const char *s, size_t len)
+{
+	for (uint8_t t = RECORD_TYPE_INT; t <= RECORD_TYPE_UUID22; t++)
+		if (strlen(type_info[t].name) == len && memcmp(type_info[t].name, s, len) == 0)
+			return t;
+	return 0;
+}
+
+size_t record_uuid_length(uint8_t type)
+{
+	if (type < RECORD_TYPE_INT || type > RECORD_TYPE_UUID22)
+		return 0;
+	return type_info[type].uuid_length;
+}
+
 void record_init(struct seq_record *rec, uint8_t type, int64_t start, uint64_t now)
 {
 	memset(rec, 0, sizeof(*rec));
@@ -179,11 +210,102 @@ int record_advance(struct seq_record *rec, uint64_t count, int64_t *first, int64
 	*first = rec->next;
 	*last = (int64_t)end;
 	after = end + rec->increment;
-	if (after >= rec->min && after <= rec->max)
+	if (after >= rec->min && after <= rec->max) {
 		rec->next = (int64_t)after;
-	else if (rec->flags & RECORD_FLAG_CYCLE)
+	} else if (rec->flags & RECORD_FLAG_CYCLE) {
 		rec->next = rec->increment > 0 ? rec->min : rec->max;
-	else
+	} else {
+		rec->next = *last; /* kept so that a raised bound can resume after it */
 		rec->flags |= RECORD_FLAG_EXHAUSTED;
+	}
 	return RECORD_OK;
+}
+
+/* Explain the first invariant *rec breaks, in a sentence; NULL when it holds. */
+static const char *record_problem(const struct seq_record *rec)
+{
+	if (record_type_max(rec->type) == 0)
+		return NULL;
+	if (rec->increment == 0)
+		return "increment must not be 0.";
+	if (rec->min < 1)
+		return "min must be at least 1.";
+	if (rec->max > record_type_max(rec->type))
+		return rec->type == RECORD_TYPE_INT ? "max must not exceed 2147483647 for an int."
+		                                    : "max must not exceed 9223372036854775807.";
+	if (rec->min > rec->max)
+		return "min must not exceed max.";
+	if (!(rec->flags & RECORD_FLAG_EXHAUSTED) && (rec->next < rec->min || rec->next > rec->max))
+		return "The next value must lie between min and max.";
+	return NULL;
+}
+
+/* A type change on an existing record, as the Sequence Service's CLI did it. */
+static void change_type(struct seq_record *rec, uint8_t type, uint64_t now, int *restart)
+{
+	int64_t old_type_max = record_type_max(rec->type);
+
+	if (type == rec->type)
+		return;
+	if (old_type_max == 0 || record_type_max(type) == 0) {
+		/* To or from a random-id type: there is no counter to keep. */
+		uint64_t created = rec->created;
+
+		record_init(rec, type, 1, now);
+		rec->created = created;
+		*restart = record_type_max(type) != 0;
+		return;
+	}
+	if (rec->max == old_type_max || rec->max > record_type_max(type))
+		rec->max = record_type_max(type);
+	rec->type = type;
+}
+
+int record_apply(struct seq_record *rec, const struct record_change *ch, int exists, uint64_t now,
+                 const char **why)
+{
+	int restart = !exists;
+
+	if ((ch->fields & RECORD_CHANGE_TYPE) && record_type_max(ch->type) == 0 &&
+	    record_uuid_length(ch->type) == 0) {
+		*why = "type must be int, long, uuid8, uuid12, uuid16 or uuid22.";
+		return RECORD_BAD_FIELD;
+	}
+	if (!exists)
+		record_init(rec, (ch->fields & RECORD_CHANGE_TYPE) ? ch->type : RECORD_TYPE_LONG, 1,
+		            now);
+	else if (ch->fields & RECORD_CHANGE_TYPE)
+		change_type(rec, ch->type, now, &restart);
+	if (ch->fields & RECORD_CHANGE_INCREMENT)
+		rec->increment = ch->increment;
+	if (ch->fields & RECORD_CHANGE_MIN)
+		rec->min = ch->min;
+	if (ch->fields & RECORD_CHANGE_MAX)
+		rec->max = ch->max;
+	if (ch->fields & RECORD_CHANGE_CYCLE)
+		rec->flags = (uint16_t)(ch->cycle ? rec->flags | RECORD_FLAG_CYCLE
+		                                   : rec->flags & ~RECORD_FLAG_CYCLE);
+	if (ch->fields & RECORD_CHANGE_CACHE)
+		rec->cache = ch->cache;
+	if ((ch->fields & RECORD_CHANGE_START) && record_type_max(rec->type) == 0) {
+		*why = "A random-id sequence has no next value to set.";
+		return RECORD_BAD_FIELD;
+	}
+	if (ch->fields & RECORD_CHANGE_START) {
+		rec->next = ch->start;
+		rec->flags &= (uint16_t)~RECORD_FLAG_EXHAUSTED;
+	} else if (restart) {
+		rec->next = rec->increment > 0 ? rec->min : rec->max;
+		rec->flags &= (uint16_t)~RECORD_FLAG_EXHAUSTED;
+	} else if (rec->flags & RECORD_FLAG_EXHAUSTED) {
+		__extension__ __int128 after = (__int128)rec->next + rec->increment;
+
+		if (after >= rec->min && after <= rec->max) {
+			rec->next = (int64_t)after;
+			rec->flags &= (uint16_t)~RECORD_FLAG_EXHAUSTED;
+		}
+	}
+	rec->updated = now;
+	*why = record_problem(rec);
+	return *why ? RECORD_BAD_FIELD : RECORD_OK;
 }

@@ -24,13 +24,13 @@ enum record_type {
 };
 
 #define RECORD_FLAG_CYCLE 0x0001u     /* wrap to min (or max when counting down) at the end */
-#define RECORD_FLAG_EXHAUSTED 0x0002u /* the last value has been issued; `next` is meaningless */
+#define RECORD_FLAG_EXHAUSTED 0x0002u /* the final value has been issued; `next` holds it */
 #define RECORD_FLAGS_KNOWN (RECORD_FLAG_CYCLE | RECORD_FLAG_EXHAUSTED)
 
 struct seq_record {
 	uint8_t type;          /* enum record_type */
 	uint16_t flags;        /* RECORD_FLAG_* */
-	int64_t next;          /* the next value to be issued */
+	int64_t next;          /* the next value to be issued (when exhausted: the last one issued) */
 	int64_t increment;     /* never 0; negative counts down */
 	int64_t min, max;      /* inclusive bounds of every issued value */
 	uint32_t cache;        /* values a worker may reserve at once (0 = strict) */
@@ -54,6 +54,15 @@ enum record_rc {
 /* The largest value a type allows (its smallest is 1); 0 for types without numbers. */
 int64_t record_type_max(uint8_t type);
 
+/* The type's name as the API spells it ("int", "long", "uuid8", ...), or "?" if unknown. */
+const char *record_type_name(uint8_t type);
+
+/* The type named s[0..len) (case-sensitive), or 0 when there is none. */
+uint8_t record_type_parse(const char *s, size_t len);
+
+/* Characters in one random id of a uuid type (8, 12, 16, 22); 0 for numeric types. */
+size_t record_uuid_length(uint8_t type);
+
 /* A record of the given type starting at `start`, every other option at its default. */
 void record_init(struct seq_record *rec, uint8_t type, int64_t start, uint64_t now);
 
@@ -74,5 +83,34 @@ int record_decode(const void *buf, size_t len, struct seq_record *out);
  * wraps in its middle, so that [first, last] is always one contiguous range.
  */
 int record_advance(struct seq_record *rec, uint64_t count, int64_t *first, int64_t *last);
+
+/* Which fields of struct record_change to apply. */
+#define RECORD_CHANGE_TYPE 0x01u
+#define RECORD_CHANGE_START 0x02u /* a new record's first value; an existing one's next value */
+#define RECORD_CHANGE_INCREMENT 0x04u
+#define RECORD_CHANGE_MIN 0x08u
+#define RECORD_CHANGE_MAX 0x10u
+#define RECORD_CHANGE_CYCLE 0x20u
+#define RECORD_CHANGE_CACHE 0x40u
+
+struct record_change {
+	unsigned fields; /* RECORD_CHANGE_* */
+	uint8_t type;
+	int64_t start, increment, min, max;
+	int cycle;
+	uint32_t cache;
+};
+
+/*
+ * Create (exists = 0) or change (exists = 1) *rec as ch says. A new record is a long unless told
+ * otherwise, and starts at min (at max when counting down) unless a start is given. On an existing
+ * record, a type change follows the Sequence Service's rules: numeric to random-id drops the
+ * counter, random-id to numeric starts afresh, int and long convert keeping the next value (a max
+ * that was the old type's maximum becomes the new type's); a start sets the next value; raising
+ * the bound of an exhausted sequence resumes it right after its last value. Returns RECORD_OK, or
+ * RECORD_BAD_FIELD with *why a sentence, leaving *rec unspecified.
+ */
+int record_apply(struct seq_record *rec, const struct record_change *ch, int exists, uint64_t now,
+                 const char **why);
 
 #endif

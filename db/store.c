@@ -179,6 +179,7 @@ static int next_body(struct store *st, DB_TXN *txn, void *arg)
 		rec = *op->create;
 	else if (rc != STORE_OK)
 		return rc;
+	op->grant->type = rec.type;
 	if (op->type == 0 ? record_type_max(rec.type) == 0 : rec.type != op->type)
 		return STORE_TYPE_MISMATCH;
 	switch (record_advance(&rec, op->count, &op->grant->first, &op->grant->last)) {
@@ -210,7 +211,6 @@ int store_next(struct store *st, const char *name, size_t len, uint8_t type,
 struct record_op {
 	DBT key;
 	struct seq_record *rec;
-	int64_t next;
 };
 
 static int get_body(struct store *st, DB_TXN *txn, void *arg)
@@ -247,29 +247,76 @@ int store_create(struct store *st, const char *name, size_t len, const struct se
 	return run_txn(st, TXN_DURABLE, create_body, &op);
 }
 
-static int set_next_body(struct store *st, DB_TXN *txn, void *arg)
+int store_register(struct store *st, const char *name, size_t len,
+                   const struct seq_record *create, uint8_t *registered)
 {
-	struct record_op *op = arg;
-	int rc = read_record(st, txn, &op->key, DB_RMW, op->rec);
+	struct seq_record rec;
+	int rc = store_get(st, name, len, &rec);
 
+	if (rc == STORE_NOT_FOUND) {
+		rec = *create;
+		rc = store_create(st, name, len, create);
+		if (rc == STORE_EXISTS) /* another worker registered it a moment ago */
+			rc = store_get(st, name, len, &rec);
+	}
 	if (rc != STORE_OK)
 		return rc;
-	if (record_type_max(op->rec->type) == 0 || op->next < op->rec->min ||
-	    op->next > op->rec->max)
+	*registered = rec.type;
+	return rec.type == create->type ? STORE_OK : STORE_TYPE_MISMATCH;
+}
+
+struct configure_op {
+	DBT key;
+	const struct record_change *ch;
+	int mode;
+	struct seq_record rec;
+	int created;
+	const char *why;
+};
+
+static int configure_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct configure_op *op = arg;
+	int rc = read_record(st, txn, &op->key, DB_RMW, &op->rec);
+
+	if (rc != STORE_OK && rc != STORE_NOT_FOUND)
+		return rc;
+	op->created = rc == STORE_NOT_FOUND;
+	if (op->created && op->mode == STORE_CHANGE_ONLY)
+		return STORE_NOT_FOUND;
+	if (!op->created && op->mode == STORE_CREATE_ONLY)
+		return STORE_EXISTS;
+	if (record_apply(&op->rec, op->ch, !op->created, (uint64_t)time(NULL), &op->why) !=
+	    RECORD_OK)
 		return STORE_INVALID;
-	op->rec->next = op->next;
-	op->rec->flags &= (uint16_t)~RECORD_FLAG_EXHAUSTED;
-	return write_record(st, txn, &op->key, op->rec, 0);
+	return write_record(st, txn, &op->key, &op->rec, 0);
+}
+
+int store_configure(struct store *st, const char *name, size_t len,
+                    const struct record_change *ch, int mode, struct seq_record *out,
+                    int *created, const char **why)
+{
+	struct configure_op op = { .key = name_key(name, len), .ch = ch, .mode = mode };
+	int rc;
+
+	*why = "The name is not valid.";
+	if (name_invalid(name, len))
+		return STORE_INVALID;
+	rc = run_txn(st, TXN_DURABLE, configure_body, &op);
+	*why = op.why ? op.why : "";
+	if (rc == STORE_OK && out)
+		*out = op.rec;
+	if (rc == STORE_OK && created)
+		*created = op.created;
+	return rc;
 }
 
 int store_set_next(struct store *st, const char *name, size_t len, int64_t next)
 {
-	struct seq_record rec;
-	struct record_op op = { .key = name_key(name, len), .rec = &rec, .next = next };
+	struct record_change ch = { .fields = RECORD_CHANGE_START, .start = next };
+	const char *why;
 
-	if (name_invalid(name, len))
-		return STORE_INVALID;
-	return run_txn(st, TXN_DURABLE, set_next_body, &op);
+	return store_configure(st, name, len, &ch, STORE_CHANGE_ONLY, NULL, NULL, &why);
 }
 
 static int delete_body(struct store *st, DB_TXN *txn, void *arg)

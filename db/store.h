@@ -54,6 +54,7 @@ void store_options_init(struct store_options *opt, const struct config *cfg);
 struct store_grant {
 	int64_t first, last, increment;
 	int64_t bound; /* on STORE_EXHAUSTED: the bound that was reached (max, or min counting down) */
+	uint8_t type;  /* the sequence's type; on STORE_TYPE_MISMATCH, the one it is registered as */
 };
 
 /*
@@ -102,12 +103,35 @@ int store_next(struct store *st, const char *name, size_t len, uint8_t type,
 
 /* Every function below that takes a name answers STORE_INVALID when it breaks name_check(). */
 
+/*
+ * Make sure `name` exists with create->type, creating it from *create on first use: how a random-id
+ * type (uuid8...) is fixed to a name, with no counter to advance. Reads only, once it exists.
+ * Returns STORE_OK, TYPE_MISMATCH (*registered is the type it has), INVALID, BUSY or UNAVAILABLE.
+ */
+int store_register(struct store *st, const char *name, size_t len,
+                   const struct seq_record *create, uint8_t *registered);
+
 /* Read a sequence's record into *out. Returns STORE_OK, NOT_FOUND, BUSY or UNAVAILABLE. */
 int store_get(struct store *st, const char *name, size_t len, struct seq_record *out);
 
 /* Create a sequence from *rec (checked by record_check). Returns STORE_OK, EXISTS, INVALID, BUSY,
  * UNAVAILABLE. */
 int store_create(struct store *st, const char *name, size_t len, const struct seq_record *rec);
+
+enum store_configure_mode {
+	STORE_CREATE_ONLY,      /* STORE_EXISTS when the name is taken */
+	STORE_CHANGE_ONLY,      /* STORE_NOT_FOUND when there is no such sequence */
+	STORE_CREATE_OR_CHANGE,
+};
+
+/*
+ * Create or change a sequence in one transaction, as record_apply() describes. On STORE_OK, *out
+ * (may be NULL) is the stored record and *created (may be NULL) says which it was. On
+ * STORE_INVALID, *why is a sentence for the user. Also NOT_FOUND, EXISTS, BUSY, UNAVAILABLE.
+ */
+int store_configure(struct store *st, const char *name, size_t len,
+                    const struct record_change *ch, int mode, struct seq_record *out,
+                    int *created, const char **why);
 
 /* Make `next` the next value issued (it must lie within the sequence's bounds). Returns STORE_OK,
  * NOT_FOUND, INVALID, BUSY or UNAVAILABLE. */

@@ -28,6 +28,7 @@ struct exchange {
 	struct app *app;
 	struct request req;
 	FCGX_Stream *out;
+	FCGX_Stream *in;  /* the request body, CONTENT_LENGTH bytes (checked by request_parse) */
 	const struct request_segment *cap[EXCHANGE_CAPTURES_MAX]; /* the path's '*' segments, raw */
 	size_t ncap;
 	int status;      /* the status answered, 0 until respond has sent one */

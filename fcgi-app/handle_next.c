@@ -6,6 +6,7 @@
 #include "handle_next.h"
 #include "config.h"
 #include "name.h"
+#include "params.h"
 #include "respond.h"
 #include "store.h"
 
@@ -19,13 +20,12 @@ static int text_wanted_or_reply(struct exchange *x, int *text)
 	char value[16];
 	size_t len;
 
-	switch (request_query(&x->req, "format", value, sizeof(value), &len)) {
+	switch (params_query_or_reply(x, "format", value, sizeof(value), &len)) {
+	case -1:
+		return -1;
 	case QUERY_ABSENT:
 		*text = request_prefers_text(&x->req);
 		return 0;
-	case QUERY_DUPLICATE:
-		respond_error(x, 400, "Invalid parameter", "format is given more than once.");
-		return -1;
 	case QUERY_OK:
 		if (strcmp(value, "json") == 0 || strcmp(value, "text") == 0) {
 			*text = value[0] == 't';
@@ -41,19 +41,19 @@ void handle_next_value(struct exchange *x)
 {
 	char name[NAME_MAX_BYTES];
 	size_t len;
-	const char *why;
 	struct seq_record fresh;
 	struct store_grant grant;
 	int text, rc;
 
-	if (request_decode_name(x->cap[0], name, &len, &why) != 0) {
-		respond_error(x, 400, "Invalid name", why);
-		return;
-	}
-	if (text_wanted_or_reply(x, &text) != 0)
+	if (params_name_or_reply(x, 0, name, &len) != 0 || text_wanted_or_reply(x, &text) != 0)
 		return;
 	record_init(&fresh, RECORD_TYPE_LONG, x->app->cfg->default_start, (uint64_t)time(NULL));
 	rc = store_next(x->app->store, name, len, 0, &fresh, 1, &grant);
+	if (rc == STORE_TYPE_MISMATCH) {
+		/* /next serves counters; it creates long sequences, so that is the type it asks for. */
+		respond_type_mismatch(x, name, len, record_type_name(grant.type), "long");
+		return;
+	}
 	if (rc != STORE_OK) {
 		respond_store_error(x, rc, name, len);
 		return;

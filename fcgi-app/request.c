@@ -63,12 +63,14 @@ int request_parse(struct request *req, char *const *envp)
 	const char *uri = request_param(envp, "REQUEST_URI");
 	const char *length = request_param(envp, "CONTENT_LENGTH");
 	const char *accept = request_param(envp, "HTTP_ACCEPT");
+	const char *authorization = request_param(envp, "HTTP_AUTHORIZATION");
 	const char *question, *why;
 	size_t uri_len;
 
 	memset(req, 0, sizeof(*req));
 	req->method = parse_method(request_param(envp, "REQUEST_METHOD"));
 	req->accept = accept ? accept : "";
+	req->authorization = authorization ? authorization : "";
 	req->path = "/";
 	req->path_len = 1;
 	req->query = "";

@@ -35,6 +35,7 @@ struct request {
 	const char *query;            /* raw, after '?'; "" when absent */
 	size_t query_len;
 	const char *accept;           /* the Accept header, "" when absent */
+	const char *authorization;    /* the Authorization header, "" when absent */
 	uint64_t content_length;
 	size_t nseg;                  /* REQUEST_SEGMENTS_MAX + 1 means "too many" */
 	struct request_segment seg[REQUEST_SEGMENTS_MAX];

@@ -4,6 +4,7 @@
  */
 #include "respond.h"
 #include "log.h"
+#include "record.h"
 #include "store.h"
 
 #include <stdio.h>
@@ -104,6 +105,26 @@ void respond_json_map_close(struct exchange *x)
 	check(x, yajl_gen_map_close(x->app->gen));
 }
 
+void respond_json_array_open(struct exchange *x)
+{
+	check(x, yajl_gen_array_open(x->app->gen));
+}
+
+void respond_json_array_close(struct exchange *x)
+{
+	check(x, yajl_gen_array_close(x->app->gen));
+}
+
+void respond_json_null(struct exchange *x)
+{
+	check(x, yajl_gen_null(x->app->gen));
+}
+
+void respond_json_bool(struct exchange *x, int v)
+{
+	check(x, yajl_gen_bool(x->app->gen, v));
+}
+
 void respond_json_key(struct exchange *x, const char *key)
 {
 	check(x, yajl_gen_string(x->app->gen, (const unsigned char *)key, strlen(key)));
@@ -117,6 +138,19 @@ void respond_json_string(struct exchange *x, const char *s, size_t len)
 void respond_json_int(struct exchange *x, int64_t v)
 {
 	check(x, yajl_gen_integer(x->app->gen, (long long)v));
+}
+
+void respond_json_counter(struct exchange *x, uint8_t type, int64_t v)
+{
+	char digits[24];
+	int n;
+
+	if (type == RECORD_TYPE_INT) {
+		respond_json_int(x, v);
+		return;
+	}
+	n = snprintf(digits, sizeof(digits), "%lld", (long long)v);
+	respond_json_string(x, digits, (size_t)n);
 }
 
 static void send_json(struct exchange *x, int status, const char *extra)
@@ -181,6 +215,30 @@ void respond_store_error(struct exchange *x, int store_rc, const char *name, siz
 	else
 		snprintf(message, sizeof(message), "%s", a->message);
 	respond_error(x, a->status, a->title, message);
+}
+
+void respond_type_mismatch(struct exchange *x, const char *name, size_t len,
+                           const char *registered, const char *wanted)
+{
+	char message[512];
+	int n = snprintf(message, sizeof(message), "Entity '%.*s' is registered as '%s', cannot use '%s'",
+	                 (int)len, name, registered, wanted);
+
+	respond_json_begin(x);
+	respond_json_map_open(x);
+	respond_json_key(x, "error");
+	respond_json_string(x, "Type mismatch", 13);
+	respond_json_key(x, "message");
+	respond_json_string(x, message, n > 0 && (size_t)n < sizeof(message) ? (size_t)n : 0);
+	respond_json_key(x, "registeredType");
+	respond_json_string(x, registered, strlen(registered));
+	respond_json_map_close(x);
+	respond_json_send(x, 400);
+}
+
+void respond_unauthorized(struct exchange *x, const char *message)
+{
+	error_with_headers(x, 401, "Unauthorized", message, "WWW-Authenticate: Bearer\r\n");
 }
 
 static size_t format_methods(unsigned allowed, char *buf, size_t cap)

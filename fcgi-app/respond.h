@@ -18,10 +18,18 @@
 void respond_json_begin(struct exchange *x);
 void respond_json_map_open(struct exchange *x);
 void respond_json_map_close(struct exchange *x);
+void respond_json_array_open(struct exchange *x);
+void respond_json_array_close(struct exchange *x);
 void respond_json_key(struct exchange *x, const char *key);
+void respond_json_null(struct exchange *x);
+void respond_json_bool(struct exchange *x, int v);
 void respond_json_string(struct exchange *x, const char *s, size_t len);
 void respond_json_int(struct exchange *x, int64_t v);
 void respond_json_send(struct exchange *x, int status);
+
+/* A counter value of a sequence of `type`: a JSON number for int, a string of digits for long,
+ * so that JavaScript clients read every digit (the Sequence Service's convention). */
+void respond_json_counter(struct exchange *x, uint8_t type, int64_t v);
 
 /* A text/plain answer. */
 void respond_text(struct exchange *x, int status, const char *body, size_t len);
@@ -31,6 +39,14 @@ void respond_error(struct exchange *x, int status, const char *title, const char
 
 /* The JSON error for a store result about the sequence `name` (valid UTF-8, len bytes). */
 void respond_store_error(struct exchange *x, int store_rc, const char *name, size_t len);
+
+/* 400 Type mismatch: the sequence is registered as `registered`, the request wanted `wanted`
+ * (type names). Adds "registeredType", as the Sequence Service answered. */
+void respond_type_mismatch(struct exchange *x, const char *name, size_t len,
+                           const char *registered, const char *wanted);
+
+/* 401 with WWW-Authenticate: Bearer. */
+void respond_unauthorized(struct exchange *x, const char *message);
 
 /* 405 with an Allow header listing `allowed` (enum request_method bits). */
 void respond_not_allowed(struct exchange *x, unsigned allowed);

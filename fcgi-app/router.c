@@ -3,8 +3,10 @@
  * percent-decoding, as the web server would have; '*' captures the raw segment for the handler.
  */
 #include "router.h"
+#include "handle_admin.h"
 #include "handle_health.h"
 #include "handle_next.h"
+#include "handle_sequence.h"
 #include "respond.h"
 
 #include <string.h>
@@ -12,9 +14,21 @@
 #define M_GET REQUEST_GET
 #define M_HEAD REQUEST_HEAD
 #define M_POST REQUEST_POST
+#define M_PUT REQUEST_PUT
+#define M_DELETE REQUEST_DELETE
 
 static const struct route routes[] = {
 	{ M_GET | M_POST, "/next/*", handle_next_value },
+	{ M_GET | M_POST, "/api/next-id/*", handle_sequence_next_id },
+	{ M_GET | M_POST, "/api/next-batch/*", handle_sequence_next_batch },
+	{ M_GET | M_HEAD, "/api/status/*", handle_sequence_status },
+	{ M_GET | M_HEAD, "/api/list", handle_sequence_list },
+	{ M_GET | M_HEAD, "/api/types", handle_sequence_types },
+	{ M_GET | M_HEAD, "/api/admin/sequences", handle_admin_list },
+	{ M_GET | M_HEAD, "/api/admin/sequences/*", handle_admin_show },
+	{ M_PUT, "/api/admin/sequences/*", handle_admin_put },
+	{ M_DELETE, "/api/admin/sequences/*", handle_admin_delete },
+	{ M_POST, "/api/admin/sequences/*/next", handle_admin_set_next },
 	{ M_GET | M_HEAD, "/health", handle_health },
 	{ M_GET | M_HEAD, "/health/live", handle_health_live },
 	{ M_GET | M_HEAD, "/health/ready", handle_health_ready },

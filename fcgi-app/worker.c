@@ -59,7 +59,7 @@ static uint64_t request_limit(const struct config *cfg)
 
 static void serve(struct app *app, FCGX_Request *fr)
 {
-	struct exchange x = { .app = app, .out = fr->out };
+	struct exchange x = { .app = app, .out = fr->out, .in = fr->in };
 	int status = request_parse(&x.req, fr->envp);
 
 	if (status != REQUEST_OK)

@@ -317,7 +317,7 @@ static void run_step(struct store *st, const struct step *s)
 {
 	const char *name = s->name ? s->name : "";
 	size_t len = s->len ? s->len : strlen(name);
-	struct store_grant grant = { -7, -7, -7, -7 };
+	struct store_grant grant = { -7, -7, -7, -7, 0 };
 	struct seq_record rec;
 	int rc = -1;
 

@@ -1,0 +1,290 @@
+/*
+ * handle_sequence: the typed-entity endpoints. Every value comes from store_next (numeric types)
+ * or randid after store_register (uuid types), so the type a name got at first use is checked on
+ * every path. Overflow answers 409 and consumes nothing: the store refuses the whole request.
+ */
+#include "handle_sequence.h"
+#include "name.h"
+#include "params.h"
+#include "randid.h"
+#include "respond.h"
+#include "store.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define BATCH_MAX 10000
+
+static const char *const type_descriptions[][2] = {
+	{ "int", "Sequential 32-bit integer (1 to 2,147,483,647)" },
+	{ "long", "Sequential 64-bit integer (1 to 9,223,372,036,854,775,807)" },
+	{ "uuid8", "Random 8-character alphanumeric string" },
+	{ "uuid12", "Random 12-character alphanumeric string" },
+	{ "uuid16", "Random 16-character alphanumeric string" },
+	{ "uuid22", "Random 22-character alphanumeric string" },
+};
+
+#define TYPE_COUNT (sizeof(type_descriptions) / sizeof(type_descriptions[0]))
+
+static void json_str(struct exchange *x, const char *s)
+{
+	respond_json_string(x, s, strlen(s));
+}
+
+static void json_valid_types(struct exchange *x)
+{
+	respond_json_array_open(x);
+	for (size_t i = 0; i < TYPE_COUNT; i++)
+		json_str(x, type_descriptions[i][0]);
+	respond_json_array_close(x);
+}
+
+/* Read dataType, or answer 400 with the list of valid types. */
+static int data_type_or_reply(struct exchange *x, uint8_t *type)
+{
+	char value[16];
+	size_t len;
+	int rc = params_query_or_reply(x, "dataType", value, sizeof(value), &len);
+
+	if (rc < 0)
+		return -1;
+	if (rc == QUERY_OK && (*type = record_type_parse(value, len)) != 0)
+		return 0;
+	respond_json_begin(x);
+	respond_json_map_open(x);
+	respond_json_key(x, "error");
+	json_str(x, "Valid dataType is required");
+	respond_json_key(x, "message");
+	json_str(x, "dataType must be one of int, long, uuid8, uuid12, uuid16, uuid22.");
+	respond_json_key(x, "validTypes");
+	json_valid_types(x);
+	respond_json_map_close(x);
+	respond_json_send(x, 400);
+	return -1;
+}
+
+static int batch_size_or_reply(struct exchange *x, uint64_t *n)
+{
+	static const char title[] = "Valid batchSize is required";
+	static const char message[] = "batchSize must be between 1 and 10000";
+	int rc = params_u64_or_reply(x, "batchSize", 1, BATCH_MAX, n, title, message);
+
+	if (rc == 1)
+		respond_error(x, 400, title, message);
+	return rc == 0 ? 0 : -1;
+}
+
+static void reply_overflow(struct exchange *x, const char *name, size_t len, uint8_t type,
+                           int64_t bound)
+{
+	char message[320];
+
+	snprintf(message, sizeof(message), "Entity '%.*s' cannot go past %lld; nothing was consumed.",
+	         (int)len, name, (long long)bound);
+	respond_error(x, 409, type == RECORD_TYPE_INT ? "Integer overflow" : "Long overflow",
+	              message);
+}
+
+/* Answer a failed store_next or store_register about `name`, requested as `type`. */
+static void reply_store_failure(struct exchange *x, int rc, const char *name, size_t len,
+                                uint8_t type, const struct store_grant *grant)
+{
+	if (rc == STORE_TYPE_MISMATCH)
+		respond_type_mismatch(x, name, len, record_type_name(grant->type),
+		                      record_type_name(type));
+	else if (rc == STORE_EXHAUSTED)
+		reply_overflow(x, name, len, type, grant->bound);
+	else
+		respond_store_error(x, rc, name, len);
+}
+
+/* Start an answer's map with "entityName" and "dataType". */
+static void json_name_and_type(struct exchange *x, const char *name, size_t len, uint8_t type)
+{
+	respond_json_key(x, "entityName");
+	respond_json_string(x, name, len);
+	respond_json_key(x, "dataType");
+	json_str(x, record_type_name(type));
+}
+
+static void json_head(struct exchange *x, const char *name, size_t len, uint8_t type)
+{
+	respond_json_begin(x);
+	respond_json_map_open(x);
+	json_name_and_type(x, name, len, type);
+}
+
+/*
+ * Take `count` values of `name` as `type`: numbers from the store, or random ids once the name
+ * is registered as that uuid type. On success the grant holds the numeric range. Answers the
+ * failure itself and returns -1.
+ */
+static int take_or_reply(struct exchange *x, const char *name, size_t len, uint8_t type,
+                         uint64_t count, struct store_grant *grant)
+{
+	struct seq_record fresh;
+	int rc;
+
+	record_init(&fresh, type, 1, (uint64_t)time(NULL));
+	memset(grant, 0, sizeof(*grant));
+	if (record_uuid_length(type))
+		rc = store_register(x->app->store, name, len, &fresh, &grant->type);
+	else
+		rc = store_next(x->app->store, name, len, type, &fresh, count, grant);
+	if (rc == STORE_OK)
+		return 0;
+	reply_store_failure(x, rc, name, len, type, grant);
+	return -1;
+}
+
+static int json_random_id(struct exchange *x, uint8_t type)
+{
+	char id[32];
+	size_t n = record_uuid_length(type);
+
+	if (randid_fill(id, n) != 0) {
+		respond_error(x, 503, "Random source unavailable",
+		              "The kernel's random source did not answer; retry in a moment.");
+		return -1;
+	}
+	respond_json_string(x, id, n);
+	return 0;
+}
+
+void handle_sequence_next_id(struct exchange *x)
+{
+	char name[NAME_MAX_BYTES];
+	struct store_grant grant;
+	uint8_t type;
+	size_t len;
+
+	if (params_name_or_reply(x, 0, name, &len) != 0 || data_type_or_reply(x, &type) != 0 ||
+	    take_or_reply(x, name, len, type, 1, &grant) != 0)
+		return;
+	json_head(x, name, len, type);
+	respond_json_key(x, "value");
+	if (record_uuid_length(type)) {
+		if (json_random_id(x, type) != 0)
+			return;
+	} else {
+		respond_json_counter(x, type, grant.first);
+	}
+	respond_json_map_close(x);
+	respond_json_send(x, 200);
+}
+
+void handle_sequence_next_batch(struct exchange *x)
+{
+	char name[NAME_MAX_BYTES];
+	struct store_grant grant;
+	uint64_t count;
+	uint8_t type;
+	size_t len;
+
+	if (params_name_or_reply(x, 0, name, &len) != 0 || data_type_or_reply(x, &type) != 0 ||
+	    batch_size_or_reply(x, &count) != 0 || take_or_reply(x, name, len, type, count, &grant))
+		return;
+	json_head(x, name, len, type);
+	respond_json_key(x, "batchSize");
+	respond_json_int(x, (int64_t)count);
+	if (record_uuid_length(type)) {
+		respond_json_key(x, "values");
+		respond_json_array_open(x);
+		for (uint64_t i = 0; i < count; i++)
+			if (json_random_id(x, type) != 0)
+				return;
+		respond_json_array_close(x);
+	} else {
+		respond_json_key(x, "startValue");
+		respond_json_counter(x, type, grant.first);
+		respond_json_key(x, "endValue");
+		respond_json_counter(x, type, grant.last);
+	}
+	respond_json_map_close(x);
+	respond_json_send(x, 200);
+}
+
+/* An entity as status and list show it: {"entityName","dataType","currentValue"}, where
+ * currentValue is the next value to be issued, or null when there is none (random-id types, an
+ * exhausted sequence). */
+static void json_entity(struct exchange *x, const char *name, size_t len,
+                        const struct seq_record *rec)
+{
+	respond_json_map_open(x);
+	json_name_and_type(x, name, len, rec->type);
+	respond_json_key(x, "currentValue");
+	if (record_uuid_length(rec->type) || (rec->flags & RECORD_FLAG_EXHAUSTED))
+		respond_json_null(x);
+	else
+		respond_json_counter(x, rec->type, rec->next);
+	respond_json_map_close(x);
+}
+
+void handle_sequence_status(struct exchange *x)
+{
+	char name[NAME_MAX_BYTES], message[256];
+	struct seq_record rec;
+	size_t len;
+	int rc;
+
+	if (params_name_or_reply(x, 0, name, &len) != 0)
+		return;
+	rc = store_get(x->app->store, name, len, &rec);
+	if (rc == STORE_NOT_FOUND) {
+		snprintf(message, sizeof(message), "No entity is named '%.*s'.", (int)len, name);
+		respond_error(x, 404, "Entity not found", message);
+		return;
+	}
+	if (rc != STORE_OK) {
+		respond_store_error(x, rc, name, len);
+		return;
+	}
+	respond_json_begin(x);
+	json_entity(x, name, len, &rec);
+	respond_json_send(x, 200);
+}
+
+static int list_one(void *ctx, const char *name, size_t len, const struct seq_record *rec)
+{
+	json_entity(ctx, name, len, rec);
+	return 0;
+}
+
+void handle_sequence_list(struct exchange *x)
+{
+	struct params_page page;
+	int rc;
+
+	if (params_page_or_reply(x, &page) != 0)
+		return;
+	respond_json_begin(x);
+	respond_json_map_open(x);
+	respond_json_key(x, "entities");
+	respond_json_array_open(x);
+	rc = store_list(x->app->store, page.after, page.after_len, page.limit, list_one, x);
+	if (rc != STORE_OK) {
+		respond_store_error(x, rc, "", 0);
+		return;
+	}
+	respond_json_array_close(x);
+	respond_json_map_close(x);
+	respond_json_send(x, 200);
+}
+
+void handle_sequence_types(struct exchange *x)
+{
+	respond_json_begin(x);
+	respond_json_map_open(x);
+	respond_json_key(x, "availableTypes");
+	json_valid_types(x);
+	respond_json_key(x, "description");
+	respond_json_map_open(x);
+	for (size_t i = 0; i < TYPE_COUNT; i++) {
+		respond_json_key(x, type_descriptions[i][0]);
+		json_str(x, type_descriptions[i][1]);
+	}
+	respond_json_map_close(x);
+	respond_json_map_close(x);
+	respond_json_send(x, 200);
+}
