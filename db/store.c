@@ -336,6 +336,110 @@ int store_delete(struct store *st, const char *name, size_t len)
 	return run_txn(st, TXN_DURABLE, delete_body, &op);
 }
 
+struct import_op {
+	const struct store_item *items;
+	size_t n, bad;
+	int force;
+	const char *why;
+};
+
+/* Where a counter stands: the next value it would issue, or one step past its last. */
+static __int128 counter_position(const struct seq_record *rec)
+{
+	__extension__ __int128 pos = rec->next;
+
+	return (rec->flags & RECORD_FLAG_EXHAUSTED) ? pos + rec->increment : pos;
+}
+
+/* Would replacing old by new issue a number of old's again? */
+static const char *import_refusal(const struct seq_record *old, const struct seq_record *new)
+{
+	int old_counts = record_type_max(old->type) != 0;
+
+	if (!old_counts)
+		return NULL;
+	if (record_type_max(new->type) == 0 || (old->increment > 0) != (new->increment > 0))
+		return "it would turn an existing counter into another kind; use --force.";
+	if (old->increment > 0 ? counter_position(new) < counter_position(old)
+	                       : counter_position(new) > counter_position(old))
+		return "it would move an existing counter backwards; use --force.";
+	return NULL;
+}
+
+static int import_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct import_op *op = arg;
+
+	for (size_t i = 0; i < op->n; i++) {
+		const struct store_item *it = &op->items[i];
+		DBT key = name_key(it->name, it->len);
+		struct seq_record old, rec = it->rec;
+		int rc = read_record(st, txn, &key, DB_RMW, &old);
+
+		op->bad = i;
+		if (rc != STORE_OK && rc != STORE_NOT_FOUND)
+			return rc;
+		if (rc == STORE_OK && !op->force && (op->why = import_refusal(&old, &rec)) != NULL)
+			return STORE_INVALID;
+		if ((rc = write_record(st, txn, &key, &rec, 0)) != STORE_OK) {
+			op->why = "the record is not valid.";
+			return rc;
+		}
+	}
+	return STORE_OK;
+}
+
+int store_import(struct store *st, const struct store_item *items, size_t n, int force,
+                 size_t *bad, const char **why)
+{
+	struct import_op op = { .items = items, .n = n, .force = force };
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		if (name_invalid(items[i].name, items[i].len) ||
+		    record_check(&items[i].rec) != RECORD_OK) {
+			*bad = i;
+			*why = "the name or the record is not valid.";
+			return STORE_INVALID;
+		}
+	}
+	rc = run_txn(st, TXN_DURABLE, import_body, &op);
+	*bad = op.bad;
+	*why = op.why ? op.why : "";
+	return rc;
+}
+
+static int count_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	size_t *counts = arg;
+	DBC *cursor = NULL;
+	DBT key = { .flags = DB_DBT_REALLOC }, val = { .flags = DB_DBT_REALLOC };
+	struct seq_record rec;
+	int err;
+
+	counts[0] = counts[1] = 0;
+	err = st->sequences->cursor(st->sequences, txn, &cursor, DB_READ_COMMITTED);
+	while (err == 0 && (err = cursor->get(cursor, &key, &val, DB_NEXT)) == 0) {
+		counts[0]++;
+		counts[1] += record_decode(val.data, val.size, &rec) != RECORD_OK;
+	}
+	if (cursor)
+		cursor->close(cursor);
+	free(key.data);
+	free(val.data);
+	return STORE_DB_ERROR(st, err == DB_NOTFOUND ? 0 : err, "count");
+}
+
+int store_count(struct store *st, size_t *total, size_t *corrupt)
+{
+	size_t counts[2] = { 0, 0 };
+	int rc = run_txn(st, TXN_READ, count_body, counts);
+
+	*total = counts[0];
+	*corrupt = counts[1];
+	return rc;
+}
+
 /* One listed sequence: the name is copied, as cursor memory does not outlive the cursor step. */
 struct list_entry {
 	char name[STORE_NAME_MAX];
@@ -407,6 +511,56 @@ static int list_body(struct store *st, DB_TXN *txn, void *arg)
 	cursor->close(cursor);
 	free(key.data);
 	free(val.data);
+	return rc;
+}
+
+#define DELETE_CHUNK 1000
+
+struct delete_chunk_op {
+	const struct list_entry *entries;
+	size_t n;
+	size_t deleted;
+};
+
+static int delete_chunk_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct delete_chunk_op *op = arg;
+
+	op->deleted = 0;
+	for (size_t i = 0; i < op->n; i++) {
+		DBT key = name_key(op->entries[i].name, op->entries[i].len);
+		int err = st->sequences->del(st->sequences, txn, &key, 0);
+
+		if (err == 0)
+			op->deleted++;
+		else if (err != DB_NOTFOUND) /* gone already: another admin was quicker */
+			return STORE_DB_ERROR(st, err, "delete all");
+	}
+	return STORE_OK;
+}
+
+/*
+ * The names first, then deletes by key, a chunk per transaction. A cursor would not do: a hash
+ * cursor holds a lock on every bucket page it walks past, empty ones included, and the lock table
+ * has a fixed size (see DB_CONFIG in store_env.c). A reset needs no atomicity anyway.
+ */
+int store_delete_all(struct store *st, size_t *count)
+{
+	struct list_op names = { 0 };
+	size_t total = 0;
+	int rc = run_txn(st, TXN_READ, list_body, &names);
+
+	for (size_t i = 0; rc == STORE_OK && i < names.count; i += DELETE_CHUNK) {
+		struct delete_chunk_op op = { .entries = names.entries + i,
+			                      .n = names.count - i < DELETE_CHUNK ? names.count - i
+			                                                           : DELETE_CHUNK };
+
+		rc = run_txn(st, TXN_DURABLE, delete_chunk_body, &op);
+		total += rc == STORE_OK ? op.deleted : 0;
+	}
+	free(names.entries);
+	if (count)
+		*count = total;
 	return rc;
 }
 

@@ -140,6 +140,36 @@ int store_set_next(struct store *st, const char *name, size_t len, int64_t next)
 /* Remove a sequence. Returns STORE_OK, NOT_FOUND, BUSY or UNAVAILABLE. */
 int store_delete(struct store *st, const char *name, size_t len);
 
+/* Remove every sequence, a thousand per transaction; *count (may be NULL) is how many went.
+ * Returns STORE_OK, BUSY or UNAVAILABLE (then some may be gone). */
+int store_delete_all(struct store *st, size_t *count);
+
+/* One sequence to import: a name and its whole record. */
+struct store_item {
+	const char *name;
+	size_t len;
+	struct seq_record rec;
+};
+
+/*
+ * Write every item in one transaction, replacing sequences of the same name: all or nothing.
+ * The lock table bounds one transaction to some tens of thousands of sequences; a larger import
+ * fails as a whole (STORE_UNAVAILABLE) and changes nothing.
+ * Unless `force`, refuses to move an existing counter backwards (that would issue its numbers
+ * again) or to turn it into another kind. Returns STORE_OK; STORE_INVALID with *bad the index of
+ * the offending item and *why a sentence; or BUSY, UNAVAILABLE.
+ */
+int store_import(struct store *st, const struct store_item *items, size_t n, int force,
+                 size_t *bad, const char **why);
+
+/*
+ * Hot backup into `dir` (absent or empty): copy the databases and logs while the service runs,
+ * run catastrophic recovery on the copy, verify its database files and read every record back.
+ * The copy is a store that data_dir can point at. *count is the number of sequences in it.
+ * Returns STORE_OK, INVALID (dir not empty or not creatable; logged) or UNAVAILABLE (logged).
+ */
+int store_backup(struct store *st, const char *dir, size_t *count);
+
 /*
  * Call fn for every sequence, in name order (bytewise), starting after `after` (NULL or len 0 =
  * from the start), at most `limit` times (0 = all). fn returns 0 to go on, non-zero to stop.

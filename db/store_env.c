@@ -7,6 +7,7 @@
 #include "store_int.h"
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -31,7 +32,11 @@
  * config. The thread table must outlive many recycled workers between two failchk runs.
  * set_mp_pagesize sizes the mutex region for the cache's page count: Berkeley DB assumes 4 KB
  * pages otherwise, and with our 1 KB hash pages it ran out of mutexes (BDB2034) once about
- * 10,000 sequences were in the cache, after which no process could open the store. */
+ * 10,000 sequences were in the cache, after which no process could open the store.
+ * The lock and transaction tables get explicit maxima: without them Berkeley DB grows the lock
+ * table into the region's shared memory, and one admin transaction over 12,000 sequences took
+ * all of it, leaving every later transaction and opener failing with ENOMEM until a restart.
+ * With maxima, a transaction too large for the table fails alone and frees what it held. */
 static const char db_config_text[] =
 	"# Written by nextid when it created this store; read by nextid-fcgi, nextidctl and the\n"
 	"# db5.3_* utilities alike. Change it only while the service is stopped.\n"
@@ -42,6 +47,10 @@ static const char db_config_text[] =
 	"set_lg_max 10485760\n"
 	"set_cachesize 0 16777216 1\n"
 	"set_mp_pagesize 1024\n"
+	"set_lk_max_lockers 4000\n"
+	"set_lk_max_locks 60000\n"
+	"set_lk_max_objects 60000\n"
+	"set_tx_max 1024\n"
 	"log_set_config DB_LOG_AUTO_REMOVE\n";
 
 void store_logf(const struct store_options *opt, int level, const char *file, int line,
@@ -430,4 +439,89 @@ int store_checkpoint(struct store *st, int force)
 	int err = st->env->txn_checkpoint(st->env, 0, 0, force ? DB_FORCE : 0);
 
 	return STORE_DB_ERROR(st, err, "txn_checkpoint");
+}
+
+/* A backup target must be new or empty, so a backup never mixes with older files. */
+static int dir_is_absent_or_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int empty = 1;
+
+	if (!d)
+		return errno == ENOENT;
+	while (empty && (e = readdir(d)) != NULL)
+		empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+	closedir(d);
+	return empty;
+}
+
+/* Berkeley DB's own structural check of one database file of a closed environment. */
+static int verify_file(const struct store_options *opt, const char *file)
+{
+	char path[CONFIG_PATH_MAX + 32];
+	DB *db;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%s", opt->data_dir, file);
+	err = db_create(&db, NULL, 0);
+	if (err == 0)
+		err = db->verify(db, path, NULL, NULL, 0); /* frees the handle whatever happens */
+	if (err != 0)
+		STORE_LOG(opt, STORE_LOG_ERROR, "verify %s: %s", path, db_strerror(err));
+	return err;
+}
+
+/*
+ * Make a copied environment a store of its own: catastrophic recovery replays every copied log
+ * record (the copy has no regions to trust), then every record must decode and both database
+ * files must pass Berkeley DB's verify. The copy's region files are removed at the end.
+ */
+static int recover_copy(const struct store_options *opt, size_t *count)
+{
+	struct store *copy = store_new(opt);
+	size_t corrupt = 0;
+	DB_ENV *env = NULL;
+	int rc = STORE_UNAVAILABLE;
+
+	if (!copy || write_db_config(opt) != 0)
+		goto out;
+	if (env_create(copy) != 0 || env_open(copy, DB_CREATE | DB_RECOVER_FATAL) != 0 ||
+	    databases_open(copy, 0) != 0 || schema_check(copy) != 0)
+		goto out;
+	rc = store_count(copy, count, &corrupt);
+	if (rc == STORE_OK && corrupt) {
+		STORE_LOG(opt, STORE_LOG_ERROR, "%zu of %zu records in %s do not decode", corrupt,
+		          *count, opt->data_dir);
+		rc = STORE_UNAVAILABLE;
+	}
+out:
+	store_close(copy);
+	if (rc == STORE_OK && (verify_file(opt, STORE_SEQUENCES_FILE) != 0 ||
+	                       verify_file(opt, STORE_META_FILE) != 0))
+		rc = STORE_UNAVAILABLE;
+	if (db_env_create(&env, 0) == 0)
+		env->remove(env, opt->data_dir, 0);
+	return rc;
+}
+
+int store_backup(struct store *st, const char *dir, size_t *count)
+{
+	struct store_options copy_opt = st->opt;
+	int err;
+
+	*count = 0;
+	if (!dir_is_absent_or_empty(dir)) {
+		STORE_LOG(&st->opt, STORE_LOG_ERROR, "backup: %s exists and is not empty", dir);
+		return STORE_INVALID;
+	}
+	/* A checkpoint first keeps the log the copy must replay short. */
+	st->env->txn_checkpoint(st->env, 0, 0, 0);
+	err = st->env->backup(st->env, dir, DB_CREATE);
+	if (err != 0) {
+		STORE_LOG(&st->opt, STORE_LOG_ERROR, "backup to %s: %s", dir, db_strerror(err));
+		return err == ENOENT || err == EACCES ? STORE_INVALID : STORE_UNAVAILABLE;
+	}
+	copy_opt.data_dir = dir;
+	return recover_copy(&copy_opt, count);
 }

@@ -24,6 +24,9 @@ struct store {
 	unsigned backoff_seed; /* jitter for deadlock retries; per process, not shared */
 };
 
+/* Count the sequences and the records among them that do not decode. Returns a store result. */
+int store_count(struct store *st, size_t *total, size_t *corrupt);
+
 /* Log through opt->log, printf-style. */
 void store_logf(const struct store_options *opt, int level, const char *file, int line,
                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));

@@ -1,7 +1,7 @@
 /*
  * record: the on-disk sequence record. Tables for the invariants (record_check, and the encode →
  * decode round trip of every record that passes them), for corrupt bytes handed to record_decode,
- * for the big-endian layout, and for record_advance at every bound.
+ * for the big-endian layout, for record_advance at every bound, and for record_apply.
  */
 #include "record.h"
 #include "unit.h"
@@ -563,6 +563,335 @@ START_TEST(test_advance_walk)
 }
 END_TEST
 
+/*
+ * record_apply. A row creates (exists 0, from a record full of garbage) or changes `before`, and
+ * gives RECORD_OK with the record expected after, or RECORD_BAD_FIELD with the sentence *why must
+ * be. created is kept on a change and set on a create; updated is always APPLY_NOW. A record of a
+ * random-id type is compared by type only: its counter fields mean nothing.
+ */
+#define APPLY_THEN 1000
+#define APPLY_NOW 2000
+#define INT32_MAX_PLUS_1 ((int64_t)INT32_MAX + 1)
+#define TWO40 ((int64_t)1 << 40)
+
+/* A record as before (created and updated at APPLY_THEN) or as expected after. */
+#define RECC(t, n, inc, lo, hi, fl, c)                                                       \
+	{ .type = (t), .next = (n), .increment = (inc), .min = (lo), .max = (hi), .flags = (fl), \
+	  .cache = (c), .created = APPLY_THEN, .updated = APPLY_THEN }
+#define NONE REC(0, 0, 0, 0, 0, 0)
+
+#define F_TYPE RECORD_CHANGE_TYPE
+#define F_START RECORD_CHANGE_START
+#define F_INC RECORD_CHANGE_INCREMENT
+#define F_MIN RECORD_CHANGE_MIN
+#define F_MAX RECORD_CHANGE_MAX
+#define F_CYCLE RECORD_CHANGE_CYCLE
+#define F_CACHE RECORD_CHANGE_CACHE
+
+#define U8 RECORD_TYPE_UUID8
+#define U12 RECORD_TYPE_UUID12
+#define U16 RECORD_TYPE_UUID16
+#define U22 RECORD_TYPE_UUID22
+
+/* The sentences of record_problem() and record_apply(). */
+#define WHY_TYPE "type must be int, long, uuid8, uuid12, uuid16 or uuid22."
+#define WHY_INC "increment must not be 0."
+#define WHY_MIN "min must be at least 1."
+#define WHY_INT_MAX "max must not exceed 2147483647 for an int."
+#define WHY_MIN_MAX "min must not exceed max."
+#define WHY_NEXT "The next value must lie between min and max."
+#define WHY_RANDOM "A random-id sequence has no next value to set."
+
+struct apply_row {
+	int line;
+	int exists;
+	struct seq_record before; /* when exists */
+	struct record_change ch;
+	int rc;
+	struct seq_record after; /* on RECORD_OK */
+	const char *why;         /* on RECORD_BAD_FIELD */
+	const char *desc;
+};
+
+static const struct apply_row apply_rows[] = {
+	/* creating: a long from 1 unless told otherwise */
+	{ __LINE__, 0, NONE, { 0 }, RECORD_OK, RECC(LONG_, 1, 1, 1, INT64_MAX, 0, 0), NULL,
+	  "no fields: a long from 1, every option at its default" },
+	{ __LINE__, 0, NONE, { .fields = F_TYPE, .type = INT_ }, RECORD_OK,
+	  RECC(INT_, 1, 1, 1, INT32_MAX, 0, 0), NULL, "an int: max 2^31-1" },
+	{ __LINE__, 0, NONE, { .fields = F_TYPE, .type = LONG_ }, RECORD_OK,
+	  RECC(LONG_, 1, 1, 1, INT64_MAX, 0, 0), NULL, "a long, said explicitly" },
+	{ __LINE__, 0, NONE, { .fields = F_TYPE, .type = U8 }, RECORD_OK, RECC(U8, 0, 0, 0, 0, 0, 0),
+	  NULL, "a uuid8" },
+	{ __LINE__, 0, NONE, { .fields = F_TYPE, .type = U12 }, RECORD_OK,
+	  RECC(U12, 0, 0, 0, 0, 0, 0), NULL, "a uuid12" },
+	{ __LINE__, 0, NONE, { .fields = F_TYPE, .type = U16 }, RECORD_OK,
+	  RECC(U16, 0, 0, 0, 0, 0, 0), NULL, "a uuid16" },
+	{ __LINE__, 0, NONE, { .fields = F_TYPE, .type = U22 }, RECORD_OK,
+	  RECC(U22, 0, 0, 0, 0, 0, 0), NULL, "a uuid22" },
+	{ __LINE__, 0, NONE, { .fields = F_START, .start = 100 }, RECORD_OK,
+	  RECC(LONG_, 100, 1, 1, INT64_MAX, 0, 0), NULL, "a start" },
+	{ __LINE__, 0, NONE, { .fields = F_START, .start = INT64_MAX }, RECORD_OK,
+	  RECC(LONG_, INT64_MAX, 1, 1, INT64_MAX, 0, 0), NULL, "a start at the long maximum" },
+	{ __LINE__, 0, NONE, { .fields = F_TYPE | F_START, .type = INT_, .start = INT32_MAX },
+	  RECORD_OK, RECC(INT_, INT32_MAX, 1, 1, INT32_MAX, 0, 0), NULL,
+	  "an int starting at its maximum" },
+	{ __LINE__, 0, NONE, { .fields = F_INC, .increment = 5 }, RECORD_OK,
+	  RECC(LONG_, 1, 5, 1, INT64_MAX, 0, 0), NULL, "an increment: still starts at min" },
+	{ __LINE__, 0, NONE, { .fields = F_INC, .increment = -1 }, RECORD_OK,
+	  RECC(LONG_, INT64_MAX, -1, 1, INT64_MAX, 0, 0), NULL, "counting down starts at max" },
+	{ __LINE__, 0, NONE, { .fields = F_TYPE | F_INC, .type = INT_, .increment = -1 }, RECORD_OK,
+	  RECC(INT_, INT32_MAX, -1, 1, INT32_MAX, 0, 0), NULL,
+	  "an int counting down starts at 2^31-1" },
+	{ __LINE__, 0, NONE, { .fields = F_INC | F_MIN | F_MAX, .increment = -2, .min = 5, .max = 20 },
+	  RECORD_OK, RECC(LONG_, 20, -2, 5, 20, 0, 0), NULL,
+	  "counting down starts at a given max" },
+	{ __LINE__, 0, NONE, { .fields = F_INC | F_START, .increment = -1, .start = 5 }, RECORD_OK,
+	  RECC(LONG_, 5, -1, 1, INT64_MAX, 0, 0), NULL, "counting down from a given start" },
+	{ __LINE__, 0, NONE, { .fields = F_MIN, .min = 10 }, RECORD_OK,
+	  RECC(LONG_, 10, 1, 10, INT64_MAX, 0, 0), NULL, "a min: starts there" },
+	{ __LINE__, 0, NONE, { .fields = F_MAX, .max = 100 }, RECORD_OK,
+	  RECC(LONG_, 1, 1, 1, 100, 0, 0), NULL, "a max" },
+	{ __LINE__, 0, NONE, { .fields = F_MIN | F_MAX, .min = 7, .max = 7 }, RECORD_OK,
+	  RECC(LONG_, 7, 1, 7, 7, 0, 0), NULL, "min == max: one value" },
+	{ __LINE__, 0, NONE,
+	  { .fields = F_MIN | F_MAX | F_START, .min = 10, .max = 20, .start = 15 }, RECORD_OK,
+	  RECC(LONG_, 15, 1, 10, 20, 0, 0), NULL, "a start between min and max" },
+	{ __LINE__, 0, NONE, { .fields = F_CYCLE, .cycle = 1 }, RECORD_OK,
+	  RECC(LONG_, 1, 1, 1, INT64_MAX, CYCLE, 0), NULL, "cycle on" },
+	{ __LINE__, 0, NONE, { .fields = F_CYCLE, .cycle = 0 }, RECORD_OK,
+	  RECC(LONG_, 1, 1, 1, INT64_MAX, 0, 0), NULL, "cycle off" },
+	{ __LINE__, 0, NONE, { .fields = F_CACHE, .cache = 1000 }, RECORD_OK,
+	  RECC(LONG_, 1, 1, 1, INT64_MAX, 0, 1000), NULL, "a cache" },
+	{ __LINE__, 0, NONE, { .fields = F_CACHE, .cache = 1000000 }, RECORD_OK,
+	  RECC(LONG_, 1, 1, 1, INT64_MAX, 0, 1000000), NULL, "a cache of a million" },
+	{ __LINE__, 0, NONE,
+	  { .fields = F_TYPE | F_START | F_INC | F_MIN | F_MAX | F_CYCLE | F_CACHE, .type = INT_,
+	    .start = 8, .increment = 3, .min = 2, .max = 50, .cycle = 1, .cache = 9 },
+	  RECORD_OK, RECC(INT_, 8, 3, 2, 50, CYCLE, 9), NULL, "every field at once" },
+
+	/* creating: refusals */
+	{ __LINE__, 0, NONE, { .fields = F_TYPE, .type = 0 }, RECORD_BAD_FIELD, NONE, WHY_TYPE,
+	  "type 0" },
+	{ __LINE__, 0, NONE, { .fields = F_TYPE, .type = 7 }, RECORD_BAD_FIELD, NONE, WHY_TYPE,
+	  "type 7" },
+	{ __LINE__, 0, NONE, { .fields = F_TYPE, .type = 255 }, RECORD_BAD_FIELD, NONE, WHY_TYPE,
+	  "type 255" },
+	{ __LINE__, 0, NONE, { .fields = F_INC, .increment = 0 }, RECORD_BAD_FIELD, NONE, WHY_INC,
+	  "increment 0" },
+	{ __LINE__, 0, NONE, { .fields = F_MIN, .min = 0 }, RECORD_BAD_FIELD, NONE, WHY_MIN,
+	  "min 0" },
+	{ __LINE__, 0, NONE, { .fields = F_MIN, .min = INT64_MIN }, RECORD_BAD_FIELD, NONE, WHY_MIN,
+	  "min INT64_MIN" },
+	{ __LINE__, 0, NONE, { .fields = F_TYPE | F_MAX, .type = INT_, .max = INT32_MAX_PLUS_1 },
+	  RECORD_BAD_FIELD, NONE, WHY_INT_MAX, "an int's max of 2^31" },
+	{ __LINE__, 0, NONE, { .fields = F_TYPE | F_MAX, .type = INT_, .max = INT64_MAX },
+	  RECORD_BAD_FIELD, NONE, WHY_INT_MAX, "an int's max of 2^63-1" },
+	{ __LINE__, 0, NONE, { .fields = F_MIN | F_MAX, .min = 10, .max = 5 }, RECORD_BAD_FIELD,
+	  NONE, WHY_MIN_MAX, "min above max" },
+	{ __LINE__, 0, NONE, { .fields = F_MAX, .max = 0 }, RECORD_BAD_FIELD, NONE, WHY_MIN_MAX,
+	  "max 0, under the default min" },
+	{ __LINE__, 0, NONE, { .fields = F_START, .start = 0 }, RECORD_BAD_FIELD, NONE, WHY_NEXT,
+	  "start 0" },
+	{ __LINE__, 0, NONE, { .fields = F_START | F_MAX, .start = 11, .max = 10 }, RECORD_BAD_FIELD,
+	  NONE, WHY_NEXT, "a start above max" },
+	{ __LINE__, 0, NONE, { .fields = F_START | F_MIN, .start = 4, .min = 5 }, RECORD_BAD_FIELD,
+	  NONE, WHY_NEXT, "a start below min" },
+	{ __LINE__, 0, NONE, { .fields = F_TYPE | F_START, .type = INT_, .start = INT32_MAX_PLUS_1 },
+	  RECORD_BAD_FIELD, NONE, WHY_NEXT, "an int starting past 2^31-1" },
+	{ __LINE__, 0, NONE, { .fields = F_TYPE | F_START, .type = U8, .start = 5 },
+	  RECORD_BAD_FIELD, NONE, WHY_RANDOM, "a start on a new uuid8" },
+
+	/* changing one field */
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 1, INT64_MAX, 0, 0), { 0 }, RECORD_OK,
+	  RECC(LONG_, 5, 1, 1, INT64_MAX, 0, 0), NULL, "no fields: only updated moves" },
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 1, INT64_MAX, 0, 0), { .fields = F_INC, .increment = 2 },
+	  RECORD_OK, RECC(LONG_, 5, 2, 1, INT64_MAX, 0, 0), NULL,
+	  "an increment keeps the next value" },
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 1, INT64_MAX, 0, 0), { .fields = F_INC, .increment = -1 },
+	  RECORD_OK, RECC(LONG_, 5, -1, 1, INT64_MAX, 0, 0), NULL,
+	  "turning to count down keeps the next value" },
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 1, INT64_MAX, 0, 0), { .fields = F_MIN, .min = 3 },
+	  RECORD_OK, RECC(LONG_, 5, 1, 3, INT64_MAX, 0, 0), NULL, "a min under the next value" },
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 1, INT64_MAX, 0, 0), { .fields = F_MIN, .min = 5 },
+	  RECORD_OK, RECC(LONG_, 5, 1, 5, INT64_MAX, 0, 0), NULL, "a min at the next value" },
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 1, INT64_MAX, 0, 0), { .fields = F_MAX, .max = 100 },
+	  RECORD_OK, RECC(LONG_, 5, 1, 1, 100, 0, 0), NULL, "a max" },
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 1, INT64_MAX, 0, 0), { .fields = F_MAX, .max = 5 },
+	  RECORD_OK, RECC(LONG_, 5, 1, 1, 5, 0, 0), NULL, "a max at the next value" },
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 1, INT64_MAX, 0, 0), { .fields = F_CYCLE, .cycle = 1 },
+	  RECORD_OK, RECC(LONG_, 5, 1, 1, INT64_MAX, CYCLE, 0), NULL, "cycle on" },
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 1, 10, CYCLE, 0), { .fields = F_CYCLE, .cycle = 0 },
+	  RECORD_OK, RECC(LONG_, 5, 1, 1, 10, 0, 0), NULL, "cycle off" },
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 1, 10, CYCLE, 7), { .fields = F_CACHE, .cache = 0 },
+	  RECORD_OK, RECC(LONG_, 5, 1, 1, 10, CYCLE, 0), NULL, "cache to 0, cycle untouched" },
+	{ __LINE__, 1, RECC(INT_, 5, 1, 1, INT32_MAX, 0, 0), { .fields = F_CACHE, .cache = 50 },
+	  RECORD_OK, RECC(INT_, 5, 1, 1, INT32_MAX, 0, 50), NULL, "a cache" },
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 1, INT64_MAX, 0, 0), { .fields = F_START, .start = 3 },
+	  RECORD_OK, RECC(LONG_, 3, 1, 1, INT64_MAX, 0, 0), NULL,
+	  "a start sets the next value, backwards too" },
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 1, INT64_MAX, 0, 0), { .fields = F_START, .start = 1000000 },
+	  RECORD_OK, RECC(LONG_, 1000000, 1, 1, INT64_MAX, 0, 0), NULL,
+	  "a start sets the next value forwards" },
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 1, INT64_MAX, 0, 0),
+	  { .fields = F_START | F_MAX, .start = 50, .max = 50 }, RECORD_OK,
+	  RECC(LONG_, 50, 1, 1, 50, 0, 0), NULL, "a start and a max together" },
+
+	/* exhausted records: next holds the last value issued */
+	{ __LINE__, 1, RECC(INT_, 10, 1, 1, 10, EXH, 0), { .fields = F_START, .start = 4 },
+	  RECORD_OK, RECC(INT_, 4, 1, 1, 10, 0, 0), NULL, "a start clears exhausted" },
+	{ __LINE__, 1, RECC(INT_, 10, 1, 1, 10, EXH, 0), { .fields = F_START, .start = 10 },
+	  RECORD_OK, RECC(INT_, 10, 1, 1, 10, 0, 0), NULL,
+	  "a start at the last value clears exhausted: it may be issued again" },
+	{ __LINE__, 1, RECC(INT_, 105, 2, 1, 105, EXH, 0), { .fields = F_MAX, .max = 200 },
+	  RECORD_OK, RECC(INT_, 107, 2, 1, 200, 0, 0), NULL,
+	  "raising max resumes right after the last value" },
+	{ __LINE__, 1, RECC(INT_, 105, 2, 1, 105, EXH, 0), { .fields = F_MAX, .max = 107 },
+	  RECORD_OK, RECC(INT_, 107, 2, 1, 107, 0, 0), NULL,
+	  "raising max by exactly one step resumes" },
+	{ __LINE__, 1, RECC(INT_, 105, 10, 1, 105, EXH, 0), { .fields = F_MAX, .max = 110 },
+	  RECORD_OK, RECC(INT_, 105, 10, 1, 110, EXH, 0), NULL,
+	  "raising max by less than a step leaves it exhausted" },
+	{ __LINE__, 1, RECC(INT_, 105, 10, 1, 105, EXH, 0),
+	  { .fields = F_MAX | F_INC, .max = 110, .increment = 5 }, RECORD_OK,
+	  RECC(INT_, 110, 5, 1, 110, 0, 0), NULL, "a smaller step and a higher max resume" },
+	{ __LINE__, 1, RECC(LONG_, 5, -1, 5, 10, EXH, 0), { .fields = F_MIN, .min = 2 }, RECORD_OK,
+	  RECC(LONG_, 4, -1, 2, 10, 0, 0), NULL,
+	  "counting down: lowering min resumes right under the last value" },
+	{ __LINE__, 1, RECC(INT_, 10, 1, 1, 10, EXH, 0), { .fields = F_CACHE, .cache = 3 },
+	  RECORD_OK, RECC(INT_, 10, 1, 1, 10, EXH, 3), NULL,
+	  "another change leaves it exhausted" },
+	{ __LINE__, 1, RECC(INT_, INT32_MAX, 1, 1, INT32_MAX, EXH, 0),
+	  { .fields = F_TYPE, .type = LONG_ }, RECORD_OK,
+	  RECC(LONG_, INT32_MAX_PLUS_1, 1, 1, INT64_MAX, 0, 0), NULL,
+	  "an exhausted int turned long resumes at 2^31" },
+
+	/* changing the type */
+	{ __LINE__, 1, RECC(LONG_, 5, 2, 1, 100, CYCLE, 3), { .fields = F_TYPE, .type = U16 },
+	  RECORD_OK, RECC(U16, 0, 0, 0, 0, 0, 0), NULL, "long to uuid16 drops the counter" },
+	{ __LINE__, 1, RECC(INT_, 10, 1, 1, 10, EXH, 0), { .fields = F_TYPE, .type = U8 },
+	  RECORD_OK, RECC(U8, 0, 0, 0, 0, 0, 0), NULL, "an exhausted int to uuid8" },
+	{ __LINE__, 1, RECC(U8, 0, 0, 0, 0, 0, 0), { .fields = F_TYPE, .type = U22 }, RECORD_OK,
+	  RECC(U22, 0, 0, 0, 0, 0, 0), NULL, "uuid8 to uuid22" },
+	{ __LINE__, 1, RECC(U8, 0, 0, 0, 0, 0, 0), { .fields = F_TYPE, .type = INT_ }, RECORD_OK,
+	  RECC(INT_, 1, 1, 1, INT32_MAX, 0, 0), NULL, "uuid8 to int starts at 1" },
+	{ __LINE__, 1, RECC(U12, 0, 0, 0, 0, 0, 0), { .fields = F_TYPE, .type = LONG_ }, RECORD_OK,
+	  RECC(LONG_, 1, 1, 1, INT64_MAX, 0, 0), NULL, "uuid12 to long starts at 1" },
+	{ __LINE__, 1, RECC(U16, 0, 0, 0, 0, 0, 0), { .fields = F_TYPE | F_START, .type = LONG_,
+	  .start = 2000 }, RECORD_OK, RECC(LONG_, 2000, 1, 1, INT64_MAX, 0, 0), NULL,
+	  "uuid16 to long at a start" },
+	{ __LINE__, 1, RECC(U22, 0, 0, 0, 0, 0, 0),
+	  { .fields = F_TYPE | F_MIN | F_MAX, .type = INT_, .min = 100, .max = 200 }, RECORD_OK,
+	  RECC(INT_, 100, 1, 100, 200, 0, 0), NULL, "uuid22 to int starts at a given min" },
+	{ __LINE__, 1, RECC(U8, 0, 0, 0, 0, 0, 0),
+	  { .fields = F_TYPE | F_INC, .type = INT_, .increment = -1 }, RECORD_OK,
+	  RECC(INT_, INT32_MAX, -1, 1, INT32_MAX, 0, 0), NULL,
+	  "uuid8 to an int counting down starts at its max" },
+	{ __LINE__, 1, RECC(INT_, 7, 1, 1, INT32_MAX, 0, 0), { .fields = F_TYPE, .type = LONG_ },
+	  RECORD_OK, RECC(LONG_, 7, 1, 1, INT64_MAX, 0, 0), NULL,
+	  "int to long keeps next; the default max becomes the long's" },
+	{ __LINE__, 1, RECC(INT_, 7, 3, 2, 100, CYCLE, 4), { .fields = F_TYPE, .type = LONG_ },
+	  RECORD_OK, RECC(LONG_, 7, 3, 2, 100, CYCLE, 4), NULL,
+	  "int to long keeps a configured max and every option" },
+	{ __LINE__, 1, RECC(INT_, 7, 1, 1, INT32_MAX, 0, 0),
+	  { .fields = F_TYPE | F_MAX, .type = LONG_, .max = TWO40 }, RECORD_OK,
+	  RECC(LONG_, 7, 1, 1, TWO40, 0, 0), NULL, "int to long with a new max" },
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 1, INT64_MAX, 0, 0), { .fields = F_TYPE, .type = INT_ },
+	  RECORD_OK, RECC(INT_, 5, 1, 1, INT32_MAX, 0, 0), NULL,
+	  "long to int keeps next; the default max becomes the int's" },
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 1, 1000, 0, 0), { .fields = F_TYPE, .type = INT_ },
+	  RECORD_OK, RECC(INT_, 5, 1, 1, 1000, 0, 0), NULL, "long to int keeps a max that fits" },
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 1, TWO40, 0, 0), { .fields = F_TYPE, .type = INT_ },
+	  RECORD_OK, RECC(INT_, 5, 1, 1, INT32_MAX, 0, 0), NULL,
+	  "long to int lowers a max past 2^31-1" },
+	{ __LINE__, 1, RECC(LONG_, INT32_MAX, 1, 1, INT64_MAX, 0, 0),
+	  { .fields = F_TYPE, .type = INT_ }, RECORD_OK,
+	  RECC(INT_, INT32_MAX, 1, 1, INT32_MAX, 0, 0), NULL, "long to int with next 2^31-1" },
+	{ __LINE__, 1, RECC(LONG_, TWO40, 1, 1, INT64_MAX, 0, 0),
+	  { .fields = F_TYPE | F_START, .type = INT_, .start = 5 }, RECORD_OK,
+	  RECC(INT_, 5, 1, 1, INT32_MAX, 0, 0), NULL, "long to int with a start that fits" },
+	{ __LINE__, 1, RECC(INT_, 5, 1, 1, INT32_MAX, 0, 0), { .fields = F_TYPE, .type = INT_ },
+	  RECORD_OK, RECC(INT_, 5, 1, 1, INT32_MAX, 0, 0), NULL, "the same type changes nothing" },
+
+	/* changing: refusals */
+	{ __LINE__, 1, RECC(LONG_, INT32_MAX_PLUS_1, 1, 1, INT64_MAX, 0, 0),
+	  { .fields = F_TYPE, .type = INT_ }, RECORD_BAD_FIELD, NONE, WHY_NEXT,
+	  "long to int with next 2^31" },
+	{ __LINE__, 1, RECC(LONG_, TWO40, 1, TWO40, INT64_MAX, 0, 0),
+	  { .fields = F_TYPE, .type = INT_ }, RECORD_BAD_FIELD, NONE, WHY_MIN_MAX,
+	  "long to int with a min past 2^31-1" },
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 1, INT64_MAX, 0, 0), { .fields = F_TYPE, .type = 0 },
+	  RECORD_BAD_FIELD, NONE, WHY_TYPE, "type 0" },
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 1, INT64_MAX, 0, 0), { .fields = F_TYPE, .type = 9 },
+	  RECORD_BAD_FIELD, NONE, WHY_TYPE, "type 9" },
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 1, INT64_MAX, 0, 0), { .fields = F_INC, .increment = 0 },
+	  RECORD_BAD_FIELD, NONE, WHY_INC, "increment 0" },
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 1, INT64_MAX, 0, 0), { .fields = F_MIN, .min = 0 },
+	  RECORD_BAD_FIELD, NONE, WHY_MIN, "min 0" },
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 1, INT64_MAX, 0, 0), { .fields = F_MIN, .min = 6 },
+	  RECORD_BAD_FIELD, NONE, WHY_NEXT, "a min above the next value" },
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 1, INT64_MAX, 0, 0), { .fields = F_MAX, .max = 4 },
+	  RECORD_BAD_FIELD, NONE, WHY_NEXT, "a max under the next value" },
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 3, INT64_MAX, 0, 0), { .fields = F_MAX, .max = 2 },
+	  RECORD_BAD_FIELD, NONE, WHY_MIN_MAX, "a max under min" },
+	{ __LINE__, 1, RECC(INT_, 5, 1, 1, INT32_MAX, 0, 0),
+	  { .fields = F_MAX, .max = INT32_MAX_PLUS_1 }, RECORD_BAD_FIELD, NONE, WHY_INT_MAX,
+	  "an int's max raised to 2^31" },
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 1, 10, 0, 0), { .fields = F_START, .start = 11 },
+	  RECORD_BAD_FIELD, NONE, WHY_NEXT, "a start above max" },
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 1, 10, 0, 0), { .fields = F_START, .start = 0 },
+	  RECORD_BAD_FIELD, NONE, WHY_NEXT, "a start of 0" },
+	{ __LINE__, 1, RECC(INT_, 10, 1, 1, 10, EXH, 0), { .fields = F_START, .start = 11 },
+	  RECORD_BAD_FIELD, NONE, WHY_NEXT, "a start above max on an exhausted record" },
+	{ __LINE__, 1, RECC(U8, 0, 0, 0, 0, 0, 0), { .fields = F_START, .start = 5 },
+	  RECORD_BAD_FIELD, NONE, WHY_RANDOM, "a start on a uuid8" },
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 1, INT64_MAX, 0, 0),
+	  { .fields = F_TYPE | F_START, .type = U16, .start = 5 }, RECORD_BAD_FIELD, NONE,
+	  WHY_RANDOM, "a start with a change to uuid16" },
+};
+
+START_TEST(test_apply)
+{
+	const struct apply_row *row = &apply_rows[_i];
+	struct seq_record rec, want = row->after;
+	const char *why = "(untouched)";
+	char diff[128];
+	const char *d;
+	int rc;
+
+	if (row->exists)
+		rec = row->before;
+	else
+		memset(&rec, 0x5a, sizeof(rec)); /* a new record owes nothing to what was there */
+	rc = record_apply(&rec, &row->ch, row->exists, APPLY_NOW, &why);
+	if (row->rc != RECORD_OK) {
+		ck_assert_msg(rc == row->rc, "line %d: %s: rc %d, want %d", row->line, row->desc, rc,
+		              row->rc);
+		ck_assert_msg(why != NULL && strcmp(why, row->why) == 0,
+		              "line %d: %s: why \"%s\", want \"%s\"", row->line, row->desc,
+		              why ? why : "(null)", row->why);
+		return;
+	}
+	ck_assert_msg(rc == RECORD_OK, "line %d: %s: rc %d (%s), want RECORD_OK", row->line,
+	              row->desc, rc, rc != RECORD_OK && why ? why : "");
+	ck_assert_msg(record_check(&rec) == RECORD_OK, "line %d: %s: record_check fails after",
+	              row->line, row->desc);
+	ck_assert_msg(rec.updated == APPLY_NOW, "line %d: %s: updated %" PRIu64, row->line,
+	              row->desc, rec.updated);
+	ck_assert_msg(rec.created == (row->exists ? (uint64_t)APPLY_THEN : (uint64_t)APPLY_NOW),
+	              "line %d: %s: created %" PRIu64, row->line, row->desc, rec.created);
+	if (record_type_max(want.type) == 0) {
+		ck_assert_msg(rec.type == want.type, "line %d: %s: type %u, want %u", row->line,
+		              row->desc, rec.type, want.type);
+		return;
+	}
+	want.created = rec.created;
+	want.updated = rec.updated;
+	d = record_diff(&rec, &want, diff, sizeof(diff));
+	ck_assert_msg(d == NULL, "line %d: %s: %s", row->line, row->desc, d);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *suite = suite_create("record");
@@ -575,6 +904,7 @@ int main(void)
 	tcase_add_test(tc, test_layout);
 	UNIT_TABLE(tc, test_advance, advance_rows);
 	tcase_add_test(tc, test_advance_walk);
+	UNIT_TABLE(tc, test_apply, apply_rows);
 	suite_add_tcase(suite, tc);
 	return unit_run(suite);
 }

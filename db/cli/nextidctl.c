@@ -1,0 +1,433 @@
+/*
+ * nextidctl: the admin CLI. main() finds the command, answers --help without touching the store,
+ * refuses to run as another user than the store's owner (files it created would lock the service
+ * out), opens the store and runs the command. export/import are in ctl_transfer.c, the seed's
+ * sequence-reset flags in ctl_reset.c.
+ */
+#include "ctl.h"
+#include "name.h"
+#include "numparse.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <libgen.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int ctl_fail(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("nextidctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return status;
+}
+
+int ctl_parse_i64(const char *flag, const char *value, int64_t *out)
+{
+	const char *why;
+
+	if (!value) {
+		ctl_fail(CTL_USAGE, "%s needs a value", flag);
+		return -1;
+	}
+	if (numparse_i64(value, strlen(value), INT64_MIN, INT64_MAX, out, &why) != 0) {
+		ctl_fail(CTL_USAGE, "%s '%s' %s", flag, value, why);
+		return -1;
+	}
+	return 0;
+}
+
+int ctl_check_name(const char *name)
+{
+	const char *why;
+
+	if (name_check(name, strlen(name), &why) == 0)
+		return 0;
+	ctl_fail(CTL_USAGE, "%s", why);
+	return -1;
+}
+
+int ctl_confirm(struct ctl *c, const char *question)
+{
+	char line[64];
+
+	fprintf(c->out, "%s Type 'yes' to continue: ", question);
+	fflush(c->out);
+	if (!fgets(line, sizeof(line), c->in))
+		return 0;
+	line[strcspn(line, "\r\n")] = '\0';
+	return strcmp(line, "yes") == 0;
+}
+
+static void log_to_stderr(void *ctx, int level, const char *file, int line, const char *msg)
+{
+	(void)ctx;
+	(void)file;
+	(void)line;
+	if (level >= STORE_LOG_WARN)
+		fprintf(stderr, "nextidctl: %s\n", msg);
+}
+
+static void print_counter(FILE *out, const struct seq_record *rec)
+{
+	if (record_type_max(rec->type) == 0)
+		fputs("-", out);
+	else if (rec->flags & RECORD_FLAG_EXHAUSTED)
+		fputs("exhausted", out);
+	else
+		fprintf(out, "%lld", (long long)rec->next);
+}
+
+static int print_entry(void *ctx, const char *name, size_t len, const struct seq_record *rec)
+{
+	FILE *out = ctx;
+
+	fprintf(out, "%.*s\t%s\t", (int)len, name, record_type_name(rec->type));
+	print_counter(out, rec);
+	fputc('\n', out);
+	return 0;
+}
+
+static int cmd_list(struct ctl *c, int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 0)
+		return ctl_fail(CTL_USAGE, "list takes no arguments");
+	return store_list(c->store, NULL, 0, 0, print_entry, c->out) == STORE_OK ? CTL_OK
+	                                                                          : CTL_FAIL;
+}
+
+static int cmd_show(struct ctl *c, int argc, char **argv)
+{
+	struct seq_record rec;
+	int rc;
+
+	if (argc != 1)
+		return ctl_fail(CTL_USAGE, "usage: nextidctl show NAME");
+	if (ctl_check_name(argv[0]) != 0)
+		return CTL_USAGE;
+	rc = store_get(c->store, argv[0], strlen(argv[0]), &rec);
+	if (rc != STORE_OK)
+		return ctl_fail(CTL_FAIL, "show: %s: %s", argv[0], store_rc_name(rc));
+	fprintf(c->out, "name: %s\ntype: %s\nnext: ", argv[0], record_type_name(rec.type));
+	print_counter(c->out, &rec);
+	fprintf(c->out, "\nincrement: %lld\nmin: %lld\nmax: %lld\ncycle: %s\ncache: %u\n",
+	        (long long)rec.increment, (long long)rec.min, (long long)rec.max,
+	        rec.flags & RECORD_FLAG_CYCLE ? "yes" : "no", rec.cache);
+	return CTL_OK;
+}
+
+/* Read create's options into ch. Returns 0, or an exit status after saying what is wrong. */
+static int create_options(int argc, char **argv, struct record_change *ch)
+{
+	static const struct {
+		const char *flag;
+		unsigned bit;
+	} flags[] = { { "--start", RECORD_CHANGE_START },   { "--increment", RECORD_CHANGE_INCREMENT },
+		      { "--min", RECORD_CHANGE_MIN },       { "--max", RECORD_CHANGE_MAX },
+		      { "--cache", RECORD_CHANGE_CACHE } };
+
+	memset(ch, 0, sizeof(*ch));
+	for (int i = 0; i < argc; i++) {
+		const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+		unsigned bit = 0;
+		int64_t n;
+
+		if (strcmp(argv[i], "--cycle") == 0) {
+			ch->fields |= RECORD_CHANGE_CYCLE;
+			ch->cycle = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "--type") == 0) {
+			if (!value)
+				return ctl_fail(CTL_USAGE, "--type needs a value");
+			ch->type = record_type_parse(value, strlen(value));
+			if (ch->type == 0)
+				return ctl_fail(CTL_USAGE, "--type must be int, long, uuid8, uuid12, "
+				                           "uuid16 or uuid22");
+			ch->fields |= RECORD_CHANGE_TYPE;
+			i++;
+			continue;
+		}
+		for (size_t f = 0; f < sizeof(flags) / sizeof(flags[0]); f++)
+			if (strcmp(argv[i], flags[f].flag) == 0)
+				bit = flags[f].bit;
+		if (!bit)
+			return ctl_fail(CTL_USAGE, "create: unknown option '%s'", argv[i]);
+		if (ctl_parse_i64(argv[i], value, &n) != 0)
+			return CTL_USAGE;
+		if (bit == RECORD_CHANGE_CACHE && (n < 0 || n > 1000000))
+			return ctl_fail(CTL_USAGE, "--cache must be 0 to 1000000");
+		ch->fields |= bit;
+		switch (bit) {
+		case RECORD_CHANGE_START: ch->start = n; break;
+		case RECORD_CHANGE_INCREMENT: ch->increment = n; break;
+		case RECORD_CHANGE_MIN: ch->min = n; break;
+		case RECORD_CHANGE_MAX: ch->max = n; break;
+		default: ch->cache = (uint32_t)n; break;
+		}
+		i++;
+	}
+	return 0;
+}
+
+static int cmd_create(struct ctl *c, int argc, char **argv)
+{
+	struct record_change ch;
+	const char *why;
+	int rc;
+
+	if (argc < 1)
+		return ctl_fail(CTL_USAGE, "usage: nextidctl create NAME [options]");
+	if (ctl_check_name(argv[0]) != 0)
+		return CTL_USAGE;
+	rc = create_options(argc - 1, argv + 1, &ch);
+	if (rc != 0)
+		return rc;
+	rc = store_configure(c->store, argv[0], strlen(argv[0]), &ch, STORE_CREATE_ONLY, NULL, NULL,
+	                     &why);
+	if (rc == STORE_EXISTS)
+		return ctl_fail(CTL_FAIL, "create: sequence '%s' exists already", argv[0]);
+	if (rc == STORE_INVALID)
+		return ctl_fail(CTL_FAIL, "create: %s", why);
+	if (rc != STORE_OK)
+		return ctl_fail(CTL_FAIL, "create: %s", store_rc_name(rc));
+	return CTL_OK;
+}
+
+static int cmd_set(struct ctl *c, int argc, char **argv)
+{
+	struct record_change ch = { .fields = RECORD_CHANGE_START };
+	const char *why;
+	int rc;
+
+	if (argc != 3 || strcmp(argv[1], "--next") != 0)
+		return ctl_fail(CTL_USAGE, "usage: nextidctl set NAME --next N");
+	if (ctl_check_name(argv[0]) != 0 || ctl_parse_i64("--next", argv[2], &ch.start) != 0)
+		return CTL_USAGE;
+	rc = store_configure(c->store, argv[0], strlen(argv[0]), &ch, STORE_CHANGE_ONLY, NULL, NULL,
+	                     &why);
+	if (rc == STORE_NOT_FOUND)
+		return ctl_fail(CTL_FAIL, "set: no sequence is named '%s'", argv[0]);
+	if (rc == STORE_INVALID)
+		return ctl_fail(CTL_FAIL, "set: %s", why);
+	if (rc != STORE_OK)
+		return ctl_fail(CTL_FAIL, "set: %s", store_rc_name(rc));
+	return CTL_OK;
+}
+
+static int cmd_delete(struct ctl *c, int argc, char **argv)
+{
+	int rc;
+
+	if (argc != 1)
+		return ctl_fail(CTL_USAGE, "usage: nextidctl delete NAME");
+	if (ctl_check_name(argv[0]) != 0)
+		return CTL_USAGE;
+	rc = store_delete(c->store, argv[0], strlen(argv[0]));
+	if (rc == STORE_NOT_FOUND)
+		return ctl_fail(CTL_FAIL, "delete: no sequence is named '%s'", argv[0]);
+	if (rc != STORE_OK)
+		return ctl_fail(CTL_FAIL, "delete: %s", store_rc_name(rc));
+	return CTL_OK;
+}
+
+static int cmd_backup(struct ctl *c, int argc, char **argv)
+{
+	size_t count;
+	int rc;
+
+	if (argc != 1)
+		return ctl_fail(CTL_USAGE, "usage: nextidctl backup DIR");
+	rc = store_backup(c->store, argv[0], &count);
+	if (rc != STORE_OK)
+		return ctl_fail(CTL_FAIL, "backup to %s failed", argv[0]);
+	fprintf(c->out, "backup: %zu sequences in %s, recovered and verified\n", count, argv[0]);
+	return CTL_OK;
+}
+
+/* Remove a flat directory that only holds files (a verify copy). */
+static void remove_copy(const char *dir)
+{
+	char path[CONFIG_PATH_MAX + 300];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	while (d && (e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
+/* Verify a hot copy rather than the live files: Berkeley DB's verify takes no locks, so it must
+ * not read files that workers are writing. */
+static int cmd_verify(struct ctl *c, int argc, char **argv)
+{
+	const char *tmp = getenv("TMPDIR");
+	char dir[CONFIG_PATH_MAX];
+	size_t count;
+	int rc;
+
+	(void)argv;
+	if (argc != 0)
+		return ctl_fail(CTL_USAGE, "verify takes no arguments");
+	snprintf(dir, sizeof(dir), "%s/nextid-verify-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir))
+		return ctl_fail(CTL_FAIL, "verify: cannot make a directory for the copy: %s",
+		                strerror(errno));
+	rc = store_backup(c->store, dir, &count);
+	remove_copy(dir);
+	if (rc != STORE_OK)
+		return ctl_fail(CTL_FAIL, "verify: the store is not sound (details above)");
+	fprintf(c->out, "verify: %zu sequences; every record and database file is sound\n", count);
+	return CTL_OK;
+}
+
+struct command {
+	const char *name;
+	int (*run)(struct ctl *c, int argc, char **argv);
+	const char *usage;
+};
+
+static const struct command commands[] = {
+	{ "list", cmd_list, "list\n  Every sequence, one per line: name, type, next value (or "
+	                    "'exhausted', or '-' for random-id types)." },
+	{ "show", cmd_show, "show NAME\n  One sequence's type, next value and options." },
+	{ "create", cmd_create,
+	  "create NAME [--type int|long|uuid8|uuid12|uuid16|uuid22] [--start N] [--increment N]\n"
+	  "            [--min N] [--max N] [--cycle] [--cache N]\n"
+	  "  A new sequence (default: long, from 1, increment 1, up to 2^63-1)." },
+	{ "set", cmd_set, "set NAME --next N\n  Make N the next value issued." },
+	{ "delete", cmd_delete,
+	  "delete NAME\n  Remove a sequence: its numbers will be issued again if it is recreated." },
+	{ "export", ctl_export,
+	  "export [FILE]\n  Every sequence as JSON lines, to FILE or standard output." },
+	{ "import", ctl_import,
+	  "import [--force] FILE\n  Write the sequences of an export, all or nothing. Refuses to "
+	  "move a counter\n  backwards (which would issue its numbers again) unless --force." },
+	{ "backup", cmd_backup,
+	  "backup DIR\n  A hot, consistent copy in DIR (new or empty), recovered and verified: a "
+	  "store\n  that data_dir can point at." },
+	{ "verify", cmd_verify, "verify\n  Check every record and database file (on a hot copy)." },
+	{ "sequence-reset", ctl_sequence_reset,
+	  "sequence-reset [-e NAME] [-v N] [-t TYPE] [-f] [-h]\n"
+	  "  The Sequence Service's reset tool: no -e deletes every sequence; -e NAME alone deletes\n"
+	  "  it; -v N makes N its next value; -t TYPE changes its type (both create it if missing);\n"
+	  "  -f skips the confirmation, which otherwise needs the word yes." },
+};
+
+#define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+	fputs("usage: nextidctl [--config FILE] COMMAND [ARGS]    (default config: "
+	      CONFIG_DEFAULT_PATH ")\n\ncommands:\n", out);
+	for (size_t i = 0; i < COMMAND_COUNT; i++)
+		fprintf(out, "  %s\n", commands[i].usage);
+	fputs("\nCOMMAND --help shows one command's usage.\n", out);
+}
+
+static int wants_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
+/* Files this process creates in the store would belong to it: refuse to be another user. */
+static int check_owner(const char *data_dir)
+{
+	struct stat sb;
+	struct passwd *pw;
+
+	if (stat(data_dir, &sb) != 0)
+		return ctl_fail(CTL_FAIL, "no store at %s: %s", data_dir, strerror(errno));
+	if (sb.st_uid == geteuid())
+		return CTL_OK;
+	pw = getpwuid(sb.st_uid);
+	return ctl_fail(CTL_FAIL,
+	                "the store in %s belongs to %s (uid %u); run nextidctl as that user, e.g. "
+	                "runuser -u %s -- nextidctl ...",
+	                data_dir, pw ? pw->pw_name : "another user", (unsigned)sb.st_uid,
+	                pw ? pw->pw_name : "<owner>");
+}
+
+static int run(const struct command *cmd, const char *config_path, int argc, char **argv)
+{
+	struct ctl c = { .in = stdin, .out = stdout };
+	struct store_options opt;
+	char err[CONFIG_ERR_MAX];
+	int rc;
+
+	if (config_load(config_path, &c.cfg, err, sizeof(err)) != 0)
+		return ctl_fail(CTL_FAIL, "%s", err);
+	rc = check_owner(c.cfg.data_dir);
+	if (rc != CTL_OK)
+		return rc;
+	store_options_init(&opt, &c.cfg);
+	opt.log = log_to_stderr;
+	if (store_open(&opt, &c.store) != STORE_OK)
+		return ctl_fail(CTL_FAIL, "cannot open the store in %s", c.cfg.data_dir);
+	rc = cmd->run(&c, argc, argv);
+	store_close(c.store);
+	if (fflush(stdout) != 0)
+		return ctl_fail(CTL_FAIL, "cannot write the output: %s", strerror(errno));
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *config_path = CONFIG_DEFAULT_PATH;
+	const char *self = basename(argv[0]);
+	int i = 1;
+
+	if (argc > 2 && strcmp(argv[1], "--config") == 0) {
+		config_path = argv[2];
+		i = 3;
+	} else if (argc == 2 && strcmp(argv[1], "--config") == 0) {
+		return ctl_fail(CTL_USAGE, "--config needs a value");
+	}
+	/* Installed as sequence-reset too: then the whole command line is that command's. */
+	if (strcmp(self, "sequence-reset") == 0) {
+		const struct command *reset = &commands[COMMAND_COUNT - 1];
+
+		if (wants_help(argc - i, argv + i)) {
+			printf("usage: sequence-reset [--config FILE] [-e NAME] [-v N] [-t TYPE] [-f] [-h]\n"
+			       "%s\n", strchr(reset->usage, '\n') + 1);
+			return CTL_OK;
+		}
+		return run(reset, config_path, argc - i, argv + i);
+	}
+	if (i >= argc || strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
+	    strcmp(argv[i], "help") == 0) {
+		usage(i >= argc ? stderr : stdout);
+		return i >= argc ? CTL_USAGE : CTL_OK;
+	}
+	for (size_t c = 0; c < COMMAND_COUNT; c++) {
+		if (strcmp(argv[i], commands[c].name) != 0)
+			continue;
+		if (wants_help(argc - i - 1, argv + i + 1)) {
+			printf("usage: nextidctl [--config FILE] %s\n", commands[c].usage);
+			return CTL_OK;
+		}
+		return run(&commands[c], config_path, argc - i - 1, argv + i + 1);
+	}
+	ctl_fail(CTL_USAGE, "unknown command '%s'", argv[i]);
+	usage(stderr);
+	return CTL_USAGE;
+}
