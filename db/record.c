@@ -230,9 +230,8 @@ static const char *record_problem(const struct seq_record *rec)
 		return "increment must not be 0.";
 	if (rec->min < 1)
 		return "min must be at least 1.";
-	if (rec->max > record_type_max(rec->type))
-		return rec->type == RECORD_TYPE_INT ? "max must not exceed 2147483647 for an int."
-		                                    : "max must not exceed 9223372036854775807.";
+	if (rec->max > record_type_max(rec->type)) /* only an int can: a long's max is int64's */
+		return "max must not exceed 2147483647 for an int.";
 	if (rec->min > rec->max)
 		return "min must not exceed max.";
 	if (!(rec->flags & RECORD_FLAG_EXHAUSTED) && (rec->next < rec->min || rec->next > rec->max))
@@ -302,6 +301,10 @@ int record_apply(struct seq_record *rec, const struct record_change *ch, int exi
 
 		if (after >= rec->min && after <= rec->max) {
 			rec->next = (int64_t)after;
+			rec->flags &= (uint16_t)~RECORD_FLAG_EXHAUSTED;
+		} else if (rec->flags & RECORD_FLAG_CYCLE) {
+			/* Cycling turned on after the end: go round, as record_advance would have. */
+			rec->next = rec->increment > 0 ? rec->min : rec->max;
 			rec->flags &= (uint16_t)~RECORD_FLAG_EXHAUSTED;
 		}
 	}

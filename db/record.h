@@ -107,7 +107,8 @@ struct record_change {
  * record, a type change follows the Sequence Service's rules: numeric to random-id drops the
  * counter, random-id to numeric starts afresh, int and long convert keeping the next value (a max
  * that was the old type's maximum becomes the new type's); a start sets the next value; raising
- * the bound of an exhausted sequence resumes it right after its last value. Returns RECORD_OK, or
+ * the bound of an exhausted sequence resumes it right after its last value, and turning cycle on
+ * for one restarts it from min (max counting down). Returns RECORD_OK, or
  * RECORD_BAD_FIELD with *why a sentence, leaving *rec unspecified.
  */
 int record_apply(struct seq_record *rec, const struct record_change *ch, int exists, uint64_t now,

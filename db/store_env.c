@@ -512,7 +512,7 @@ int store_backup(struct store *st, const char *dir, size_t *count)
 
 	*count = 0;
 	if (!dir_is_absent_or_empty(dir)) {
-		STORE_LOG(&st->opt, STORE_LOG_ERROR, "backup: %s exists and is not empty", dir);
+		STORE_LOG(&st->opt, STORE_LOG_ERROR, "%s exists and is not empty", dir);
 		return STORE_INVALID;
 	}
 	/* A checkpoint first keeps the log the copy must replay short. */

@@ -21,10 +21,15 @@ struct ctl {
 	struct store *store;
 	FILE *in;  /* where confirmations are read */
 	FILE *out; /* where results go */
+	char store_said[512]; /* the store's last warning or error, for the one error line */
 };
 
 /* Print "nextidctl: <message>" on stderr and return status. printf-style. */
 int ctl_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Like ctl_fail with CTL_FAIL, and appends what the store last reported (": <reason>") when it
+ * said anything: every failure stays one line. */
+int ctl_store_fail(struct ctl *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Parse a signed decimal option value; on failure say why (naming the flag) and return -1. */
 int ctl_parse_i64(const char *flag, const char *value, int64_t *out);

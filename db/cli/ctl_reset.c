@@ -56,7 +56,7 @@ static int delete_all(struct ctl *c, int force)
 	if (!force && !ctl_confirm(c, "Delete every sequence? Their numbers will be issued again."))
 		return ctl_fail(CTL_FAIL, "aborted");
 	if (store_delete_all(c->store, &count) != STORE_OK)
-		return ctl_fail(CTL_FAIL, "sequence-reset: the store did not answer");
+		return ctl_store_fail(c, "sequence-reset: the store did not answer");
 	fprintf(c->out, "deleted %zu sequences\n", count);
 	return CTL_OK;
 }
@@ -74,7 +74,7 @@ static int delete_one(struct ctl *c, const char *name, int force)
 	if (rc == STORE_NOT_FOUND)
 		return ctl_fail(CTL_FAIL, "sequence-reset: no sequence is named '%s'", name);
 	if (rc != STORE_OK)
-		return ctl_fail(CTL_FAIL, "sequence-reset: %s", store_rc_name(rc));
+		return ctl_store_fail(c, "sequence-reset: %s", store_rc_name(rc));
 	fprintf(c->out, "deleted '%s'\n", name);
 	return CTL_OK;
 }
@@ -109,7 +109,7 @@ static int change_one(struct ctl *c, const struct reset_args *a)
 	if (rc == STORE_INVALID)
 		return ctl_fail(CTL_FAIL, "sequence-reset: %s", why);
 	if (rc != STORE_OK)
-		return ctl_fail(CTL_FAIL, "sequence-reset: %s", store_rc_name(rc));
+		return ctl_store_fail(c, "sequence-reset: %s", store_rc_name(rc));
 	if (record_type_max(rec.type) != 0)
 		fprintf(c->out, "'%s' is now %s, next value %lld\n", a->name,
 		        record_type_name(rec.type), (long long)rec.next);

@@ -91,7 +91,7 @@ int ctl_export(struct ctl *c, int argc, char **argv)
 	if (e.out != c->out && fclose(e.out) != 0)
 		e.failed = 1;
 	if (rc != STORE_OK || e.failed)
-		return ctl_fail(CTL_FAIL, "export failed");
+		return ctl_store_fail(c, "export failed");
 	return CTL_OK;
 }
 
@@ -258,7 +258,7 @@ int ctl_import(struct ctl *c, int argc, char **argv)
 			rc = ctl_fail(CTL_FAIL, "import: %s:%zu: %s Nothing was imported.", path,
 			              s.lines[bad], why);
 		else if (src != STORE_OK)
-			rc = ctl_fail(CTL_FAIL,
+			rc = ctl_store_fail(c,
 			              "import: the store refused the transaction (%s); nothing was "
 			              "imported. A file of a few hundred thousand sequences is larger than "
 			              "one transaction can hold: split it.",

@@ -31,6 +31,20 @@ int ctl_fail(int status, const char *fmt, ...)
 	return status;
 }
 
+int ctl_store_fail(struct ctl *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("nextidctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (c->store_said[0])
+		fprintf(stderr, ": %s", c->store_said);
+	fputc('\n', stderr);
+	return CTL_FAIL;
+}
+
 int ctl_parse_i64(const char *flag, const char *value, int64_t *out)
 {
 	const char *why;
@@ -68,13 +82,16 @@ int ctl_confirm(struct ctl *c, const char *question)
 	return strcmp(line, "yes") == 0;
 }
 
-static void log_to_stderr(void *ctx, int level, const char *file, int line, const char *msg)
+/* The store's complaints are kept, not printed: the failing command says them in its one line. */
+static void remember_store_message(void *ctx, int level, const char *file, int line,
+                                   const char *msg)
 {
-	(void)ctx;
+	struct ctl *c = ctx;
+
 	(void)file;
 	(void)line;
 	if (level >= STORE_LOG_WARN)
-		fprintf(stderr, "nextidctl: %s\n", msg);
+		snprintf(c->store_said, sizeof(c->store_said), "%s", msg);
 }
 
 static void print_counter(FILE *out, const struct seq_record *rec)
@@ -102,8 +119,9 @@ static int cmd_list(struct ctl *c, int argc, char **argv)
 	(void)argv;
 	if (argc != 0)
 		return ctl_fail(CTL_USAGE, "list takes no arguments");
-	return store_list(c->store, NULL, 0, 0, print_entry, c->out) == STORE_OK ? CTL_OK
-	                                                                          : CTL_FAIL;
+	if (store_list(c->store, NULL, 0, 0, print_entry, c->out) != STORE_OK)
+		return ctl_store_fail(c, "list failed");
+	return CTL_OK;
 }
 
 static int cmd_show(struct ctl *c, int argc, char **argv)
@@ -117,7 +135,7 @@ static int cmd_show(struct ctl *c, int argc, char **argv)
 		return CTL_USAGE;
 	rc = store_get(c->store, argv[0], strlen(argv[0]), &rec);
 	if (rc != STORE_OK)
-		return ctl_fail(CTL_FAIL, "show: %s: %s", argv[0], store_rc_name(rc));
+		return ctl_store_fail(c, "show: %s: %s", argv[0], store_rc_name(rc));
 	fprintf(c->out, "name: %s\ntype: %s\nnext: ", argv[0], record_type_name(rec.type));
 	print_counter(c->out, &rec);
 	fprintf(c->out, "\nincrement: %lld\nmin: %lld\nmax: %lld\ncycle: %s\ncache: %u\n",
@@ -200,7 +218,7 @@ static int cmd_create(struct ctl *c, int argc, char **argv)
 	if (rc == STORE_INVALID)
 		return ctl_fail(CTL_FAIL, "create: %s", why);
 	if (rc != STORE_OK)
-		return ctl_fail(CTL_FAIL, "create: %s", store_rc_name(rc));
+		return ctl_store_fail(c, "create: %s", store_rc_name(rc));
 	return CTL_OK;
 }
 
@@ -221,7 +239,7 @@ static int cmd_set(struct ctl *c, int argc, char **argv)
 	if (rc == STORE_INVALID)
 		return ctl_fail(CTL_FAIL, "set: %s", why);
 	if (rc != STORE_OK)
-		return ctl_fail(CTL_FAIL, "set: %s", store_rc_name(rc));
+		return ctl_store_fail(c, "set: %s", store_rc_name(rc));
 	return CTL_OK;
 }
 
@@ -237,7 +255,7 @@ static int cmd_delete(struct ctl *c, int argc, char **argv)
 	if (rc == STORE_NOT_FOUND)
 		return ctl_fail(CTL_FAIL, "delete: no sequence is named '%s'", argv[0]);
 	if (rc != STORE_OK)
-		return ctl_fail(CTL_FAIL, "delete: %s", store_rc_name(rc));
+		return ctl_store_fail(c, "delete: %s", store_rc_name(rc));
 	return CTL_OK;
 }
 
@@ -250,7 +268,7 @@ static int cmd_backup(struct ctl *c, int argc, char **argv)
 		return ctl_fail(CTL_USAGE, "usage: nextidctl backup DIR");
 	rc = store_backup(c->store, argv[0], &count);
 	if (rc != STORE_OK)
-		return ctl_fail(CTL_FAIL, "backup to %s failed", argv[0]);
+		return ctl_store_fail(c, "backup to %s failed", argv[0]);
 	fprintf(c->out, "backup: %zu sequences in %s, recovered and verified\n", count, argv[0]);
 	return CTL_OK;
 }
@@ -292,7 +310,7 @@ static int cmd_verify(struct ctl *c, int argc, char **argv)
 	rc = store_backup(c->store, dir, &count);
 	remove_copy(dir);
 	if (rc != STORE_OK)
-		return ctl_fail(CTL_FAIL, "verify: the store is not sound (details above)");
+		return ctl_store_fail(c, "verify: the store is not sound");
 	fprintf(c->out, "verify: %zu sequences; every record and database file is sound\n", count);
 	return CTL_OK;
 }
@@ -380,9 +398,10 @@ static int run(const struct command *cmd, const char *config_path, int argc, cha
 	if (rc != CTL_OK)
 		return rc;
 	store_options_init(&opt, &c.cfg);
-	opt.log = log_to_stderr;
+	opt.log = remember_store_message;
+	opt.log_ctx = &c;
 	if (store_open(&opt, &c.store) != STORE_OK)
-		return ctl_fail(CTL_FAIL, "cannot open the store in %s", c.cfg.data_dir);
+		return ctl_store_fail(&c, "cannot open the store in %s", c.cfg.data_dir);
 	rc = cmd->run(&c, argc, argv);
 	store_close(c.store);
 	if (fflush(stdout) != 0)

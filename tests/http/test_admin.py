@@ -337,7 +337,8 @@ def test_wrong_methods_are_405_with_allow(admin):
     for method, target, allow in cases:
         body = b'{"next":5}' if method in ("PUT", "POST") else None
         reply = admin.request(method, target, AUTH, body)
-        expect(reply, 405, {"error": "Method not allowed", "message": "Allowed methods: %s." % allow})
+        expect(reply, 405, {"error": "Method not allowed",
+                            "message": "Allowed methods: %s." % allow})
         assert reply.headers.get("allow") == allow, str(reply)
     expect(show(admin, "w"), 200, seq("w", "long", 1))
 

@@ -765,6 +765,16 @@ static const struct apply_row apply_rows[] = {
 	  { .fields = F_TYPE, .type = LONG_ }, RECORD_OK,
 	  RECC(LONG_, INT32_MAX_PLUS_1, 1, 1, INT64_MAX, 0, 0), NULL,
 	  "an exhausted int turned long resumes at 2^31" },
+	{ __LINE__, 1, RECC(INT_, 10, 1, 1, 10, EXH, 0), { .fields = F_CYCLE, .cycle = 1 },
+	  RECORD_OK, RECC(INT_, 1, 1, 1, 10, CYCLE, 0), NULL,
+	  "turning cycle on for an exhausted sequence goes round to min" },
+	{ __LINE__, 1, RECC(LONG_, 3, -1, 3, 10, EXH, 0), { .fields = F_CYCLE, .cycle = 1 },
+	  RECORD_OK, RECC(LONG_, 10, -1, 3, 10, CYCLE, 0), NULL,
+	  "counting down, turning cycle on goes round to max" },
+	{ __LINE__, 1, RECC(INT_, 105, 2, 1, 105, EXH, 0),
+	  { .fields = F_CYCLE | F_MAX, .cycle = 1, .max = 200 }, RECORD_OK,
+	  RECC(INT_, 107, 2, 1, 200, CYCLE, 0), NULL,
+	  "cycle and a raised max together resume after the last value first" },
 
 	/* changing the type */
 	{ __LINE__, 1, RECC(LONG_, 5, 2, 1, 100, CYCLE, 3), { .fields = F_TYPE, .type = U16 },
