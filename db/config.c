@@ -13,12 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CONFIG_FILE_MAX (1024 * 1024)
 #define CONFIG_LINE_MAX 4096
 
-enum key_kind { KEY_PATH, KEY_SOCKET, KEY_NUMBER, KEY_WORD, KEY_SECRET };
+enum key_kind { KEY_PATH, KEY_SOCKET, KEY_NUMBER, KEY_WORD, KEY_SECRET, KEY_TIME };
 
 struct key_row {
 	const char *name;
@@ -46,6 +47,10 @@ static const struct key_row key_table[] = {
 	ROW_NUM(default_start, 1, INT64_MAX),
 	ROW_NUM(checkpoint_interval_s, 1, 86400),
 	{ "admin_token", KEY_SECRET, offsetof(struct config, admin_token), 0, 0, NULL },
+	ROW_NUM(shard_id, 1, 65535),
+	{ "generator_epoch", KEY_TIME, offsetof(struct config, generator_epoch_ms), 0, 0, NULL },
+	ROW_NUM(clock_tolerance_ms, 0, 60000),
+	ROW_NUM(request_timeout_s, 1, 3600),
 };
 
 #define KEY_COUNT (sizeof(key_table) / sizeof(key_table[0]))
@@ -63,6 +68,9 @@ void config_defaults(struct config *cfg)
 	cfg->log_level = CONFIG_LOG_INFO;
 	cfg->default_start = 1;
 	cfg->checkpoint_interval_s = 60;
+	cfg->generator_epoch_ms = 1640995200000LL; /* 2022-01-01T00:00:00Z */
+	cfg->clock_tolerance_ms = 1000;
+	cfg->request_timeout_s = 30;
 }
 
 const char *config_durability_name(int64_t durability)
@@ -108,6 +116,42 @@ static const struct key_row *find_key(const char *name, size_t len)
 	return NULL;
 }
 
+/* "YYYY-MM-DDTHH:MM:SSZ" (UTC, 1970 to 2099) to unix ms; anything else is refused. */
+static int parse_utc_time(const char *v, size_t len, int64_t *ms, const char **why)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+	int64_t part[6];
+	const size_t at[6] = { 0, 5, 8, 11, 14, 17 }, width[6] = { 4, 2, 2, 2, 2, 2 };
+	struct tm tm = { 0 }, back;
+	time_t t;
+
+	*why = "is not a UTC time like 2022-01-01T00:00:00Z";
+	if (len != sizeof(shape) - 1)
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		if (shape[i] == 'd' ? (v[i] < '0' || v[i] > '9') : v[i] != shape[i])
+			return -1;
+	for (size_t i = 0; i < 6; i++)
+		if (numparse_i64(v + at[i], width[i], 0, 9999, &part[i], why) != 0)
+			return -1;
+	tm.tm_year = (int)part[0] - 1900;
+	tm.tm_mon = (int)part[1] - 1;
+	tm.tm_mday = (int)part[2];
+	tm.tm_hour = (int)part[3];
+	tm.tm_min = (int)part[4];
+	tm.tm_sec = (int)part[5];
+	t = timegm(&tm);
+	/* timegm normalises 2022-02-30 into March: a round trip shows whether the date exists. */
+	if (part[0] < 1970 || part[0] > 2099 || !gmtime_r(&t, &back) ||
+	    back.tm_mday != (int)part[2] || back.tm_mon != (int)part[1] - 1 ||
+	    back.tm_hour != (int)part[3] || back.tm_min != (int)part[4] || back.tm_sec != (int)part[5]) {
+		*why = "is not a real UTC time from 1970 to 2099";
+		return -1;
+	}
+	*ms = (int64_t)t * 1000;
+	return 0;
+}
+
 /* Store one checked value; on failure, *why says what is wrong with it. */
 static int set_value(const struct key_row *row, const char *v, size_t len, struct config *cfg,
                      const char **why)
@@ -143,6 +187,8 @@ static int set_value(const struct key_row *row, const char *v, size_t len, struc
 		memcpy(field, v, len);
 		field[len] = '\0';
 		return 0;
+	case KEY_TIME:
+		return parse_utc_time(v, len, (int64_t *)(void *)field, why);
 	case KEY_NUMBER:
 		return numparse_i64(v, len, row->lo, row->hi, (int64_t *)(void *)field, why);
 	case KEY_WORD:

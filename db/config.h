@@ -36,6 +36,10 @@ struct config {
 	int64_t default_start;
 	int64_t checkpoint_interval_s;
 	char admin_token[CONFIG_TOKEN_MAX + 1]; /* "" = no admin over HTTP */
+	int64_t shard_id;            /* 1..65535; 0 = not set (SHARD_ID or 1) */
+	int64_t generator_epoch_ms;  /* unix ms of the id generator's tick 0 */
+	int64_t clock_tolerance_ms;  /* a clock step back the generator absorbs */
+	int64_t request_timeout_s;   /* a worker busy with one request longer is killed */
 };
 
 /* Fill *cfg with the documented defaults. */

@@ -52,9 +52,9 @@ static void backoff(struct store *st, int attempt)
 }
 
 enum txn_kind {
-	TXN_READ,    /* read committed: a long scan does not hold its read locks to the end */
-	TXN_WRITE,   /* commit without waiting for the disk */
-	TXN_DURABLE, /* commit, then flush the log as the durability setting asks */
+	RUN_READ,    /* read committed: a long scan does not hold its read locks to the end */
+	RUN_DURABLE, /* commit, then flush the log as the durability setting asks */
+	RUN_SYNC,    /* commit, then flush the log whatever the durability setting */
 };
 
 typedef int txn_body_fn(struct store *st, DB_TXN *txn, void *arg);
@@ -68,9 +68,10 @@ typedef int txn_body_fn(struct store *st, DB_TXN *txn, void *arg);
  */
 static int txn_commit(struct store *st, DB_TXN *txn, enum txn_kind kind)
 {
-	int err = txn->commit(txn, kind == TXN_READ ? 0 : DB_TXN_WRITE_NOSYNC);
+	int err = txn->commit(txn, kind == RUN_READ ? 0 : DB_TXN_WRITE_NOSYNC);
 
-	if (err == 0 && kind == TXN_DURABLE && st->opt.durability == CONFIG_DURABILITY_SYNC)
+	if (err == 0 && (kind == RUN_SYNC || (kind == RUN_DURABLE &&
+	                                      st->opt.durability == CONFIG_DURABILITY_SYNC)))
 		err = st->env->log_flush(st->env, NULL);
 	return STORE_DB_ERROR(st, err, "commit");
 }
@@ -86,7 +87,7 @@ static int run_txn(struct store *st, enum txn_kind kind, txn_body_fn *body, void
 		int err;
 
 		st->deadlocked = 0;
-		err = st->env->txn_begin(st->env, NULL, &txn, kind == TXN_READ ? DB_READ_COMMITTED : 0);
+		err = st->env->txn_begin(st->env, NULL, &txn, kind == RUN_READ ? DB_READ_COMMITTED : 0);
 		if (err == 0)
 			err = txn->set_timeout(txn, (db_timeout_t)st->opt.lock_timeout_ms * 1000,
 			                       DB_SET_LOCK_TIMEOUT);
@@ -161,6 +162,27 @@ static int write_record(struct store *st, DB_TXN *txn, DBT *key, struct seq_reco
 	                      "write sequence");
 }
 
+/* Add a new sequence's name to the names index, in the transaction that writes its record. */
+static int index_add(struct store *st, DB_TXN *txn, DBT *key)
+{
+	DBT none = { .data = (void *)"", .size = 0 };
+
+	return STORE_DB_ERROR(st, st->names->put(st->names, txn, key, &none, 0), "index a name");
+}
+
+/* Delete a sequence's record and its name. Returns STORE_OK, NOT_FOUND or a failure. */
+static int remove_sequence(struct store *st, DB_TXN *txn, DBT *key)
+{
+	int err = st->sequences->del(st->sequences, txn, key, 0);
+
+	if (err == 0) {
+		err = st->names->del(st->names, txn, key, 0);
+		if (err == DB_NOTFOUND)
+			err = 0; /* nothing to unindex */
+	}
+	return STORE_DB_ERROR(st, err, "delete sequence");
+}
+
 struct next_op {
 	DBT key;
 	uint8_t type;
@@ -174,8 +196,9 @@ static int next_body(struct store *st, DB_TXN *txn, void *arg)
 	struct next_op *op = arg;
 	struct seq_record rec;
 	int rc = read_record(st, txn, &op->key, DB_RMW, &rec);
+	int created = rc == STORE_NOT_FOUND && op->create;
 
-	if (rc == STORE_NOT_FOUND && op->create)
+	if (created)
 		rec = *op->create;
 	else if (rc != STORE_OK)
 		return rc;
@@ -193,6 +216,8 @@ static int next_body(struct store *st, DB_TXN *txn, void *arg)
 	}
 	op->grant->increment = rec.increment;
 	rc = write_record(st, txn, &op->key, &rec, 0);
+	if (rc == STORE_OK && created)
+		rc = index_add(st, txn, &op->key);
 	if (rc == STORE_OK && st->opt.hold_lock_ms)
 		sleep_ms(st->opt.hold_lock_ms);
 	return rc;
@@ -205,7 +230,7 @@ int store_next(struct store *st, const char *name, size_t len, uint8_t type,
 
 	if (name_invalid(name, len))
 		return STORE_INVALID;
-	return run_txn(st, TXN_DURABLE, next_body, &op);
+	return run_txn(st, RUN_DURABLE, next_body, &op);
 }
 
 struct record_op {
@@ -226,14 +251,15 @@ int store_get(struct store *st, const char *name, size_t len, struct seq_record 
 
 	if (name_invalid(name, len))
 		return STORE_INVALID;
-	return run_txn(st, TXN_READ, get_body, &op);
+	return run_txn(st, RUN_READ, get_body, &op);
 }
 
 static int create_body(struct store *st, DB_TXN *txn, void *arg)
 {
 	struct record_op *op = arg;
+	int rc = write_record(st, txn, &op->key, op->rec, DB_NOOVERWRITE);
 
-	return write_record(st, txn, &op->key, op->rec, DB_NOOVERWRITE);
+	return rc == STORE_OK ? index_add(st, txn, &op->key) : rc;
 }
 
 int store_create(struct store *st, const char *name, size_t len, const struct seq_record *rec)
@@ -244,7 +270,7 @@ int store_create(struct store *st, const char *name, size_t len, const struct se
 	if (name_invalid(name, len) || record_check(&copy) != RECORD_OK)
 		return STORE_INVALID;
 	copy.created = (uint64_t)time(NULL);
-	return run_txn(st, TXN_DURABLE, create_body, &op);
+	return run_txn(st, RUN_DURABLE, create_body, &op);
 }
 
 int store_register(struct store *st, const char *name, size_t len,
@@ -289,7 +315,8 @@ static int configure_body(struct store *st, DB_TXN *txn, void *arg)
 	if (record_apply(&op->rec, op->ch, !op->created, (uint64_t)time(NULL), &op->why) !=
 	    RECORD_OK)
 		return STORE_INVALID;
-	return write_record(st, txn, &op->key, &op->rec, 0);
+	rc = write_record(st, txn, &op->key, &op->rec, 0);
+	return rc == STORE_OK && op->created ? index_add(st, txn, &op->key) : rc;
 }
 
 int store_configure(struct store *st, const char *name, size_t len,
@@ -302,7 +329,7 @@ int store_configure(struct store *st, const char *name, size_t len,
 	*why = "The name is not valid.";
 	if (name_invalid(name, len))
 		return STORE_INVALID;
-	rc = run_txn(st, TXN_DURABLE, configure_body, &op);
+	rc = run_txn(st, RUN_DURABLE, configure_body, &op);
 	*why = op.why ? op.why : "";
 	if (rc == STORE_OK && out)
 		*out = op.rec;
@@ -323,8 +350,7 @@ static int delete_body(struct store *st, DB_TXN *txn, void *arg)
 {
 	struct record_op *op = arg;
 
-	return STORE_DB_ERROR(st, st->sequences->del(st->sequences, txn, &op->key, 0),
-	                      "delete sequence");
+	return remove_sequence(st, txn, &op->key);
 }
 
 int store_delete(struct store *st, const char *name, size_t len)
@@ -333,7 +359,7 @@ int store_delete(struct store *st, const char *name, size_t len)
 
 	if (name_invalid(name, len))
 		return STORE_INVALID;
-	return run_txn(st, TXN_DURABLE, delete_body, &op);
+	return run_txn(st, RUN_DURABLE, delete_body, &op);
 }
 
 struct import_op {
@@ -381,6 +407,11 @@ static int import_body(struct store *st, DB_TXN *txn, void *arg)
 			return rc;
 		if (rc == STORE_OK && !op->force && (op->why = import_refusal(&old, &rec)) != NULL)
 			return STORE_INVALID;
+		if (rc == STORE_NOT_FOUND) {
+			rc = index_add(st, txn, &key);
+			if (rc != STORE_OK)
+				return rc;
+		}
 		if ((rc = write_record(st, txn, &key, &rec, 0)) != STORE_OK) {
 			op->why = "the record is not valid.";
 			return rc;
@@ -403,7 +434,7 @@ int store_import(struct store *st, const struct store_item *items, size_t n, int
 			return STORE_INVALID;
 		}
 	}
-	rc = run_txn(st, TXN_DURABLE, import_body, &op);
+	rc = run_txn(st, RUN_DURABLE, import_body, &op);
 	*bad = op.bad;
 	*why = op.why ? op.why : "";
 	return rc;
@@ -433,88 +464,105 @@ static int count_body(struct store *st, DB_TXN *txn, void *arg)
 int store_count(struct store *st, size_t *total, size_t *corrupt)
 {
 	size_t counts[2] = { 0, 0 };
-	int rc = run_txn(st, TXN_READ, count_body, counts);
+	int rc = run_txn(st, RUN_READ, count_body, counts);
 
 	*total = counts[0];
 	*corrupt = counts[1];
 	return rc;
 }
 
-/* One listed sequence: the name is copied, as cursor memory does not outlive the cursor step. */
+/*
+ * Listing walks the names index (a btree: name order, and a cursor can start anywhere) a chunk
+ * per transaction, so a page of a listing costs its own size, not the store's, and no transaction
+ * holds more than a chunk's read locks. Callbacks run between transactions: a retried
+ * transaction never calls one twice.
+ */
+#define LIST_CHUNK 1000
+
 struct list_entry {
 	char name[STORE_NAME_MAX];
 	size_t len;
 	struct seq_record rec;
 };
 
-struct list_op {
-	struct list_entry *entries;
-	size_t count, cap;
+struct list_chunk_op {
+	char after[STORE_NAME_MAX]; /* the chunk starts after this name ... */
+	size_t after_len;           /* ... or at the first name when 0 */
+	size_t want, count;
+	struct list_entry entries[LIST_CHUNK];
 };
 
-static int list_entry_cmp(const void *a, const void *b)
+static int list_chunk_body(struct store *st, DB_TXN *txn, void *arg)
 {
-	const struct list_entry *x = a, *y = b;
-	size_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(x->name, y->name, n);
-
-	return c ? c : (x->len > y->len) - (x->len < y->len);
-}
-
-static int list_add(struct store *st, struct list_op *op, const DBT *key, const DBT *val)
-{
-	struct list_entry *e;
-
-	if (key->size == 0 || key->size > STORE_NAME_MAX) {
-		STORE_LOG(&st->opt, STORE_LOG_ERROR, "skipping a sequence with a %u-byte name",
-		          key->size);
-		return STORE_OK;
-	}
-	if (op->count == op->cap) {
-		size_t cap = op->cap ? op->cap * 2 : 64;
-		void *grown = realloc(op->entries, cap * sizeof(*op->entries));
-
-		if (!grown)
-			return STORE_UNAVAILABLE;
-		op->entries = grown;
-		op->cap = cap;
-	}
-	e = &op->entries[op->count];
-	if (record_decode(val->data, val->size, &e->rec) != RECORD_OK) {
-		STORE_LOG(&st->opt, STORE_LOG_ERROR, "sequence '%.*s': corrupt record, not listed",
-		          (int)key->size, (const char *)key->data);
-		return STORE_OK;
-	}
-	memcpy(e->name, key->data, key->size);
-	e->len = key->size;
-	op->count++;
-	return STORE_OK;
-}
-
-/* The hash database has no order; collect every record, then sort by name in memory. */
-static int list_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	struct list_op *op = arg;
+	struct list_chunk_op *op = arg;
+	char name[STORE_NAME_MAX];
+	unsigned char none[1];
+	DBT key = { .data = name, .ulen = sizeof(name), .flags = DB_DBT_USERMEM };
+	DBT val = { .data = none, .ulen = sizeof(none), .flags = DB_DBT_USERMEM };
 	DBC *cursor = NULL;
-	/* Free-threaded handles need DBTs that own their memory; these grow as needed. */
-	DBT key = { .flags = DB_DBT_REALLOC }, val = { .flags = DB_DBT_REALLOC };
+	u_int32_t step = DB_FIRST;
 	int err, rc = STORE_OK;
 
 	op->count = 0;
-	err = st->sequences->cursor(st->sequences, txn, &cursor, DB_READ_COMMITTED);
-	if (err != 0)
-		return STORE_DB_ERROR(st, err, "list");
-	while (rc == STORE_OK && (err = cursor->get(cursor, &key, &val, DB_NEXT)) == 0)
-		rc = list_add(st, op, &key, &val);
-	if (rc == STORE_OK && err != DB_NOTFOUND)
+	if (op->after_len) {
+		memcpy(name, op->after, op->after_len);
+		key.size = (u_int32_t)op->after_len;
+		step = DB_SET_RANGE; /* the first name >= after */
+	}
+	err = st->names->cursor(st->names, txn, &cursor, DB_READ_COMMITTED);
+	while (err == 0 && op->count < op->want && (err = cursor->get(cursor, &key, &val, step)) == 0) {
+		struct list_entry *e = &op->entries[op->count];
+		DBT seq_key = name_key(name, key.size);
+
+		step = DB_NEXT;
+		if (op->after_len && key.size == op->after_len && !memcmp(name, op->after, key.size))
+			continue; /* strictly after */
+		rc = read_record(st, txn, &seq_key, 0, &e->rec);
+		if (rc == STORE_NOT_FOUND) { /* deleted between the two reads */
+			rc = STORE_OK;
+			continue;
+		}
+		if (rc != STORE_OK)
+			break;
+		memcpy(e->name, name, key.size);
+		e->len = key.size;
+		op->count++;
+	}
+	if (cursor)
+		cursor->close(cursor);
+	if (rc == STORE_OK && err != 0 && err != DB_NOTFOUND)
 		rc = STORE_DB_ERROR(st, err, "list");
-	cursor->close(cursor);
-	free(key.data);
-	free(val.data);
 	return rc;
 }
 
-#define DELETE_CHUNK 1000
+int store_list(struct store *st, const char *after, size_t after_len, size_t limit,
+               store_list_fn *fn, void *ctx)
+{
+	struct list_chunk_op *op = malloc(sizeof(*op));
+	size_t remaining = limit ? limit : SIZE_MAX;
+	int rc = STORE_OK, stop = 0;
+
+	if (!op)
+		return STORE_UNAVAILABLE;
+	op->after_len = after && after_len <= STORE_NAME_MAX ? after_len : 0;
+	if (op->after_len)
+		memcpy(op->after, after, op->after_len);
+	while (!stop && remaining > 0) {
+		op->want = remaining < LIST_CHUNK ? remaining : LIST_CHUNK;
+		rc = run_txn(st, RUN_READ, list_chunk_body, op);
+		if (rc != STORE_OK)
+			break;
+		for (size_t i = 0; i < op->count && !stop; i++)
+			stop = fn(ctx, op->entries[i].name, op->entries[i].len, &op->entries[i].rec);
+		remaining -= op->count;
+		if (op->count < op->want)
+			break;
+		op->after_len = op->entries[op->count - 1].len;
+		memcpy(op->after, op->entries[op->count - 1].name, op->after_len);
+	}
+	free(op);
+	return rc;
+}
 
 struct delete_chunk_op {
 	const struct list_entry *entries;
@@ -529,65 +577,96 @@ static int delete_chunk_body(struct store *st, DB_TXN *txn, void *arg)
 	op->deleted = 0;
 	for (size_t i = 0; i < op->n; i++) {
 		DBT key = name_key(op->entries[i].name, op->entries[i].len);
-		int err = st->sequences->del(st->sequences, txn, &key, 0);
+		int rc = remove_sequence(st, txn, &key);
 
-		if (err == 0)
+		if (rc == STORE_OK)
 			op->deleted++;
-		else if (err != DB_NOTFOUND) /* gone already: another admin was quicker */
-			return STORE_DB_ERROR(st, err, "delete all");
+		else if (rc != STORE_NOT_FOUND) /* gone already: another admin was quicker */
+			return rc;
 	}
 	return STORE_OK;
 }
 
-/*
- * The names first, then deletes by key, a chunk per transaction. A cursor would not do: a hash
- * cursor holds a lock on every bucket page it walks past, empty ones included, and the lock table
- * has a fixed size (see DB_CONFIG in store_env.c). A reset needs no atomicity anyway.
- */
+/* A chunk of names, then deletes by key, until none is left. A reset needs no atomicity: each
+ * deleted sequence is simply gone, and the lock table has a fixed size. */
 int store_delete_all(struct store *st, size_t *count)
 {
-	struct list_op names = { 0 };
+	struct list_chunk_op *names = malloc(sizeof(*names));
 	size_t total = 0;
-	int rc = run_txn(st, TXN_READ, list_body, &names);
+	int rc = names ? STORE_OK : STORE_UNAVAILABLE;
 
-	for (size_t i = 0; rc == STORE_OK && i < names.count; i += DELETE_CHUNK) {
-		struct delete_chunk_op op = { .entries = names.entries + i,
-			                      .n = names.count - i < DELETE_CHUNK ? names.count - i
-			                                                           : DELETE_CHUNK };
+	while (rc == STORE_OK) {
+		struct delete_chunk_op op = { .entries = names->entries };
 
-		rc = run_txn(st, TXN_DURABLE, delete_chunk_body, &op);
+		names->after_len = 0;
+		names->want = LIST_CHUNK;
+		rc = run_txn(st, RUN_READ, list_chunk_body, names);
+		if (rc != STORE_OK || names->count == 0)
+			break;
+		op.n = names->count;
+		rc = run_txn(st, RUN_DURABLE, delete_chunk_body, &op);
 		total += rc == STORE_OK ? op.deleted : 0;
 	}
-	free(names.entries);
+	free(names);
 	if (count)
 		*count = total;
 	return rc;
 }
 
-int store_list(struct store *st, const char *after, size_t after_len, size_t limit,
-               store_list_fn *fn, void *ctx)
-{
-	struct list_op op = { 0 };
-	struct list_entry from = { .len = 0 };
-	size_t i = 0, sent = 0;
-	int rc = run_txn(st, TXN_READ, list_body, &op);
+static const char mark_key[] = "generator.mark_ms";
 
-	if (rc != STORE_OK)
-		goto out;
-	if (op.count > 1)
-		qsort(op.entries, op.count, sizeof(*op.entries), list_entry_cmp);
-	if (after && after_len > 0) {
-		from.len = after_len < STORE_NAME_MAX ? after_len : STORE_NAME_MAX;
-		memcpy(from.name, after, from.len);
-		while (i < op.count && list_entry_cmp(&op.entries[i], &from) <= 0)
-			i++;
+/* The mark as 8 big-endian bytes; *ms = 0 when absent. */
+static int read_mark(struct store *st, DB_TXN *txn, u_int32_t flags, int64_t *ms)
+{
+	unsigned char buf[8];
+	DBT key = { .data = (void *)mark_key, .size = sizeof(mark_key) - 1 };
+	DBT val = { .data = buf, .ulen = sizeof(buf), .flags = DB_DBT_USERMEM };
+	int err = st->meta->get(st->meta, txn, &key, &val, flags);
+	uint64_t v = 0;
+
+	*ms = 0;
+	if (err == DB_NOTFOUND)
+		return STORE_OK;
+	if (err != 0)
+		return STORE_DB_ERROR(st, err, "read the generator mark");
+	if (val.size != sizeof(buf)) {
+		STORE_LOG(&st->opt, STORE_LOG_ERROR, "the generator mark has %u bytes, not 8", val.size);
+		return STORE_UNAVAILABLE;
 	}
-	for (; i < op.count && (limit == 0 || sent < limit); i++, sent++)
-		if (fn(ctx, op.entries[i].name, op.entries[i].len, &op.entries[i].rec) != 0)
-			break;
-out:
-	free(op.entries);
-	return rc;
+	for (size_t i = 0; i < sizeof(buf); i++)
+		v = v << 8 | buf[i];
+	*ms = (int64_t)v;
+	return STORE_OK;
+}
+
+static int mark_get_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	return read_mark(st, txn, 0, arg);
+}
+
+int store_mark_get(struct store *st, int64_t *ms)
+{
+	return run_txn(st, RUN_READ, mark_get_body, ms);
+}
+
+static int mark_raise_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	int64_t want = *(int64_t *)arg, have;
+	unsigned char buf[8];
+	DBT key = { .data = (void *)mark_key, .size = sizeof(mark_key) - 1 };
+	DBT val = { .data = buf, .size = sizeof(buf) };
+	int rc = read_mark(st, txn, DB_RMW, &have);
+
+	if (rc != STORE_OK || have >= want)
+		return rc;
+	for (int i = 7; i >= 0; i--, want >>= 8)
+		buf[i] = (unsigned char)want;
+	return STORE_DB_ERROR(st, st->meta->put(st->meta, txn, &key, &val, 0), "raise the mark");
+}
+
+int store_mark_raise(struct store *st, int64_t ms)
+{
+	return run_txn(st, RUN_SYNC, mark_raise_body, &ms);
 }
 
 static int ping_body(struct store *st, DB_TXN *txn, void *arg)
@@ -603,7 +682,7 @@ static int ping_body(struct store *st, DB_TXN *txn, void *arg)
 
 int store_ping(struct store *st)
 {
-	int rc = run_txn(st, TXN_READ, ping_body, NULL);
+	int rc = run_txn(st, RUN_READ, ping_body, NULL);
 
 	return rc == STORE_NOT_FOUND ? STORE_UNAVAILABLE : rc;
 }

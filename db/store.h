@@ -179,6 +179,14 @@ typedef int store_list_fn(void *ctx, const char *name, size_t len, const struct 
 int store_list(struct store *st, const char *after, size_t after_len, size_t limit,
                store_list_fn *fn, void *ctx);
 
+/* The id generator's high-water mark: unix ms up to which ids may have been issued; 0 before the
+ * first. Returns STORE_OK, BUSY or UNAVAILABLE. */
+int store_mark_get(struct store *st, int64_t *ms);
+
+/* Raise the mark to ms (never lowers it), on disk before returning whatever the durability
+ * setting: an id beyond the mark must never reach a client. Returns STORE_OK, BUSY, UNAVAILABLE. */
+int store_mark_raise(struct store *st, int64_t ms);
+
 /* Is the store answering? A read of the schema version. Returns STORE_OK or UNAVAILABLE/BUSY. */
 int store_ping(struct store *st);
 

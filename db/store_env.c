@@ -138,10 +138,12 @@ static int process_is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t
 		return 1;
 	if (kill(pid, 0) != 0 && errno == ESRCH)
 		return 0;
+	/* Calling a live process dead would let failchk free the locks and mutexes it is using.
+	 * So anything short of a clear answer from /proc (not mounted, hidden) means alive. */
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return errno != ENOENT;
+		return 1;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
@@ -168,17 +170,29 @@ static int ensure_data_dir(const struct store_options *opt)
 	return 0;
 }
 
-/* Write DB_CONFIG atomically (temporary file, fsync, rename), so no opener reads half. Recovery
- * rewrites it every time, with nobody attached, so a store created by an older nextid gets the
- * current settings: the regions are rebuilt from it right after. */
+/*
+ * Write DB_CONFIG atomically (temporary file, fsync, rename), so no opener reads half, and only
+ * when it is absent: an admin may tune it (with the service stopped). When it differs from ours,
+ * say so once per recovery, since the settings above are there for measured reasons.
+ */
 static int write_db_config(const struct store_options *opt)
 {
-	char path[CONFIG_PATH_MAX + 32], tmp[CONFIG_PATH_MAX + 32];
+	char path[CONFIG_PATH_MAX + 32], tmp[CONFIG_PATH_MAX + 32], have[sizeof(db_config_text)];
 	size_t len = sizeof(db_config_text) - 1;
+	ssize_t n;
 	int fd, rc = -1;
 
 	snprintf(path, sizeof(path), "%s/DB_CONFIG", opt->data_dir);
 	snprintf(tmp, sizeof(tmp), "%s/DB_CONFIG.tmp", opt->data_dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, have, sizeof(have));
+		close(fd);
+		if (n != (ssize_t)len || memcmp(have, db_config_text, len) != 0)
+			STORE_LOG(opt, STORE_LOG_WARN, "%s differs from nextid's; keeping it as it is",
+			          path);
+		return 0;
+	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, STORE_FILE_MODE);
 	if (fd < 0)
 		goto out;
@@ -239,6 +253,7 @@ static struct store *store_new(const struct store_options *opt)
 		return NULL;
 	st->opt = *opt;
 	st->backoff_seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+	st->env_lock_fd = -1;
 	return st;
 }
 
@@ -306,13 +321,15 @@ static int db_open_one(struct store *st, DB **out, const char *file, DBTYPE type
 static int databases_open(struct store *st, u_int32_t flags)
 {
 	if (db_open_one(st, &st->sequences, STORE_SEQUENCES_FILE, DB_HASH, flags) != 0 ||
+	    db_open_one(st, &st->names, STORE_NAMES_FILE, DB_BTREE, flags) != 0 ||
 	    db_open_one(st, &st->meta, STORE_META_FILE, DB_BTREE, flags) != 0)
 		return -1;
 	return 0;
 }
 
-/* Record the schema version in a new store; refuse a store written by a newer nextid. */
-static int schema_check(struct store *st)
+/* Record the schema version in a new store (create); refuse a store without one, or written by
+ * a newer nextid. */
+static int schema_check(struct store *st, int create)
 {
 	static const char schema_key[] = "schema";
 	uint32_t version = STORE_SCHEMA_VERSION, stored;
@@ -320,7 +337,7 @@ static int schema_check(struct store *st)
 	DBT val = { .data = &stored, .ulen = sizeof(stored), .flags = DB_DBT_USERMEM };
 	int err = st->meta->get(st->meta, NULL, &key, &val, 0);
 
-	if (err == DB_NOTFOUND) {
+	if (err == DB_NOTFOUND && create) {
 		val.data = &version;
 		val.size = sizeof(version);
 		val.flags = 0;
@@ -349,31 +366,138 @@ void store_close(struct store *st)
 		return;
 	if (st->sequences)
 		st->sequences->close(st->sequences, 0);
+	if (st->names)
+		st->names->close(st->names, 0);
 	if (st->meta)
 		st->meta->close(st->meta, 0);
 	if (st->env)
 		st->env->close(st->env, 0);
+	if (st->env_lock_fd >= 0)
+		close(st->env_lock_fd); /* releases the shared or exclusive lock */
 	free(st);
+}
+
+#define ENV_LOCK_WAIT_S 10    /* an opener waits this long for a recovery to finish */
+#define RECOVER_LOCK_WAIT_S 5 /* recovery waits this long for outside openers to leave */
+
+/*
+ * data_dir/env.lock keeps recovery and openers apart: every open handle holds it shared, and
+ * recovery takes it exclusive, so that recovery never pulls the environment from under a process
+ * that still uses it (nextidctl, db5.3_* tools), and nobody opens it half-recovered. Returns the
+ * descriptor holding the lock, or -1 after wait_s seconds (logged).
+ */
+static int env_lock(const struct store_options *opt, int how, unsigned wait_s)
+{
+	char path[CONFIG_PATH_MAX + 32];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/env.lock", opt->data_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, STORE_FILE_MODE);
+	if (fd < 0) {
+		STORE_LOG(opt, STORE_LOG_ERROR, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (unsigned tenths = 0; flock(fd, how | LOCK_NB) != 0; tenths++) {
+		if (errno != EWOULDBLOCK || tenths >= wait_s * 10) {
+			close(fd);
+			return -1;
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = 100000000L }, NULL);
+	}
+	return fd;
+}
+
+/* Which store files a data directory holds: a store is its three databases and its logs. */
+static int has_file(const char *dir, const char *name)
+{
+	char path[CONFIG_PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
+}
+
+static int has_logs(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int found = 0;
+
+	while (d && !found && (e = readdir(d)) != NULL)
+		found = strncmp(e->d_name, "log.", 4) == 0;
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/*
+ * A directory with none of the store's files gets a new store; one with some but not all is
+ * refused: a lost or half-restored sequences.db must never become an empty one that hands out
+ * 1, 2, 3 again. Returns 1 for "create", 0 for "open what is there", -1 for "refuse" (logged).
+ */
+static int store_state(const struct store_options *opt)
+{
+	static const char *const files[] = { STORE_SEQUENCES_FILE, STORE_NAMES_FILE,
+		                             STORE_META_FILE };
+	int present = has_logs(opt->data_dir), missing = -1;
+
+	for (int i = 0; i < 3; i++) {
+		if (has_file(opt->data_dir, files[i]))
+			present = 1;
+		else if (missing < 0)
+			missing = i;
+	}
+	if (!present)
+		return 1;
+	if (missing < 0)
+		return 0;
+	STORE_LOG(opt, STORE_LOG_ERROR,
+	          "the store in %s is incomplete: %s is missing. Refusing to start, since a new "
+	          "empty store would issue numbers again; restore the directory from a backup "
+	          "(nextidctl backup) or empty it to start afresh",
+	          opt->data_dir, files[missing]);
+	return -1;
 }
 
 int store_recover(const struct store_options *opt)
 {
 	struct store *st;
-	int rc = STORE_UNAVAILABLE;
+	int rc = STORE_UNAVAILABLE, create;
 
-	if (ensure_data_dir(opt) != 0 || write_db_config(opt) != 0)
+	if (ensure_data_dir(opt) != 0)
 		return STORE_UNAVAILABLE;
 	st = store_new(opt);
 	if (!st)
 		return STORE_UNAVAILABLE;
+	st->env_lock_fd = env_lock(opt, LOCK_EX, RECOVER_LOCK_WAIT_S);
+	if (st->env_lock_fd < 0)
+		STORE_LOG(opt, STORE_LOG_WARN,
+		          "a process outside the pool (nextidctl?) still has the store open; "
+		          "recovering anyway: it will have to start again");
+	create = store_state(opt);
+	if (create < 0 || write_db_config(opt) != 0)
+		goto out;
 	if (env_create(st) != 0 || env_open(st, DB_CREATE | DB_RECOVER) != 0)
 		goto out;
-	if (databases_open(st, DB_CREATE) != 0 || schema_check(st) != 0)
+	if (databases_open(st, create ? DB_CREATE : 0) != 0 || schema_check(st, create) != 0)
 		goto out;
+	if (create)
+		STORE_LOG(opt, STORE_LOG_INFO, "created a new store in %s", opt->data_dir);
 	rc = STORE_OK;
 out:
 	store_close(st);
 	return rc;
+}
+
+/* Open the environment as an ordinary user of it: shared env.lock, no create, no recovery. */
+static int attach(struct store *st)
+{
+	st->env_lock_fd = env_lock(&st->opt, LOCK_SH, ENV_LOCK_WAIT_S);
+	if (st->env_lock_fd < 0) {
+		STORE_LOG(&st->opt, STORE_LOG_ERROR,
+		          "the store in %s is being recovered; try again in a moment", st->opt.data_dir);
+		return -1;
+	}
+	return env_create(st) == 0 && env_open(st, 0) == 0 ? 0 : -1;
 }
 
 int store_failchk(const struct store_options *opt)
@@ -383,7 +507,7 @@ int store_failchk(const struct store_options *opt)
 
 	if (!st)
 		return STORE_UNAVAILABLE;
-	if (env_create(st) != 0 || env_open(st, 0) != 0)
+	if (attach(st) != 0)
 		goto out;
 	/* Berkeley DB 5.3.28 answers EBUSY once after a successful cleanup (a known bug): retry. */
 	st->in_failchk = 1;
@@ -409,7 +533,7 @@ int store_open(const struct store_options *opt, struct store **out)
 	if (!st)
 		return STORE_UNAVAILABLE;
 	/* No DB_CREATE: a missing store must be an error, never a fresh one that starts at 1 again. */
-	if (env_create(st) != 0 || env_open(st, 0) != 0 || databases_open(st, 0) != 0) {
+	if (attach(st) != 0 || databases_open(st, 0) != 0) {
 		store_close(st);
 		return STORE_UNAVAILABLE;
 	}
@@ -487,7 +611,7 @@ static int recover_copy(const struct store_options *opt, size_t *count)
 	if (!copy || write_db_config(opt) != 0)
 		goto out;
 	if (env_create(copy) != 0 || env_open(copy, DB_CREATE | DB_RECOVER_FATAL) != 0 ||
-	    databases_open(copy, 0) != 0 || schema_check(copy) != 0)
+	    databases_open(copy, 0) != 0 || schema_check(copy, 0) != 0)
 		goto out;
 	rc = store_count(copy, count, &corrupt);
 	if (rc == STORE_OK && corrupt) {
@@ -498,6 +622,7 @@ static int recover_copy(const struct store_options *opt, size_t *count)
 out:
 	store_close(copy);
 	if (rc == STORE_OK && (verify_file(opt, STORE_SEQUENCES_FILE) != 0 ||
+	                       verify_file(opt, STORE_NAMES_FILE) != 0 ||
 	                       verify_file(opt, STORE_META_FILE) != 0))
 		rc = STORE_UNAVAILABLE;
 	if (db_env_create(&env, 0) == 0)

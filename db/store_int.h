@@ -11,16 +11,19 @@
 
 #define STORE_SEQUENCES_FILE "sequences.db"
 #define STORE_META_FILE "meta.db"
+#define STORE_NAMES_FILE "names.db"
 #define STORE_SCHEMA_VERSION 1
 
 struct store {
 	DB_ENV *env;
 	DB *sequences; /* hash: name -> record */
+	DB *names;     /* btree: name -> nothing; the order listings walk */
 	DB *meta;      /* btree: "schema" -> version, later the id generator's high-water mark */
 	struct store_options opt;
 	volatile int panicked; /* set by Berkeley DB's event callback */
 	int deadlocked;        /* the current transaction attempt lost a deadlock: retry it */
 	int in_failchk;        /* Berkeley DB's complaints now describe dead processes: warnings */
+	int env_lock_fd;       /* data_dir/env.lock: shared while open, exclusive for recovery */
 	unsigned backoff_seed; /* jitter for deadlock retries; per process, not shared */
 };
 

@@ -4,6 +4,7 @@
 #include "housekeeper.h"
 #include "config.h"
 #include "log.h"
+#include "scoreboard.h"
 #include "store.h"
 #include "worker.h"
 
@@ -23,7 +24,7 @@ static void on_sigterm(int sig)
 	keeper_stop = 1;
 }
 
-int housekeeper_run(const struct config *cfg)
+int housekeeper_run(const struct config *cfg, struct scoreboard *sb)
 {
 	struct sigaction sa = { .sa_handler = on_sigterm };
 	struct store_options opt;
@@ -35,6 +36,9 @@ int housekeeper_run(const struct config *cfg)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
 	store_options_init(&opt, cfg);
 	opt.log = log_from_store;
 	if (store_open(&opt, &st) != STORE_OK) {
@@ -47,9 +51,11 @@ int housekeeper_run(const struct config *cfg)
 
 		nanosleep(&tick, NULL); /* a signal cuts the sleep short: fine */
 		expired = store_expire_locks(st);
-		if (expired > 0)
+		if (expired > 0) {
 			LOG_WARN("%d lock waits expired (lock_timeout_ms = %lld)", expired,
 			         (long long)cfg->lock_timeout_ms);
+			atomic_fetch_add(&sb->lock_timeouts, (uint64_t)expired);
+		}
 		if (time(NULL) - last_checkpoint >= cfg->checkpoint_interval_s) {
 			store_checkpoint(st, 0);
 			last_checkpoint = time(NULL);

@@ -63,6 +63,30 @@ static unsigned test_hold_lock_ms(void)
 	return (unsigned)ms;
 }
 
+/*
+ * The id generator's machine id: SHARD_ID from the environment (as go-id read it) wins over
+ * shard_id in the config; neither means 1, with a warning, since two hosts sharing a machine id
+ * can issue the same ids. An invalid SHARD_ID stops start-up.
+ */
+static int resolve_shard(struct config *cfg)
+{
+	const char *env = getenv("SHARD_ID"), *why;
+	int64_t shard;
+
+	if (env) {
+		if (numparse_i64(env, strlen(env), 1, 65535, &shard, &why) != 0) {
+			LOG_ERROR("SHARD_ID '%.16s' %s: it must be a number from 1 to 65535", env, why);
+			return -1;
+		}
+		cfg->shard_id = shard;
+	}
+	if (cfg->shard_id == 0) {
+		LOG_WARN("no shard_id in the config and no SHARD_ID: using 1; give every host its own");
+		cfg->shard_id = 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct pool_args args = { .config_path = CONFIG_DEFAULT_PATH };
@@ -79,6 +103,8 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	log_setup((int)args.cfg.log_level, "master");
+	if (resolve_shard(&args.cfg) != 0)
+		return EXIT_FAILURE;
 	args.hold_lock_ms = test_hold_lock_ms();
 	if (args.hold_lock_ms)
 		LOG_WARN("test hook: every increment holds its lock for %u ms", args.hold_lock_ms);

@@ -7,6 +7,7 @@
  * forever when a process died while waiting for a lock.
  */
 #include "pool.h"
+#include "generator.h"
 #include "housekeeper.h"
 #include "listen.h"
 #include "log.h"
@@ -25,7 +26,10 @@
 #include <unistd.h>
 
 #define POOL_TICK_MS 100
-#define CLAIM_WAIT_S 10           /* for the processes of a killed master to die */
+#define CLAIM_EXTRA_S 5           /* beyond shutdown_timeout_s, for a previous pool to go */
+#define FAILCHK_PERIOD_MS 10000   /* failchk also runs this often: a dead nextidctl or tool
+                                     holding a lock is no child of ours to reap */
+#define FAILCHK_MIN_GAP_MS 2000   /* and after expired lock waits, at most this often */
 #define FAILCHK_TIMEOUT_MS 2000   /* failchk normally takes milliseconds; longer means hung */
 #define RECOVER_TIMEOUT_MS 60000
 #define RECOVER_TRIES 5
@@ -34,7 +38,7 @@
 #define CRASH_PAUSE_MS 2000       /* ... for this long */
 
 enum child_role { ROLE_NONE, ROLE_WORKER, ROLE_KEEPER };
-enum helper_kind { HELPER_RECOVER, HELPER_FAILCHK };
+enum helper_kind { HELPER_START, HELPER_RECOVER, HELPER_FAILCHK };
 
 struct child {
 	pid_t pid;
@@ -59,14 +63,14 @@ struct pool {
 	int64_t crash_ms[CRASH_WINDOW];      /* ring of the latest abnormal exits */
 	unsigned crash_next;
 	int64_t respawn_after_ms;
+	int64_t last_failchk_ms;
+	uint64_t seen_lock_timeouts;
+	pid_t spawned_by;                    /* the web server that started us on fd 0, or 0 */
 };
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return scoreboard_now_ms();
 }
 
 static void sleep_ms(int64_t ms)
@@ -101,14 +105,49 @@ static void child_enter(const struct pool *pool, const char *name, const char *r
 	log_setup((int)pool->cfg.log_level, role);
 }
 
+/*
+ * Seed the id generator from the persisted mark, once, at start-up: every id issued before may
+ * have a time up to the mark, so the first new one must come after it. A clock that is behind
+ * the mark (set back across the restart) gets an offset that puts the generator just past it.
+ */
+static int seed_generator(const struct pool *pool, const struct store_options *opt)
+{
+	struct scoreboard *sb = pool->sb;
+	struct store *st;
+	int64_t mark = 0, now = generator_clock_ms(), offset = 0, tick;
+	int rc = store_open(opt, &st);
+
+	if (rc == STORE_OK) {
+		rc = store_mark_get(st, &mark);
+		store_close(st);
+	}
+	if (rc != STORE_OK)
+		return -1;
+	if (mark >= now) {
+		offset = mark - now + GENERATOR_TICK_MS;
+		LOG_WARN("the clock is %lld ms behind the last ids issued; ids continue from there",
+		         (long long)(mark - now));
+	}
+	tick = (mark > pool->cfg.generator_epoch_ms ? mark - pool->cfg.generator_epoch_ms : 0) /
+	       GENERATOR_TICK_MS;
+	/* Sequence 255: the tick of the mark counts as used up, so the next id takes a new tick. */
+	atomic_store(&sb->gen_state, generator_state(tick, GENERATOR_SEQ_MAX, tick - 1));
+	atomic_store(&sb->gen_mark_ms, mark);
+	atomic_store(&sb->gen_offset_ms, offset);
+	return 0;
+}
+
 static int run_helper_child(const struct pool *pool, enum helper_kind kind)
 {
 	struct store_options opt;
 
-	child_enter(pool, "nextid-helper", kind == HELPER_RECOVER ? "recovery" : "failchk");
+	child_enter(pool, "nextid-helper", kind == HELPER_FAILCHK ? "failchk" : "recovery");
 	store_options_for(pool, &opt);
-	return (kind == HELPER_RECOVER ? store_recover(&opt) : store_failchk(&opt)) == STORE_OK ? 0
-	                                                                                       : 1;
+	if (kind == HELPER_FAILCHK)
+		return store_failchk(&opt) == STORE_OK ? 0 : 1;
+	if (store_recover(&opt) != STORE_OK)
+		return 1;
+	return kind == HELPER_START && seed_generator(pool, &opt) != 0 ? 1 : 0;
 }
 
 /*
@@ -117,7 +156,7 @@ static int run_helper_child(const struct pool *pool, enum helper_kind kind)
  */
 static int run_helper(struct pool *pool, enum helper_kind kind, int64_t timeout_ms)
 {
-	const char *what = kind == HELPER_RECOVER ? "recovery" : "failchk";
+	const char *what = kind == HELPER_FAILCHK ? "failchk" : "recovery";
 	int64_t deadline = now_ms() + timeout_ms;
 	int status;
 	pid_t pid = fork();
@@ -145,10 +184,11 @@ static int run_helper(struct pool *pool, enum helper_kind kind, int64_t timeout_
 	return -1;
 }
 
-static int recover(struct pool *pool)
+/* HELPER_START at start-up (recovery, then the generator's seed), HELPER_RECOVER after. */
+static int recover(struct pool *pool, enum helper_kind kind)
 {
 	for (int attempt = 1; attempt <= RECOVER_TRIES; attempt++) {
-		if (run_helper(pool, HELPER_RECOVER, RECOVER_TIMEOUT_MS) == 0)
+		if (run_helper(pool, kind, RECOVER_TIMEOUT_MS) == 0)
 			return 0;
 		sleep_ms(200 * attempt);
 	}
@@ -172,7 +212,8 @@ static int spawn(struct pool *pool, enum child_role role)
 	i = (size_t)(kid - pool->kids);
 	slot = &pool->sb->slots[i];
 	atomic_store(&slot->requests, 0);
-	atomic_store(&slot->state, SLOT_IDLE);
+	atomic_store(&slot->busy_since_ms, 0);
+	atomic_store(&slot->state, SLOT_STARTING);
 	atomic_store(&slot->started_at, (uint64_t)time(NULL));
 	pid = fork();
 	if (pid < 0) {
@@ -183,7 +224,7 @@ static int spawn(struct pool *pool, enum child_role role)
 	if (pid == 0) {
 		if (role == ROLE_KEEPER) {
 			child_enter(pool, "nextid-keeper", "housekeeper");
-			_exit(housekeeper_run(&pool->cfg));
+			_exit(housekeeper_run(&pool->cfg, pool->sb));
 		}
 		struct worker_args args = { .cfg = &pool->cfg, .sb = pool->sb, .slot = (int)i,
 			                    .listen_fd = pool->listen_fd,
@@ -253,7 +294,11 @@ static int on_exit_status(struct pool *pool, struct child *kid, int status)
 	         WEXITSTATUS(status), lived_ms);
 	if (WEXITSTATUS(status) == WORKER_EXIT_NEEDS_RECOVERY)
 		return 2;
-	return WEXITSTATUS(status) == WORKER_EXIT_START_FAILED ? 0 : 1;
+	/* These exits happen outside any transaction: nothing for failchk to clean. */
+	return WEXITSTATUS(status) == WORKER_EXIT_START_FAILED ||
+	               WEXITSTATUS(status) == WORKER_EXIT_ACCEPT_FAILED
+	               ? 0
+	               : 1;
 }
 
 /* Reap every exited child. Returns the strongest demand of their exits (see on_exit_status). */
@@ -292,7 +337,7 @@ static void stop_the_world(struct pool *pool)
 		release(pool, &pool->kids[i]);
 	}
 	atomic_fetch_add(&pool->sb->recoveries, 1);
-	if (recover(pool) != 0) {
+	if (recover(pool, HELPER_RECOVER) != 0) {
 		LOG_ERROR("recovery keeps failing; exiting so the service manager can act");
 		exit(EXIT_FAILURE);
 	}
@@ -302,6 +347,7 @@ static void stop_the_world(struct pool *pool)
 static void repair(struct pool *pool, int demand)
 {
 	if (demand == 1) {
+		pool->last_failchk_ms = now_ms();
 		atomic_fetch_add(&pool->sb->failchk_runs, 1);
 		if (run_helper(pool, HELPER_FAILCHK, FAILCHK_TIMEOUT_MS) == 0)
 			return;
@@ -319,8 +365,8 @@ static void retire(struct pool *pool, struct child *kid)
 }
 
 struct census {
-	int current, old, retiring, keeper;
-	struct child *an_old, *a_current;
+	int current, ready, old, retiring, keeper;
+	struct child *an_old, *a_current, *old_keeper;
 };
 
 static struct census count_children(struct pool *pool)
@@ -330,16 +376,21 @@ static struct census count_children(struct pool *pool)
 	for (size_t i = 0; i < SCOREBOARD_SLOTS; i++) {
 		struct child *kid = &pool->kids[i];
 
-		if (kid->role == ROLE_KEEPER)
+		if (kid->role == ROLE_KEEPER) {
 			c.keeper++;
+			if (kid->generation != pool->generation && !kid->retiring)
+				c.old_keeper = kid;
+		}
 		if (kid->role != ROLE_WORKER)
 			continue;
-		if (kid->retiring)
+		if (kid->retiring) {
 			c.retiring++;
-		else if (kid->generation == pool->generation)
+		} else if (kid->generation == pool->generation) {
 			c.current++, c.a_current = kid;
-		else
+			c.ready += atomic_load(&pool->sb->slots[i].state) != SLOT_STARTING;
+		} else {
 			c.old++, c.an_old = kid;
+		}
 	}
 	return c;
 }
@@ -361,25 +412,65 @@ static void enforce_deadlines(struct pool *pool)
 	}
 }
 
+/* SIGKILL a worker that has been answering one request for longer than request_timeout_s:
+ * stopped (SIGSTOP), or hung on a mutex a dead process held. The reap that follows repairs. */
+static void enforce_request_timeouts(struct pool *pool)
+{
+	int64_t now = now_ms(), limit = pool->cfg.request_timeout_s * 1000;
+
+	for (size_t i = 0; i < SCOREBOARD_SLOTS; i++) {
+		struct child *kid = &pool->kids[i];
+		int64_t since = atomic_load(&pool->sb->slots[i].busy_since_ms);
+
+		if (kid->role == ROLE_WORKER && since > 0 && now - since > limit &&
+		    kid->deadline_ms != INT64_MAX) {
+			LOG_ERROR("worker %d has been on one request for %lld s; killing it",
+			          (int)kid->pid, (long long)((now - since) / 1000));
+			kill(kid->pid, SIGCONT); /* a stopped process dies of SIGKILL only once resumed */
+			kill(kid->pid, SIGKILL);
+			kid->deadline_ms = INT64_MAX;
+		}
+	}
+}
+
+/* failchk also runs on a timer and after expired lock waits, since the process holding a lock
+ * may be a dead nextidctl or tool that no reap will ever report. */
+static void failchk_when_due(struct pool *pool)
+{
+	uint64_t timeouts = atomic_load(&pool->sb->lock_timeouts);
+	int64_t since = now_ms() - pool->last_failchk_ms;
+
+	if (since >= FAILCHK_PERIOD_MS ||
+	    (timeouts != pool->seen_lock_timeouts && since >= FAILCHK_MIN_GAP_MS)) {
+		pool->seen_lock_timeouts = timeouts;
+		repair(pool, 1);
+	}
+}
+
 /*
  * Bring the pool to its target: one housekeeper and cfg.workers workers of the current
- * generation. After a reload, old workers go one at a time, each replaced before it is asked to
- * stop, so capacity never drops and no request is refused.
+ * generation. After a reload, old workers go one at a time, and only while a ready replacement
+ * stands beside them, so the workers able to answer never drop below cfg.workers.
  */
 static void maintain(struct pool *pool)
 {
 	struct census c = count_children(pool);
 
 	enforce_deadlines(pool);
+	enforce_request_timeouts(pool);
 	if (now_ms() < pool->respawn_after_ms)
 		return;
 	if (c.keeper == 0)
 		spawn(pool, ROLE_KEEPER);
+	else if (c.old_keeper)
+		retire(pool, c.old_keeper); /* replaced at the next tick with the new settings */
 	if (c.old > 0) {
 		if (c.retiring == 0) {
-			if (c.current < pool->cfg.workers)
-				spawn(pool, ROLE_WORKER);
-			retire(pool, c.an_old);
+			if (c.current < pool->cfg.workers && c.ready == c.current &&
+			    spawn(pool, ROLE_WORKER) != 0)
+				return;
+			if (c.ready + c.old > pool->cfg.workers)
+				retire(pool, c.an_old);
 		}
 		return;
 	}
@@ -444,10 +535,16 @@ static void reload(struct pool *pool)
 		return;
 	}
 	apply_overrides(pool->args, &next);
-	if (strcmp(next.data_dir, pool->cfg.data_dir) != 0 || strcmp(next.socket, pool->cfg.socket))
-		LOG_WARN("data_dir and socket changes take effect at the next restart");
+	if (strcmp(next.data_dir, pool->cfg.data_dir) != 0 || strcmp(next.socket, pool->cfg.socket) ||
+	    (next.shard_id && next.shard_id != pool->cfg.shard_id) ||
+	    next.generator_epoch_ms != pool->cfg.generator_epoch_ms)
+		LOG_WARN("data_dir, socket, shard_id and generator_epoch take effect at the next "
+		         "restart");
+	/* The generator's state counts ticks from this epoch for this shard: keep both. */
 	snprintf(next.data_dir, sizeof(next.data_dir), "%s", pool->cfg.data_dir);
 	snprintf(next.socket, sizeof(next.socket), "%s", pool->cfg.socket);
+	next.shard_id = pool->cfg.shard_id;
+	next.generator_epoch_ms = pool->cfg.generator_epoch_ms;
 	pool->cfg = next;
 	log_setup((int)pool->cfg.log_level, "master");
 	pool->generation++;
@@ -457,6 +554,10 @@ static void reload(struct pool *pool)
 static int open_listener(struct pool *pool)
 {
 	if (!pool->args->socket_override && listen_inherited()) {
+		/* A web server that starts us must also be able to end us, even when it dies: an
+		 * orphaned pool would hold the store and keep its replacement out. */
+		pool->spawned_by = getppid();
+		prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 		LOG_INFO("serving on the socket the web server passed as fd 0");
 		return 0;
 	}
@@ -466,11 +567,11 @@ static int open_listener(struct pool *pool)
 /* The signals the master takes synchronously with sigtimedwait; they stay blocked otherwise. */
 static void master_signals(sigset_t *set)
 {
+	static const int signals[] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2 };
+
 	sigemptyset(set);
-	sigaddset(set, SIGCHLD);
-	sigaddset(set, SIGTERM);
-	sigaddset(set, SIGINT);
-	sigaddset(set, SIGHUP);
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		sigaddset(set, signals[i]);
 }
 
 static int start(struct pool *pool)
@@ -482,21 +583,21 @@ static int start(struct pool *pool)
 	sigprocmask(SIG_BLOCK, &blocked, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	store_options_for(pool, &opt);
-	pool->claim_fd = store_claim(&opt, CLAIM_WAIT_S);
+	pool->claim_fd = store_claim(&opt, (unsigned)pool->cfg.shutdown_timeout_s + CLAIM_EXTRA_S);
 	if (pool->claim_fd < 0)
-		return -1;
-	if (recover(pool) != 0) {
-		LOG_ERROR("cannot recover the store in %s", pool->cfg.data_dir);
-		return -1;
-	}
-	pool->listen_fd = open_listener(pool);
-	if (pool->listen_fd < 0)
 		return -1;
 	pool->sb = scoreboard_open();
 	if (!pool->sb) {
 		LOG_ERROR("cannot map the scoreboard: %s", strerror(errno));
 		return -1;
 	}
+	if (recover(pool, HELPER_START) != 0) {
+		LOG_ERROR("cannot recover the store in %s", pool->cfg.data_dir);
+		return -1;
+	}
+	pool->listen_fd = open_listener(pool);
+	if (pool->listen_fd < 0)
+		return -1;
 	LOG_INFO("serving with %lld workers, durability %s, data in %s",
 	         (long long)pool->cfg.workers, config_durability_name(pool->cfg.durability),
 	         pool->cfg.data_dir);
@@ -515,6 +616,7 @@ int pool_run(const struct pool_args *args)
 	pool->cfg = args->cfg;
 	pool->master_pid = getpid();
 	pool->listen_fd = pool->claim_fd = -1;
+	pool->last_failchk_ms = now_ms();
 	apply_overrides(args, &pool->cfg);
 	if (start(pool) != 0)
 		return EXIT_FAILURE;
@@ -523,15 +625,22 @@ int pool_run(const struct pool_args *args)
 		struct timespec tick = { .tv_nsec = POOL_TICK_MS * 1000000L };
 		int sig = sigtimedwait(&wanted, &info, &tick);
 
-		if (sig == SIGTERM || sig == SIGINT)
+		if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT)
 			begin_stop(pool);
 		else if (sig == SIGHUP && !pool->stopping)
 			reload(pool);
+		else if (sig == SIGUSR1 || sig == SIGUSR2)
+			LOG_INFO("signal %d ignored: logs go to stderr, nothing to reopen", sig);
+		if (pool->spawned_by && getppid() != pool->spawned_by && !pool->stopping) {
+			LOG_WARN("the web server that started us is gone; stopping");
+			begin_stop(pool);
+		}
 		repair(pool, reap(pool));
 		if (pool->stopping) {
 			if (continue_stop(pool))
 				break;
 		} else {
+			failchk_when_due(pool);
 			maintain(pool);
 		}
 	}

@@ -153,6 +153,11 @@ void respond_json_counter(struct exchange *x, uint8_t type, int64_t v)
 	respond_json_string(x, digits, (size_t)n);
 }
 
+void respond_json_number(struct exchange *x, const char *digits, size_t len)
+{
+	check(x, yajl_gen_number(x->app->gen, digits, len));
+}
+
 static void send_json(struct exchange *x, int status, const char *extra)
 {
 	const unsigned char *buf;

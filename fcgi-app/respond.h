@@ -25,6 +25,8 @@ void respond_json_null(struct exchange *x);
 void respond_json_bool(struct exchange *x, int v);
 void respond_json_string(struct exchange *x, const char *s, size_t len);
 void respond_json_int(struct exchange *x, int64_t v);
+/* A number given as its decimal digits (for values past int64, such as unsigned ids). */
+void respond_json_number(struct exchange *x, const char *digits, size_t len);
 void respond_json_send(struct exchange *x, int status);
 
 /* A counter value of a sequence of `type`: a JSON number for int, a string of digits for long,

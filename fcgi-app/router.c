@@ -4,6 +4,7 @@
  */
 #include "router.h"
 #include "handle_admin.h"
+#include "handle_generate.h"
 #include "handle_health.h"
 #include "handle_next.h"
 #include "handle_sequence.h"
@@ -29,6 +30,8 @@ static const struct route routes[] = {
 	{ M_PUT, "/api/admin/sequences/*", handle_admin_put },
 	{ M_DELETE, "/api/admin/sequences/*", handle_admin_delete },
 	{ M_POST, "/api/admin/sequences/*/next", handle_admin_set_next },
+	{ M_GET | M_POST, "/generate", handle_generate },
+	{ M_GET | M_HEAD, "/generate/decompose/*", handle_generate_decompose },
 	{ M_GET | M_HEAD, "/health", handle_health },
 	{ M_GET | M_HEAD, "/health/live", handle_health_live },
 	{ M_GET | M_HEAD, "/health/ready", handle_health_ready },

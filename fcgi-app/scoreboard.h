@@ -13,13 +13,19 @@
 
 #define SCOREBOARD_SLOTS 512 /* workers (up to 256) plus room for replacements during a reload */
 
-enum slot_state { SLOT_FREE, SLOT_IDLE, SLOT_BUSY };
+enum slot_state {
+	SLOT_FREE,
+	SLOT_STARTING, /* forked, opening its store: not serving yet */
+	SLOT_IDLE,     /* waiting for a request */
+	SLOT_BUSY,     /* answering one, since busy_since_ms */
+};
 
 struct scoreboard_slot {
 	_Atomic int pid;
 	_Atomic int state;           /* enum slot_state */
 	_Atomic uint64_t requests;   /* served by this process */
 	_Atomic uint64_t started_at; /* unix seconds */
+	_Atomic int64_t busy_since_ms; /* CLOCK_MONOTONIC ms when the request in hand began */
 };
 
 struct scoreboard {
@@ -27,12 +33,22 @@ struct scoreboard {
 	_Atomic uint64_t worker_restarts; /* abnormal worker exits the master replaced */
 	_Atomic uint64_t failchk_runs;
 	_Atomic uint64_t recoveries;      /* stop-the-world recoveries after start-up */
+	_Atomic uint64_t lock_timeouts;   /* lock waits the housekeeper expired */
+	/* The id generator (generator.h): its state word, the persisted high-water mark of issued
+	 * time (unix ms; ids up to it may exist), and the offset added to the clock when the clock
+	 * was behind the mark at start-up. Seeded from the store by the recovery helper. */
+	_Atomic uint64_t gen_state;
+	_Atomic int64_t gen_mark_ms;
+	_Atomic int64_t gen_offset_ms;
 	struct scoreboard_slot slots[SCOREBOARD_SLOTS];
 };
 
 /* Map a zeroed scoreboard shared with future children. Returns NULL (errno set) on failure. */
 struct scoreboard *scoreboard_open(void);
 void scoreboard_close(struct scoreboard *sb);
+
+/* CLOCK_MONOTONIC in ms: the same clock in every process, whatever the wall clock does. */
+int64_t scoreboard_now_ms(void);
 
 /* Seconds since the master started. */
 uint64_t scoreboard_uptime(const struct scoreboard *sb);

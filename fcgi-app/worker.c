@@ -38,10 +38,12 @@ static void install_signals(int listen_fd)
 	stop_null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
-	/* The master decides about reloads and Ctrl-C in the terminal; a broken client pipe is an
-	 * error return, not a death. */
+	/* The master decides about reloads, Ctrl-C in the terminal and stray signals; a broken
+	 * client pipe is an error return, not a death. */
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -114,10 +116,20 @@ int worker_run(const struct worker_args *args)
 	FCGX_Init();
 	FCGX_InitRequest(&fr, args->listen_fd, 0);
 	while (!stop_requested) {
+		atomic_store_explicit(&slot->busy_since_ms, 0, memory_order_relaxed);
 		atomic_store_explicit(&slot->state, SLOT_IDLE, memory_order_relaxed);
-		if (FCGX_Accept_r(&fr) < 0)
+		if (FCGX_Accept_r(&fr) < 0) {
+			if (!stop_requested) {
+				LOG_ERROR("accepting a connection failed; exiting to be replaced");
+				exit_status = WORKER_EXIT_ACCEPT_FAILED;
+			}
 			break;
+		}
+		atomic_store_explicit(&slot->busy_since_ms, scoreboard_now_ms(), memory_order_relaxed);
 		atomic_store_explicit(&slot->state, SLOT_BUSY, memory_order_relaxed);
+		/* One request per connection: a kept-alive connection would leave an idle worker
+		 * blocked reading it, deaf to SIGTERM until killed. */
+		fr.keepConnection = 0;
 		serve(&app, &fr);
 		FCGX_Finish_r(&fr);
 		atomic_fetch_add_explicit(&slot->requests, 1, memory_order_relaxed);

@@ -15,6 +15,7 @@ enum worker_exit {
 	WORKER_EXIT_CLEAN = 0,          /* nothing held: respawn, no failchk */
 	WORKER_EXIT_START_FAILED = 2,   /* could not open the store: respawn later */
 	WORKER_EXIT_NEEDS_RECOVERY = 3, /* the store panicked: stop the world and recover */
+	WORKER_EXIT_ACCEPT_FAILED = 4,  /* accept() failed (out of descriptors?): counted, respawned */
 };
 
 struct worker_args {
