@@ -31,6 +31,7 @@ struct key_row {
 
 static const char *const durability_words[] = { "sync", "write", "none", NULL };
 static const char *const log_level_words[] = { "debug", "info", "warn", "error", NULL };
+static const char *const process_model_words[] = { "pool", "fcgid", NULL };
 
 #define ROW_NUM(key, lo, hi) { #key, KEY_NUMBER, offsetof(struct config, key), lo, hi, NULL }
 #define ROW_WORD(key, list) { #key, KEY_WORD, offsetof(struct config, key), 0, 0, list }
@@ -51,6 +52,7 @@ static const struct key_row key_table[] = {
 	{ "generator_epoch", KEY_TIME, offsetof(struct config, generator_epoch_ms), 0, 0, NULL },
 	ROW_NUM(clock_tolerance_ms, 0, 60000),
 	ROW_NUM(request_timeout_s, 1, 3600),
+	ROW_WORD(process_model, process_model_words),
 };
 
 #define KEY_COUNT (sizeof(key_table) / sizeof(key_table[0]))

@@ -24,6 +24,11 @@ enum config_durability {
 
 enum config_log_level { CONFIG_LOG_DEBUG, CONFIG_LOG_INFO, CONFIG_LOG_WARN, CONFIG_LOG_ERROR };
 
+enum config_process_model {
+	CONFIG_PROCESS_POOL,  /* nextid-fcgi's master supervises the workers (the normal way) */
+	CONFIG_PROCESS_FCGID, /* independent processes (Apache mod_fcgid): the store watches itself */
+};
+
 struct config {
 	char data_dir[CONFIG_PATH_MAX];
 	char socket[CONFIG_PATH_MAX]; /* a unix socket path, or HOST:PORT */
@@ -40,6 +45,7 @@ struct config {
 	int64_t generator_epoch_ms;  /* unix ms of the id generator's tick 0 */
 	int64_t clock_tolerance_ms;  /* a clock step back the generator absorbs */
 	int64_t request_timeout_s;   /* a worker busy with one request longer is killed */
+	int64_t process_model;       /* enum config_process_model */
 };
 
 /* Fill *cfg with the documented defaults. */

@@ -40,6 +40,7 @@ struct store_options {
 	int durability;           /* enum config_durability */
 	unsigned lock_timeout_ms; /* a request waits this long for a record lock, then STORE_BUSY */
 	unsigned hold_lock_ms;    /* test hook: sleep this long holding the record lock (0 = off) */
+	int self_recovering;      /* process_model fcgid: no master; every open may recover */
 	store_log_fn *log;        /* where Berkeley DB's and the store's messages go (may be NULL) */
 	void *log_ctx;
 };

@@ -214,6 +214,7 @@ void store_options_init(struct store_options *opt, const struct config *cfg)
 	opt->data_dir = cfg->data_dir;
 	opt->durability = (int)cfg->durability;
 	opt->lock_timeout_ms = (unsigned)cfg->lock_timeout_ms;
+	opt->self_recovering = cfg->process_model == CONFIG_PROCESS_FCGID;
 }
 
 int store_claim(const struct store_options *opt, unsigned wait_s)
@@ -491,6 +492,21 @@ out:
 /* Open the environment as an ordinary user of it: shared env.lock, no create, no recovery. */
 static int attach(struct store *st)
 {
+	/*
+	 * Without a master (process_model fcgid), Berkeley DB watches the processes itself:
+	 * DB_REGISTER notes every opener, and an open that finds a dead one runs failchk, or
+	 * recovery when failchk is not enough. A store that does not exist yet is created first,
+	 * by whichever process comes first (recovery holds env.lock exclusive).
+	 */
+	if (st->opt.self_recovering) {
+		if (store_state(&st->opt) == 1 && store_recover(&st->opt) != STORE_OK)
+			return -1;
+		st->env_lock_fd = env_lock(&st->opt, LOCK_SH, ENV_LOCK_WAIT_S);
+		return st->env_lock_fd >= 0 && env_create(st) == 0 &&
+		               env_open(st, DB_CREATE | DB_REGISTER | DB_FAILCHK | DB_RECOVER) == 0
+		               ? 0
+		               : -1;
+	}
 	st->env_lock_fd = env_lock(&st->opt, LOCK_SH, ENV_LOCK_WAIT_S);
 	if (st->env_lock_fd < 0) {
 		STORE_LOG(&st->opt, STORE_LOG_ERROR,

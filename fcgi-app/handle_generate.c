@@ -110,6 +110,13 @@ void handle_generate(struct exchange *x)
 	uint64_t ids[GENERATE_COUNT_MAX], count = 1;
 	int as_string, rc;
 
+	if (x->app->cfg->process_model == CONFIG_PROCESS_FCGID) {
+		/* Independent processes cannot share one generator: each would issue the same ids. */
+		respond_error(x, 503, "Not available",
+		              "/generate needs the nextid-fcgi pool; under mod_fcgid its processes "
+		              "cannot share one generator.");
+		return;
+	}
 	rc = params_u64_or_reply(x, "count", 1, GENERATE_COUNT_MAX, &count, "Invalid parameter",
 	                         "count must be between 1 and 1000.");
 	if (rc < 0 || as_string_or_reply(x, &as_string) != 0 || take_or_reply(x, count, ids) != 0)

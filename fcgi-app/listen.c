@@ -4,8 +4,10 @@
  */
 #include "listen.h"
 #include "log.h"
+#include "numparse.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +24,28 @@ int listen_inherited(void)
 	socklen_t len = sizeof(accepting);
 
 	return getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) == 0 && accepting;
+}
+
+int listen_systemd(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS"), *why;
+	int64_t owner = 0, count = 0;
+	int accepting = 0;
+	socklen_t len = sizeof(accepting);
+
+	if (!pid || !fds || numparse_i64(pid, strlen(pid), 1, INT32_MAX, &owner, &why) != 0 ||
+	    numparse_i64(fds, strlen(fds), 1, 1024, &count, &why) != 0 || owner != getpid())
+		return -1;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (count > 1)
+		LOG_WARN("systemd passed %lld sockets; serving on the first", (long long)count);
+	if (getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) != 0 || !accepting) {
+		LOG_ERROR("the socket systemd passed as fd 3 is not a listening socket");
+		return -1;
+	}
+	return 3;
 }
 
 static int listen_unix(const char *path)

@@ -6,6 +6,8 @@
 #include "log.h"
 #include "numparse.h"
 #include "pool.h"
+#include "scoreboard.h"
+#include "worker.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +15,10 @@
 
 static const char usage_text[] =
 	"usage: nextid-fcgi [--config FILE] [--socket PATH|HOST:PORT] [--workers N]\n"
+	"       nextid-fcgi --fcgid [--config FILE]    (one process, started by Apache mod_fcgid)\n"
 	"Serves nextid over FastCGI with a pre-forked pool of workers. Without --socket it serves on\n"
-	"fd 0 when a web server passed a listening socket there, else on the config's `socket`.\n"
+	"the socket systemd passed (socket activation), else on fd 0 when a web server passed a\n"
+	"listening socket there, else on the config's `socket`.\n"
 	"Signals: SIGTERM/SIGINT stop gracefully, SIGHUP reloads the configuration.\n";
 
 /* Parse argv into *args. Returns 0, 1 for --help, -1 on a usage error (printed). */
@@ -27,6 +31,11 @@ static int parse_args(int argc, char **argv, struct pool_args *args)
 
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return 1;
+		if (strcmp(argv[i], "--fcgid") == 0) {
+			args->fcgid = 1;
+			i--; /* a flag without a value */
+			continue;
+		}
 		if (strcmp(argv[i], "--config") != 0 && strcmp(argv[i], "--socket") != 0 &&
 		    strcmp(argv[i], "--workers") != 0) {
 			fprintf(stderr, "nextid-fcgi: unknown option '%s'\n%s", argv[i], usage_text);
@@ -87,6 +96,39 @@ static int resolve_shard(struct config *cfg)
 	return 0;
 }
 
+/*
+ * --fcgid: Apache's mod_fcgid starts and stops independent processes itself, one request at a
+ * time each, with its socket on fd 0. Then this process is a single worker: no master, no
+ * housekeeper, and the store watches its openers itself (process_model = fcgid).
+ */
+static int run_fcgid(const struct pool_args *args)
+{
+	struct scoreboard *sb = scoreboard_open();
+	struct worker_args wa = { .cfg = &args->cfg, .sb = sb, .slot = 0, .listen_fd = 0,
+		                  .hold_lock_ms = args->hold_lock_ms };
+
+	log_setup((int)args->cfg.log_level, "fcgid");
+	if (!sb)
+		return EXIT_FAILURE;
+	return worker_run(&wa);
+}
+
+/* Every process of one store must open it the same way: the mode is in the config file. */
+static int check_process_model(const struct pool_args *args)
+{
+	int fcgid_config = args->cfg.process_model == CONFIG_PROCESS_FCGID;
+
+	if (args->fcgid && !fcgid_config)
+		LOG_ERROR("%s: --fcgid needs process_model = fcgid", args->config_path);
+	else if (!args->fcgid && fcgid_config)
+		LOG_ERROR("%s: process_model = fcgid is for mod_fcgid (nextid-fcgi --fcgid); the pool "
+		          "needs process_model = pool",
+		          args->config_path);
+	else
+		return 0;
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct pool_args args = { .config_path = CONFIG_DEFAULT_PATH };
@@ -103,10 +145,10 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	log_setup((int)args.cfg.log_level, "master");
-	if (resolve_shard(&args.cfg) != 0)
+	if (resolve_shard(&args.cfg) != 0 || check_process_model(&args) != 0)
 		return EXIT_FAILURE;
 	args.hold_lock_ms = test_hold_lock_ms();
 	if (args.hold_lock_ms)
 		LOG_WARN("test hook: every increment holds its lock for %u ms", args.hold_lock_ms);
-	return pool_run(&args);
+	return args.fcgid ? run_fcgid(&args) : pool_run(&args);
 }

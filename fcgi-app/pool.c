@@ -553,6 +553,12 @@ static void reload(struct pool *pool)
 
 static int open_listener(struct pool *pool)
 {
+	int fd = pool->args->socket_override ? -1 : listen_systemd();
+
+	if (fd >= 0) {
+		LOG_INFO("serving on the socket systemd passed");
+		return fd;
+	}
 	if (!pool->args->socket_override && listen_inherited()) {
 		/* A web server that starts us must also be able to end us, even when it dies: an
 		 * orphaned pool would hold the store and keep its replacement out. */

@@ -17,6 +17,7 @@ struct pool_args {
 	const char *socket_override; /* --socket, or NULL */
 	int workers_override;        /* --workers, or 0 */
 	unsigned hold_lock_ms;       /* test hook for the workers */
+	int fcgid;                   /* --fcgid: one process under mod_fcgid, no pool */
 };
 
 /* Run the pool until it is stopped. Returns the process exit status. */
