@@ -3,7 +3,7 @@
  *   0 version  1 type  2..3 flags  4 reset_rule  5 padding  6..7 zero
  *   8 next  16 increment  24 min  32 max  40 reserved  (int64)
  *   48 cache  52 period  (uint32)  56 created  64 updated  (uint64)
- *   72 format[48]  120 timezone[48]  168..175 zero
+ *   72 format[48]  120 timezone[48]  168 audit_seq (uint64)
  * Decoding trusts nothing: a record that breaks an invariant is reported, never used.
  */
 #include "record.h"
@@ -122,6 +122,11 @@ static int string_fits(const char *s, size_t size)
 	return memchr(s, '\0', size) != NULL;
 }
 
+int record_is_prefix(const struct seq_record *rec)
+{
+	return rec->format[0] != '\0';
+}
+
 int record_check(const struct seq_record *rec)
 {
 	if (rec->type < RECORD_TYPE_INT || rec->type > RECORD_TYPE_UUID22)
@@ -130,6 +135,10 @@ int record_check(const struct seq_record *rec)
 		return RECORD_BAD_FIELD;
 	if (!string_fits(rec->format, sizeof(rec->format)) ||
 	    !string_fits(rec->timezone, sizeof(rec->timezone)))
+		return RECORD_BAD_FIELD;
+	/* A prefix counts from 1 upwards in a long; its rule is one of four, its padding short. */
+	if (record_is_prefix(rec) && (rec->type != RECORD_TYPE_LONG || rec->reset_rule > 3 ||
+	                              rec->padding > 18 || rec->increment != 1 || rec->min != 1))
 		return RECORD_BAD_FIELD;
 	if (record_type_max(rec->type) == 0)
 		return RECORD_OK; /* random-id types carry no counter */
@@ -163,6 +172,7 @@ int record_encode(const struct seq_record *rec, unsigned char buf[RECORD_SIZE])
 	put_u64(buf + 64, rec->updated);
 	memcpy(buf + 72, rec->format, RECORD_TEMPLATE_MAX);
 	memcpy(buf + 120, rec->timezone, RECORD_TZ_MAX);
+	put_u64(buf + 168, rec->audit_seq);
 	return RECORD_OK;
 }
 
@@ -190,6 +200,7 @@ int record_decode(const void *buf, size_t len, struct seq_record *out)
 	out->updated = get_u64(p + 64);
 	memcpy(out->format, p + 72, RECORD_TEMPLATE_MAX);
 	memcpy(out->timezone, p + 120, RECORD_TZ_MAX);
+	out->audit_seq = get_u64(p + 168);
 	return record_check(out);
 }
 

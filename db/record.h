@@ -36,11 +36,12 @@ struct seq_record {
 	uint32_t cache;        /* values a worker may reserve at once (0 = strict) */
 	int64_t reserved;      /* high-water mark for reserve durability (0 = none) */
 	uint32_t period;       /* current reset period as yyyymmdd, 0 when never reset */
-	uint8_t reset_rule;    /* 0 = never; the formatted-number rules come later */
-	uint8_t padding;       /* counter width for formatted numbers */
-	char format[RECORD_TEMPLATE_MAX];
-	char timezone[RECORD_TZ_MAX];
+	uint8_t reset_rule;    /* formatted prefixes: enum template_rule (0 = never) */
+	uint8_t padding;       /* formatted prefixes: the counter's width for {counter} */
+	char format[RECORD_TEMPLATE_MAX]; /* formatted prefixes: the number template; "" = plain */
+	char timezone[RECORD_TZ_MAX];     /* formatted prefixes: the zone periods are counted in */
 	uint64_t created, updated; /* unix seconds */
+	uint64_t audit_seq;    /* formatted prefixes: position of the last number in the audit */
 };
 
 enum record_rc {
@@ -65,6 +66,10 @@ size_t record_uuid_length(uint8_t type);
 
 /* A record of the given type starting at `start`, every other option at its default. */
 void record_init(struct seq_record *rec, uint8_t type, int64_t start, uint64_t now);
+
+/* Is this sequence a formatted prefix (API.md section 5)? Its numbers are issued only through
+ * that API, which audits every one. */
+int record_is_prefix(const struct seq_record *rec);
 
 /* Check the invariants a stored record must satisfy. Returns RECORD_OK or RECORD_BAD_FIELD. */
 int record_check(const struct seq_record *rec);

@@ -1,5 +1,5 @@
 /*
- * store: the sequence operations. Each one is a short transaction run by run_txn(): begin, the
+ * store: the sequence operations. Each one is a short transaction run by store_run_txn(): begin, the
  * operation's body, commit (or abort), and a bounded retry when Berkeley DB picks it as a deadlock
  * victim. Bodies read a record with a write lock (DB_RMW) when they will change it, so two workers
  * never both read and then both try to upgrade. The environment's lifecycle is in store_env.c, the
@@ -26,6 +26,7 @@ static const char *const rc_names[STORE_RC_COUNT] = {
 	[STORE_INVALID] = "invalid value",
 	[STORE_BUSY] = "busy",
 	[STORE_UNAVAILABLE] = "unavailable",
+	[STORE_PREFIX] = "a formatted prefix",
 };
 
 const char *store_rc_name(int rc)
@@ -51,13 +52,7 @@ static void backoff(struct store *st, int attempt)
 	sleep_ms((unsigned)rand_r(&st->backoff_seed) % (cap + 1));
 }
 
-enum txn_kind {
-	RUN_READ,    /* read committed: a long scan does not hold its read locks to the end */
-	RUN_DURABLE, /* commit, then flush the log as the durability setting asks */
-	RUN_SYNC,    /* commit, then flush the log whatever the durability setting */
-};
 
-typedef int txn_body_fn(struct store *st, DB_TXN *txn, void *arg);
 
 /*
  * Commit without waiting for the disk, so the record lock is released at once; then, under
@@ -78,7 +73,7 @@ static int txn_commit(struct store *st, DB_TXN *txn, enum txn_kind kind)
 
 /* Run body in a transaction, retrying it when it loses a deadlock. Returns body's result, or the
  * commit's when the body succeeded. */
-static int run_txn(struct store *st, enum txn_kind kind, txn_body_fn *body, void *arg)
+int store_run_txn(struct store *st, enum txn_kind kind, txn_body_fn *body, void *arg)
 {
 	int rc = STORE_BUSY;
 
@@ -110,14 +105,14 @@ static int run_txn(struct store *st, enum txn_kind kind, txn_body_fn *body, void
 	return rc;
 }
 
-static DBT name_key(const char *name, size_t len)
+DBT store_name_key(const char *name, size_t len)
 {
 	return (DBT){ .data = (void *)name, .size = (u_int32_t)len };
 }
 
 /* Every entry point checks the name itself: nextidctl and future importers reach the store
  * without passing through the HTTP layer's checks. */
-static int name_invalid(const char *name, size_t len)
+int store_name_invalid(const char *name, size_t len)
 {
 	const char *why;
 
@@ -125,7 +120,7 @@ static int name_invalid(const char *name, size_t len)
 }
 
 /* Read and check a record. Returns STORE_OK, NOT_FOUND, BUSY (deadlocked set) or UNAVAILABLE. */
-static int read_record(struct store *st, DB_TXN *txn, DBT *key, u_int32_t flags,
+int store_read_record(struct store *st, DB_TXN *txn, DBT *key, u_int32_t flags,
                        struct seq_record *rec)
 {
 	unsigned char buf[RECORD_SIZE];
@@ -149,7 +144,7 @@ static int read_record(struct store *st, DB_TXN *txn, DBT *key, u_int32_t flags,
 	return STORE_OK;
 }
 
-static int write_record(struct store *st, DB_TXN *txn, DBT *key, struct seq_record *rec,
+int store_write_record(struct store *st, DB_TXN *txn, DBT *key, struct seq_record *rec,
                         u_int32_t flags)
 {
 	unsigned char buf[RECORD_SIZE];
@@ -163,7 +158,7 @@ static int write_record(struct store *st, DB_TXN *txn, DBT *key, struct seq_reco
 }
 
 /* Add a new sequence's name to the names index, in the transaction that writes its record. */
-static int index_add(struct store *st, DB_TXN *txn, DBT *key)
+int store_index_add(struct store *st, DB_TXN *txn, DBT *key)
 {
 	DBT none = { .data = (void *)"", .size = 0 };
 
@@ -195,7 +190,7 @@ static int next_body(struct store *st, DB_TXN *txn, void *arg)
 {
 	struct next_op *op = arg;
 	struct seq_record rec;
-	int rc = read_record(st, txn, &op->key, DB_RMW, &rec);
+	int rc = store_read_record(st, txn, &op->key, DB_RMW, &rec);
 	int created = rc == STORE_NOT_FOUND && op->create;
 
 	if (created)
@@ -205,6 +200,8 @@ static int next_body(struct store *st, DB_TXN *txn, void *arg)
 	op->grant->type = rec.type;
 	if (op->type == 0 ? record_type_max(rec.type) == 0 : rec.type != op->type)
 		return STORE_TYPE_MISMATCH;
+	if (record_is_prefix(&rec)) /* its numbers must pass through the audit */
+		return STORE_PREFIX;
 	switch (record_advance(&rec, op->count, &op->grant->first, &op->grant->last)) {
 	case RECORD_OK:
 		break;
@@ -215,9 +212,9 @@ static int next_body(struct store *st, DB_TXN *txn, void *arg)
 		return STORE_INVALID;
 	}
 	op->grant->increment = rec.increment;
-	rc = write_record(st, txn, &op->key, &rec, 0);
+	rc = store_write_record(st, txn, &op->key, &rec, 0);
 	if (rc == STORE_OK && created)
-		rc = index_add(st, txn, &op->key);
+		rc = store_index_add(st, txn, &op->key);
 	if (rc == STORE_OK && st->opt.hold_lock_ms)
 		sleep_ms(st->opt.hold_lock_ms);
 	return rc;
@@ -226,11 +223,11 @@ static int next_body(struct store *st, DB_TXN *txn, void *arg)
 int store_next(struct store *st, const char *name, size_t len, uint8_t type,
                const struct seq_record *create, uint64_t count, struct store_grant *grant)
 {
-	struct next_op op = { name_key(name, len), type, create, count, grant };
+	struct next_op op = { store_name_key(name, len), type, create, count, grant };
 
-	if (name_invalid(name, len))
+	if (store_name_invalid(name, len))
 		return STORE_INVALID;
-	return run_txn(st, RUN_DURABLE, next_body, &op);
+	return store_run_txn(st, RUN_DURABLE, next_body, &op);
 }
 
 struct record_op {
@@ -242,35 +239,35 @@ static int get_body(struct store *st, DB_TXN *txn, void *arg)
 {
 	struct record_op *op = arg;
 
-	return read_record(st, txn, &op->key, 0, op->rec);
+	return store_read_record(st, txn, &op->key, 0, op->rec);
 }
 
 int store_get(struct store *st, const char *name, size_t len, struct seq_record *out)
 {
-	struct record_op op = { .key = name_key(name, len), .rec = out };
+	struct record_op op = { .key = store_name_key(name, len), .rec = out };
 
-	if (name_invalid(name, len))
+	if (store_name_invalid(name, len))
 		return STORE_INVALID;
-	return run_txn(st, RUN_READ, get_body, &op);
+	return store_run_txn(st, RUN_READ, get_body, &op);
 }
 
 static int create_body(struct store *st, DB_TXN *txn, void *arg)
 {
 	struct record_op *op = arg;
-	int rc = write_record(st, txn, &op->key, op->rec, DB_NOOVERWRITE);
+	int rc = store_write_record(st, txn, &op->key, op->rec, DB_NOOVERWRITE);
 
-	return rc == STORE_OK ? index_add(st, txn, &op->key) : rc;
+	return rc == STORE_OK ? store_index_add(st, txn, &op->key) : rc;
 }
 
 int store_create(struct store *st, const char *name, size_t len, const struct seq_record *rec)
 {
 	struct seq_record copy = *rec;
-	struct record_op op = { .key = name_key(name, len), .rec = &copy };
+	struct record_op op = { .key = store_name_key(name, len), .rec = &copy };
 
-	if (name_invalid(name, len) || record_check(&copy) != RECORD_OK)
+	if (store_name_invalid(name, len) || record_check(&copy) != RECORD_OK)
 		return STORE_INVALID;
 	copy.created = (uint64_t)time(NULL);
-	return run_txn(st, RUN_DURABLE, create_body, &op);
+	return store_run_txn(st, RUN_DURABLE, create_body, &op);
 }
 
 int store_register(struct store *st, const char *name, size_t len,
@@ -303,7 +300,7 @@ struct configure_op {
 static int configure_body(struct store *st, DB_TXN *txn, void *arg)
 {
 	struct configure_op *op = arg;
-	int rc = read_record(st, txn, &op->key, DB_RMW, &op->rec);
+	int rc = store_read_record(st, txn, &op->key, DB_RMW, &op->rec);
 
 	if (rc != STORE_OK && rc != STORE_NOT_FOUND)
 		return rc;
@@ -315,21 +312,21 @@ static int configure_body(struct store *st, DB_TXN *txn, void *arg)
 	if (record_apply(&op->rec, op->ch, !op->created, (uint64_t)time(NULL), &op->why) !=
 	    RECORD_OK)
 		return STORE_INVALID;
-	rc = write_record(st, txn, &op->key, &op->rec, 0);
-	return rc == STORE_OK && op->created ? index_add(st, txn, &op->key) : rc;
+	rc = store_write_record(st, txn, &op->key, &op->rec, 0);
+	return rc == STORE_OK && op->created ? store_index_add(st, txn, &op->key) : rc;
 }
 
 int store_configure(struct store *st, const char *name, size_t len,
                     const struct record_change *ch, int mode, struct seq_record *out,
                     int *created, const char **why)
 {
-	struct configure_op op = { .key = name_key(name, len), .ch = ch, .mode = mode };
+	struct configure_op op = { .key = store_name_key(name, len), .ch = ch, .mode = mode };
 	int rc;
 
 	*why = "The name is not valid.";
-	if (name_invalid(name, len))
+	if (store_name_invalid(name, len))
 		return STORE_INVALID;
-	rc = run_txn(st, RUN_DURABLE, configure_body, &op);
+	rc = store_run_txn(st, RUN_DURABLE, configure_body, &op);
 	*why = op.why ? op.why : "";
 	if (rc == STORE_OK && out)
 		*out = op.rec;
@@ -355,11 +352,11 @@ static int delete_body(struct store *st, DB_TXN *txn, void *arg)
 
 int store_delete(struct store *st, const char *name, size_t len)
 {
-	struct record_op op = { .key = name_key(name, len) };
+	struct record_op op = { .key = store_name_key(name, len) };
 
-	if (name_invalid(name, len))
+	if (store_name_invalid(name, len))
 		return STORE_INVALID;
-	return run_txn(st, RUN_DURABLE, delete_body, &op);
+	return store_run_txn(st, RUN_DURABLE, delete_body, &op);
 }
 
 struct import_op {
@@ -398,9 +395,9 @@ static int import_body(struct store *st, DB_TXN *txn, void *arg)
 
 	for (size_t i = 0; i < op->n; i++) {
 		const struct store_item *it = &op->items[i];
-		DBT key = name_key(it->name, it->len);
+		DBT key = store_name_key(it->name, it->len);
 		struct seq_record old, rec = it->rec;
-		int rc = read_record(st, txn, &key, DB_RMW, &old);
+		int rc = store_read_record(st, txn, &key, DB_RMW, &old);
 
 		op->bad = i;
 		if (rc != STORE_OK && rc != STORE_NOT_FOUND)
@@ -408,11 +405,11 @@ static int import_body(struct store *st, DB_TXN *txn, void *arg)
 		if (rc == STORE_OK && !op->force && (op->why = import_refusal(&old, &rec)) != NULL)
 			return STORE_INVALID;
 		if (rc == STORE_NOT_FOUND) {
-			rc = index_add(st, txn, &key);
+			rc = store_index_add(st, txn, &key);
 			if (rc != STORE_OK)
 				return rc;
 		}
-		if ((rc = write_record(st, txn, &key, &rec, 0)) != STORE_OK) {
+		if ((rc = store_write_record(st, txn, &key, &rec, 0)) != STORE_OK) {
 			op->why = "the record is not valid.";
 			return rc;
 		}
@@ -427,14 +424,14 @@ int store_import(struct store *st, const struct store_item *items, size_t n, int
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
-		if (name_invalid(items[i].name, items[i].len) ||
+		if (store_name_invalid(items[i].name, items[i].len) ||
 		    record_check(&items[i].rec) != RECORD_OK) {
 			*bad = i;
 			*why = "the name or the record is not valid.";
 			return STORE_INVALID;
 		}
 	}
-	rc = run_txn(st, RUN_DURABLE, import_body, &op);
+	rc = store_run_txn(st, RUN_DURABLE, import_body, &op);
 	*bad = op.bad;
 	*why = op.why ? op.why : "";
 	return rc;
@@ -464,7 +461,7 @@ static int count_body(struct store *st, DB_TXN *txn, void *arg)
 int store_count(struct store *st, size_t *total, size_t *corrupt)
 {
 	size_t counts[2] = { 0, 0 };
-	int rc = run_txn(st, RUN_READ, count_body, counts);
+	int rc = store_run_txn(st, RUN_READ, count_body, counts);
 
 	*total = counts[0];
 	*corrupt = counts[1];
@@ -512,12 +509,12 @@ static int list_chunk_body(struct store *st, DB_TXN *txn, void *arg)
 	err = st->names->cursor(st->names, txn, &cursor, DB_READ_COMMITTED);
 	while (err == 0 && op->count < op->want && (err = cursor->get(cursor, &key, &val, step)) == 0) {
 		struct list_entry *e = &op->entries[op->count];
-		DBT seq_key = name_key(name, key.size);
+		DBT seq_key = store_name_key(name, key.size);
 
 		step = DB_NEXT;
 		if (op->after_len && key.size == op->after_len && !memcmp(name, op->after, key.size))
 			continue; /* strictly after */
-		rc = read_record(st, txn, &seq_key, 0, &e->rec);
+		rc = store_read_record(st, txn, &seq_key, 0, &e->rec);
 		if (rc == STORE_NOT_FOUND) { /* deleted between the two reads */
 			rc = STORE_OK;
 			continue;
@@ -549,7 +546,7 @@ int store_list(struct store *st, const char *after, size_t after_len, size_t lim
 		memcpy(op->after, after, op->after_len);
 	while (!stop && remaining > 0) {
 		op->want = remaining < LIST_CHUNK ? remaining : LIST_CHUNK;
-		rc = run_txn(st, RUN_READ, list_chunk_body, op);
+		rc = store_run_txn(st, RUN_READ, list_chunk_body, op);
 		if (rc != STORE_OK)
 			break;
 		for (size_t i = 0; i < op->count && !stop; i++)
@@ -576,7 +573,7 @@ static int delete_chunk_body(struct store *st, DB_TXN *txn, void *arg)
 
 	op->deleted = 0;
 	for (size_t i = 0; i < op->n; i++) {
-		DBT key = name_key(op->entries[i].name, op->entries[i].len);
+		DBT key = store_name_key(op->entries[i].name, op->entries[i].len);
 		int rc = remove_sequence(st, txn, &key);
 
 		if (rc == STORE_OK)
@@ -600,11 +597,11 @@ int store_delete_all(struct store *st, size_t *count)
 
 		names->after_len = 0;
 		names->want = LIST_CHUNK;
-		rc = run_txn(st, RUN_READ, list_chunk_body, names);
+		rc = store_run_txn(st, RUN_READ, list_chunk_body, names);
 		if (rc != STORE_OK || names->count == 0)
 			break;
 		op.n = names->count;
-		rc = run_txn(st, RUN_DURABLE, delete_chunk_body, &op);
+		rc = store_run_txn(st, RUN_DURABLE, delete_chunk_body, &op);
 		total += rc == STORE_OK ? op.deleted : 0;
 	}
 	free(names);
@@ -646,7 +643,7 @@ static int mark_get_body(struct store *st, DB_TXN *txn, void *arg)
 
 int store_mark_get(struct store *st, int64_t *ms)
 {
-	return run_txn(st, RUN_READ, mark_get_body, ms);
+	return store_run_txn(st, RUN_READ, mark_get_body, ms);
 }
 
 static int mark_raise_body(struct store *st, DB_TXN *txn, void *arg)
@@ -666,7 +663,7 @@ static int mark_raise_body(struct store *st, DB_TXN *txn, void *arg)
 
 int store_mark_raise(struct store *st, int64_t ms)
 {
-	return run_txn(st, RUN_SYNC, mark_raise_body, &ms);
+	return store_run_txn(st, RUN_SYNC, mark_raise_body, &ms);
 }
 
 static int ping_body(struct store *st, DB_TXN *txn, void *arg)
@@ -682,7 +679,7 @@ static int ping_body(struct store *st, DB_TXN *txn, void *arg)
 
 int store_ping(struct store *st)
 {
-	int rc = run_txn(st, RUN_READ, ping_body, NULL);
+	int rc = store_run_txn(st, RUN_READ, ping_body, NULL);
 
 	return rc == STORE_NOT_FOUND ? STORE_UNAVAILABLE : rc;
 }

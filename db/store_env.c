@@ -323,7 +323,8 @@ static int databases_open(struct store *st, u_int32_t flags)
 {
 	if (db_open_one(st, &st->sequences, STORE_SEQUENCES_FILE, DB_HASH, flags) != 0 ||
 	    db_open_one(st, &st->names, STORE_NAMES_FILE, DB_BTREE, flags) != 0 ||
-	    db_open_one(st, &st->meta, STORE_META_FILE, DB_BTREE, flags) != 0)
+	    db_open_one(st, &st->meta, STORE_META_FILE, DB_BTREE, flags) != 0 ||
+	    db_open_one(st, &st->audit, STORE_AUDIT_FILE, DB_BTREE, flags) != 0)
 		return -1;
 	return 0;
 }
@@ -371,6 +372,8 @@ void store_close(struct store *st)
 		st->names->close(st->names, 0);
 	if (st->meta)
 		st->meta->close(st->meta, 0);
+	if (st->audit)
+		st->audit->close(st->audit, 0);
 	if (st->env)
 		st->env->close(st->env, 0);
 	if (st->env_lock_fd >= 0)
@@ -438,10 +441,10 @@ static int has_logs(const char *dir)
 static int store_state(const struct store_options *opt)
 {
 	static const char *const files[] = { STORE_SEQUENCES_FILE, STORE_NAMES_FILE,
-		                             STORE_META_FILE };
+		                             STORE_META_FILE, STORE_AUDIT_FILE };
 	int present = has_logs(opt->data_dir), missing = -1;
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < (int)(sizeof(files) / sizeof(files[0])); i++) {
 		if (has_file(opt->data_dir, files[i]))
 			present = 1;
 		else if (missing < 0)
@@ -639,6 +642,7 @@ out:
 	store_close(copy);
 	if (rc == STORE_OK && (verify_file(opt, STORE_SEQUENCES_FILE) != 0 ||
 	                       verify_file(opt, STORE_NAMES_FILE) != 0 ||
+	                       verify_file(opt, STORE_AUDIT_FILE) != 0 ||
 	                       verify_file(opt, STORE_META_FILE) != 0))
 		rc = STORE_UNAVAILABLE;
 	if (db_env_create(&env, 0) == 0)

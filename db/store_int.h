@@ -12,13 +12,15 @@
 #define STORE_SEQUENCES_FILE "sequences.db"
 #define STORE_META_FILE "meta.db"
 #define STORE_NAMES_FILE "names.db"
+#define STORE_AUDIT_FILE "audit.db"
 #define STORE_SCHEMA_VERSION 1
 
 struct store {
 	DB_ENV *env;
 	DB *sequences; /* hash: name -> record */
 	DB *names;     /* btree: name -> nothing; the order listings walk */
-	DB *meta;      /* btree: "schema" -> version, later the id generator's high-water mark */
+	DB *meta;      /* btree: "schema" -> version, the id generator's high-water mark */
+	DB *audit;     /* btree: audit.h keys -> entries of formatted prefixes */
 	struct store_options opt;
 	volatile int panicked; /* set by Berkeley DB's event callback */
 	int deadlocked;        /* the current transaction attempt lost a deadlock: retry it */
@@ -26,6 +28,35 @@ struct store {
 	int env_lock_fd;       /* data_dir/env.lock: shared while open, exclusive for recovery */
 	unsigned backoff_seed; /* jitter for deadlock retries; per process, not shared */
 };
+
+enum txn_kind {
+	RUN_READ,    /* read committed: a long scan does not hold its read locks to the end */
+	RUN_DURABLE, /* commit, then flush the log as the durability setting asks */
+	RUN_SYNC,    /* commit, then flush the log whatever the durability setting */
+};
+
+typedef int txn_body_fn(struct store *st, DB_TXN *txn, void *arg);
+
+/* Run body in a transaction of the given kind, retrying it when it loses a deadlock. Returns
+ * body's result, or the commit's when the body succeeded. */
+int store_run_txn(struct store *st, enum txn_kind kind, txn_body_fn *body, void *arg);
+
+/* The key of a sequence name. */
+DBT store_name_key(const char *name, size_t len);
+
+/* 1 when name breaks name_check(). */
+int store_name_invalid(const char *name, size_t len);
+
+/* Read and check a record: STORE_OK, NOT_FOUND, BUSY (deadlocked set) or UNAVAILABLE. */
+int store_read_record(struct store *st, DB_TXN *txn, DBT *key, u_int32_t flags,
+                      struct seq_record *rec);
+
+/* Encode and write a record (updated = now): STORE_OK, INVALID or a failure. */
+int store_write_record(struct store *st, DB_TXN *txn, DBT *key, struct seq_record *rec,
+                       u_int32_t flags);
+
+/* Add a new sequence's name to the names index, in the transaction that writes its record. */
+int store_index_add(struct store *st, DB_TXN *txn, DBT *key);
 
 /* Count the sequences and the records among them that do not decode. Returns a store result. */
 int store_count(struct store *st, size_t *total, size_t *corrupt);

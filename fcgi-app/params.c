@@ -108,8 +108,10 @@ int params_json_body_or_reply(struct exchange *x, yajl_val *out)
 		respond_error(x, 503, "Out of memory", "The body could not be read; retry.");
 		return -1;
 	}
-	/* yajl reads up to the first NUL: a NUL inside would hide the rest of the body. */
-	if (len == x->req.content_length && len > 0 && !memchr(body, '\0', len))
+	/* yajl reads up to the first NUL: a NUL inside would hide the rest of the body. And its
+	 * tree keeps strings as C strings, so an escaped NUL would cut one short without a word. */
+	if (len == x->req.content_length && len > 0 && !memchr(body, '\0', len) &&
+	    !strcasestr(body, "\\u0000"))
 		v = yajl_tree_parse(body, NULL, 0);
 	free(body);
 	if (v && YAJL_IS_OBJECT(v)) {
@@ -119,4 +121,71 @@ int params_json_body_or_reply(struct exchange *x, yajl_val *out)
 	yajl_tree_free(v);
 	respond_error(x, 400, "Invalid JSON", "The body must be one JSON object.");
 	return -1;
+}
+
+int params_fields_or_reply(struct exchange *x, yajl_val body, const char *const *keys, size_t n,
+                           yajl_val *values)
+{
+	char message[256];
+	size_t used = 0;
+
+	for (size_t k = 0; k < n; k++)
+		values[k] = NULL;
+	for (size_t i = 0; i < body->u.object.len; i++) {
+		size_t k = 0;
+
+		while (k < n && strcmp(keys[k], body->u.object.keys[i]) != 0)
+			k++;
+		if (k < n && !values[k]) {
+			values[k] = body->u.object.values[i];
+			continue;
+		}
+		if (k < n) {
+			snprintf(message, sizeof(message), "Field '%s' is given more than once.", keys[k]);
+		} else {
+			used = (size_t)snprintf(message, sizeof(message), "Unknown field; the fields are");
+			for (size_t j = 0; j < n && used < sizeof(message); j++)
+				used += (size_t)snprintf(message + used, sizeof(message) - used, "%s %s",
+				                         j ? "," : "", keys[j]);
+			if (used < sizeof(message))
+				snprintf(message + used, sizeof(message) - used, ".");
+		}
+		respond_error(x, 400, "Invalid field", message);
+		return -1;
+	}
+	return 0;
+}
+
+int params_text_check(const char *s, size_t len, size_t max, const char **why)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (len < 1 || len > max) {
+		*why = "is empty or too long";
+		return -1;
+	}
+	for (size_t i = 0; i < len;) {
+		size_t n = name_utf8_char_len(p + i, len - i);
+
+		if (p[i] < 0x20 || p[i] == 0x7F || n == 0) {
+			*why = "must be UTF-8 without control characters";
+			return -1;
+		}
+		i += n;
+	}
+	return 0;
+}
+
+int params_json_i64(yajl_val v, int64_t lo, int64_t hi, int64_t *out)
+{
+	const char *s, *why;
+
+	if (!v)
+		return 1;
+	if (YAJL_IS_INTEGER(v)) {
+		*out = YAJL_GET_INTEGER(v);
+		return *out >= lo && *out <= hi ? 0 : -1;
+	}
+	s = YAJL_GET_STRING(v);
+	return s && numparse_i64(s, strlen(s), lo, hi, out, &why) == 0 ? 0 : -1;
 }

@@ -49,4 +49,20 @@ int params_page_or_reply(struct exchange *x, struct params_page *page);
  */
 int params_json_body_or_reply(struct exchange *x, yajl_val *out);
 
+/*
+ * The fields of a JSON object body: keys[0..n) are the allowed keys; values[i] is set to the
+ * value of keys[i], or NULL when absent. An unknown key or a key given twice answers 400 (naming
+ * the allowed keys) and returns -1.
+ */
+int params_fields_or_reply(struct exchange *x, yajl_val body, const char *const *keys, size_t n,
+                           yajl_val *values);
+
+/* A short free text (client_id, admin_user, reason...): 1 to max bytes of UTF-8 without control
+ * characters. Returns 0, or -1 with *why naming `what`'s rule. */
+int params_text_check(const char *s, size_t len, size_t max, const char **why);
+
+/* Read the JSON value v (NULL when absent) as an integer in [lo, hi] (a JSON integer, or a string
+ * of digits). Returns 0, 1 when absent, -1 when it is something else. */
+int params_json_i64(yajl_val v, int64_t lo, int64_t hi, int64_t *out);
+
 #endif

@@ -29,6 +29,9 @@ static const struct store_answer store_answers[STORE_RC_COUNT] = {
 	[STORE_BUSY] = { 503, "Store unavailable", "The store is busy; retry in a moment." },
 	[STORE_UNAVAILABLE] = { 503, "Store unavailable",
 		                "The store cannot answer right now; retry in a moment." },
+	[STORE_PREFIX] = { 409, "Formatted prefix",
+		           "Sequence '%s' is a formatted prefix: take its numbers from /api/v1/next, "
+		           "which records each in the audit trail." },
 };
 
 static const char internal_error_body[] =

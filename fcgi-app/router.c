@@ -7,6 +7,7 @@
 #include "handle_generate.h"
 #include "handle_health.h"
 #include "handle_next.h"
+#include "handle_prefix.h"
 #include "handle_sequence.h"
 #include "respond.h"
 
@@ -30,6 +31,13 @@ static const struct route routes[] = {
 	{ M_PUT, "/api/admin/sequences/*", handle_admin_put },
 	{ M_DELETE, "/api/admin/sequences/*", handle_admin_delete },
 	{ M_POST, "/api/admin/sequences/*/next", handle_admin_set_next },
+	{ M_GET | M_HEAD, "/api/v1/config/*", handle_prefix_config_get },
+	{ M_POST, "/api/v1/config/*", handle_prefix_config_set },
+	{ M_GET | M_POST, "/api/v1/next/*", handle_prefix_next },
+	{ M_POST, "/api/v1/batch/*", handle_prefix_batch },
+	{ M_GET | M_HEAD, "/api/v1/status/*", handle_prefix_status },
+	{ M_POST, "/api/v1/reset/*", handle_prefix_reset },
+	{ M_GET | M_HEAD, "/api/v1/audit/*", handle_prefix_audit },
 	{ M_GET | M_POST, "/generate", handle_generate },
 	{ M_GET | M_HEAD, "/generate/decompose/*", handle_generate_decompose },
 	{ M_GET | M_HEAD, "/health", handle_health },

@@ -138,17 +138,33 @@ static const struct check_row check_rows[] = {
 	  "both flags, next INT64_MIN" },
 	{ __LINE__, REC(RECORD_TYPE_UUID8, 0, 0, 0, 0, 0), 0, RECORD_OK,
 	  "a uuid type carries no counter" },
+	{ __LINE__,
+	  { .type = LONG_, .next = 7, .increment = 1, .min = 1, .max = INT64_MAX,
+	    .reset_rule = 3, .padding = 18, .format = "INV%d-%04d", .timezone = "Asia/Tokyo",
+	    .audit_seq = 6 },
+	  0, RECORD_OK, "a formatted prefix" },
+	{ __LINE__,
+	  { .type = LONG_, .next = 7, .increment = 1, .min = 1, .max = INT64_MAX,
+	    .reset_rule = 4, .format = "{counter}" },
+	  0, RECORD_BAD_FIELD, "a prefix with reset rule 4" },
+	{ __LINE__,
+	  { .type = LONG_, .next = 7, .increment = 2, .min = 1, .max = INT64_MAX,
+	    .format = "{counter}" },
+	  0, RECORD_BAD_FIELD, "a prefix counting by 2" },
+	{ __LINE__,
+	  { .type = INT_, .next = 7, .increment = 1, .min = 1, .max = 10, .format = "{counter}" },
+	  0, RECORD_BAD_FIELD, "an int prefix" },
 	{ __LINE__, REC(RECORD_TYPE_UUID22, -5, 0, 9, 3, 0), 0, RECORD_OK,
 	  "a uuid type's counter fields are not checked" },
 	{ __LINE__,
-	  { .type = LONG_, .next = 7, .increment = 3, .min = 1, .max = 1000, .cache = UINT32_MAX,
-	    .reserved = INT64_MIN, .period = 20240131, .reset_rule = 3, .padding = 255,
+	  { .type = LONG_, .next = 7, .increment = 1, .min = 1, .max = 1000, .cache = UINT32_MAX,
+	    .reserved = INT64_MIN, .period = 20240131, .reset_rule = 3, .padding = 18,
 	    .format = "INV%d-%04d", .timezone = "America/Argentina/ComodRivadavia",
-	    .created = UINT64_MAX, .updated = 0 },
-	  0, RECORD_OK, "every field at an odd value" },
+	    .created = UINT64_MAX, .updated = 0, .audit_seq = UINT64_MAX },
+	  0, RECORD_OK, "every field at an odd value (a prefix: increment 1, padding <= 18)" },
 	{ __LINE__,
-	  { .type = INT_, .next = 1, .increment = 1, .min = 1, .max = 9, .reserved = INT64_MAX,
-	    .format = "{prefix}{counter:6}", .timezone = "Europe/Z\xc3\xbcrich",
+	  { .type = LONG_, .next = 1, .increment = 1, .min = 1, .max = 9, .reserved = INT64_MAX,
+	    .format = "{prefix}\xc3\xa9{counter:6}", .timezone = "Europe/Z\xc3\xbcrich",
 	    .created = 1, .updated = 2 },
 	  0, RECORD_OK, "UTF-8 in a string" },
 	{ __LINE__, REC(LONG_, 1, 1, 1, 9, 0), FILL_FORMAT_47, RECORD_OK,
@@ -303,8 +319,8 @@ static const struct decode_row decode_rows[] = {
 	  "an unterminated format" },
 	{ __LINE__, RECORD_SIZE, 120, NULL, RECORD_TZ_MAX, 't', RECORD_BAD_FIELD,
 	  "an unterminated time zone" },
-	{ __LINE__, RECORD_SIZE, 72, NULL, RECORD_TEMPLATE_MAX - 1, 'f', RECORD_OK,
-	  "a format ending in its last byte" },
+	{ __LINE__, RECORD_SIZE, 72, NULL, RECORD_TEMPLATE_MAX - 1, 'f', RECORD_BAD_FIELD,
+	  "a format makes a formatted prefix, which must be a long: the base is an int" },
 	{ __LINE__, RECORD_SIZE, 120, NULL, RECORD_TZ_MAX - 1, 't', RECORD_OK,
 	  "a time zone ending in its last byte" },
 	{ __LINE__, RECORD_SIZE, 73, NULL, RECORD_TEMPLATE_MAX + RECORD_TZ_MAX - 1, 'x',
@@ -320,7 +336,6 @@ START_TEST(test_decode)
 	unsigned char buf[2 * RECORD_SIZE];
 	int rc;
 
-	memcpy(base.format, "F", 2);
 	memcpy(base.timezone, "UTC", 4);
 	memset(buf, 0, sizeof(buf));
 	ck_assert_int_eq(record_encode(&base, buf), RECORD_OK);
@@ -352,8 +367,8 @@ START_TEST(test_layout)
 		{ 52, B("\x01\x34\xd7\x03") },                         /* period 20240131 */
 		{ 56, B("\x08\x07\x06\x05\x04\x03\x02\x01") },         /* created */
 		{ 64, B("\0\0\0\0\0\0\0\x01") },                       /* updated */
-		{ 72, B("%s%06d") },                                   /* format */
 		{ 120, B("UTC") },                                     /* timezone */
+		{ 168, B("\x00\x00\x00\x00\x00\x01\x02\x03") },         /* audit_seq */
 	};
 	struct seq_record rec = REC(LONG_, 1, -2, 1, 0x0102030405060708, CYCLE);
 	unsigned char buf[RECORD_SIZE], want[RECORD_SIZE];
@@ -365,7 +380,7 @@ START_TEST(test_layout)
 	rec.period = 20240131;
 	rec.created = 0x0807060504030201u;
 	rec.updated = 1;
-	memcpy(rec.format, "%s%06d", 7);
+	rec.audit_seq = 0x010203;
 	memcpy(rec.timezone, "UTC", 4);
 	memset(want, 0, sizeof(want));
 	for (size_t i = 0; i < sizeof(spans) / sizeof(spans[0]); i++)

@@ -1,0 +1,510 @@
+/*
+ * store_prefix: formatted prefixes. The reset rule is decided inside the transaction that issues
+ * numbers: the period of `now` in the prefix's zone is compared with the stored one, and only a
+ * later period restarts the counter. A request computed just before midnight that commits after
+ * one computed just after it gets a counter of the new period, and is formatted with that period
+ * too, so a full number can never repeat. Every number's audit entry is written in the same
+ * transaction as the counter: no number without its entry, no entry without its number.
+ */
+#include "store_int.h"
+#include "template.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_PADDING 6
+#define DEFAULT_FORMAT "{prefix}{counter}"
+#define DEFAULT_TIMEZONE "UTC"
+
+/* The period `now` falls in and the date numbers of that period are formatted with. */
+struct period_view {
+	uint32_t period;
+	struct template_date date;
+};
+
+/*
+ * Apply the reset rule to rec at now_ms: a later period restarts the counter at 1. The date to
+ * format with is now's local date, or the first day of the stored period when now lies before it
+ * (a late request, or a clock that stepped back). Returns 0, or -1 for an unusable zone.
+ */
+static int apply_period(struct seq_record *rec, int64_t now_ms, struct period_view *v)
+{
+	if (template_local_date(now_ms / 1000, rec->timezone, &v->date) != 0)
+		return -1;
+	v->period = template_period(rec->reset_rule, &v->date);
+	if (rec->reset_rule == TEMPLATE_NEVER)
+		return 0;
+	if (v->period > rec->period) {
+		rec->period = v->period;
+		rec->next = rec->min;
+		rec->flags &= (uint16_t)~RECORD_FLAG_EXHAUSTED;
+	} else if (v->period < rec->period) {
+		v->period = rec->period;
+		template_period_start(rec->period, rec->reset_rule, &v->date);
+	}
+	return 0;
+}
+
+/* Read a prefix for change: NOT_FOUND unless it exists and is a prefix. */
+static int read_prefix(struct store *st, DB_TXN *txn, DBT *key, u_int32_t flags,
+                       struct seq_record *rec)
+{
+	int rc = store_read_record(st, txn, key, flags, rec);
+
+	if (rc == STORE_OK && !record_is_prefix(rec))
+		return STORE_NOT_FOUND;
+	return rc;
+}
+
+static int audit_put(struct store *st, DB_TXN *txn, const char *name, size_t len, int kind,
+                     uint64_t seq, const struct audit_entry *e)
+{
+	unsigned char kbuf[AUDIT_KEY_MAX], vbuf[AUDIT_VALUE_MAX];
+	DBT key = { .data = kbuf, .size = (u_int32_t)audit_key(kbuf, name, len, kind, seq) };
+	DBT val = { .data = vbuf, .size = (u_int32_t)audit_encode(e, vbuf) };
+	int err;
+
+	if (val.size == 0)
+		return STORE_INVALID;
+	/* Never overwrite: an entry, once written, is the record of a number a client holds. */
+	err = st->audit->put(st->audit, txn, &key, &val, DB_NOOVERWRITE);
+	if (err == DB_KEYEXIST) {
+		STORE_LOG(&st->opt, STORE_LOG_ERROR, "prefix '%.*s': audit position %llu is taken",
+		          (int)len, name, (unsigned long long)seq);
+		return STORE_UNAVAILABLE;
+	}
+	return STORE_DB_ERROR(st, err, "write the audit");
+}
+
+/* The last number entry of a prefix (its position and counter), or 0s when there is none. */
+static int audit_last(struct store *st, DB_TXN *txn, const char *name, size_t len,
+                      uint64_t *seq, int64_t *counter)
+{
+	unsigned char kbuf[AUDIT_KEY_MAX], vbuf[AUDIT_VALUE_MAX];
+	DBT key = { .data = kbuf, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
+	DBT val = { .data = vbuf, .ulen = sizeof(vbuf), .flags = DB_DBT_USERMEM };
+	struct audit_entry *e = malloc(sizeof(*e));
+	DBC *cursor = NULL;
+	int kind, err, rc = STORE_OK;
+
+	*seq = 0;
+	*counter = 0;
+	if (!e)
+		return STORE_UNAVAILABLE;
+	/* Position just past the last possible key of this prefix's numbers, then step back. */
+	key.size = (u_int32_t)audit_key(kbuf, name, len, AUDIT_KIND_NUMBER, UINT64_MAX);
+	err = st->audit->cursor(st->audit, txn, &cursor, DB_READ_COMMITTED);
+	if (err == 0) {
+		err = cursor->get(cursor, &key, &val, DB_SET_RANGE);
+		err = err == 0 ? cursor->get(cursor, &key, &val, DB_PREV)
+		               : err == DB_NOTFOUND ? cursor->get(cursor, &key, &val, DB_LAST) : err;
+		if (err == 0 && key.size == len + 10 && memcmp(kbuf, name, len) == 0 &&
+		    audit_key_parse(kbuf, key.size, name, len, &kind, seq) == 0 &&
+		    kind == AUDIT_KIND_NUMBER)
+			*counter = audit_decode(vbuf, val.size, e) == 0 ? e->counter : 0;
+		else
+			*seq = 0;
+		if (err == DB_NOTFOUND)
+			err = 0;
+	}
+	/* An exact key of UINT64_MAX, though impossible, would be found by SET_RANGE itself. */
+	if (cursor)
+		cursor->close(cursor);
+	free(e);
+	if (err != 0)
+		rc = STORE_DB_ERROR(st, err, "read the audit");
+	return rc;
+}
+
+struct configure_prefix_op {
+	DBT key;
+	const char *name;
+	size_t len;
+	const struct store_prefix_config *c;
+	struct seq_record rec;
+	int created;
+	const char *why;
+};
+
+/* Check and apply a configuration to rec. */
+static int apply_config(struct seq_record *rec, const struct store_prefix_config *c,
+                        const char **why)
+{
+	if (c->fields & PREFIX_SET_PADDING) {
+		if (c->padding > TEMPLATE_PADDING_MAX) {
+			*why = "padding_length must be 0 to 18.";
+			return -1;
+		}
+		rec->padding = (uint8_t)c->padding;
+	}
+	if (c->fields & PREFIX_SET_FORMAT) {
+		if (template_check(c->format, why) != 0)
+			return -1;
+		snprintf(rec->format, sizeof(rec->format), "%s", c->format);
+	}
+	if (c->fields & PREFIX_SET_RULE) {
+		if (c->reset_rule < TEMPLATE_NEVER || c->reset_rule > TEMPLATE_YEARLY) {
+			*why = "reset_rule must be never, daily, monthly or yearly.";
+			return -1;
+		}
+		rec->reset_rule = (uint8_t)c->reset_rule;
+	}
+	if (c->fields & PREFIX_SET_TIMEZONE) {
+		if (template_tz_valid(c->timezone, why) != 0)
+			return -1;
+		snprintf(rec->timezone, sizeof(rec->timezone), "%s", c->timezone);
+	}
+	return 0;
+}
+
+static int configure_prefix_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct configure_prefix_op *op = arg;
+	struct audit_entry *e;
+	struct period_view view;
+	uint64_t seq = 0;
+	int64_t last = 0;
+	int rc = store_read_record(st, txn, &op->key, DB_RMW, &op->rec);
+
+	if (rc != STORE_OK && rc != STORE_NOT_FOUND)
+		return rc;
+	op->created = rc == STORE_NOT_FOUND;
+	if (op->created || !record_is_prefix(&op->rec)) {
+		if (op->created) {
+			record_init(&op->rec, RECORD_TYPE_LONG, 1, (uint64_t)(op->c->now_ms / 1000));
+			/* Entries of a deleted prefix of this name stay: continue after them. */
+			rc = audit_last(st, txn, op->name, op->len, &seq, &last);
+			if (rc != STORE_OK)
+				return rc;
+			op->rec.audit_seq = seq;
+		} else if (op->rec.type != RECORD_TYPE_LONG || op->rec.increment != 1 ||
+		           op->rec.min != 1) {
+			op->why = "Only a long sequence counting up by 1 from 1 can become a prefix.";
+			return STORE_INVALID;
+		}
+		op->rec.padding = DEFAULT_PADDING;
+		snprintf(op->rec.format, sizeof(op->rec.format), "%s", DEFAULT_FORMAT);
+		snprintf(op->rec.timezone, sizeof(op->rec.timezone), "%s", DEFAULT_TIMEZONE);
+	}
+	uint8_t old_rule = op->rec.reset_rule;
+
+	if (apply_config(&op->rec, op->c, &op->why) != 0)
+		return STORE_INVALID;
+	/* A new rule starts counting periods now, the counter going on: periods of different rules
+	 * do not compare (a monthly 20261100 is "later" than a yearly 20260000). */
+	if (!op->created && op->rec.reset_rule != old_rule)
+		op->rec.period = 0;
+	/* Start the period now: the first number of a new daily prefix must not reset it again. */
+	if ((op->created || op->rec.period == 0) && op->rec.reset_rule != TEMPLATE_NEVER) {
+		struct seq_record copy = op->rec;
+
+		if (apply_period(&copy, op->c->now_ms, &view) != 0) {
+			op->why = "timezone is not a zone this host knows.";
+			return STORE_INVALID;
+		}
+		op->rec.period = view.period; /* the period only: the counter is not reset */
+	}
+	rc = store_write_record(st, txn, &op->key, &op->rec, 0);
+	if (rc == STORE_OK && op->created)
+		rc = store_index_add(st, txn, &op->key);
+	if (rc != STORE_OK)
+		return rc;
+	e = calloc(1, sizeof(*e));
+	if (!e || audit_new_id(e->id) != 0) {
+		free(e);
+		return STORE_UNAVAILABLE;
+	}
+	e->event = AUDIT_CONFIG;
+	e->time_ms = op->c->now_ms;
+	e->counter = op->rec.next;
+	snprintf(e->admin_user, sizeof(e->admin_user), "%s", op->c->admin_user);
+	snprintf(e->note, sizeof(e->note), "format %s, padding %u, reset %s, zone %s",
+	         op->rec.format, op->rec.padding, template_rule_name(op->rec.reset_rule),
+	         op->rec.timezone);
+	rc = audit_put(st, txn, op->name, op->len, AUDIT_KIND_EVENT,
+	               (uint64_t)op->c->now_ms << 16 | (e->id[0] << 8 | e->id[1]), e);
+	free(e);
+	return rc;
+}
+
+int store_prefix_configure(struct store *st, const char *name, size_t len,
+                           const struct store_prefix_config *c, struct seq_record *out,
+                           int *created, const char **why)
+{
+	struct configure_prefix_op op = { .key = store_name_key(name, len), .name = name,
+		                          .len = len, .c = c };
+	int rc;
+
+	*why = "The name is not valid.";
+	if (store_name_invalid(name, len))
+		return STORE_INVALID;
+	rc = store_run_txn(st, RUN_DURABLE, configure_prefix_body, &op);
+	*why = op.why ? op.why : "";
+	if (rc == STORE_OK) {
+		*out = op.rec;
+		*created = op.created;
+	}
+	return rc;
+}
+
+struct next_prefix_op {
+	DBT key;
+	const char *name;
+	size_t len;
+	const struct store_caller *who;
+	uint64_t count;
+	struct store_number *out;
+	struct audit_entry *e;
+};
+
+static int next_prefix_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct next_prefix_op *op = arg;
+	struct seq_record rec;
+	struct period_view view;
+	int64_t first, last;
+	int rc = read_prefix(st, txn, &op->key, DB_RMW, &rec);
+
+	if (rc != STORE_OK)
+		return rc;
+	if (apply_period(&rec, op->who->now_ms, &view) != 0)
+		return STORE_UNAVAILABLE;
+	switch (record_advance(&rec, op->count, &first, &last)) {
+	case RECORD_OK:
+		break;
+	case RECORD_EXHAUSTED:
+		return STORE_EXHAUSTED;
+	default:
+		return STORE_INVALID;
+	}
+	for (uint64_t i = 0; i < op->count; i++) {
+		struct store_number *n = &op->out[i];
+		struct audit_entry *e = op->e;
+
+		n->counter = first + (int64_t)i;
+		n->seq = ++rec.audit_seq;
+		if (template_render(rec.format, op->name, op->len, n->counter, rec.padding,
+		                    rec.reset_rule, &view.date, n->full_number,
+		                    sizeof(n->full_number)) < 0)
+			return STORE_INVALID;
+		if (audit_new_id(n->message_id) != 0)
+			return STORE_UNAVAILABLE;
+		memset(e, 0, sizeof(*e));
+		e->event = AUDIT_ISSUED;
+		e->counter = n->counter;
+		e->period = view.period;
+		e->time_ms = op->who->now_ms;
+		memcpy(e->id, n->message_id, 16);
+		memcpy(e->full_number, n->full_number, sizeof(e->full_number));
+		snprintf(e->client_id, sizeof(e->client_id), "%s", op->who->client_id);
+		snprintf(e->generated_by, sizeof(e->generated_by), "%s", op->who->generated_by);
+		rc = audit_put(st, txn, op->name, op->len, AUDIT_KIND_NUMBER, n->seq, e);
+		if (rc != STORE_OK)
+			return rc;
+	}
+	return store_write_record(st, txn, &op->key, &rec, 0);
+}
+
+int store_prefix_next(struct store *st, const char *name, size_t len,
+                      const struct store_caller *who, uint64_t count, struct store_number *out)
+{
+	struct next_prefix_op op = { .key = store_name_key(name, len), .name = name, .len = len,
+		                     .who = who, .count = count, .out = out };
+	int rc;
+
+	if (store_name_invalid(name, len) || count == 0)
+		return STORE_INVALID;
+	op.e = malloc(sizeof(*op.e));
+	if (!op.e)
+		return STORE_UNAVAILABLE;
+	rc = store_run_txn(st, RUN_DURABLE, next_prefix_body, &op);
+	free(op.e);
+	return rc;
+}
+
+struct status_op {
+	DBT key;
+	const char *name;
+	size_t len;
+	int64_t now_ms;
+	struct store_prefix_status *out;
+};
+
+static int status_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct status_op *op = arg;
+	struct store_prefix_status *s = op->out;
+	struct period_view view;
+	uint64_t seq;
+	int rc = read_prefix(st, txn, &op->key, 0, &s->rec);
+
+	if (rc != STORE_OK)
+		return rc;
+	if (apply_period(&s->rec, op->now_ms, &view) != 0) /* a copy: nothing is written */
+		return STORE_UNAVAILABLE;
+	if (s->rec.flags & RECORD_FLAG_EXHAUSTED) {
+		s->current = s->rec.next;
+		s->next = 0;
+	} else {
+		s->next = s->rec.next;
+		s->current = s->rec.next - 1;
+	}
+	return audit_last(st, txn, op->name, op->len, &seq, &s->last_audit_counter);
+}
+
+int store_prefix_status(struct store *st, const char *name, size_t len, int64_t now_ms,
+                        struct store_prefix_status *out)
+{
+	struct status_op op = { .key = store_name_key(name, len), .name = name, .len = len,
+		                .now_ms = now_ms, .out = out };
+
+	if (store_name_invalid(name, len))
+		return STORE_INVALID;
+	return store_run_txn(st, RUN_READ, status_body, &op);
+}
+
+struct reset_op {
+	DBT key;
+	const char *name;
+	size_t len;
+	struct store_reset *r;
+	const char *why;
+};
+
+static int reset_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct reset_op *op = arg;
+	struct store_reset *r = op->r;
+	struct seq_record rec;
+	struct period_view view;
+	struct audit_entry *e;
+	int rc = read_prefix(st, txn, &op->key, DB_RMW, &rec);
+
+	if (rc != STORE_OK)
+		return rc;
+	if (apply_period(&rec, r->now_ms, &view) != 0)
+		return STORE_UNAVAILABLE;
+	r->old_value = (rec.flags & RECORD_FLAG_EXHAUSTED) ? rec.next : rec.next - 1;
+	if (r->set_to < 0 || r->set_to >= rec.max) {
+		op->why = "set_to must be from 0 to 9223372036854775806.";
+		return STORE_INVALID;
+	}
+	if (r->set_to < r->old_value && !r->force) {
+		op->why = "set_to is below the current counter, which would issue numbers again; "
+		          "send \"force\":true if that is what you want.";
+		return STORE_INVALID;
+	}
+	rec.next = r->set_to + 1;
+	rec.flags &= (uint16_t)~RECORD_FLAG_EXHAUSTED;
+	r->new_value = r->set_to;
+	rc = store_write_record(st, txn, &op->key, &rec, 0);
+	if (rc != STORE_OK)
+		return rc;
+	e = calloc(1, sizeof(*e));
+	if (!e || audit_new_id(r->reset_id) != 0) {
+		free(e);
+		return STORE_UNAVAILABLE;
+	}
+	e->event = AUDIT_RESET;
+	e->counter = r->new_value;
+	e->old_value = r->old_value;
+	e->period = view.period;
+	e->time_ms = r->now_ms;
+	memcpy(e->id, r->reset_id, 16);
+	snprintf(e->admin_user, sizeof(e->admin_user), "%s", r->admin_user);
+	snprintf(e->note, sizeof(e->note), "%s", r->reason);
+	rc = audit_put(st, txn, op->name, op->len, AUDIT_KIND_EVENT,
+	               (uint64_t)r->now_ms << 16 | (r->reset_id[0] << 8 | r->reset_id[1]), e);
+	free(e);
+	return rc;
+}
+
+int store_prefix_reset(struct store *st, const char *name, size_t len, struct store_reset *r,
+                       const char **why)
+{
+	struct reset_op op = { .key = store_name_key(name, len), .name = name, .len = len, .r = r };
+	int rc;
+
+	*why = "The name is not valid.";
+	if (store_name_invalid(name, len))
+		return STORE_INVALID;
+	rc = store_run_txn(st, RUN_DURABLE, reset_body, &op);
+	*why = op.why ? op.why : "";
+	return rc;
+}
+
+/* A page of audit entries, read in one transaction and handed out after it. */
+#define AUDIT_CHUNK 200
+
+struct audit_chunk_op {
+	const char *name;
+	size_t len;
+	int kind;
+	uint64_t after;
+	size_t want, count;
+	uint64_t seq[AUDIT_CHUNK];
+	struct audit_entry entries[AUDIT_CHUNK];
+};
+
+static int audit_chunk_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct audit_chunk_op *op = arg;
+	unsigned char kbuf[AUDIT_KEY_MAX], vbuf[AUDIT_VALUE_MAX];
+	DBT key = { .data = kbuf, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
+	DBT val = { .data = vbuf, .ulen = sizeof(vbuf), .flags = DB_DBT_USERMEM };
+	DBC *cursor = NULL;
+	u_int32_t step = DB_SET_RANGE;
+	int err, kind;
+	uint64_t seq;
+
+	op->count = 0;
+	if (op->after == UINT64_MAX)
+		return STORE_OK;
+	key.size = (u_int32_t)audit_key(kbuf, op->name, op->len, op->kind, op->after + 1);
+	err = st->audit->cursor(st->audit, txn, &cursor, DB_READ_COMMITTED);
+	while (err == 0 && op->count < op->want &&
+	       (err = cursor->get(cursor, &key, &val, step)) == 0) {
+		step = DB_NEXT;
+		if (audit_key_parse(kbuf, key.size, op->name, op->len, &kind, &seq) != 0 ||
+		    kind != op->kind)
+			break; /* past this prefix's entries of this kind */
+		if (audit_decode(vbuf, val.size, &op->entries[op->count]) != 0) {
+			STORE_LOG(&st->opt, STORE_LOG_ERROR, "prefix '%.*s': audit entry %llu is corrupt",
+			          (int)op->len, op->name, (unsigned long long)seq);
+			continue;
+		}
+		op->seq[op->count++] = seq;
+	}
+	if (cursor)
+		cursor->close(cursor);
+	return STORE_DB_ERROR(st, err == DB_NOTFOUND ? 0 : err, "read the audit");
+}
+
+int store_audit_list(struct store *st, const char *name, size_t len, int kind, uint64_t after,
+                     size_t limit, store_audit_fn *fn, void *ctx)
+{
+	struct audit_chunk_op *op;
+	size_t remaining = limit ? limit : SIZE_MAX;
+	int rc = STORE_OK, stop = 0;
+
+	if (store_name_invalid(name, len))
+		return STORE_INVALID;
+	op = malloc(sizeof(*op));
+	if (!op)
+		return STORE_UNAVAILABLE;
+	*op = (struct audit_chunk_op){ .name = name, .len = len, .kind = kind, .after = after };
+	while (!stop && remaining > 0) {
+		op->want = remaining < AUDIT_CHUNK ? remaining : AUDIT_CHUNK;
+		rc = store_run_txn(st, RUN_READ, audit_chunk_body, op);
+		if (rc != STORE_OK)
+			break;
+		for (size_t i = 0; i < op->count && !stop; i++)
+			stop = fn(ctx, op->seq[i], &op->entries[i]);
+		remaining -= op->count;
+		if (op->count < op->want)
+			break;
+		op->after = op->seq[op->count - 1];
+	}
+	free(op);
+	return rc;
+}
