@@ -82,6 +82,8 @@ int store_run_txn(struct store *st, enum txn_kind kind, txn_body_fn *body, void 
 		int err;
 
 		st->deadlocked = 0;
+		if (st->opt.stats)
+			atomic_fetch_add_explicit(&st->opt.stats->transactions, 1, memory_order_relaxed);
 		err = st->env->txn_begin(st->env, NULL, &txn, kind == RUN_READ ? DB_READ_COMMITTED : 0);
 		if (err == 0)
 			err = txn->set_timeout(txn, (db_timeout_t)st->opt.lock_timeout_ms * 1000,
@@ -98,6 +100,9 @@ int store_run_txn(struct store *st, enum txn_kind kind, txn_body_fn *body, void 
 			txn->abort(txn);
 		if (!st->deadlocked)
 			return rc;
+		if (st->opt.stats)
+			atomic_fetch_add_explicit(&st->opt.stats->deadlock_retries, 1,
+			                          memory_order_relaxed);
 		backoff(st, attempt);
 	}
 	STORE_LOG(&st->opt, STORE_LOG_WARN, "still deadlocked after %d tries",

@@ -13,6 +13,7 @@
 #include "audit.h"
 #include "record.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,12 +38,19 @@ enum store_log_level { STORE_LOG_DEBUG, STORE_LOG_INFO, STORE_LOG_WARN, STORE_LO
 
 typedef void store_log_fn(void *ctx, int level, const char *file, int line, const char *msg);
 
+/* Counters the store keeps for /metrics, in memory its caller owns (a scoreboard slot). */
+struct store_stats {
+	_Atomic uint64_t transactions;     /* transaction attempts, committed or not */
+	_Atomic uint64_t deadlock_retries; /* attempts Berkeley DB chose as a deadlock victim */
+};
+
 struct store_options {
 	const char *data_dir;     /* the environment's home; created by store_recover if missing */
 	int durability;           /* enum config_durability */
 	unsigned lock_timeout_ms; /* a request waits this long for a record lock, then STORE_BUSY */
 	unsigned hold_lock_ms;    /* test hook: sleep this long holding the record lock (0 = off) */
 	int self_recovering;      /* process_model fcgid: no master; every open may recover */
+	struct store_stats *stats; /* where to count (may be NULL) */
 	store_log_fn *log;        /* where Berkeley DB's and the store's messages go (may be NULL) */
 	void *log_ctx;
 };

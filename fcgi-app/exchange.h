@@ -13,12 +13,14 @@
 
 struct config;
 struct scoreboard;
+struct scoreboard_slot;
 struct store;
 
 struct app {
 	struct store *store;
 	struct scoreboard *sb;
 	const struct config *cfg;
+	struct scoreboard_slot *slot; /* this worker's: where its metrics go */
 	yajl_gen gen; /* cleared before every response */
 };
 
@@ -33,6 +35,8 @@ struct exchange {
 	size_t ncap;
 	int status;      /* the status answered, 0 until respond has sent one */
 	int json_failed; /* a yajl call failed while building the body */
+	int endpoint;    /* the router row that answered (router_endpoint_names), for metrics */
+	uint64_t issued; /* values or ids the answer hands out, for metrics */
 };
 
 #endif

@@ -72,7 +72,10 @@ static int take_or_reply(struct exchange *x, uint64_t count, uint64_t *ids)
 		}
 	}
 	/* ids grow with their time: the last one's covers them all. */
-	return mark_covers_or_reply(x, tick_ms);
+	if (mark_covers_or_reply(x, tick_ms) != 0)
+		return -1;
+	x->issued = count;
+	return 0;
 }
 
 static void json_id(struct exchange *x, uint64_t id, int as_string)

@@ -58,6 +58,7 @@ void handle_next_value(struct exchange *x)
 		respond_store_error(x, rc, name, len);
 		return;
 	}
+	x->issued = 1;
 	if (text) {
 		char body[32];
 		int n = snprintf(body, sizeof(body), "%lld\n", (long long)grant.first);

@@ -246,8 +246,10 @@ static int issue_or_reply(struct exchange *x, const char *name, size_t len,
 		return -1;
 	}
 	rc = store_prefix_next(x->app->store, name, len, who, count, *out);
-	if (rc == STORE_OK)
+	if (rc == STORE_OK) {
+		x->issued = count;
 		return 0;
+	}
 	free(*out);
 	*out = NULL;
 	reply_failure(x, rc, name, len);

@@ -132,8 +132,10 @@ static int take_or_reply(struct exchange *x, const char *name, size_t len, uint8
 		rc = store_register(x->app->store, name, len, &fresh, &grant->type);
 	else
 		rc = store_next(x->app->store, name, len, type, &fresh, count, grant);
-	if (rc == STORE_OK)
+	if (rc == STORE_OK) {
+		x->issued = count;
 		return 0;
+	}
 	reply_store_failure(x, rc, name, len, type, grant);
 	return -1;
 }

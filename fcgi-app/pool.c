@@ -11,6 +11,7 @@
 #include "housekeeper.h"
 #include "listen.h"
 #include "log.h"
+#include "metrics.h"
 #include "scoreboard.h"
 #include "store.h"
 #include "worker.h"
@@ -215,10 +216,12 @@ static int spawn(struct pool *pool, enum child_role role)
 	atomic_store(&slot->busy_since_ms, 0);
 	atomic_store(&slot->state, SLOT_STARTING);
 	atomic_store(&slot->started_at, (uint64_t)time(NULL));
+	atomic_store(&slot->role, role == ROLE_KEEPER ? SLOT_ROLE_KEEPER : SLOT_ROLE_WORKER);
 	pid = fork();
 	if (pid < 0) {
 		LOG_ERROR("fork: %s", strerror(errno));
 		atomic_store(&slot->state, SLOT_FREE);
+		atomic_store(&slot->role, SLOT_ROLE_NONE);
 		return -1;
 	}
 	if (pid == 0) {
@@ -251,7 +254,10 @@ static void release(struct pool *pool, struct child *kid)
 {
 	struct scoreboard_slot *slot = &pool->sb->slots[kid - pool->kids];
 
+	/* The process is gone: what it counted moves to the pool's totals, so no count is lost. */
+	metrics_fold(&pool->sb->retired, &slot->m);
 	atomic_store(&slot->pid, 0);
+	atomic_store(&slot->role, SLOT_ROLE_NONE);
 	atomic_store(&slot->state, SLOT_FREE);
 	memset(kid, 0, sizeof(*kid));
 }

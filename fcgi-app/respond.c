@@ -186,6 +186,12 @@ void respond_text(struct exchange *x, int status, const char *body, size_t len)
 	send_answer(x, status, "text/plain", "", body, len, 0);
 }
 
+void respond_typed(struct exchange *x, int status, const char *type, const char *body,
+                   size_t len)
+{
+	send_answer(x, status, type, "", body, len, 0);
+}
+
 static void error_with_headers(struct exchange *x, int status, const char *title,
                                const char *message, const char *extra)
 {

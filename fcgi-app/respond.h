@@ -36,6 +36,10 @@ void respond_json_counter(struct exchange *x, uint8_t type, int64_t v);
 /* A text/plain answer. */
 void respond_text(struct exchange *x, int status, const char *body, size_t len);
 
+/* An answer of another content type (the Prometheus text format). */
+void respond_typed(struct exchange *x, int status, const char *type, const char *body,
+                   size_t len);
+
 /* A JSON error. */
 void respond_error(struct exchange *x, int status, const char *title, const char *message);
 

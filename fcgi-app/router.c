@@ -6,10 +6,12 @@
 #include "handle_admin.h"
 #include "handle_generate.h"
 #include "handle_health.h"
+#include "handle_metrics.h"
 #include "handle_next.h"
 #include "handle_prefix.h"
 #include "handle_sequence.h"
 #include "respond.h"
+#include "scoreboard.h"
 
 #include <string.h>
 
@@ -43,7 +45,11 @@ static const struct route routes[] = {
 	{ M_GET | M_HEAD, "/health", handle_health },
 	{ M_GET | M_HEAD, "/health/live", handle_health_live },
 	{ M_GET | M_HEAD, "/health/ready", handle_health_ready },
+	{ M_GET | M_HEAD, "/metrics", handle_metrics },
 };
+
+#define ROUTE_COUNT (sizeof(routes) / sizeof(routes[0]))
+_Static_assert(ROUTE_COUNT < METRICS_ENDPOINTS, "metrics need a counter row per route");
 
 static int literal_matches(const struct request_segment *seg, const char *lit, size_t lit_len)
 {
@@ -92,6 +98,8 @@ const struct route *router_match(const struct route *table, size_t n, struct exc
 			continue;
 		if (table[r].methods & x->req.method)
 			return &table[r];
+		if (!*allowed)
+			x->endpoint = (int)r; /* for metrics: the path's row, though the method is wrong */
 		*allowed |= table[r].methods;
 	}
 	x->ncap = 0;
@@ -101,9 +109,12 @@ const struct route *router_match(const struct route *table, size_t n, struct exc
 void router_dispatch(struct exchange *x)
 {
 	unsigned allowed;
-	const struct route *route =
-		router_match(routes, sizeof(routes) / sizeof(routes[0]), x, &allowed);
+	const struct route *route = router_match(routes, ROUTE_COUNT, x, &allowed);
 
+	if (route)
+		x->endpoint = (int)(route - routes);
+	else if (!allowed)
+		x->endpoint = (int)ROUTE_COUNT; /* "other"; a 405 keeps the row its path matched */
 	if (route)
 		route->handler(x);
 	else if (allowed)
@@ -112,4 +123,18 @@ void router_dispatch(struct exchange *x)
 		respond_error(x, 404, "Endpoint not found",
 		              "No endpoint answers this path; check the URL against the API "
 		              "documentation.");
+}
+
+const char *const *router_endpoint_names(size_t *n)
+{
+	static const char *names[ROUTE_COUNT + 1];
+
+	/* Built on first use from the table; read-only afterwards (one thread per process). */
+	if (!names[0]) {
+		for (size_t i = 0; i < ROUTE_COUNT; i++)
+			names[i] = routes[i].pattern;
+		names[ROUTE_COUNT] = "other";
+	}
+	*n = ROUTE_COUNT + 1;
+	return names;
 }

@@ -23,7 +23,12 @@ struct route {
 const struct route *router_match(const struct route *table, size_t n, struct exchange *x,
                                  unsigned *allowed);
 
-/* Route x through nextid's table and run the handler, or answer 404/405 itself. */
+/* Route x through nextid's table and run the handler, or answer 404/405 itself. Sets
+ * x->endpoint. */
 void router_dispatch(struct exchange *x);
+
+/* The endpoints' labels for metrics: every row's pattern, then "other" (no route, bad request).
+ * *n is how many; x->endpoint indexes them. */
+const char *const *router_endpoint_names(size_t *n);
 
 #endif

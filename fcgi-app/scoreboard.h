@@ -7,6 +7,8 @@
 #ifndef NEXTID_SCOREBOARD_H
 #define NEXTID_SCOREBOARD_H
 
+#include "store.h"
+
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -20,12 +22,29 @@ enum slot_state {
 	SLOT_BUSY,     /* answering one, since busy_since_ms */
 };
 
+#define METRICS_ENDPOINTS 40 /* router rows plus "other"; router.c checks it has room */
+#define METRICS_STATUSES 14  /* metrics.c's table of statuses, the last one "other" */
+#define METRICS_BUCKETS 12   /* request duration bounds, plus one for +Inf */
+
+/* What one process counted for /metrics (metrics.h reads and folds it). */
+struct slot_metrics {
+	_Atomic uint64_t requests[METRICS_ENDPOINTS][METRICS_STATUSES];
+	_Atomic uint64_t duration[METRICS_BUCKETS + 1]; /* per bucket, not cumulative */
+	_Atomic uint64_t duration_us;                   /* their sum */
+	_Atomic uint64_t issued;                        /* values and ids handed out */
+	struct store_stats store;
+};
+
+enum slot_role { SLOT_ROLE_NONE, SLOT_ROLE_WORKER, SLOT_ROLE_KEEPER };
+
 struct scoreboard_slot {
 	_Atomic int pid;
 	_Atomic int state;           /* enum slot_state */
 	_Atomic uint64_t requests;   /* served by this process */
 	_Atomic uint64_t started_at; /* unix seconds */
 	_Atomic int64_t busy_since_ms; /* CLOCK_MONOTONIC ms when the request in hand began */
+	_Atomic int role;              /* enum slot_role */
+	struct slot_metrics m;
 };
 
 struct scoreboard {
@@ -40,6 +59,7 @@ struct scoreboard {
 	_Atomic uint64_t gen_state;
 	_Atomic int64_t gen_mark_ms;
 	_Atomic int64_t gen_offset_ms;
+	struct slot_metrics retired; /* what processes that have exited counted */
 	struct scoreboard_slot slots[SCOREBOARD_SLOTS];
 };
 

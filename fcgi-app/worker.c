@@ -7,6 +7,7 @@
 #include "worker.h"
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "respond.h"
 #include "router.h"
 #include "scoreboard.h"
@@ -16,6 +17,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Signal-handler state: the handler can reach nothing else. Set before the handler is installed. */
@@ -59,9 +61,19 @@ static uint64_t request_limit(const struct config *cfg)
 	return base - spread + (uint64_t)rand_r(&seed) % (2 * spread + 1);
 }
 
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Answer one request and finish it; then count it. */
 static void serve(struct app *app, FCGX_Request *fr)
 {
-	struct exchange x = { .app = app, .out = fr->out, .in = fr->in };
+	struct exchange x = { .app = app, .out = fr->out, .in = fr->in, .endpoint = -1 };
+	int64_t start = now_us();
 	int status = request_parse(&x.req, fr->envp);
 
 	if (status != REQUEST_OK)
@@ -72,6 +84,16 @@ static void serve(struct app *app, FCGX_Request *fr)
 		LOG_ERROR("no answer for %.*s", (int)x.req.path_len, x.req.path);
 		respond_error(&x, 500, "Internal error", "The failure is logged.");
 	}
+	FCGX_Finish_r(fr);
+	if (x.endpoint < 0) { /* never routed (a bad request): counted as "other" */
+		size_t n;
+
+		router_endpoint_names(&n);
+		x.endpoint = (int)n - 1;
+	}
+	metrics_observe(&app->slot->m, x.endpoint, x.status, now_us() - start);
+	if (x.issued)
+		atomic_fetch_add_explicit(&app->slot->m.issued, x.issued, memory_order_relaxed);
 }
 
 static int open_app(const struct worker_args *args, struct app *app)
@@ -84,6 +106,8 @@ static int open_app(const struct worker_args *args, struct app *app)
 	memset(app, 0, sizeof(*app));
 	app->cfg = args->cfg;
 	app->sb = args->sb;
+	app->slot = &args->sb->slots[args->slot];
+	opt.stats = &app->slot->m.store;
 	app->gen = yajl_gen_alloc(NULL);
 	if (!app->gen || store_open(&opt, &app->store) != STORE_OK)
 		return -1;
@@ -131,7 +155,6 @@ int worker_run(const struct worker_args *args)
 		 * blocked reading it, deaf to SIGTERM until killed. */
 		fr.keepConnection = 0;
 		serve(&app, &fr);
-		FCGX_Finish_r(&fr);
 		atomic_fetch_add_explicit(&slot->requests, 1, memory_order_relaxed);
 		if (store_needs_recovery(app.store)) {
 			exit_status = WORKER_EXIT_NEEDS_RECOVERY;

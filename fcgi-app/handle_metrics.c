@@ -1,0 +1,24 @@
+/*
+ * handle_metrics: /metrics. Any worker answers for the whole pool: the counters live in the
+ * shared scoreboard (metrics.c). Protect the path in the web server if it must not be public.
+ */
+#include "handle_metrics.h"
+#include "metrics.h"
+#include "respond.h"
+#include "router.h"
+
+#include <stdlib.h>
+
+void handle_metrics(struct exchange *x)
+{
+	size_t n, len;
+	const char *const *names = router_endpoint_names(&n);
+	char *text;
+
+	if (metrics_render(x->app->sb, names, n, &text, &len) != 0) {
+		respond_error(x, 503, "Out of memory", "The metrics could not be built; retry.");
+		return;
+	}
+	respond_typed(x, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+	free(text);
+}

@@ -1,0 +1,27 @@
+/*
+ * metrics: the counters behind /metrics. A worker counts into its own scoreboard slot (relaxed
+ * atomics, no lock); the master folds a slot into the pool's retired totals when its process
+ * exits, so no count is lost and none goes backwards; a scrape sums retired and live slots.
+ */
+#ifndef NEXTID_METRICS_H
+#define NEXTID_METRICS_H
+
+#include "scoreboard.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Count one answered request of `endpoint` (router_endpoint) with `status`, taking `us`. */
+void metrics_observe(struct slot_metrics *m, int endpoint, int status, int64_t us);
+
+/* Move everything counted in from into into (the master, when from's process has exited). */
+void metrics_fold(struct slot_metrics *into, struct slot_metrics *from);
+
+/*
+ * Write the Prometheus text exposition of the pool into a new NUL-terminated buffer (*out, to be
+ * freed; *len its length). names[0..n) label the endpoints. Returns 0, or -1 out of memory.
+ */
+int metrics_render(const struct scoreboard *sb, const char *const *names, size_t n, char **out,
+                   size_t *len);
+
+#endif
