@@ -23,7 +23,7 @@
 
 enum audit_kind {
 	AUDIT_KIND_NUMBER = 'n', /* one issued number, seq = the prefix's audit position */
-	AUDIT_KIND_EVENT = 'e',  /* an admin event, seq = its time in ms and a random tail */
+	AUDIT_KIND_EVENT = 'e',  /* an admin event (reset, configuration), seq = 1, 2, 3... */
 };
 
 enum audit_event { AUDIT_ISSUED = 1, AUDIT_RESET = 2, AUDIT_CONFIG = 3 };

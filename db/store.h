@@ -281,9 +281,10 @@ int store_audit_list(struct store *st, const char *name, size_t len, int kind, u
 /* Is the store answering? A read of the schema version. Returns STORE_OK or UNAVAILABLE/BUSY. */
 int store_ping(struct store *st);
 
-/* Housekeeping, for the housekeeper process: expire lock waits past their timeout (returns how
- * many were rejected, or -1), and write a checkpoint (force: even when nothing changed). */
-int store_expire_locks(struct store *st);
+/* Housekeeping, for the housekeeper process: expire lock waits past their timeout (full: walk
+ * every waiter rather than trust the earliest recorded deadline; returns how many were rejected,
+ * or -1), and write a checkpoint (force: even when nothing changed). */
+int store_expire_locks(struct store *st, int full);
 int store_checkpoint(struct store *st, int force);
 
 /* A short English name of a result ("busy", "not found"), for logs and the CLI. */

@@ -76,44 +76,53 @@ static int audit_put(struct store *st, DB_TXN *txn, const char *name, size_t len
 	return STORE_DB_ERROR(st, err, "write the audit");
 }
 
-/* The last number entry of a prefix (its position and counter), or 0s when there is none. */
-static int audit_last(struct store *st, DB_TXN *txn, const char *name, size_t len,
-                      uint64_t *seq, int64_t *counter)
+/* The last entry of `kind` of a prefix: its position, and its counter when e is not NULL. Both 0
+ * when there is none. */
+static int audit_last(struct store *st, DB_TXN *txn, const char *name, size_t len, int kind,
+                      uint64_t *seq, struct audit_entry *e)
 {
 	unsigned char kbuf[AUDIT_KEY_MAX], vbuf[AUDIT_VALUE_MAX];
 	DBT key = { .data = kbuf, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
 	DBT val = { .data = vbuf, .ulen = sizeof(vbuf), .flags = DB_DBT_USERMEM };
-	struct audit_entry *e = malloc(sizeof(*e));
 	DBC *cursor = NULL;
-	int kind, err, rc = STORE_OK;
+	int found_kind, err;
 
 	*seq = 0;
-	*counter = 0;
-	if (!e)
-		return STORE_UNAVAILABLE;
-	/* Position just past the last possible key of this prefix's numbers, then step back. */
-	key.size = (u_int32_t)audit_key(kbuf, name, len, AUDIT_KIND_NUMBER, UINT64_MAX);
+	if (e)
+		e->counter = 0;
+	/* Just past the last possible key of this prefix and kind, then one step back. */
+	key.size = (u_int32_t)audit_key(kbuf, name, len, kind, UINT64_MAX);
 	err = st->audit->cursor(st->audit, txn, &cursor, DB_READ_COMMITTED);
 	if (err == 0) {
 		err = cursor->get(cursor, &key, &val, DB_SET_RANGE);
-		err = err == 0 ? cursor->get(cursor, &key, &val, DB_PREV)
-		               : err == DB_NOTFOUND ? cursor->get(cursor, &key, &val, DB_LAST) : err;
-		if (err == 0 && key.size == len + 10 && memcmp(kbuf, name, len) == 0 &&
-		    audit_key_parse(kbuf, key.size, name, len, &kind, seq) == 0 &&
-		    kind == AUDIT_KIND_NUMBER)
-			*counter = audit_decode(vbuf, val.size, e) == 0 ? e->counter : 0;
-		else
-			*seq = 0;
-		if (err == DB_NOTFOUND)
-			err = 0;
+		if (err == 0)
+			err = cursor->get(cursor, &key, &val, DB_PREV);
+		else if (err == DB_NOTFOUND)
+			err = cursor->get(cursor, &key, &val, DB_LAST);
 	}
-	/* An exact key of UINT64_MAX, though impossible, would be found by SET_RANGE itself. */
+	if (err == 0 && audit_key_parse(kbuf, key.size, name, len, &found_kind, seq) == 0 &&
+	    found_kind == kind) {
+		if (e && audit_decode(vbuf, val.size, e) != 0)
+			e->counter = 0;
+	} else {
+		*seq = 0;
+	}
 	if (cursor)
 		cursor->close(cursor);
-	free(e);
-	if (err != 0)
-		rc = STORE_DB_ERROR(st, err, "read the audit");
-	return rc;
+	return STORE_DB_ERROR(st, err == DB_NOTFOUND ? 0 : err, "read the audit");
+}
+
+/* Write an admin event with the next event position of the prefix. Events are numbered like
+ * numbers, 1, 2, 3: a position from the clock would sort a later event first after a clock
+ * step back, and a client paging with after= would never see it. The prefix's record is locked
+ * by the caller, so no two events can take the same position. */
+static int audit_event_put(struct store *st, DB_TXN *txn, const char *name, size_t len,
+                           const struct audit_entry *e)
+{
+	uint64_t last;
+	int rc = audit_last(st, txn, name, len, AUDIT_KIND_EVENT, &last, NULL);
+
+	return rc == STORE_OK ? audit_put(st, txn, name, len, AUDIT_KIND_EVENT, last + 1, e) : rc;
 }
 
 struct configure_prefix_op {
@@ -163,7 +172,6 @@ static int configure_prefix_body(struct store *st, DB_TXN *txn, void *arg)
 	struct audit_entry *e;
 	struct period_view view;
 	uint64_t seq = 0;
-	int64_t last = 0;
 	int rc = store_read_record(st, txn, &op->key, DB_RMW, &op->rec);
 
 	if (rc != STORE_OK && rc != STORE_NOT_FOUND)
@@ -173,7 +181,7 @@ static int configure_prefix_body(struct store *st, DB_TXN *txn, void *arg)
 		if (op->created) {
 			record_init(&op->rec, RECORD_TYPE_LONG, 1, (uint64_t)(op->c->now_ms / 1000));
 			/* Entries of a deleted prefix of this name stay: continue after them. */
-			rc = audit_last(st, txn, op->name, op->len, &seq, &last);
+			rc = audit_last(st, txn, op->name, op->len, AUDIT_KIND_NUMBER, &seq, NULL);
 			if (rc != STORE_OK)
 				return rc;
 			op->rec.audit_seq = seq;
@@ -221,8 +229,7 @@ static int configure_prefix_body(struct store *st, DB_TXN *txn, void *arg)
 	snprintf(e->note, sizeof(e->note), "format %s, padding %u, reset %s, zone %s",
 	         op->rec.format, op->rec.padding, template_rule_name(op->rec.reset_rule),
 	         op->rec.timezone);
-	rc = audit_put(st, txn, op->name, op->len, AUDIT_KIND_EVENT,
-	               (uint64_t)op->c->now_ms << 16 | (e->id[0] << 8 | e->id[1]), e);
+	rc = audit_event_put(st, txn, op->name, op->len, e);
 	free(e);
 	return rc;
 }
@@ -335,6 +342,7 @@ static int status_body(struct store *st, DB_TXN *txn, void *arg)
 	struct status_op *op = arg;
 	struct store_prefix_status *s = op->out;
 	struct period_view view;
+	struct audit_entry *last;
 	uint64_t seq;
 	int rc = read_prefix(st, txn, &op->key, 0, &s->rec);
 
@@ -349,7 +357,13 @@ static int status_body(struct store *st, DB_TXN *txn, void *arg)
 		s->next = s->rec.next;
 		s->current = s->rec.next - 1;
 	}
-	return audit_last(st, txn, op->name, op->len, &seq, &s->last_audit_counter);
+	last = malloc(sizeof(*last));
+	if (!last)
+		return STORE_UNAVAILABLE;
+	rc = audit_last(st, txn, op->name, op->len, AUDIT_KIND_NUMBER, &seq, last);
+	s->last_audit_counter = last->counter;
+	free(last);
+	return rc;
 }
 
 int store_prefix_status(struct store *st, const char *name, size_t len, int64_t now_ms,
@@ -413,8 +427,7 @@ static int reset_body(struct store *st, DB_TXN *txn, void *arg)
 	memcpy(e->id, r->reset_id, 16);
 	snprintf(e->admin_user, sizeof(e->admin_user), "%s", r->admin_user);
 	snprintf(e->note, sizeof(e->note), "%s", r->reason);
-	rc = audit_put(st, txn, op->name, op->len, AUDIT_KIND_EVENT,
-	               (uint64_t)r->now_ms << 16 | (r->reset_id[0] << 8 | r->reset_id[1]), e);
+	rc = audit_event_put(st, txn, op->name, op->len, e);
 	free(e);
 	return rc;
 }

@@ -265,11 +265,12 @@ static void release(struct pool *pool, struct child *kid)
 static void note_crash(struct pool *pool)
 {
 	int64_t now = now_ms();
-	int64_t oldest = pool->crash_ms[pool->crash_next % CRASH_WINDOW];
 
 	pool->crash_ms[pool->crash_next++ % CRASH_WINDOW] = now;
 	atomic_fetch_add(&pool->sb->worker_restarts, 1);
-	if (pool->crash_next >= CRASH_WINDOW && now - oldest < CRASH_WINDOW_MS) {
+	/* The oldest of the last CRASH_WINDOW exits sits where the next one will go. */
+	if (pool->crash_next >= CRASH_WINDOW &&
+	    now - pool->crash_ms[pool->crash_next % CRASH_WINDOW] < CRASH_WINDOW_MS) {
 		LOG_ERROR("%d abnormal exits within %d s: pausing respawns for %d ms", CRASH_WINDOW,
 		          CRASH_WINDOW_MS / 1000, CRASH_PAUSE_MS);
 		pool->respawn_after_ms = now + CRASH_PAUSE_MS;
@@ -432,7 +433,8 @@ static void enforce_request_timeouts(struct pool *pool)
 		    kid->deadline_ms != INT64_MAX) {
 			LOG_ERROR("worker %d has been on one request for %lld s; killing it",
 			          (int)kid->pid, (long long)((now - since) / 1000));
-			kill(kid->pid, SIGCONT); /* a stopped process dies of SIGKILL only once resumed */
+			/* SIGKILL ends even a stopped process; resuming it first would let it run on
+			 * into the store and perhaps die inside it, which only full recovery mends. */
 			kill(kid->pid, SIGKILL);
 			kid->deadline_ms = INT64_MAX;
 		}
