@@ -72,7 +72,7 @@ void config_defaults(struct config *cfg)
 	cfg->checkpoint_interval_s = 60;
 	cfg->generator_epoch_ms = 1640995200000LL; /* 2022-01-01T00:00:00Z */
 	cfg->clock_tolerance_ms = 1000;
-	cfg->request_timeout_s = 30;
+	cfg->request_timeout_s = 10;
 }
 
 const char *config_durability_name(int64_t durability)

@@ -565,11 +565,10 @@ int store_needs_recovery(const struct store *st)
 	return st->panicked;
 }
 
-int store_expire_locks(struct store *st, int full)
+int store_expire_locks(struct store *st)
 {
 	int rejected = 0;
-	int err = st->env->lock_detect(st->env, 0, full ? DB_LOCK_DEFAULT : DB_LOCK_EXPIRE,
-	                               &rejected);
+	int err = st->env->lock_detect(st->env, 0, DB_LOCK_EXPIRE, &rejected);
 
 	if (err != 0) {
 		STORE_DB_ERROR(st, err, "lock_detect");

@@ -30,7 +30,6 @@ int housekeeper_run(const struct config *cfg, struct scoreboard *sb)
 	struct store_options opt;
 	struct store *st;
 	time_t last_checkpoint = time(NULL);
-	unsigned ticks = 0;
 	int broken;
 
 	sigemptyset(&sa.sa_mask);
@@ -51,10 +50,7 @@ int housekeeper_run(const struct config *cfg, struct scoreboard *sb)
 		int expired;
 
 		nanosleep(&tick, NULL); /* a signal cuts the sleep short: fine */
-		/* Once a second a full pass too: an expiry pass trusts Berkeley DB's note of the
-		 * earliest deadline, and a wait that began as the previous one expired was seen to
-		 * be missed by it (about one in 300), waiting until the request timeout. */
-		expired = store_expire_locks(st, ++ticks % 10 == 0);
+		expired = store_expire_locks(st);
 		if (expired > 0) {
 			LOG_WARN("%d lock waits expired (lock_timeout_ms = %lld)", expired,
 			         (long long)cfg->lock_timeout_ms);
