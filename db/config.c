@@ -29,7 +29,7 @@ struct key_row {
 	const char *const *words;  /* KEY_WORD: index in this list is the stored value */
 };
 
-static const char *const durability_words[] = { "sync", "write", "none", NULL };
+static const char *const durability_words[] = { "sync", "write", "none", "reserve", NULL };
 static const char *const log_level_words[] = { "debug", "info", "warn", "error", NULL };
 static const char *const process_model_words[] = { "pool", "fcgid", NULL };
 
@@ -53,6 +53,7 @@ static const struct key_row key_table[] = {
 	ROW_NUM(clock_tolerance_ms, 0, 60000),
 	ROW_NUM(request_timeout_s, 1, 3600),
 	ROW_WORD(process_model, process_model_words),
+	ROW_NUM(reserve_size, 1, 1000000),
 };
 
 #define KEY_COUNT (sizeof(key_table) / sizeof(key_table[0]))
@@ -73,11 +74,12 @@ void config_defaults(struct config *cfg)
 	cfg->generator_epoch_ms = 1640995200000LL; /* 2022-01-01T00:00:00Z */
 	cfg->clock_tolerance_ms = 1000;
 	cfg->request_timeout_s = 10;
+	cfg->reserve_size = 100;
 }
 
 const char *config_durability_name(int64_t durability)
 {
-	if (durability < 0 || durability > CONFIG_DURABILITY_NONE)
+	if (durability < 0 || durability > CONFIG_DURABILITY_RESERVE)
 		return "?";
 	return durability_words[durability];
 }

@@ -20,6 +20,7 @@ enum config_durability {
 	CONFIG_DURABILITY_SYNC,  /* log flushed to disk before the response is written */
 	CONFIG_DURABILITY_WRITE, /* log written to the OS: survives a process crash, not a power cut */
 	CONFIG_DURABILITY_NONE,  /* tests and throwaway data only; today the same as write */
+	CONFIG_DURABILITY_RESERVE, /* synced reservations ahead of the counters (record_reserve) */
 };
 
 enum config_log_level { CONFIG_LOG_DEBUG, CONFIG_LOG_INFO, CONFIG_LOG_WARN, CONFIG_LOG_ERROR };
@@ -46,6 +47,7 @@ struct config {
 	int64_t clock_tolerance_ms;  /* a clock step back the generator absorbs */
 	int64_t request_timeout_s;   /* a worker busy with one request longer is killed */
 	int64_t process_model;       /* enum config_process_model */
+	int64_t reserve_size;        /* durability reserve: values a synced reservation covers */
 };
 
 /* Fill *cfg with the documented defaults. */

@@ -323,3 +323,44 @@ int record_apply(struct seq_record *rec, const struct record_change *ch, int exi
 	*why = record_problem(rec);
 	return *why ? RECORD_BAD_FIELD : RECORD_OK;
 }
+
+int record_reserve(struct seq_record *rec, int64_t last, int64_t size)
+{
+	__extension__ __int128 ahead;
+
+	if ((rec->flags & RECORD_FLAG_CYCLE) || record_type_max(rec->type) == 0)
+		return 0;
+	if (rec->reserved != 0 && (rec->increment > 0 ? last <= rec->reserved
+	                                              : last >= rec->reserved))
+		return 0;
+	ahead = (__int128)last + (__int128)size * rec->increment;
+	if (ahead > rec->max)
+		ahead = rec->max;
+	if (ahead < rec->min)
+		ahead = rec->min;
+	rec->reserved = (int64_t)ahead;
+	return 1;
+}
+
+int record_skip_reservation(struct seq_record *rec)
+{
+	__extension__ __int128 position, resume;
+
+	if (rec->reserved == 0 || (rec->flags & RECORD_FLAG_CYCLE) ||
+	    record_type_max(rec->type) == 0)
+		return 0;
+	/* Where the counter stands: its next value, or one step past the last when exhausted. */
+	position = (rec->flags & RECORD_FLAG_EXHAUSTED) ? (__int128)rec->next + rec->increment
+	                                               : rec->next;
+	resume = (__int128)rec->reserved + rec->increment;
+	if (rec->increment > 0 ? resume <= position : resume >= position)
+		return 0;
+	if (resume >= rec->min && resume <= rec->max) {
+		rec->next = (int64_t)resume;
+		rec->flags &= (uint16_t)~RECORD_FLAG_EXHAUSTED;
+	} else {
+		rec->next = rec->reserved; /* the last value that may have been issued */
+		rec->flags |= RECORD_FLAG_EXHAUSTED;
+	}
+	return 1;
+}

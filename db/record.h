@@ -34,7 +34,8 @@ struct seq_record {
 	int64_t increment;     /* never 0; negative counts down */
 	int64_t min, max;      /* inclusive bounds of every issued value */
 	uint32_t cache;        /* values a worker may reserve at once (0 = strict) */
-	int64_t reserved;      /* high-water mark for reserve durability (0 = none) */
+	int64_t reserved;      /* durability reserve: the furthest value that may have been issued
+	                          (0 = none); raised ahead of the counter in synced commits */
 	uint32_t period;       /* current reset period as yyyymmdd, 0 when never reset */
 	uint8_t reset_rule;    /* formatted prefixes: enum template_rule (0 = never) */
 	uint8_t padding;       /* formatted prefixes: the counter's width for {counter} */
@@ -88,6 +89,22 @@ int record_decode(const void *buf, size_t len, struct seq_record *out);
  * wraps in its middle, so that [first, last] is always one contiguous range.
  */
 int record_advance(struct seq_record *rec, uint64_t count, int64_t *first, int64_t *last);
+
+/*
+ * Durability reserve: after issuing values up to `last`, make sure the reservation covers it.
+ * When it does not, the reservation moves `size` values past `last` (within the bounds) and the
+ * function returns 1: the caller's commit must then reach the disk before anyone sees `last`.
+ * Returns 0 when the reservation already covers it. Cycling sequences keep none (they re-issue
+ * values by design).
+ */
+int record_reserve(struct seq_record *rec, int64_t last, int64_t size);
+
+/*
+ * After an unclean stop under durability reserve, any value up to the reservation may have been
+ * issued and its commit lost: move the counter past the reservation (never backwards), or mark it
+ * exhausted when that passes its bound. Returns 1 when it moved.
+ */
+int record_skip_reservation(struct seq_record *rec);
 
 /* Which fields of struct record_change to apply. */
 #define RECORD_CHANGE_TYPE 0x01u

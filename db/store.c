@@ -64,9 +64,10 @@ static void backoff(struct store *st, int attempt)
 static int txn_commit(struct store *st, DB_TXN *txn, enum txn_kind kind)
 {
 	int err = txn->commit(txn, kind == RUN_READ ? 0 : DB_TXN_WRITE_NOSYNC);
+	int flush = kind == RUN_SYNC || st->sync_commit ||
+	            (kind == RUN_DURABLE && st->opt.durability == CONFIG_DURABILITY_SYNC);
 
-	if (err == 0 && (kind == RUN_SYNC || (kind == RUN_DURABLE &&
-	                                      st->opt.durability == CONFIG_DURABILITY_SYNC)))
+	if (err == 0 && flush)
 		err = st->env->log_flush(st->env, NULL);
 	return STORE_DB_ERROR(st, err, "commit");
 }
@@ -82,6 +83,7 @@ int store_run_txn(struct store *st, enum txn_kind kind, txn_body_fn *body, void 
 		int err;
 
 		st->deadlocked = 0;
+		st->sync_commit = 0;
 		if (st->opt.stats)
 			atomic_fetch_add_explicit(&st->opt.stats->transactions, 1, memory_order_relaxed);
 		err = st->env->txn_begin(st->env, NULL, &txn, kind == RUN_READ ? DB_READ_COMMITTED : 0);
@@ -217,12 +219,21 @@ static int next_body(struct store *st, DB_TXN *txn, void *arg)
 		return STORE_INVALID;
 	}
 	op->grant->increment = rec.increment;
+	store_reserve(st, &rec, op->grant->last);
 	rc = store_write_record(st, txn, &op->key, &rec, 0);
 	if (rc == STORE_OK && created)
 		rc = store_index_add(st, txn, &op->key);
 	if (rc == STORE_OK && st->opt.hold_lock_ms)
 		sleep_ms(st->opt.hold_lock_ms);
 	return rc;
+}
+
+void store_reserve(struct store *st, struct seq_record *rec, int64_t last)
+{
+	if (st->opt.durability != CONFIG_DURABILITY_RESERVE)
+		rec->reserved = 0; /* nothing to resume past: every commit is as durable as it gets */
+	else if (record_reserve(rec, last, st->opt.reserve_size))
+		st->sync_commit = 1;
 }
 
 int store_next(struct store *st, const char *name, size_t len, uint8_t type,
@@ -534,6 +545,61 @@ static int list_chunk_body(struct store *st, DB_TXN *txn, void *arg)
 		cursor->close(cursor);
 	if (rc == STORE_OK && err != 0 && err != DB_NOTFOUND)
 		rc = STORE_DB_ERROR(st, err, "list");
+	return rc;
+}
+
+struct skip_chunk_op {
+	const struct list_entry *entries;
+	size_t n, moved;
+};
+
+static int skip_chunk_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct skip_chunk_op *op = arg;
+
+	op->moved = 0;
+	for (size_t i = 0; i < op->n; i++) {
+		DBT key = store_name_key(op->entries[i].name, op->entries[i].len);
+		struct seq_record rec;
+		int rc = store_read_record(st, txn, &key, DB_RMW, &rec);
+
+		if (rc == STORE_NOT_FOUND)
+			continue;
+		if (rc != STORE_OK)
+			return rc;
+		if (!record_skip_reservation(&rec))
+			continue;
+		if ((rc = store_write_record(st, txn, &key, &rec, 0)) != STORE_OK)
+			return rc;
+		op->moved++;
+	}
+	return STORE_OK;
+}
+
+int store_skip_reservations(struct store *st, size_t *moved)
+{
+	struct list_chunk_op *names = malloc(sizeof(*names));
+	int rc = names ? STORE_OK : STORE_UNAVAILABLE;
+
+	*moved = 0;
+	if (names)
+		names->after_len = 0;
+	while (rc == STORE_OK) {
+		struct skip_chunk_op op = { .entries = names->entries };
+
+		names->want = LIST_CHUNK;
+		rc = store_run_txn(st, RUN_READ, list_chunk_body, names);
+		if (rc != STORE_OK || names->count == 0)
+			break;
+		op.n = names->count;
+		rc = store_run_txn(st, RUN_SYNC, skip_chunk_body, &op);
+		*moved += rc == STORE_OK ? op.moved : 0;
+		if (names->count < LIST_CHUNK)
+			break;
+		names->after_len = names->entries[names->count - 1].len;
+		memcpy(names->after, names->entries[names->count - 1].name, names->after_len);
+	}
+	free(names);
 	return rc;
 }
 

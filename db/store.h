@@ -51,6 +51,7 @@ struct store_options {
 	unsigned hold_lock_ms;    /* test hook: sleep this long holding the record lock (0 = off) */
 	int self_recovering;      /* process_model fcgid: no master; every open may recover */
 	struct store_stats *stats; /* where to count (may be NULL) */
+	int64_t reserve_size;      /* durability reserve: values one synced reservation covers */
 	store_log_fn *log;        /* where Berkeley DB's and the store's messages go (may be NULL) */
 	void *log_ctx;
 };

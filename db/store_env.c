@@ -215,6 +215,7 @@ void store_options_init(struct store_options *opt, const struct config *cfg)
 	opt->durability = (int)cfg->durability;
 	opt->lock_timeout_ms = (unsigned)cfg->lock_timeout_ms;
 	opt->self_recovering = cfg->process_model == CONFIG_PROCESS_FCGID;
+	opt->reserve_size = cfg->reserve_size;
 }
 
 int store_claim(const struct store_options *opt, unsigned wait_s)
@@ -362,10 +363,16 @@ static int schema_check(struct store *st, int create)
 	return 0;
 }
 
+static int clean_set(struct store *st, int clean);
+
 void store_close(struct store *st)
 {
 	if (!st)
 		return;
+	/* The last process out (no one else holds env.lock) marks the store clean. */
+	if (st->meta && st->env_lock_fd >= 0 && !st->panicked &&
+	    flock(st->env_lock_fd, LOCK_EX | LOCK_NB) == 0)
+		clean_set(st, 1);
 	if (st->sequences)
 		st->sequences->close(st->sequences, 0);
 	if (st->names)
@@ -462,6 +469,63 @@ static int store_state(const struct store_options *opt)
 	return -1;
 }
 
+/*
+ * The clean marker in meta says whether every commit made so far is on disk. The last process to
+ * close the store (it alone can take env.lock exclusive) sets it in a synced commit, which also
+ * flushes everything before it; the first opener after that clears it. Recovery that finds it
+ * cleared knows the log tail may be lost, and under durability reserve resumes every counter
+ * past its reservation.
+ */
+static const char clean_key[] = "clean";
+
+static int clean_get(struct store *st, int *clean)
+{
+	unsigned char v = 0;
+	DBT key = { .data = (void *)clean_key, .size = sizeof(clean_key) - 1 };
+	DBT val = { .data = &v, .ulen = 1, .flags = DB_DBT_USERMEM };
+	int err = st->meta->get(st->meta, NULL, &key, &val, 0);
+
+	*clean = err == 0 && val.size == 1 && v == 1;
+	return err == 0 || err == DB_NOTFOUND ? 0 : -1;
+}
+
+static int clean_set(struct store *st, int clean)
+{
+	unsigned char v = (unsigned char)clean;
+	DBT key = { .data = (void *)clean_key, .size = sizeof(clean_key) - 1 };
+	DBT val = { .data = &v, .size = 1 };
+	DB_TXN *txn = NULL;
+	int err = st->env->txn_begin(st->env, NULL, &txn, 0);
+
+	if (err == 0)
+		err = st->meta->put(st->meta, txn, &key, &val, 0);
+	if (txn)
+		err = err == 0 ? txn->commit(txn, DB_TXN_SYNC) : (txn->abort(txn), err);
+	if (err != 0)
+		STORE_LOG(&st->opt, STORE_LOG_WARN, "cannot mark the store %s: %s",
+		          clean ? "clean" : "in use", db_strerror(err));
+	return err;
+}
+
+/* Resume the counters past their reservations when the last stop was not clean. */
+static int resume_after_unclean_stop(struct store *st)
+{
+	size_t moved = 0;
+	int clean;
+
+	if (clean_get(st, &clean) != 0)
+		return -1;
+	if (clean)
+		return 0;
+	if (store_skip_reservations(st, &moved) != STORE_OK)
+		return -1;
+	if (moved)
+		STORE_LOG(&st->opt, STORE_LOG_WARN,
+		          "the last stop was not clean: %zu sequences resume past their reservations",
+		          moved);
+	return 0;
+}
+
 int store_recover(const struct store_options *opt)
 {
 	struct store *st;
@@ -483,6 +547,8 @@ int store_recover(const struct store_options *opt)
 	if (env_create(st) != 0 || env_open(st, DB_CREATE | DB_RECOVER) != 0)
 		goto out;
 	if (databases_open(st, create ? DB_CREATE : 0) != 0 || schema_check(st, create) != 0)
+		goto out;
+	if (!create && resume_after_unclean_stop(st) != 0)
 		goto out;
 	if (create)
 		STORE_LOG(opt, STORE_LOG_INFO, "created a new store in %s", opt->data_dir);
@@ -547,12 +613,17 @@ out:
 int store_open(const struct store_options *opt, struct store **out)
 {
 	struct store *st = store_new(opt);
+	int clean;
 
 	*out = NULL;
 	if (!st)
 		return STORE_UNAVAILABLE;
 	/* No DB_CREATE: a missing store must be an error, never a fresh one that starts at 1 again. */
 	if (attach(st) != 0 || databases_open(st, 0) != 0) {
+		store_close(st);
+		return STORE_UNAVAILABLE;
+	}
+	if (clean_get(st, &clean) != 0 || (clean && clean_set(st, 0) != 0)) {
 		store_close(st);
 		return STORE_UNAVAILABLE;
 	}

@@ -26,6 +26,7 @@ struct store {
 	int deadlocked;        /* the current transaction attempt lost a deadlock: retry it */
 	int in_failchk;        /* Berkeley DB's complaints now describe dead processes: warnings */
 	int env_lock_fd;       /* data_dir/env.lock: shared while open, exclusive for recovery */
+	int sync_commit;       /* the current attempt raised a reservation: flush before answering */
 	unsigned backoff_seed; /* jitter for deadlock retries; per process, not shared */
 };
 
@@ -57,6 +58,14 @@ int store_write_record(struct store *st, DB_TXN *txn, DBT *key, struct seq_recor
 
 /* Add a new sequence's name to the names index, in the transaction that writes its record. */
 int store_index_add(struct store *st, DB_TXN *txn, DBT *key);
+
+/* Durability reserve: keep rec's reservation ahead of `last` (asking for a synced commit when it
+ * moves); under any other durability, drop it. For every path that issues values. */
+void store_reserve(struct store *st, struct seq_record *rec, int64_t last);
+
+/* Durability reserve, after an unclean stop: move every counter past its reservation, a chunk
+ * of names per synced transaction. *moved counts those that moved. */
+int store_skip_reservations(struct store *st, size_t *moved);
 
 /* Count the sequences and the records among them that do not decode. Returns a store result. */
 int store_count(struct store *st, size_t *total, size_t *corrupt);

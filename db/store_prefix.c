@@ -309,6 +309,7 @@ static int next_prefix_body(struct store *st, DB_TXN *txn, void *arg)
 		if (rc != STORE_OK)
 			return rc;
 	}
+	store_reserve(st, &rec, last);
 	return store_write_record(st, txn, &op->key, &rec, 0);
 }
 

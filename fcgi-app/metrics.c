@@ -156,8 +156,8 @@ static void durations(struct text *t, const struct scoreboard *sb)
 {
 	uint64_t cumulative = 0;
 
-	add(t, "# HELP nextid_request_duration_seconds Time from accepting a request to its last "
-	       "byte.\n# TYPE nextid_request_duration_seconds histogram\n");
+	add(t, "# HELP nextid_request_duration_seconds Time from accepting a request to its answer "
+	       "written.\n# TYPE nextid_request_duration_seconds histogram\n");
 	for (int b = 0; b <= METRICS_BUCKETS; b++) {
 		cumulative += sum(sb, &sb->retired.duration[b]);
 		if (b < METRICS_BUCKETS)

@@ -69,7 +69,8 @@ static int64_t now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Answer one request and finish it; then count it. */
+/* Answer one request, count it, finish it. It is counted before the answer leaves (Finish
+ * flushes it): a client that scrapes /metrics right after its answer must find it counted. */
 static void serve(struct app *app, FCGX_Request *fr)
 {
 	struct exchange x = { .app = app, .out = fr->out, .in = fr->in, .endpoint = -1 };
@@ -84,7 +85,6 @@ static void serve(struct app *app, FCGX_Request *fr)
 		LOG_ERROR("no answer for %.*s", (int)x.req.path_len, x.req.path);
 		respond_error(&x, 500, "Internal error", "The failure is logged.");
 	}
-	FCGX_Finish_r(fr);
 	if (x.endpoint < 0) { /* never routed (a bad request): counted as "other" */
 		size_t n;
 
@@ -94,6 +94,7 @@ static void serve(struct app *app, FCGX_Request *fr)
 	metrics_observe(&app->slot->m, x.endpoint, x.status, now_us() - start);
 	if (x.issued)
 		atomic_fetch_add_explicit(&app->slot->m.issued, x.issued, memory_order_relaxed);
+	FCGX_Finish_r(fr);
 }
 
 static int open_app(const struct worker_args *args, struct app *app)

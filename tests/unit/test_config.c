@@ -266,23 +266,23 @@ static const struct err_row err_rows[] = {
 	  "checkpoint interval above its range" },
 	{ __LINE__, S("durability = fast"),
 	  FILE_NAME ":1: durability: 'fast' is not one of the allowed words"
-	            " (allowed: sync, write, none)",
+	            " (allowed: sync, write, none, reserve)",
 	  "bad word" },
 	{ __LINE__, S("durability = SYNC"),
 	  FILE_NAME ":1: durability: 'SYNC' is not one of the allowed words"
-	            " (allowed: sync, write, none)",
+	            " (allowed: sync, write, none, reserve)",
 	  "words are case-sensitive" },
 	{ __LINE__, S("durability = syncs"),
 	  FILE_NAME ":1: durability: 'syncs' is not one of the allowed words"
-	            " (allowed: sync, write, none)",
+	            " (allowed: sync, write, none, reserve)",
 	  "a word with a suffix" },
 	{ __LINE__, S("durability = syn"),
 	  FILE_NAME ":1: durability: 'syn' is not one of the allowed words"
-	            " (allowed: sync, write, none)",
+	            " (allowed: sync, write, none, reserve)",
 	  "a prefix of a word" },
 	{ __LINE__, S("durability = 0"),
 	  FILE_NAME ":1: durability: '0' is not one of the allowed words"
-	            " (allowed: sync, write, none)",
+	            " (allowed: sync, write, none, reserve)",
 	  "a word's index is not the word" },
 	{ __LINE__, S("log_level = verbose"),
 	  FILE_NAME ":1: log_level: 'verbose' is not one of the allowed words"
@@ -456,7 +456,8 @@ static const struct name_row durability_rows[] = {
 	{ __LINE__, CONFIG_DURABILITY_SYNC, "sync", "sync" },
 	{ __LINE__, CONFIG_DURABILITY_WRITE, "write", "write" },
 	{ __LINE__, CONFIG_DURABILITY_NONE, "none", "none" },
-	{ __LINE__, 3, "?", "one past the last" },
+	{ __LINE__, CONFIG_DURABILITY_RESERVE, "reserve", "reserve" },
+	{ __LINE__, 4, "?", "one past the last" },
 	{ __LINE__, -1, "?", "negative" },
 	{ __LINE__, INT64_MAX, "?", "INT64_MAX" },
 	{ __LINE__, INT64_MIN, "?", "INT64_MIN" },

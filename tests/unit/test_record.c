@@ -917,6 +917,88 @@ START_TEST(test_apply)
 }
 END_TEST
 
+/*
+ * Durability reserve: record_reserve keeps the reservation ahead of the last value issued (and
+ * says when it moved, so the commit must be synced); record_skip_reservation moves a counter past
+ * its reservation after an unclean stop.
+ */
+struct reserve_row {
+	int line;
+	struct seq_record before;
+	int64_t last, size;
+	int want_rc;
+	int64_t want_reserved;
+	const char *desc;
+};
+
+static const struct reserve_row reserve_rows[] = {
+	{ __LINE__, REC(LONG_, 2, 1, 1, INT64_MAX, 0), 1, 100, 1, 101, "none yet: reserve 100 ahead" },
+	{ __LINE__, { .type = LONG_, .next = 6, .increment = 1, .min = 1, .max = INT64_MAX,
+	              .reserved = 101 }, 5, 100, 0, 101, "covered: no synced commit" },
+	{ __LINE__, { .type = LONG_, .next = 102, .increment = 1, .min = 1, .max = INT64_MAX,
+	              .reserved = 101 }, 101, 100, 0, 101, "exactly at the reservation" },
+	{ __LINE__, { .type = LONG_, .next = 103, .increment = 1, .min = 1, .max = INT64_MAX,
+	              .reserved = 101 }, 102, 100, 1, 202, "past it: move 100 ahead" },
+	{ __LINE__, REC(LONG_, 11, 5, 1, INT64_MAX, 0), 6, 10, 1, 56, "steps of 5" },
+	{ __LINE__, REC(INT_, 2, 1, 1, 50, 0), 1, 100, 1, 50, "clamped to max" },
+	{ __LINE__, REC(LONG_, 99, -1, 1, 100, 0), 100, 10, 1, 90, "counting down" },
+	{ __LINE__, REC(LONG_, 4, -1, 1, 100, 0), 5, 10, 1, 1, "counting down, clamped to min" },
+	{ __LINE__, REC(LONG_, INT64_MAX - 1, 1, 1, INT64_MAX, 0), INT64_MAX - 2, INT64_MAX, 1,
+	  INT64_MAX, "a size that overflows is clamped" },
+	{ __LINE__, REC(LONG_, 2, 1, 1, 10, CYCLE), 1, 100, 0, 0, "a cycling sequence keeps none" },
+};
+
+START_TEST(test_reserve)
+{
+	const struct reserve_row *row = &reserve_rows[_i];
+	struct seq_record rec = row->before;
+	int rc = record_reserve(&rec, row->last, row->size);
+
+	ck_assert_msg(rc == row->want_rc && rec.reserved == row->want_reserved,
+	              "line %d: %s: rc %d reserved %lld, want %d %lld", row->line, row->desc, rc,
+	              (long long)rec.reserved, row->want_rc, (long long)row->want_reserved);
+}
+END_TEST
+
+struct skip_row {
+	int line;
+	struct seq_record before;
+	int want_rc;
+	int64_t want_next;
+	uint16_t want_flags;
+	const char *desc;
+};
+
+#define RES(n, inc, lo, hi, fl, r)                                                            \
+	{ .type = LONG_, .next = (n), .increment = (inc), .min = (lo), .max = (hi), .flags = (fl), \
+	  .reserved = (r) }
+
+static const struct skip_row skip_rows[] = {
+	{ __LINE__, RES(42, 1, 1, 1000, 0, 0), 0, 42, 0, "no reservation: nothing to skip" },
+	{ __LINE__, RES(42, 1, 1, 1000, 0, 141), 1, 142, 0, "resume past the reservation" },
+	{ __LINE__, RES(142, 1, 1, 1000, 0, 141), 0, 142, 0, "already there" },
+	{ __LINE__, RES(500, 1, 1, 1000, 0, 141), 0, 500, 0, "never backwards" },
+	{ __LINE__, RES(42, 5, 1, 1000, 0, 141), 1, 146, 0, "steps of 5" },
+	{ __LINE__, RES(42, 1, 1, 100, 0, 100), 1, 100, EXH, "past max: exhausted at it" },
+	{ __LINE__, RES(100, 1, 1, 100, EXH, 100), 0, 100, EXH, "already exhausted there" },
+	{ __LINE__, RES(60, -1, 1, 100, 0, 50), 1, 49, 0, "counting down" },
+	{ __LINE__, RES(60, -1, 1, 100, 0, 1), 1, 1, EXH, "counting down past min: exhausted" },
+	{ __LINE__, RES(42, 1, 1, 1000, CYCLE, 141), 0, 42, CYCLE, "cycling: untouched" },
+};
+
+START_TEST(test_skip_reservation)
+{
+	const struct skip_row *row = &skip_rows[_i];
+	struct seq_record rec = row->before;
+	int rc = record_skip_reservation(&rec);
+
+	ck_assert_msg(rc == row->want_rc && rec.next == row->want_next && rec.flags == row->want_flags,
+	              "line %d: %s: rc %d next %lld flags %u, want %d %lld %u", row->line, row->desc,
+	              rc, (long long)rec.next, rec.flags, row->want_rc, (long long)row->want_next,
+	              row->want_flags);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *suite = suite_create("record");
@@ -930,6 +1012,8 @@ int main(void)
 	UNIT_TABLE(tc, test_advance, advance_rows);
 	tcase_add_test(tc, test_advance_walk);
 	UNIT_TABLE(tc, test_apply, apply_rows);
+	UNIT_TABLE(tc, test_reserve, reserve_rows);
+	UNIT_TABLE(tc, test_skip_reservation, skip_rows);
 	suite_add_tcase(suite, tc);
 	return unit_run(suite);
 }
