@@ -3,6 +3,8 @@
 `server` is a started nextid (socket mode, default config). `nextid` is a factory for tests that
 need a config change, an environment variable, spawned mode, or a server that is not started yet:
     srv = nextid(mode="spawned", config={"workers": 1}, env={"NEXTID_TEST_HOLD_LOCK_MS": "20"})
+The web server in front is lighttpd, or Apache when NEXTID_WEB_SERVER=apache; behind Apache a
+test that asks for spawned mode (lighttpd's bin-path, which Apache has no equivalent of) skips.
 Everything a test started is stopped afterwards; the temporary directory is removed when the test
 passed and kept (its path printed) when it failed.
 """
@@ -16,6 +18,10 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import nextid_server  # noqa: E402
+
+
+def pytest_report_header(config):
+    return "nextid web server: %s (NEXTID_WEB_SERVER)" % nextid_server.WEB_SERVER
 
 
 def pytest_configure(config):
@@ -42,9 +48,11 @@ def nextid(request):
     servers = []
 
     def make(mode="socket", config=None, env=None, workers=None, start=True):
+        if mode == "spawned" and nextid_server.WEB_SERVER != "lighttpd":
+            pytest.skip(nextid_server.SPAWNED_NEEDS_LIGHTTPD)
         srv = nextid_server.NextidServer(mode=mode, config=config, env=env, workers=workers)
         servers.append(srv)
-        print("nextid test directory: %s (port %d)" % (srv.dir, srv.port))
+        print("nextid test directory: %s (%s on port %d)" % (srv.dir, srv.web_server, srv.port))
         if start:
             srv.start()
         return srv

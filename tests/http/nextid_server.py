@@ -1,18 +1,24 @@
-"""Start the real nextid behind a real lighttpd for one test, talk HTTP to it, and stop it.
+"""Start the real nextid behind a real web server for one test, talk HTTP to it, and stop it.
 
 A NextidServer owns a temporary directory (data, configs, socket, logs), a free port on
-127.0.0.1, and the processes it started: lighttpd, and in socket mode the nextid-fcgi master.
-It signals only pids it recorded. conftest.py turns it into fixtures; the checks a test makes
-stay in the test files.
+127.0.0.1, and the processes it started: the web server, and in socket mode the nextid-fcgi
+master. It signals only pids it recorded. conftest.py turns it into fixtures; the checks a test
+makes stay in the test files.
 
-Socket mode (default): the harness starts `nextid-fcgi --socket` itself, then lighttpd.
-Spawned mode: lighttpd starts the master through "bin-path", as `make run` does.
+The web server is lighttpd, or Apache with mod_proxy_fcgi when NEXTID_WEB_SERVER=apache (the
+whole suite runs behind either: `make check-http`, `make check-http-apache`).
+
+Socket mode (default): the harness starts `nextid-fcgi --socket` itself, then the web server.
+Spawned mode (lighttpd only): lighttpd starts the master through "bin-path", as `make run` does.
+Apache has no equivalent (mod_proxy_fcgi starts no backend), so those tests skip behind it.
 """
 
 import collections
 import http.client
 import json
 import os
+import pwd
+import re
 import shutil
 import signal
 import socket
@@ -28,6 +34,23 @@ BUILD = os.path.abspath(os.environ.get("NEXTID_BUILD_DIR", os.path.join(ROOT, "b
 FCGI = os.path.join(BUILD, "nextid-fcgi")
 CTL = os.path.join(BUILD, "nextidctl")
 TEMPLATE = os.path.join(ROOT, "lighttpd", "nextid-dev.conf.in")
+APACHE_TEMPLATE = os.path.join(ROOT, "apache", "nextid-dev.conf.in")
+APACHE_SNIPPET = os.path.join(ROOT, "apache", "nextid.conf")
+APACHE_SNIPPET_SOCKET = "/run/nextid/fcgi.sock"  # replaced by the test's socket in the copy
+
+WEB_SERVERS = ("lighttpd", "apache")
+# The front server of every NextidServer that does not name one.
+WEB_SERVER = os.environ.get("NEXTID_WEB_SERVER", "lighttpd") or "lighttpd"
+if WEB_SERVER not in WEB_SERVERS:
+    raise SystemExit("NEXTID_WEB_SERVER must be one of %s, not %r" % (", ".join(WEB_SERVERS),
+                                                                     WEB_SERVER))
+# Apache 2.4 answers a path holding a malformed percent-escape (%zz, %4, a trailing %) with its
+# own HTML 400 before any module sees the request (its core normalizes every path first, AH10244,
+# and no directive turns that off); lighttpd, with the test config, hands such paths to nextid.
+MALFORMED_ESCAPES_REACH_NEXTID = WEB_SERVER != "apache"
+_MALFORMED_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+SPAWNED_NEEDS_LIGHTTPD = ("spawned mode (the web server starts nextid-fcgi, lighttpd bin-path) "
+                          "has no Apache equivalent")
 
 START_DEADLINE_S = 10
 STOP_DEADLINE_S = 10
@@ -37,6 +60,11 @@ HTTP_TIMEOUT_S = 10
 def lighttpd_binary():
     """lighttpd lives in /usr/sbin, which an ordinary user's PATH may lack."""
     return shutil.which("lighttpd") or "/usr/sbin/lighttpd"
+
+
+def apache_binary():
+    """apache2 (Debian's apache2-bin) lives in /usr/sbin."""
+    return shutil.which("apache2") or "/usr/sbin/apache2"
 
 
 def free_port():
@@ -64,6 +92,47 @@ def render_lighttpd_conf(port, docroot, sock, errorlog=None, backend_extra=""):
                 line = line.replace(key, value)
         lines.append(line)
     return "".join(lines)
+
+
+def render_apache_snippet(sock):
+    """apache/nextid.conf, the package's conf-available file, with sock as its socket."""
+    with open(APACHE_SNIPPET, encoding="utf-8") as f:
+        text = f.read()
+    if APACHE_SNIPPET_SOCKET not in text:
+        raise StartError("%s does not name %s" % (APACHE_SNIPPET, APACHE_SNIPPET_SOCKET))
+    return text.replace(APACHE_SNIPPET_SOCKET, sock)
+
+
+def render_apache_conf(port, server_dir, sock, snippet, errorlog):
+    """Fill in apache/nextid-dev.conf.in. Started as root, Apache serves as nobody in our group,
+    which owns the socket (mode 0660)."""
+    with open(APACHE_TEMPLATE, encoding="utf-8") as f:
+        text = f.read()
+    user = ""
+    if os.geteuid() == 0:
+        user = "User #%d\nGroup #%d" % (_nobody_uid(), os.getegid())
+    values = {
+        "@PORT@": str(port),
+        "@DIR@": server_dir,
+        "@ERRORLOG@": errorlog,
+        "@USER@": user,
+        "@SNIPPET@": snippet,
+        "@SOCKET@": sock,
+    }
+    lines = []
+    for line in text.splitlines(keepends=True):
+        if not line.lstrip().startswith("#"):  # the header names the placeholders
+            for key, value in values.items():
+                line = line.replace(key, value)
+        lines.append(line)
+    return "".join(lines)
+
+
+def _nobody_uid():
+    try:
+        return pwd.getpwnam("nobody").pw_uid
+    except KeyError:
+        return 65534
 
 
 def spawned_backend_options(conf_path, env=None, workers=None):
@@ -158,15 +227,21 @@ class StartError(Exception):
 
 
 class NextidServer:
-    """One nextid behind one lighttpd, in its own temporary directory.
+    """One nextid behind one web server, in its own temporary directory.
 
-    mode: "socket" or "spawned". config: extra nextid.conf keys. env: extra environment for the
-    master (NEXTID_TEST_HOLD_LOCK_MS). workers: passed as --workers when given.
+    mode: "socket" or "spawned" (lighttpd only). config: extra nextid.conf keys. env: extra
+    environment for the master (NEXTID_TEST_HOLD_LOCK_MS). workers: passed as --workers when
+    given. web_server: "lighttpd" or "apache"; default NEXTID_WEB_SERVER, else lighttpd.
     """
 
-    def __init__(self, mode="socket", config=None, env=None, workers=None):
+    def __init__(self, mode="socket", config=None, env=None, workers=None, web_server=None):
         if mode not in ("socket", "spawned"):
             raise ValueError("mode must be 'socket' or 'spawned'")
+        self.web_server = web_server or WEB_SERVER
+        if self.web_server not in WEB_SERVERS:
+            raise ValueError("web_server must be one of %s" % ", ".join(WEB_SERVERS))
+        if mode == "spawned" and self.web_server != "lighttpd":
+            raise ValueError(SPAWNED_NEEDS_LIGHTTPD)
         self.mode = mode
         self.env = dict(env or {})
         self.workers = workers
@@ -175,11 +250,20 @@ class NextidServer:
         self.docroot = os.path.join(self.dir, "docroot")
         self.socket_path = os.path.join(self.dir, "nextid.sock")
         self.conf_path = os.path.join(self.dir, "nextid.conf")
-        self.lighttpd_conf_path = os.path.join(self.dir, "lighttpd.conf")
         self.master_log = os.path.join(self.dir, "master.log")
-        self.lighttpd_log = os.path.join(self.dir, "lighttpd.out")
-        self.error_log = os.path.join(self.dir, "lighttpd-error.log")
+        name = self.web_server
+        self.web_conf_path = os.path.join(self.dir, name + ".conf")
+        self.web_log = os.path.join(self.dir, name + ".out")          # its stdout and stderr
+        self.error_log = os.path.join(self.dir, name + "-error.log")
+        self.apache_dir = os.path.join(self.dir, "apache")            # Apache's ServerRoot
+        self.apache_snippet_path = os.path.join(self.apache_dir, "nextid.conf")
         os.mkdir(self.docroot)
+        if self.web_server == "apache":
+            os.mkdir(self.apache_dir)
+            os.mkdir(os.path.join(self.apache_dir, "docroot"))
+            if os.geteuid() == 0:
+                # Apache's children serve as nobody in our group: let the group reach the socket.
+                os.chmod(self.dir, 0o750)
         self.port = free_port()
         # In spawned mode the master listens on fd 0; no socket key can point it elsewhere.
         self.settings = {"data_dir": self.data_dir}
@@ -187,7 +271,7 @@ class NextidServer:
             self.settings["socket"] = self.socket_path
         self.settings.update(config or {})
         self.write_config()
-        self.lighttpd = None       # Popen
+        self.web = None            # Popen of the web server
         self.master = None         # Popen, socket mode only
         self.master_pid = None
         self.seen_pids = set()     # every child of a master we have listed
@@ -201,13 +285,30 @@ class NextidServer:
         with open(self.conf_path, "w", encoding="utf-8") as f:
             f.write(render_nextid_conf(self.settings))
 
-    def _write_lighttpd_conf(self):
-        extra = ""
-        if self.mode == "spawned":
-            extra = spawned_backend_options(self.conf_path, self.env, self.workers)
-        text = render_lighttpd_conf(self.port, self.docroot, self.socket_path, self.error_log, extra)
-        with open(self.lighttpd_conf_path, "w", encoding="utf-8") as f:
+    @property
+    def lighttpd(self):
+        """The web server's Popen (the spawned-mode tests, which run behind lighttpd only)."""
+        return self.web
+
+    def _write_web_conf(self):
+        if self.web_server == "apache":
+            with open(self.apache_snippet_path, "w", encoding="utf-8") as f:
+                f.write(render_apache_snippet(self.socket_path))
+            text = render_apache_conf(self.port, self.apache_dir, self.socket_path,
+                                      self.apache_snippet_path, self.error_log)
+        else:
+            extra = ""
+            if self.mode == "spawned":
+                extra = spawned_backend_options(self.conf_path, self.env, self.workers)
+            text = render_lighttpd_conf(self.port, self.docroot, self.socket_path, self.error_log,
+                                        extra)
+        with open(self.web_conf_path, "w", encoding="utf-8") as f:
             f.write(text)
+
+    def _web_command(self):
+        if self.web_server == "apache":
+            return [apache_binary(), "-f", self.web_conf_path, "-DFOREGROUND"]
+        return [lighttpd_binary(), "-D", "-f", self.web_conf_path]
 
     # start ---------------------------------------------------------------------------------
 
@@ -217,12 +318,12 @@ class NextidServer:
             raise StartError("%s is missing: run make first" % FCGI)
         if self.mode == "socket":
             self.start_master(wait=False)
-        self.start_lighttpd()
+        self.start_web()
         return self
 
     def start_master(self, wait=True):
         """Socket mode: start nextid-fcgi on the same data directory; wait=True also waits for
-        /health/live through lighttpd."""
+        /health/live through the web server."""
         assert self.mode == "socket", "in spawned mode lighttpd starts the master"
         with open(self.master_log, "ab") as log:
             log.write(b"--- harness: starting nextid-fcgi\n")
@@ -259,34 +360,38 @@ class NextidServer:
                 return False
         return True
 
-    def start_lighttpd(self):
-        """Start lighttpd in the foreground on our port (a new port if another process took
-        it meanwhile) and wait until /health/live answers 200."""
+    def start_web(self):
+        """Start the web server in the foreground on our port (a new port if another process
+        took it meanwhile) and wait until /health/live answers 200."""
         for attempt in range(3):
-            self._write_lighttpd_conf()
+            self._write_web_conf()
             if self.mode == "spawned":
                 self.started_at = time.monotonic()
-            with open(self.lighttpd_log, "ab") as log:
-                log.write(b"--- harness: starting lighttpd\n")
-                self.lighttpd = subprocess.Popen(
-                    [lighttpd_binary(), "-D", "-f", self.lighttpd_conf_path],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=self.dir)
+            log_size = _size(self.error_log) + _size(self.web_log)
+            with open(self.web_log, "ab") as log:
+                log.write(b"--- harness: starting %s\n" % self.web_server.encode())
+                self.web = subprocess.Popen(self._web_command(), stdin=subprocess.DEVNULL,
+                                            stdout=log, stderr=log, cwd=self.dir)
             try:
                 self.wait_ready()
                 break
             except StartError:
-                if self.lighttpd.poll() is not None and attempt < 2 and "Address already in use" in \
-                        _tail(self.error_log) + _tail(self.lighttpd_log):
+                logs = _tail(self.error_log) + _tail(self.web_log)
+                if self.web.poll() is not None and attempt < 2 and \
+                        _size(self.error_log) + _size(self.web_log) > log_size and \
+                        "Address already in use" in logs:
                     self.port = free_port()
                     continue
                 raise
         if self.mode == "spawned":
             self.master_pid = self._find_spawned_master()
 
+    start_lighttpd = start_web
+
     def _find_spawned_master(self):
         end = time.monotonic() + START_DEADLINE_S
         while time.monotonic() < end:
-            for pid in children(self.lighttpd.pid):
+            for pid in children(self.web.pid):
                 if comm(pid) == "nextid-fcgi":
                     return pid
             time.sleep(0.02)
@@ -297,8 +402,9 @@ class NextidServer:
         end = time.monotonic() + deadline_s
         last = None
         while time.monotonic() < end:
-            if self.lighttpd is not None and self.lighttpd.poll() is not None:
-                self._fail_start("lighttpd exited with status %d" % self.lighttpd.returncode)
+            if self.web is not None and self.web.poll() is not None:
+                self._fail_start("%s exited with status %d" % (self.web_server,
+                                                               self.web.returncode))
             if self.mode == "socket" and self.master is not None and self.master.poll() is not None:
                 self._fail_start("nextid-fcgi exited with status %d" % self.master.returncode)
             try:
@@ -318,10 +424,14 @@ class NextidServer:
     def describe(self):
         """The generated configs and the logs, for a failure message."""
         parts = []
-        for title, path in (("nextid.conf", self.conf_path), ("lighttpd.conf", self.lighttpd_conf_path),
-                            ("nextid-fcgi stderr", self.master_log),
-                            ("lighttpd stdout/stderr", self.lighttpd_log),
-                            ("lighttpd error log", self.error_log)):
+        name = self.web_server
+        files = [("nextid.conf", self.conf_path), (name + ".conf", self.web_conf_path)]
+        if name == "apache":
+            files.append(("apache snippet (apache/nextid.conf)", self.apache_snippet_path))
+        files += [("nextid-fcgi stderr", self.master_log),
+                  (name + " stdout/stderr", self.web_log),
+                  (name + " error log", self.error_log)]
+        for title, path in files:
             parts.append("===== %s (%s)\n%s" % (title, path, _tail(path, 8000)))
         return "\n".join(parts)
 
@@ -368,14 +478,14 @@ class NextidServer:
             raise TimeoutError("nextid-fcgi %d still runs after %s s" % (self.master_pid, timeout))
         return None
 
-    def stop_lighttpd(self):
-        """SIGTERM lighttpd (SIGKILL after the stop deadline). In spawned mode lighttpd stops the
-        master; this waits for it too and returns False if it had to be killed."""
+    def stop_web(self):
+        """SIGTERM the web server (SIGKILL after the stop deadline). In spawned mode lighttpd
+        stops the master; this waits for it too and returns False if it had to be killed."""
         stopped = True
-        if self.lighttpd is None:
+        if self.web is None:
             return stopped
-        _terminate(self.lighttpd)
-        self.lighttpd = None
+        _terminate(self.web)
+        self.web = None
         if self.mode == "spawned" and self.master_pid:
             self.master_children()
             if not wait_gone([self.master_pid], STOP_DEADLINE_S):
@@ -385,10 +495,12 @@ class NextidServer:
             self.started_at = None
         return stopped
 
+    stop_lighttpd = stop_web
+
     def stop(self):
-        """Stop what this server started: lighttpd, then the master (SIGTERM, then SIGKILL after
+        """Stop what this server started: the web server, then the master (SIGTERM, then SIGKILL after
         the deadline). A child of our master still alive after that is killed and reported."""
-        self.stop_lighttpd()
+        self.stop_web()
         if self.master is not None:
             _terminate(self.master)
             self.master = None
@@ -498,6 +610,19 @@ def compact_json(obj):
     return (json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
+def web_server_refuses(path):
+    """True when the web server in front answers path itself, before nextid sees it: a
+    malformed percent-escape in the path behind Apache (MALFORMED_ESCAPES_REACH_NEXTID)."""
+    return not MALFORMED_ESCAPES_REACH_NEXTID and bool(_MALFORMED_ESCAPE.search(path.split("?")[0]))
+
+
+def from_web_server(reply):
+    """True when reply is the web server's own error page, not an answer of nextid (which always
+    sends Cache-Control: no-store): e.g. a 502 or 503 for a request in flight when the worker
+    serving it was killed."""
+    return reply.status >= 400 and reply.headers.get("cache-control") != "no-store"
+
+
 def expect_next(reply, value, name):
     expect(reply, 200, {"next_value": value, "sequence_id": name})
 
@@ -505,6 +630,13 @@ def expect_next(reply, value, name):
 def not_found():
     return {"error": "Endpoint not found",
             "message": "No endpoint answers this path; check the URL against the API documentation."}
+
+
+def _size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def _tail(path, limit=4000):

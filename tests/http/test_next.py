@@ -2,7 +2,7 @@
 
 import json
 
-from nextid_server import expect, expect_next, not_found
+from nextid_server import expect, expect_next, from_web_server, not_found, web_server_refuses
 
 INVALID_NAME = "Invalid name"
 TOO_LONG = "Name must be 1 to 200 bytes."
@@ -77,6 +77,10 @@ def test_every_invalid_name_is_400_with_its_reason(server):
     for path, message in INVALID_NAMES:
         reply = server.get(path)
         want = (400, {"error": INVALID_NAME, "message": message})
+        if web_server_refuses(path):  # Apache's own 400: nextid never sees the request
+            want = (400, "(the web server's own page)")
+            if reply.status == 400 and from_web_server(reply):
+                continue
         try:
             expect(reply, *want)
         except AssertionError:
@@ -168,6 +172,8 @@ def test_every_body_is_json_or_the_documented_text(server):
                 ("GET", "/next/%zz"), ("GET", "/next/a%2Fb"), ("GET", "/next/" + "a" * 201)]
     requests += [("GET", path) for path in NOT_FOUND_PATHS]
     for method, path in requests:
+        if web_server_refuses(path):
+            continue
         reply = server.request(method, path)
         assert reply.headers.get("content-type") == "application/json", str(reply)
         assert reply.body.endswith(b"\n") and b"\n" not in reply.body[:-1], str(reply)
