@@ -10,6 +10,7 @@
 #include "name.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -191,6 +192,7 @@ struct next_op {
 	const struct seq_record *create;
 	uint64_t count;
 	struct store_grant *grant;
+	int cached; /* out: the grant is a whole block of a cached sequence */
 };
 
 static int next_body(struct store *st, DB_TXN *txn, void *arg)
@@ -209,7 +211,19 @@ static int next_body(struct store *st, DB_TXN *txn, void *arg)
 		return STORE_TYPE_MISMATCH;
 	if (record_is_prefix(&rec)) /* its numbers must pass through the audit */
 		return STORE_PREFIX;
-	switch (record_advance(&rec, op->count, &op->grant->first, &op->grant->last)) {
+	/* A cached sequence hands this process a block of values for one request; near its bound
+	 * the block shrinks to what is left. */
+	op->cached = 0;
+	for (uint64_t take = op->count == 1 ? rec.cache : 0; take > 1 && !op->cached; take /= 2) {
+		struct seq_record trial = rec;
+
+		if (record_advance(&trial, take, &op->grant->first, &op->grant->last) == RECORD_OK) {
+			rec = trial;
+			op->cached = 1;
+		}
+	}
+	switch (op->cached ? RECORD_OK
+	                   : record_advance(&rec, op->count, &op->grant->first, &op->grant->last)) {
 	case RECORD_OK:
 		break;
 	case RECORD_EXHAUSTED:
@@ -236,14 +250,85 @@ void store_reserve(struct store *st, struct seq_record *rec, int64_t last)
 		st->sync_commit = 1;
 }
 
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct store_cache_entry *cache_find(struct store *st, const char *name, size_t len)
+{
+	for (int i = 0; i < STORE_CACHE_SLOTS; i++)
+		if (st->cache[i].len == len && memcmp(st->cache[i].name, name, len) == 0)
+			return &st->cache[i];
+	return NULL;
+}
+
+/* Hand out the next value of a cached block, if this process holds a fresh one of that type. */
+static int cache_take(struct store *st, const char *name, size_t len, uint8_t type,
+                      struct store_grant *grant)
+{
+	struct store_cache_entry *e = cache_find(st, name, len);
+
+	if (!e)
+		return 0;
+	if (monotonic_ms() - e->taken_ms > STORE_CACHE_TTL_MS ||
+	    (type == 0 ? record_type_max(e->type) == 0 : e->type != type)) {
+		e->len = 0; /* stale, or asked as another type: let the store decide */
+		return 0;
+	}
+	grant->first = grant->last = e->next;
+	grant->increment = e->increment;
+	grant->type = e->type;
+	if (e->next == e->last)
+		e->len = 0;
+	else
+		e->next += e->increment;
+	return 1;
+}
+
+/* Keep the rest of a block (all but its first value) for the next requests. */
+static void cache_keep(struct store *st, const char *name, size_t len,
+                       const struct store_grant *grant)
+{
+	struct store_cache_entry *e = cache_find(st, name, len), *oldest = &st->cache[0];
+
+	for (int i = 0; !e && i < STORE_CACHE_SLOTS; i++) {
+		if (st->cache[i].len == 0) {
+			e = &st->cache[i];
+		} else if (st->cache[i].taken_ms < oldest->taken_ms) {
+			oldest = &st->cache[i];
+		}
+	}
+	if (!e)
+		e = oldest; /* its values are skipped: allowed for a cached sequence */
+	memcpy(e->name, name, len);
+	e->len = len;
+	e->type = grant->type;
+	e->next = grant->first + grant->increment;
+	e->last = grant->last;
+	e->increment = grant->increment;
+	e->taken_ms = monotonic_ms();
+}
+
 int store_next(struct store *st, const char *name, size_t len, uint8_t type,
                const struct seq_record *create, uint64_t count, struct store_grant *grant)
 {
-	struct next_op op = { store_name_key(name, len), type, create, count, grant };
+	struct next_op op = { store_name_key(name, len), type, create, count, grant, 0 };
+	int rc;
 
 	if (store_name_invalid(name, len))
 		return STORE_INVALID;
-	return store_run_txn(st, RUN_DURABLE, next_body, &op);
+	if (count == 1 && cache_take(st, name, len, type, grant))
+		return STORE_OK;
+	rc = store_run_txn(st, RUN_DURABLE, next_body, &op);
+	if (rc == STORE_OK && op.cached) {
+		cache_keep(st, name, len, grant);
+		grant->last = grant->first; /* the caller gets one value; the block stays here */
+	}
+	return rc;
 }
 
 struct record_op {

@@ -15,6 +15,22 @@
 #define STORE_AUDIT_FILE "audit.db"
 #define STORE_SCHEMA_VERSION 1
 
+/*
+ * A block of a cached sequence's values (record.cache > 1) this process has taken and not handed
+ * out yet. Values leave in order; an entry older than STORE_CACHE_TTL_MS is dropped (its values
+ * skipped, which a cached sequence allows) so a block never outlives an admin change for long.
+ */
+#define STORE_CACHE_SLOTS 64
+#define STORE_CACHE_TTL_MS 5000
+
+struct store_cache_entry {
+	char name[STORE_NAME_MAX];
+	size_t len;          /* 0 = free */
+	uint8_t type;
+	int64_t next, last, increment;
+	int64_t taken_ms;    /* CLOCK_MONOTONIC */
+};
+
 struct store {
 	DB_ENV *env;
 	DB *sequences; /* hash: name -> record */
@@ -27,6 +43,7 @@ struct store {
 	int in_failchk;        /* Berkeley DB's complaints now describe dead processes: warnings */
 	int env_lock_fd;       /* data_dir/env.lock: shared while open, exclusive for recovery */
 	int sync_commit;       /* the current attempt raised a reservation: flush before answering */
+	struct store_cache_entry cache[STORE_CACHE_SLOTS];
 	unsigned backoff_seed; /* jitter for deadlock retries; per process, not shared */
 };
 

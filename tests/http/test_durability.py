@@ -114,3 +114,51 @@ def test_reserve_is_a_durability_the_config_accepts_with_its_size(nextid):
     srv.start()
     expect_next(srv.get("/next/one"), 1, "one")
     expect_next(srv.get("/next/one"), 2, "one")
+
+
+# The per-sequence cache (API.md section 8) --------------------------------------------------
+
+def test_a_cached_sequence_gives_each_worker_increasing_unique_values(nextid):
+    srv = nextid(workers=3)
+    srv.nextidctl("create", "cached", "--cache", "20")
+    values = []
+    lock = threading.Lock()
+
+    def client():
+        mine = []
+        for _ in range(60):
+            reply = srv.get("/next/cached")
+            assert reply.status == 200, str(reply)
+            mine.append(reply.json()["next_value"])
+        with lock:
+            values.append(mine)
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    flat = [v for mine in values for v in mine]
+    assert len(flat) == 240 and len(set(flat)) == 240, "a value was given twice"
+    # Blocks of 20 per worker: at most 3 blocks are open at the end, so at most 60 are skipped.
+    assert max(flat) <= 240 + 3 * 20
+
+
+def test_a_cached_sequence_in_one_worker_counts_1_2_3(nextid):
+    srv = nextid(workers=1)
+    srv.nextidctl("create", "solo", "--cache", "10")
+    for i in range(1, 26):
+        expect_next(srv.get("/next/solo"), i, "solo")
+
+
+@pytest.mark.slow
+def test_a_crash_skips_at_most_a_block_of_a_cached_sequence_never_repeats(nextid):
+    srv = nextid(workers=2)
+    srv.nextidctl("create", "crashy", "--cache", "25")
+    got = [srv.get("/next/crashy").json()["next_value"] for _ in range(30)]
+    srv.kill_master(signal.SIGKILL)
+    srv.wait_master(10)
+    srv.start_master()
+    resumed = next_value(srv, "crashy")
+    assert resumed > max(got)
+    assert resumed - max(got) <= 2 * 25 + 1
