@@ -35,6 +35,22 @@ static unsigned parse_method(const char *m)
 	return REQUEST_OTHER;
 }
 
+/* An absolute-form target ("http://host/next/x", RFC 9112 section 3.2.2) as Apache passes it:
+ * the path starts after the authority. Anything else is returned as it is. */
+static const char *skip_scheme_and_authority(const char *uri)
+{
+	const char *rest = NULL, *slash;
+
+	if (strncasecmp(uri, "http://", 7) == 0)
+		rest = uri + 7;
+	else if (strncasecmp(uri, "https://", 8) == 0)
+		rest = uri + 8;
+	if (!rest)
+		return uri;
+	slash = strchr(rest, '/');
+	return slash ? slash : uri; /* no path after the authority: malformed, as before */
+}
+
 /* Split the path after its leading '/' at every '/'; "/next/" has the segments "next" and "". */
 static void split_path(struct request *req)
 {
@@ -74,6 +90,8 @@ int request_parse(struct request *req, char *const *envp)
 	req->path = "/";
 	req->path_len = 1;
 	req->query = "";
+	if (uri)
+		uri = skip_scheme_and_authority(uri);
 	if (!uri || uri[0] != '/')
 		return REQUEST_MALFORMED;
 	uri_len = strnlen(uri, REQUEST_URI_MAX + 1);
@@ -173,7 +191,9 @@ int request_query(const struct request *req, const char *key, char *out, size_t 
 
 			if (found != QUERY_ABSENT)
 				return QUERY_DUPLICATE;
-			if (request_percent_decode(v, (size_t)(pair_end - v), out, cap - 1, out_len, 1) != 0)
+			/* A NUL decoded from %00 would let strcmp read "text%00x" as "text". */
+			if (request_percent_decode(v, (size_t)(pair_end - v), out, cap - 1, out_len, 1) != 0 ||
+			    memchr(out, '\0', *out_len))
 				found = QUERY_MALFORMED;
 			else
 				found = QUERY_OK;
