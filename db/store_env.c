@@ -373,14 +373,16 @@ void store_close(struct store *st)
 	if (st->meta && st->env_lock_fd >= 0 && !st->panicked &&
 	    flock(st->env_lock_fd, LOCK_EX | LOCK_NB) == 0)
 		clean_set(st, 1);
+	/* DB_NOSYNC: the log holds every change of these transactional databases, and flushing the
+	 * cache here could block for good behind a dead process's log mutex. */
 	if (st->sequences)
-		st->sequences->close(st->sequences, 0);
+		st->sequences->close(st->sequences, DB_NOSYNC);
 	if (st->names)
-		st->names->close(st->names, 0);
+		st->names->close(st->names, DB_NOSYNC);
 	if (st->meta)
-		st->meta->close(st->meta, 0);
+		st->meta->close(st->meta, DB_NOSYNC);
 	if (st->audit)
-		st->audit->close(st->audit, 0);
+		st->audit->close(st->audit, DB_NOSYNC);
 	if (st->env)
 		st->env->close(st->env, 0);
 	if (st->env_lock_fd >= 0)
@@ -392,17 +394,20 @@ void store_close(struct store *st)
 #define RECOVER_LOCK_WAIT_S 5 /* recovery waits this long for outside openers to leave */
 
 /*
- * data_dir/env.lock keeps recovery and openers apart: every open handle holds it shared, and
- * recovery takes it exclusive, so that recovery never pulls the environment from under a process
- * that still uses it (nextidctl, db5.3_* tools), and nobody opens it half-recovered. Returns the
- * descriptor holding the lock, or -1 after wait_s seconds (logged).
+ * Two lock files keep recovery and openers apart. data_dir/env.lock: every open handle holds it
+ * shared, and recovery waits a little to take it exclusive, so that it rarely pulls the
+ * environment from under a process still using it (nextidctl, the sequencer). But recovery
+ * cannot wait for ever behind one, so it may go ahead without; data_dir/recovery.lock covers
+ * that case: recovery holds it exclusive throughout, and an opener takes it shared on the way in,
+ * so nobody ever attaches to a half-recovered environment. Returns the descriptor holding the
+ * lock, or -1 after wait_s seconds.
  */
-static int env_lock(const struct store_options *opt, int how, unsigned wait_s)
+static int lock_file(const struct store_options *opt, const char *name, int how, unsigned wait_s)
 {
 	char path[CONFIG_PATH_MAX + 32];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/env.lock", opt->data_dir);
+	snprintf(path, sizeof(path), "%s/%s", opt->data_dir, name);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, STORE_FILE_MODE);
 	if (fd < 0) {
 		STORE_LOG(opt, STORE_LOG_ERROR, "cannot open %s: %s", path, strerror(errno));
@@ -529,14 +534,16 @@ static int resume_after_unclean_stop(struct store *st)
 int store_recover(const struct store_options *opt)
 {
 	struct store *st;
-	int rc = STORE_UNAVAILABLE, create;
+	int rc = STORE_UNAVAILABLE, create, recovery_fd;
 
 	if (ensure_data_dir(opt) != 0)
 		return STORE_UNAVAILABLE;
 	st = store_new(opt);
 	if (!st)
 		return STORE_UNAVAILABLE;
-	st->env_lock_fd = env_lock(opt, LOCK_EX, RECOVER_LOCK_WAIT_S);
+	/* Openers hold recovery.lock only for an instant: this comes at once. */
+	recovery_fd = lock_file(opt, "recovery.lock", LOCK_EX, RECOVER_LOCK_WAIT_S);
+	st->env_lock_fd = lock_file(opt, "env.lock", LOCK_EX, RECOVER_LOCK_WAIT_S);
 	if (st->env_lock_fd < 0)
 		STORE_LOG(opt, STORE_LOG_WARN,
 		          "a process outside the pool (nextidctl?) still has the store open; "
@@ -555,10 +562,23 @@ int store_recover(const struct store_options *opt)
 	rc = STORE_OK;
 out:
 	store_close(st);
+	if (recovery_fd >= 0)
+		close(recovery_fd); /* openers may come in now */
 	return rc;
 }
 
 /* Open the environment as an ordinary user of it: shared env.lock, no create, no recovery. */
+/* Take env.lock shared, passing through recovery.lock so as never to join a recovery. */
+static int env_lock_shared(const struct store_options *opt)
+{
+	int recovery_fd = lock_file(opt, "recovery.lock", LOCK_SH, ENV_LOCK_WAIT_S);
+	int fd = recovery_fd >= 0 ? lock_file(opt, "env.lock", LOCK_SH, ENV_LOCK_WAIT_S) : -1;
+
+	if (recovery_fd >= 0)
+		close(recovery_fd);
+	return fd;
+}
+
 static int attach(struct store *st)
 {
 	/*
@@ -570,13 +590,13 @@ static int attach(struct store *st)
 	if (st->opt.self_recovering) {
 		if (store_state(&st->opt) == 1 && store_recover(&st->opt) != STORE_OK)
 			return -1;
-		st->env_lock_fd = env_lock(&st->opt, LOCK_SH, ENV_LOCK_WAIT_S);
+		st->env_lock_fd = env_lock_shared(&st->opt);
 		return st->env_lock_fd >= 0 && env_create(st) == 0 &&
 		               env_open(st, DB_CREATE | DB_REGISTER | DB_FAILCHK | DB_RECOVER) == 0
 		               ? 0
 		               : -1;
 	}
-	st->env_lock_fd = env_lock(&st->opt, LOCK_SH, ENV_LOCK_WAIT_S);
+	st->env_lock_fd = env_lock_shared(&st->opt);
 	if (st->env_lock_fd < 0) {
 		STORE_LOG(&st->opt, STORE_LOG_ERROR,
 		          "the store in %s is being recovered; try again in a moment", st->opt.data_dir);
