@@ -54,19 +54,27 @@ static void backoff(struct store *st, int attempt)
 }
 
 
-
 /*
  * Commit without waiting for the disk, so the record lock is released at once; then, under
  * durability sync, flush the log up to here before the caller answers. Concurrent workers share
- * those flushes (group commit) instead of queueing behind the lock through every fsync. A client
- * must never hold a value that recovery can undo: never DB_TXN_NOSYNC, which leaves the commit in
- * shared memory that recovery discards.
+ * those flushes (group commit) instead of queueing behind the lock through every fsync: each
+ * commit's own flush covers every earlier record. A client must never hold a value that recovery
+ * can undo: never DB_TXN_NOSYNC, which leaves the commit in shared memory that recovery discards.
+ *
+ * A commit that moves a reservation (durability reserve) is synchronous instead, holding the
+ * record's lock until it is on disk: released earlier, another worker could hand out a value the
+ * reservation covers, without a flush of its own, before the reservation reached the disk, and a
+ * power cut then would issue that value again (found by tests/powercut).
  */
 static int txn_commit(struct store *st, DB_TXN *txn, enum txn_kind kind)
 {
-	int err = txn->commit(txn, kind == RUN_READ ? 0 : DB_TXN_WRITE_NOSYNC);
-	int flush = kind == RUN_SYNC || st->sync_commit ||
-	            (kind == RUN_DURABLE && st->opt.durability == CONFIG_DURABILITY_SYNC);
+	int reserving = st->sync_commit && st->opt.durability == CONFIG_DURABILITY_RESERVE;
+	int err = txn->commit(txn, kind == RUN_READ ? 0
+	                           : reserving      ? DB_TXN_SYNC
+	                                            : DB_TXN_WRITE_NOSYNC);
+	int flush = !reserving && (kind == RUN_SYNC || st->sync_commit ||
+	                           (kind == RUN_DURABLE &&
+	                            st->opt.durability == CONFIG_DURABILITY_SYNC));
 
 	if (err == 0 && flush)
 		err = st->env->log_flush(st->env, NULL);
