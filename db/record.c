@@ -364,3 +364,20 @@ int record_skip_reservation(struct seq_record *rec)
 	}
 	return 1;
 }
+
+int record_skip(struct seq_record *rec, uint64_t steps)
+{
+	__extension__ __int128 target;
+
+	if (steps == 0 || steps > INT64_MAX || (rec->flags & (RECORD_FLAG_CYCLE | RECORD_FLAG_EXHAUSTED)) ||
+	    record_type_max(rec->type) == 0)
+		return 0;
+	target = (__int128)rec->next + (__int128)steps * rec->increment;
+	if (target >= rec->min && target <= rec->max) {
+		rec->next = (int64_t)target;
+	} else {
+		rec->next = rec->increment > 0 ? rec->max : rec->min; /* may all have been issued */
+		rec->flags |= RECORD_FLAG_EXHAUSTED;
+	}
+	return 1;
+}

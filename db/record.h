@@ -106,6 +106,14 @@ int record_reserve(struct seq_record *rec, int64_t last, int64_t size);
  */
 int record_skip_reservation(struct seq_record *rec);
 
+/*
+ * Move a counter `steps` values ahead, as if they had been issued (after a restore from a backup,
+ * past what the lost store may have issued since): mark it exhausted when that passes its
+ * bound. Cycling sequences, exhausted ones and random-id types are left alone. Returns 1 when it
+ * moved.
+ */
+int record_skip(struct seq_record *rec, uint64_t steps);
+
 /* Which fields of struct record_change to apply. */
 #define RECORD_CHANGE_TYPE 0x01u
 #define RECORD_CHANGE_START 0x02u /* a new record's first value; an existing one's next value */

@@ -641,14 +641,19 @@ static int list_chunk_body(struct store *st, DB_TXN *txn, void *arg)
 	return rc;
 }
 
-struct skip_chunk_op {
+/* A change applied to every record: returns 1 when it changed rec. */
+typedef int record_change_fn(struct seq_record *rec, const void *arg);
+
+struct change_chunk_op {
 	const struct list_entry *entries;
 	size_t n, moved;
+	record_change_fn *change;
+	const void *arg;
 };
 
-static int skip_chunk_body(struct store *st, DB_TXN *txn, void *arg)
+static int change_chunk_body(struct store *st, DB_TXN *txn, void *arg)
 {
-	struct skip_chunk_op *op = arg;
+	struct change_chunk_op *op = arg;
 
 	op->moved = 0;
 	for (size_t i = 0; i < op->n; i++) {
@@ -660,7 +665,7 @@ static int skip_chunk_body(struct store *st, DB_TXN *txn, void *arg)
 			continue;
 		if (rc != STORE_OK)
 			return rc;
-		if (!record_skip_reservation(&rec))
+		if (!op->change(&rec, op->arg))
 			continue;
 		if ((rc = store_write_record(st, txn, &key, &rec, 0)) != STORE_OK)
 			return rc;
@@ -669,7 +674,10 @@ static int skip_chunk_body(struct store *st, DB_TXN *txn, void *arg)
 	return STORE_OK;
 }
 
-int store_skip_reservations(struct store *st, size_t *moved)
+/* Apply change to every record, a chunk of names per synced transaction (so that no transaction
+ * holds more than a chunk's locks); *moved counts the records it changed. */
+static int change_every_record(struct store *st, record_change_fn *change, const void *arg,
+                               size_t *moved)
 {
 	struct list_chunk_op *names = malloc(sizeof(*names));
 	int rc = names ? STORE_OK : STORE_UNAVAILABLE;
@@ -678,14 +686,14 @@ int store_skip_reservations(struct store *st, size_t *moved)
 	if (names)
 		names->after_len = 0;
 	while (rc == STORE_OK) {
-		struct skip_chunk_op op = { .entries = names->entries };
+		struct change_chunk_op op = { .entries = names->entries, .change = change, .arg = arg };
 
 		names->want = LIST_CHUNK;
 		rc = store_run_txn(st, RUN_READ, list_chunk_body, names);
 		if (rc != STORE_OK || names->count == 0)
 			break;
 		op.n = names->count;
-		rc = store_run_txn(st, RUN_SYNC, skip_chunk_body, &op);
+		rc = store_run_txn(st, RUN_SYNC, change_chunk_body, &op);
 		*moved += rc == STORE_OK ? op.moved : 0;
 		if (names->count < LIST_CHUNK)
 			break;
@@ -694,6 +702,31 @@ int store_skip_reservations(struct store *st, size_t *moved)
 	}
 	free(names);
 	return rc;
+}
+
+static int skip_reservation(struct seq_record *rec, const void *arg)
+{
+	(void)arg;
+	return record_skip_reservation(rec);
+}
+
+int store_skip_reservations(struct store *st, size_t *moved)
+{
+	return change_every_record(st, skip_reservation, NULL, moved);
+}
+
+static int skip_steps(struct seq_record *rec, const void *arg)
+{
+	return record_skip(rec, *(const uint64_t *)arg);
+}
+
+int store_advance_all(struct store *st, uint64_t steps, size_t *moved)
+{
+	if (steps == 0 || steps > INT64_MAX) {
+		*moved = 0;
+		return STORE_INVALID;
+	}
+	return change_every_record(st, skip_steps, &steps, moved);
 }
 
 int store_list(struct store *st, const char *after, size_t after_len, size_t limit,

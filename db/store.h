@@ -85,6 +85,13 @@ int store_claim(const struct store_options *opt, unsigned wait_s);
 int store_recover(const struct store_options *opt);
 
 /*
+ * store_recover for an administrator, on a store nobody uses (after a restore from a backup):
+ * refuses, changing nothing, while a master holds the store or any process has it open.
+ * Returns STORE_OK, STORE_BUSY (in use; logged) or STORE_UNAVAILABLE (logged).
+ */
+int store_recover_unused(const struct store_options *opt);
+
+/*
  * Release what dead processes left in the environment (their transactions, locks, mutexes).
  * Returns STORE_OK, or STORE_UNAVAILABLE when only a full recovery can help. May hang when a
  * process died inside Berkeley DB: run it in a child process under a watchdog.
@@ -181,6 +188,14 @@ int store_import(struct store *st, const struct store_item *items, size_t n, int
  * Returns STORE_OK, INVALID (dir not empty or not creatable; logged) or UNAVAILABLE (logged).
  */
 int store_backup(struct store *st, const char *dir, size_t *count);
+
+/*
+ * Move every counter `steps` values ahead (1 to 2^63-1), as if they had been issued: after a
+ * restore from a backup, past whatever the lost store may have issued since (record_skip says
+ * which sequences move and how). A chunk of names per synced transaction. *moved counts the
+ * sequences that moved. Returns STORE_OK, INVALID (steps), BUSY or UNAVAILABLE.
+ */
+int store_advance_all(struct store *st, uint64_t steps, size_t *moved);
 
 /*
  * Call fn for every sequence, in name order (bytewise), starting after `after` (NULL or len 0 =

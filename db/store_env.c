@@ -567,6 +567,27 @@ out:
 	return rc;
 }
 
+int store_recover_unused(const struct store_options *opt)
+{
+	int claim_fd = store_claim(opt, 0), env_fd = -1, rc = STORE_BUSY;
+
+	if (claim_fd < 0)
+		goto out;
+	env_fd = lock_file(opt, "env.lock", LOCK_EX, 0);
+	if (env_fd < 0) {
+		STORE_LOG(opt, STORE_LOG_ERROR,
+		          "a process still has the store in %s open (nextid-sequencer, nextidctl, a "
+		          "worker of the web server)", opt->data_dir);
+		goto out;
+	}
+	close(env_fd); /* store_recover takes it again; nobody held it an instant ago */
+	rc = store_recover(opt);
+out:
+	if (claim_fd >= 0)
+		close(claim_fd);
+	return rc;
+}
+
 /* Open the environment as an ordinary user of it: shared env.lock, no create, no recovery. */
 /* Take env.lock shared, passing through recovery.lock so as never to join a recovery. */
 static int env_lock_shared(const struct store_options *opt)
@@ -690,6 +711,15 @@ static int dir_is_absent_or_empty(const char *dir)
 	return empty;
 }
 
+/* What verify finds goes to the store's log, not to stderr. */
+static void on_verify_error(const DB_ENV *env, const char *prefix, const char *msg)
+{
+	const struct store_options *opt = env->app_private;
+
+	(void)prefix;
+	STORE_LOG(opt, STORE_LOG_ERROR, "berkeley db verify: %s", msg);
+}
+
 /* Berkeley DB's own structural check of one database file of a closed environment. */
 static int verify_file(const struct store_options *opt, const char *file)
 {
@@ -699,8 +729,11 @@ static int verify_file(const struct store_options *opt, const char *file)
 
 	snprintf(path, sizeof(path), "%s/%s", opt->data_dir, file);
 	err = db_create(&db, NULL, 0);
-	if (err == 0)
+	if (err == 0) {
+		db->get_env(db)->app_private = (void *)opt;
+		db->set_errcall(db, on_verify_error);
 		err = db->verify(db, path, NULL, NULL, 0); /* frees the handle whatever happens */
+	}
 	if (err != 0)
 		STORE_LOG(opt, STORE_LOG_ERROR, "verify %s: %s", path, db_strerror(err));
 	return err;

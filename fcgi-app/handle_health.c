@@ -42,7 +42,7 @@ void handle_health_live(struct exchange *x)
 
 void handle_health_ready(struct exchange *x)
 {
-	int rc = store_ping(x->app->store);
+	int rc = x->app->store ? store_ping(x->app->store) : STORE_UNAVAILABLE;
 
 	if (rc != STORE_OK) {
 		respond_error(x, 503, "Store unavailable",

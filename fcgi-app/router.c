@@ -22,30 +22,30 @@
 #define M_DELETE REQUEST_DELETE
 
 static const struct route routes[] = {
-	{ M_GET | M_POST, "/next/*", handle_next_value },
-	{ M_GET | M_POST, "/api/next-id/*", handle_sequence_next_id },
-	{ M_GET | M_POST, "/api/next-batch/*", handle_sequence_next_batch },
-	{ M_GET | M_HEAD, "/api/status/*", handle_sequence_status },
-	{ M_GET | M_HEAD, "/api/list", handle_sequence_list },
-	{ M_GET | M_HEAD, "/api/types", handle_sequence_types },
-	{ M_GET | M_HEAD, "/api/admin/sequences", handle_admin_list },
-	{ M_GET | M_HEAD, "/api/admin/sequences/*", handle_admin_show },
-	{ M_PUT, "/api/admin/sequences/*", handle_admin_put },
-	{ M_DELETE, "/api/admin/sequences/*", handle_admin_delete },
-	{ M_POST, "/api/admin/sequences/*/next", handle_admin_set_next },
-	{ M_GET | M_HEAD, "/api/v1/config/*", handle_prefix_config_get },
-	{ M_POST, "/api/v1/config/*", handle_prefix_config_set },
-	{ M_GET | M_POST, "/api/v1/next/*", handle_prefix_next },
-	{ M_POST, "/api/v1/batch/*", handle_prefix_batch },
-	{ M_GET | M_HEAD, "/api/v1/status/*", handle_prefix_status },
-	{ M_POST, "/api/v1/reset/*", handle_prefix_reset },
-	{ M_GET | M_HEAD, "/api/v1/audit/*", handle_prefix_audit },
-	{ M_GET | M_POST, "/generate", handle_generate },
-	{ M_GET | M_HEAD, "/generate/decompose/*", handle_generate_decompose },
-	{ M_GET | M_HEAD, "/health", handle_health },
-	{ M_GET | M_HEAD, "/health/live", handle_health_live },
-	{ M_GET | M_HEAD, "/health/ready", handle_health_ready },
-	{ M_GET | M_HEAD, "/metrics", handle_metrics },
+	{ M_GET | M_POST, "/next/*", handle_next_value, 0 },
+	{ M_GET | M_POST, "/api/next-id/*", handle_sequence_next_id, 0 },
+	{ M_GET | M_POST, "/api/next-batch/*", handle_sequence_next_batch, 0 },
+	{ M_GET | M_HEAD, "/api/status/*", handle_sequence_status, 0 },
+	{ M_GET | M_HEAD, "/api/list", handle_sequence_list, 0 },
+	{ M_GET | M_HEAD, "/api/types", handle_sequence_types, 1 },
+	{ M_GET | M_HEAD, "/api/admin/sequences", handle_admin_list, 0 },
+	{ M_GET | M_HEAD, "/api/admin/sequences/*", handle_admin_show, 0 },
+	{ M_PUT, "/api/admin/sequences/*", handle_admin_put, 0 },
+	{ M_DELETE, "/api/admin/sequences/*", handle_admin_delete, 0 },
+	{ M_POST, "/api/admin/sequences/*/next", handle_admin_set_next, 0 },
+	{ M_GET | M_HEAD, "/api/v1/config/*", handle_prefix_config_get, 0 },
+	{ M_POST, "/api/v1/config/*", handle_prefix_config_set, 0 },
+	{ M_GET | M_POST, "/api/v1/next/*", handle_prefix_next, 0 },
+	{ M_POST, "/api/v1/batch/*", handle_prefix_batch, 0 },
+	{ M_GET | M_HEAD, "/api/v1/status/*", handle_prefix_status, 0 },
+	{ M_POST, "/api/v1/reset/*", handle_prefix_reset, 0 },
+	{ M_GET | M_HEAD, "/api/v1/audit/*", handle_prefix_audit, 0 },
+	{ M_GET | M_POST, "/generate", handle_generate, 0 },
+	{ M_GET | M_HEAD, "/generate/decompose/*", handle_generate_decompose, 0 },
+	{ M_GET | M_HEAD, "/health", handle_health, 1 },
+	{ M_GET | M_HEAD, "/health/live", handle_health_live, 1 },
+	{ M_GET | M_HEAD, "/health/ready", handle_health_ready, 1 },
+	{ M_GET | M_HEAD, "/metrics", handle_metrics, 1 },
 };
 
 #define ROUTE_COUNT (sizeof(routes) / sizeof(routes[0]))
@@ -115,7 +115,10 @@ void router_dispatch(struct exchange *x)
 		x->endpoint = (int)(route - routes);
 	else if (!allowed)
 		x->endpoint = (int)ROUTE_COUNT; /* "other"; a 405 keeps the row its path matched */
-	if (route)
+	if (route && !x->app->store && !route->without_store)
+		respond_error(x, 503, "Store unavailable",
+		              "The store cannot be opened; the reason is in the service log.");
+	else if (route)
 		route->handler(x);
 	else if (allowed)
 		respond_not_allowed(x, allowed);

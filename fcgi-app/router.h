@@ -14,6 +14,7 @@ struct route {
 	unsigned methods; /* enum request_method bits */
 	const char *pattern;
 	handler_fn *handler;
+	int without_store; /* answers even when the store will not open (health, metrics...) */
 };
 
 /*
@@ -23,8 +24,8 @@ struct route {
 const struct route *router_match(const struct route *table, size_t n, struct exchange *x,
                                  unsigned *allowed);
 
-/* Route x through nextid's table and run the handler, or answer 404/405 itself. Sets
- * x->endpoint. */
+/* Route x through nextid's table and run the handler, or answer 404/405 itself, or 503 when the
+ * handler needs the store and it is not open. Sets x->endpoint. */
 void router_dispatch(struct exchange *x);
 
 /* The endpoints' labels for metrics: every row's pattern, then "other" (no route, bad request).

@@ -97,23 +97,45 @@ static void serve(struct app *app, FCGX_Request *fr)
 	FCGX_Finish_r(fr);
 }
 
-static int open_app(const struct worker_args *args, struct app *app)
+#define STORE_RETRY_MS 1000
+
+/* (Re)open the store unless it is open or was tried less than a second ago. */
+static void open_store(const struct worker_args *args, struct app *app, int64_t *tried_ms)
 {
 	struct store_options opt;
+	int64_t now = scoreboard_now_ms();
 
+	if (app->store || now - *tried_ms < STORE_RETRY_MS)
+		return;
+	*tried_ms = now;
 	store_options_init(&opt, args->cfg);
 	opt.log = log_from_store;
 	opt.hold_lock_ms = args->hold_lock_ms;
+	opt.stats = &app->slot->m.store;
+	if (store_open(&opt, &app->store) == STORE_OK)
+		LOG_INFO("the store is open");
+	else
+		LOG_ERROR("cannot open the store; answering 503 until it opens");
+}
+
+/*
+ * A worker serves even when the store will not open (a removed or damaged file, a full disk):
+ * every endpoint that needs the store then answers 503 in JSON and /health/ready fails, rather
+ * than the web server's error page, or a respawn loop. It tries the store again each second.
+ */
+static int open_app(const struct worker_args *args, struct app *app, int64_t *tried_ms)
+{
 	memset(app, 0, sizeof(*app));
 	app->cfg = args->cfg;
 	app->sb = args->sb;
 	app->slot = &args->sb->slots[args->slot];
-	opt.stats = &app->slot->m.store;
 	app->gen = yajl_gen_alloc(NULL);
-	if (!app->gen || store_open(&opt, &app->store) != STORE_OK)
+	if (!app->gen)
 		return -1;
 	yajl_gen_config(app->gen, yajl_gen_beautify, 0);
 	yajl_gen_config(app->gen, yajl_gen_validate_utf8, 1);
+	*tried_ms = INT64_MIN / 2;
+	open_store(args, app, tried_ms);
 	return 0;
 }
 
@@ -128,14 +150,15 @@ int worker_run(const struct worker_args *args)
 {
 	struct scoreboard_slot *slot = &args->sb->slots[args->slot];
 	uint64_t limit = request_limit(args->cfg), served = 0;
+	int64_t store_tried_ms;
 	int exit_status = WORKER_EXIT_CLEAN;
 	FCGX_Request fr;
 	struct app app;
 
 	install_signals(args->listen_fd);
-	if (open_app(args, &app) != 0) {
+	if (open_app(args, &app, &store_tried_ms) != 0) {
 		close_app(&app);
-		sleep(1); /* a store that will not open must not turn into a tight respawn loop */
+		sleep(1); /* out of memory: must not turn into a tight respawn loop */
 		return WORKER_EXIT_START_FAILED;
 	}
 	FCGX_Init();
@@ -152,12 +175,13 @@ int worker_run(const struct worker_args *args)
 		}
 		atomic_store_explicit(&slot->busy_since_ms, scoreboard_now_ms(), memory_order_relaxed);
 		atomic_store_explicit(&slot->state, SLOT_BUSY, memory_order_relaxed);
+		open_store(args, &app, &store_tried_ms);
 		/* One request per connection: a kept-alive connection would leave an idle worker
 		 * blocked reading it, deaf to SIGTERM until killed. */
 		fr.keepConnection = 0;
 		serve(&app, &fr);
 		atomic_fetch_add_explicit(&slot->requests, 1, memory_order_relaxed);
-		if (store_needs_recovery(app.store)) {
+		if (app.store && store_needs_recovery(app.store)) {
 			exit_status = WORKER_EXIT_NEEDS_RECOVERY;
 			break;
 		}

@@ -269,6 +269,30 @@ static int ensure_sequence(struct counter *c, int start_given)
 	return STORE_OK;
 }
 
+/*
+ * At start, a sequence whose lock a killed process still holds answers busy until the master's
+ * failchk (every 10 s) releases it: wait that long rather than exit, which would only make the
+ * service manager start another that meets the same lock.
+ */
+#define START_BUSY_WAIT_MS 15000
+#define START_BUSY_PAUSE_MS 250
+
+static int ensure_sequence_patiently(struct counter *c, int start_given)
+{
+	int rc = ensure_sequence(c, start_given);
+
+	for (int waited = 0; rc == STORE_BUSY && waited < START_BUSY_WAIT_MS;
+	     waited += START_BUSY_PAUSE_MS) {
+		if (waited == 0)
+			LOG_WARN("sequence '%.*s' is locked; waiting up to %d s for it", (int)c->len,
+			         c->name, START_BUSY_WAIT_MS / 1000);
+		nanosleep(&(struct timespec){ .tv_nsec = START_BUSY_PAUSE_MS * 1000000L }, NULL);
+		watchdog(c->watchdog_s + OPEN_WAIT_S);
+		rc = ensure_sequence(c, start_given);
+	}
+	return rc;
+}
+
 int counter_open(const struct counter_options *opt, struct counter **out)
 {
 	struct counter *c = calloc(1, sizeof(*c));
@@ -297,7 +321,7 @@ int counter_open(const struct counter_options *opt, struct counter **out)
 		          c->opt.data_dir);
 		goto fail;
 	}
-	rc = ensure_sequence(c, opt->start_given);
+	rc = ensure_sequence_patiently(c, opt->start_given);
 	watchdog(0);
 	if (rc != STORE_OK) {
 		if (rc != STORE_TYPE_MISMATCH && rc != STORE_PREFIX)

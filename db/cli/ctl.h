@@ -18,7 +18,8 @@ enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };
 
 struct ctl {
 	struct config cfg;
-	struct store *store;
+	struct store_options opt; /* how the store is opened */
+	struct store *store;      /* NULL for an offline command */
 	FILE *in;  /* where confirmations are read */
 	FILE *out; /* where results go */
 	char store_said[512]; /* the store's last warning or error, for the one error line */

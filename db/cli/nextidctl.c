@@ -273,6 +273,42 @@ static int cmd_backup(struct ctl *c, int argc, char **argv)
 	return CTL_OK;
 }
 
+/* Offline: the store is not open (c->store is NULL) and must not be in use. */
+static int cmd_recover(struct ctl *c, int argc, char **argv)
+{
+	int rc;
+
+	(void)argv;
+	if (argc != 0)
+		return ctl_fail(CTL_USAGE, "recover takes no arguments");
+	rc = store_recover_unused(&c->opt);
+	if (rc == STORE_BUSY)
+		return ctl_store_fail(c, "recover: stop the service first");
+	if (rc != STORE_OK)
+		return ctl_store_fail(c, "recover: the store in %s cannot be recovered", c->opt.data_dir);
+	fprintf(c->out, "recover: the store in %s is recovered\n", c->opt.data_dir);
+	return CTL_OK;
+}
+
+static int cmd_advance(struct ctl *c, int argc, char **argv)
+{
+	int64_t steps;
+	size_t moved;
+	int rc;
+
+	if (argc != 1)
+		return ctl_fail(CTL_USAGE, "usage: nextidctl advance N");
+	if (ctl_parse_i64("N", argv[0], &steps) != 0)
+		return CTL_USAGE;
+	if (steps < 1)
+		return ctl_fail(CTL_USAGE, "advance: N must be at least 1");
+	rc = store_advance_all(c->store, (uint64_t)steps, &moved);
+	if (rc != STORE_OK)
+		return ctl_store_fail(c, "advance: %s", store_rc_name(rc));
+	fprintf(c->out, "advance: %zu sequences moved %lld values ahead\n", moved, (long long)steps);
+	return CTL_OK;
+}
+
 /* Remove a flat directory that only holds files (a verify copy). */
 static void remove_copy(const char *dir)
 {
@@ -309,8 +345,13 @@ static int cmd_verify(struct ctl *c, int argc, char **argv)
 		                strerror(errno));
 	rc = store_backup(c->store, dir, &count);
 	remove_copy(dir);
-	if (rc != STORE_OK)
-		return ctl_store_fail(c, "verify: the store is not sound");
+	if (rc != STORE_OK) {
+		/* One line that says what to do, after what Berkeley DB found. */
+		fprintf(stderr, "nextidctl: verify: the store is not sound: %s; stop the service and "
+		        "restore the last backup (README, \"Backup and restore\")\n",
+		        c->store_said[0] ? c->store_said : "see the messages above");
+		return CTL_FAIL;
+	}
 	fprintf(c->out, "verify: %zu sequences; every record and database file is sound\n", count);
 	return CTL_OK;
 }
@@ -319,33 +360,40 @@ struct command {
 	const char *name;
 	int (*run)(struct ctl *c, int argc, char **argv);
 	const char *usage;
+	int offline; /* runs on a store nobody has open, without opening it first */
 };
 
 static const struct command commands[] = {
 	{ "list", cmd_list, "list\n  Every sequence, one per line: name, type, next value (or "
-	                    "'exhausted', or '-' for random-id types)." },
-	{ "show", cmd_show, "show NAME\n  One sequence's type, next value and options." },
+	                    "'exhausted', or '-' for random-id types).", 0 },
+	{ "show", cmd_show, "show NAME\n  One sequence's type, next value and options.", 0 },
 	{ "create", cmd_create,
 	  "create NAME [--type int|long|uuid8|uuid12|uuid16|uuid22] [--start N] [--increment N]\n"
 	  "            [--min N] [--max N] [--cycle] [--cache N]\n"
-	  "  A new sequence (default: long, from 1, increment 1, up to 2^63-1)." },
-	{ "set", cmd_set, "set NAME --next N\n  Make N the next value issued." },
+	  "  A new sequence (default: long, from 1, increment 1, up to 2^63-1).", 0 },
+	{ "set", cmd_set, "set NAME --next N\n  Make N the next value issued.", 0 },
 	{ "delete", cmd_delete,
-	  "delete NAME\n  Remove a sequence: its numbers will be issued again if it is recreated." },
+	  "delete NAME\n  Remove a sequence: its numbers will be issued again if it is recreated.", 0 },
 	{ "export", ctl_export,
-	  "export [FILE]\n  Every sequence as JSON lines, to FILE or standard output." },
+	  "export [FILE]\n  Every sequence as JSON lines, to FILE or standard output.", 0 },
 	{ "import", ctl_import,
 	  "import [--force] FILE\n  Write the sequences of an export, all or nothing. Refuses to "
-	  "move a counter\n  backwards (which would issue its numbers again) unless --force." },
+	  "move a counter\n  backwards (which would issue its numbers again) unless --force.", 0 },
 	{ "backup", cmd_backup,
 	  "backup DIR\n  A hot, consistent copy in DIR (new or empty), recovered and verified: a "
-	  "store\n  that data_dir can point at." },
-	{ "verify", cmd_verify, "verify\n  Check every record and database file (on a hot copy)." },
+	  "store\n  that data_dir can point at.", 0 },
+	{ "verify", cmd_verify, "verify\n  Check every record and database file (on a hot copy).", 0 },
+	{ "recover", cmd_recover,
+	  "recover\n  With the service stopped: recover the store (after a restore from a backup).",
+	  1 },
+	{ "advance", cmd_advance,
+	  "advance N\n  Move every counter N values ahead: after a restore, past what the lost store\n"
+	  "  may have issued since the backup. Cycling sequences are left alone.", 0 },
 	{ "sequence-reset", ctl_sequence_reset,
 	  "sequence-reset [-e NAME] [-v N] [-t TYPE] [-f] [-h]\n"
 	  "  The Sequence Service's reset tool: no -e deletes every sequence; -e NAME alone deletes\n"
 	  "  it; -v N makes N its next value; -t TYPE changes its type (both create it if missing);\n"
-	  "  -f skips the confirmation, which otherwise needs the word yes." },
+	  "  -f skips the confirmation, which otherwise needs the word yes.", 0 },
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
@@ -388,7 +436,6 @@ static int check_owner(const char *data_dir)
 static int run(const struct command *cmd, const char *config_path, int argc, char **argv)
 {
 	struct ctl c = { .in = stdin, .out = stdout };
-	struct store_options opt;
 	char err[CONFIG_ERR_MAX];
 	int rc;
 
@@ -397,10 +444,10 @@ static int run(const struct command *cmd, const char *config_path, int argc, cha
 	rc = check_owner(c.cfg.data_dir);
 	if (rc != CTL_OK)
 		return rc;
-	store_options_init(&opt, &c.cfg);
-	opt.log = remember_store_message;
-	opt.log_ctx = &c;
-	if (store_open(&opt, &c.store) != STORE_OK)
+	store_options_init(&c.opt, &c.cfg);
+	c.opt.log = remember_store_message;
+	c.opt.log_ctx = &c;
+	if (!cmd->offline && store_open(&c.opt, &c.store) != STORE_OK)
 		return ctl_store_fail(&c, "cannot open the store in %s", c.cfg.data_dir);
 	rc = cmd->run(&c, argc, argv);
 	store_close(c.store);

@@ -14,7 +14,7 @@ from nextid_server import BUILD, CTL, Load, expect, expect_next
 
 RESET = os.path.join(BUILD, "sequence-reset")
 COMMANDS = ["list", "show", "create", "set", "delete", "export", "import", "backup", "verify",
-            "sequence-reset"]
+            "recover", "advance", "sequence-reset"]
 EXPORT_KEYS = ["name", "type", "next", "increment", "min", "max", "cycle", "cache", "exhausted"]
 INT_MAX = 2147483647
 LONG_MAX = 9223372036854775807

@@ -999,6 +999,49 @@ START_TEST(test_skip_reservation)
 }
 END_TEST
 
+/* record_skip: nextidctl advance, after a restore. */
+struct skip_ahead_row {
+	int line;
+	struct seq_record before;
+	uint64_t steps;
+	int want_rc;
+	int64_t want_next;
+	uint16_t want_flags;
+	const char *desc;
+};
+
+static const struct skip_ahead_row skip_ahead_rows[] = {
+	{ __LINE__, RES(42, 1, 1, 1000, 0, 0), 100, 1, 142, 0, "100 ahead" },
+	{ __LINE__, RES(42, 5, 1, 1000, 0, 0), 10, 1, 92, 0, "10 steps of 5" },
+	{ __LINE__, RES(42, 1, 1, 141, 0, 0), 99, 1, 141, 0, "exactly to max: still open" },
+	{ __LINE__, RES(42, 1, 1, 100, 0, 0), 100, 1, 100, EXH, "past max: exhausted at it" },
+	{ __LINE__, RES(60, -1, 1, 100, 0, 0), 10, 1, 50, 0, "counting down" },
+	{ __LINE__, RES(5, -1, 1, 100, 0, 0), 10, 1, 1, EXH, "counting down past min: exhausted" },
+	{ __LINE__, RES(2, 1, 1, INT64_MAX, 0, 0), INT64_MAX, 1, INT64_MAX, EXH,
+	  "2^63-1 steps from 2: exhausted, no overflow" },
+	{ __LINE__, RES(1, INT64_MAX, 1, INT64_MAX, 0, 0), INT64_MAX, 1, INT64_MAX, EXH,
+	  "the largest step times the largest count" },
+	{ __LINE__, RES(42, 1, 1, 1000, CYCLE, 0), 100, 0, 42, CYCLE, "cycling: untouched" },
+	{ __LINE__, RES(100, 1, 1, 100, EXH, 0), 100, 0, 100, EXH, "exhausted: untouched" },
+	{ __LINE__, RES(42, 1, 1, 1000, 0, 0), 0, 0, 42, 0, "0 steps: untouched" },
+	{ __LINE__, RES(42, 1, 1, 1000, 0, 0), (uint64_t)INT64_MAX + 1, 0, 42, 0,
+	  "more than 2^63-1 steps: refused" },
+	{ __LINE__, { .type = RECORD_TYPE_UUID8 }, 100, 0, 0, 0, "random ids: untouched" },
+};
+
+START_TEST(test_skip_ahead)
+{
+	const struct skip_ahead_row *row = &skip_ahead_rows[_i];
+	struct seq_record rec = row->before;
+	int rc = record_skip(&rec, row->steps);
+
+	ck_assert_msg(rc == row->want_rc && rec.next == row->want_next && rec.flags == row->want_flags,
+	              "line %d: %s: rc %d next %lld flags %u, want %d %lld %u", row->line, row->desc,
+	              rc, (long long)rec.next, rec.flags, row->want_rc, (long long)row->want_next,
+	              row->want_flags);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *suite = suite_create("record");
@@ -1014,6 +1057,7 @@ int main(void)
 	UNIT_TABLE(tc, test_apply, apply_rows);
 	UNIT_TABLE(tc, test_reserve, reserve_rows);
 	UNIT_TABLE(tc, test_skip_reservation, skip_rows);
+	UNIT_TABLE(tc, test_skip_ahead, skip_ahead_rows);
 	suite_add_tcase(suite, tc);
 	return unit_run(suite);
 }

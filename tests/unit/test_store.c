@@ -617,6 +617,48 @@ START_TEST(test_claim)
 }
 END_TEST
 
+/* After a restore: recover_unused refuses a store in use; advance moves every counter. */
+START_TEST(test_recover_unused_and_advance)
+{
+	struct config cfg;
+	struct store_options opt;
+	struct store *st = fresh(&cfg, &opt, "advance", CONFIG_DURABILITY_SYNC);
+	struct seq_record got;
+	struct store_grant g;
+	size_t moved = 99;
+	int claim;
+
+	ck_assert_int_eq(store_next(st, "a", 1, 0, &long_from_1, 1, &g), STORE_OK);
+	ck_assert_int_eq(store_next(st, "c", 1, 0, &cycle_1_to_3, 1, &g), STORE_OK);
+	ck_assert_int_eq(store_next(st, "d", 1, 0, &down_from_3, 1, &g), STORE_OK);
+	ck_assert_int_eq(store_create(st, "u", 1, &uuid8), STORE_OK);
+	ck_assert_int_eq(store_recover_unused(&opt), STORE_BUSY); /* open here */
+
+	ck_assert_int_eq(store_advance_all(st, 0, &moved), STORE_INVALID);
+	ck_assert_int_eq(moved, 0);
+	ck_assert_int_eq(store_advance_all(st, 1000, &moved), STORE_OK);
+	ck_assert_int_eq(moved, 2); /* a and d; not the cycling c, not the uuid u */
+	ck_assert_int_eq(store_get(st, "a", 1, &got), STORE_OK);
+	ck_assert_int_eq(got.next, 1002);
+	ck_assert_int_eq(store_get(st, "c", 1, &got), STORE_OK);
+	ck_assert_int_eq(got.next, 2);
+	ck_assert_int_eq(store_get(st, "d", 1, &got), STORE_OK);
+	ck_assert_int_eq(got.next, 1);
+	ck_assert(got.flags & RECORD_FLAG_EXHAUSTED);
+	store_close(st);
+
+	claim = store_claim(&opt, 0); /* as a running master holds it */
+	ck_assert_int_ge(claim, 0);
+	ck_assert_int_eq(store_recover_unused(&opt), STORE_BUSY);
+	close(claim);
+	ck_assert_int_eq(store_recover_unused(&opt), STORE_OK);
+	ck_assert_int_eq(store_open(&opt, &st), STORE_OK);
+	ck_assert_int_eq(store_next(st, "a", 1, 0, NULL, 1, &g), STORE_OK);
+	ck_assert_int_eq(g.first, 1002);
+	store_close(st);
+}
+END_TEST
+
 /* ---- several processes, one sequence ---- */
 
 struct proc_row {
@@ -778,6 +820,7 @@ int main(void)
 	tcase_add_test(tc, test_recover_again);
 	tcase_add_test(tc, test_open_missing);
 	tcase_add_test(tc, test_claim);
+	tcase_add_test(tc, test_recover_unused_and_advance);
 	UNIT_TABLE(tc, test_processes, proc_rows);
 	suite_add_tcase(suite, tc);
 	return unit_run(suite);
