@@ -103,9 +103,12 @@ static void serve(struct app *app, FCGX_Request *fr)
 static void open_store(const struct worker_args *args, struct app *app, int64_t *tried_ms)
 {
 	struct store_options opt;
-	int64_t now = scoreboard_now_ms();
+	int64_t now;
 
-	if (app->store || now - *tried_ms < STORE_RETRY_MS)
+	if (app->store)
+		return; /* the request path: nothing more */
+	now = scoreboard_now_ms();
+	if (now - *tried_ms < STORE_RETRY_MS)
 		return;
 	*tried_ms = now;
 	store_options_init(&opt, args->cfg);
