@@ -40,6 +40,7 @@ static const struct key_row key_table[] = {
 	{ "data_dir", KEY_PATH, offsetof(struct config, data_dir), 0, 0, NULL },
 	{ "socket", KEY_SOCKET, offsetof(struct config, socket), 0, 0, NULL },
 	ROW_NUM(workers, 1, 256),
+	ROW_NUM(threads, 1, CONFIG_THREADS_MAX),
 	ROW_NUM(max_requests, 0, 1000000000),
 	ROW_WORD(durability, durability_words),
 	ROW_NUM(lock_timeout_ms, 1, 60000),
@@ -64,6 +65,7 @@ void config_defaults(struct config *cfg)
 	strcpy(cfg->data_dir, "/var/lib/nextid");
 	strcpy(cfg->socket, "/run/nextid/fcgi.sock");
 	cfg->workers = 4;
+	cfg->threads = 8;
 	cfg->max_requests = 10000;
 	cfg->durability = CONFIG_DURABILITY_SYNC;
 	cfg->lock_timeout_ms = 500;

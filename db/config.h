@@ -15,6 +15,7 @@
 #define CONFIG_TOKEN_MIN 16
 #define CONFIG_TOKEN_MAX 256
 #define CONFIG_ERR_MAX (CONFIG_PATH_MAX + 256)
+#define CONFIG_THREADS_MAX 64
 
 enum config_durability {
 	CONFIG_DURABILITY_SYNC,  /* log flushed to disk before the response is written */
@@ -34,6 +35,7 @@ struct config {
 	char data_dir[CONFIG_PATH_MAX];
 	char socket[CONFIG_PATH_MAX]; /* a unix socket path, or HOST:PORT */
 	int64_t workers;
+	int64_t threads;      /* requests one worker serves at once, each on its own thread */
 	int64_t max_requests; /* 0 = never recycle */
 	int64_t durability;   /* enum config_durability */
 	int64_t lock_timeout_ms;

@@ -10,6 +10,7 @@
 #include "name.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,54 +267,107 @@ static int64_t monotonic_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static struct store_cache_entry *cache_find(struct store *st, const char *name, size_t len)
+/*
+ * The per-sequence cache. A process's blocks live in its base handle, shared by the peers of
+ * every thread under cache_lock: the blocks belong to the worker process, as API.md says. An
+ * entry whose block ran out stays as a marker that the sequence is cached, so that the threads
+ * that miss it next take one new block between them (under refill_lock) rather than one each,
+ * which would skip a block's values at every crash for each thread.
+ */
+enum cache_result {
+	CACHE_TAKEN,   /* *grant holds the next value */
+	CACHE_UNKNOWN, /* no block, nor sign that the sequence is cached: ask the store */
+	CACHE_EMPTY,   /* a cached sequence whose block ran out: refill it once for all threads */
+};
+
+static struct store *cache_holder(struct store *st)
 {
-	for (int i = 0; i < STORE_CACHE_SLOTS; i++)
-		if (st->cache[i].len == len && memcmp(st->cache[i].name, name, len) == 0)
-			return &st->cache[i];
-	return NULL;
+	return st->owner ? st->owner : st;
 }
 
-/* Hand out the next value of a cached block, if this process holds a fresh one of that type. */
-static int cache_take(struct store *st, const char *name, size_t len, uint8_t type,
-                      struct store_grant *grant)
+static int cache_entry_is(const struct store_cache_entry *e, const char *name, size_t len)
+{
+	return e->len == len && memcmp(e->name, name, len) == 0;
+}
+
+/* The entry of `name` to take from: its lowest block with values left (threads that missed at
+ * once may each have brought one back), else a marker of a block that ran out. */
+static struct store_cache_entry *cache_find(struct store *st, const char *name, size_t len)
+{
+	struct store_cache_entry *found = NULL;
+
+	for (int i = 0; i < STORE_CACHE_SLOTS; i++) {
+		struct store_cache_entry *e = &st->cache[i];
+
+		if (!cache_entry_is(e, name, len))
+			continue;
+		if (!found || (found->empty && !e->empty) ||
+		    (!e->empty && (e->increment > 0 ? e->next < found->next : e->next > found->next)))
+			found = e;
+	}
+	return found;
+}
+
+static enum cache_result cache_take_locked(struct store *st, const char *name, size_t len,
+                                           uint8_t type, struct store_grant *grant)
 {
 	struct store_cache_entry *e = cache_find(st, name, len);
 
 	if (!e)
-		return 0;
+		return CACHE_UNKNOWN;
 	if (monotonic_ms() - e->taken_ms > STORE_CACHE_TTL_MS ||
 	    (type == 0 ? record_type_max(e->type) == 0 : e->type != type)) {
 		e->len = 0; /* stale, or asked as another type: let the store decide */
-		return 0;
+		return CACHE_UNKNOWN;
 	}
+	if (e->empty)
+		return CACHE_EMPTY;
 	grant->first = grant->last = e->next;
 	grant->increment = e->increment;
 	grant->type = e->type;
 	if (e->next == e->last)
-		e->len = 0;
+		e->empty = 1;
 	else
 		e->next += e->increment;
-	return 1;
+	return CACHE_TAKEN;
 }
 
-/* Keep the rest of a block (all but its first value) for the next requests. */
-static void cache_keep(struct store *st, const char *name, size_t len,
-                       const struct store_grant *grant)
+static enum cache_result cache_take(struct store *st, const char *name, size_t len,
+                                    uint8_t type, struct store_grant *grant)
 {
-	struct store_cache_entry *e = cache_find(st, name, len), *oldest = &st->cache[0];
+	struct store *holder = cache_holder(st);
+	enum cache_result r;
 
-	for (int i = 0; !e && i < STORE_CACHE_SLOTS; i++) {
-		if (st->cache[i].len == 0) {
-			e = &st->cache[i];
-		} else if (st->cache[i].taken_ms < oldest->taken_ms) {
-			oldest = &st->cache[i];
+	pthread_mutex_lock(&holder->cache_lock);
+	r = cache_take_locked(holder, name, len, type, grant);
+	pthread_mutex_unlock(&holder->cache_lock);
+	return r;
+}
+
+/* Keep the rest of a block (all but its first value) for the next requests: in the marker its
+ * predecessor left, or a slot of its own, even beside another block of the same name (dropping
+ * either would skip its values for nothing). A full table loses its oldest block. */
+static void cache_keep_locked(struct store *st, const char *name, size_t len,
+                              const struct store_grant *grant)
+{
+	struct store_cache_entry *e = NULL, *free_slot = NULL, *oldest = &st->cache[0];
+
+	for (int i = 0; i < STORE_CACHE_SLOTS; i++) {
+		struct store_cache_entry *c = &st->cache[i];
+
+		if (c->len == 0) {
+			if (!free_slot)
+				free_slot = c;
+		} else if (c->empty && cache_entry_is(c, name, len)) {
+			e = c;
+		} else if (c->taken_ms < oldest->taken_ms) {
+			oldest = c;
 		}
 	}
-	if (!e)
-		e = oldest; /* its values are skipped: allowed for a cached sequence */
+	e = e ? e : free_slot ? free_slot : oldest;
 	memcpy(e->name, name, len);
 	e->len = len;
+	e->empty = 0;
 	e->type = grant->type;
 	e->next = grant->first + grant->increment;
 	e->last = grant->last;
@@ -321,22 +375,98 @@ static void cache_keep(struct store *st, const char *name, size_t len,
 	e->taken_ms = monotonic_ms();
 }
 
+/* After a store answer for `name`: keep the block it granted, or forget that it was cached. */
+static void cache_update(struct store *st, const char *name, size_t len,
+                         const struct store_grant *grant, int cached)
+{
+	struct store *holder = cache_holder(st);
+
+	pthread_mutex_lock(&holder->cache_lock);
+	if (cached) {
+		cache_keep_locked(holder, name, len, grant);
+	} else {
+		for (int i = 0; i < STORE_CACHE_SLOTS; i++)
+			if (cache_entry_is(&holder->cache[i], name, len))
+				holder->cache[i].len = 0;
+	}
+	pthread_mutex_unlock(&holder->cache_lock);
+}
+
+/* Take values in a transaction; a cached sequence's block goes to the cache, all of it but the
+ * first value, which is the caller's. */
+static int next_from_store(struct store *st, const char *name, size_t len, struct next_op *op)
+{
+	int rc = store_run_txn(st, RUN_DURABLE, next_body, op);
+
+	if (rc == STORE_OK && op->cached) {
+		cache_update(st, name, len, op->grant, 1);
+		op->grant->last = op->grant->first;
+	}
+	return rc;
+}
+
+/* A cached sequence's block ran out: one thread of the process takes the next block while the
+ * others wait for it, then take from it. */
+static int next_refill(struct store *st, const char *name, size_t len, struct next_op *op)
+{
+	struct store *holder = cache_holder(st);
+	int rc = STORE_OK;
+
+	pthread_mutex_lock(&holder->refill_lock);
+	if (cache_take(st, name, len, op->type, op->grant) != CACHE_TAKEN) {
+		rc = next_from_store(st, name, len, op);
+		if (rc != STORE_OK || !op->cached)
+			cache_update(st, name, len, op->grant, 0);
+	}
+	pthread_mutex_unlock(&holder->refill_lock);
+	return rc;
+}
+
+/*
+ * Take values from a sequence that is created when it does not exist. Creating one splits pages
+ * of both databases (the hash of records, the names' B-tree), and creators running at once
+ * deadlock on those splits: measured, a burst of first requests for 10,000 new names gave up
+ * after 10 retries with 8 threads per worker. So the threads of a process create one at a time,
+ * each first trying the sequence as it exists, which is what nearly every request finds; only
+ * a name that is not there yet takes create_lock.
+ */
+static int next_or_create(struct store *st, const char *name, size_t len, struct next_op *op,
+                          const struct seq_record *create)
+{
+	struct store *holder = cache_holder(st);
+	int rc;
+
+	op->create = NULL;
+	rc = next_from_store(st, name, len, op);
+	if (rc != STORE_NOT_FOUND)
+		return rc;
+	op->create = create;
+	pthread_mutex_lock(&holder->create_lock);
+	rc = next_from_store(st, name, len, op);
+	pthread_mutex_unlock(&holder->create_lock);
+	return rc;
+}
+
 int store_next(struct store *st, const char *name, size_t len, uint8_t type,
                const struct seq_record *create, uint64_t count, struct store_grant *grant)
 {
 	struct next_op op = { store_name_key(name, len), type, create, count, grant, 0 };
-	int rc;
 
 	if (store_name_invalid(name, len))
 		return STORE_INVALID;
-	if (count == 1 && cache_take(st, name, len, type, grant))
-		return STORE_OK;
-	rc = store_run_txn(st, RUN_DURABLE, next_body, &op);
-	if (rc == STORE_OK && op.cached) {
-		cache_keep(st, name, len, grant);
-		grant->last = grant->first; /* the caller gets one value; the block stays here */
+	if (count == 1) {
+		switch (cache_take(st, name, len, type, grant)) {
+		case CACHE_TAKEN:
+			return STORE_OK;
+		case CACHE_EMPTY:
+			return next_refill(st, name, len, &op);
+		case CACHE_UNKNOWN:
+			break;
+		}
 	}
-	return rc;
+	if (!create)
+		return next_from_store(st, name, len, &op);
+	return next_or_create(st, name, len, &op, create);
 }
 
 struct record_op {

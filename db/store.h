@@ -101,6 +101,16 @@ int store_failchk(const struct store_options *opt);
 /* Open an existing store (never creates one). *out is freed by store_close. Returns STORE_OK or
  * STORE_UNAVAILABLE. */
 int store_open(const struct store_options *opt, struct store **out);
+
+/*
+ * A second handle on the store `base` opened, for another thread of the same process: it shares
+ * base's environment and databases (all opened DB_THREAD) and has its own per-transaction state
+ * and value cache, so each thread uses its own handle and none is shared. Close every peer
+ * before base. Returns STORE_OK or STORE_UNAVAILABLE (out of memory).
+ */
+int store_open_peer(struct store *base, struct store **out);
+
+/* Close a handle from store_open or store_open_peer; NULL is allowed. */
 void store_close(struct store *st);
 
 /* True once Berkeley DB has reported a panic: the process should finish its request and exit so

@@ -254,6 +254,9 @@ static struct store *store_new(const struct store_options *opt)
 	if (!st)
 		return NULL;
 	st->opt = *opt;
+	pthread_mutex_init(&st->cache_lock, NULL);
+	pthread_mutex_init(&st->refill_lock, NULL);
+	pthread_mutex_init(&st->create_lock, NULL);
 	st->backoff_seed = (unsigned)getpid() ^ (unsigned)time(NULL);
 	st->env_lock_fd = -1;
 	return st;
@@ -369,6 +372,13 @@ void store_close(struct store *st)
 {
 	if (!st)
 		return;
+	if (st->owner) { /* a peer owns nothing but itself */
+		pthread_mutex_destroy(&st->cache_lock);
+		pthread_mutex_destroy(&st->refill_lock);
+		pthread_mutex_destroy(&st->create_lock);
+		free(st);
+		return;
+	}
 	/* The last process out (no one else holds env.lock) marks the store clean. */
 	if (st->meta && st->env_lock_fd >= 0 && !st->panicked &&
 	    flock(st->env_lock_fd, LOCK_EX | LOCK_NB) == 0)
@@ -387,6 +397,9 @@ void store_close(struct store *st)
 		st->env->close(st->env, 0);
 	if (st->env_lock_fd >= 0)
 		close(st->env_lock_fd); /* releases the shared or exclusive lock */
+	pthread_mutex_destroy(&st->cache_lock);
+	pthread_mutex_destroy(&st->refill_lock);
+	pthread_mutex_destroy(&st->create_lock);
 	free(st);
 }
 
@@ -672,9 +685,28 @@ int store_open(const struct store_options *opt, struct store **out)
 	return STORE_OK;
 }
 
+int store_open_peer(struct store *base, struct store **out)
+{
+	struct store *st = store_new(&base->opt);
+
+	*out = NULL;
+	if (!st)
+		return STORE_UNAVAILABLE;
+	st->owner = base;
+	st->env = base->env;
+	st->sequences = base->sequences;
+	st->names = base->names;
+	st->meta = base->meta;
+	st->audit = base->audit;
+	st->backoff_seed ^= (unsigned)(uintptr_t)st; /* peers back off differently */
+	*out = st;
+	return STORE_OK;
+}
+
 int store_needs_recovery(const struct store *st)
 {
-	return st->panicked;
+	/* Berkeley DB reports a panic through the environment, whose callbacks know only base. */
+	return st->panicked || (st->owner && st->owner->panicked);
 }
 
 int store_expire_locks(struct store *st)

@@ -8,6 +8,8 @@
 #include "store.h"
 
 #include <db.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #define STORE_SEQUENCES_FILE "sequences.db"
 #define STORE_META_FILE "meta.db"
@@ -26,6 +28,7 @@
 struct store_cache_entry {
 	char name[STORE_NAME_MAX];
 	size_t len;          /* 0 = free */
+	int empty;           /* its block ran out: a marker that the sequence is cached */
 	uint8_t type;
 	int64_t next, last, increment;
 	int64_t taken_ms;    /* CLOCK_MONOTONIC */
@@ -38,12 +41,16 @@ struct store {
 	DB *meta;      /* btree: "schema" -> version, the id generator's high-water mark */
 	DB *audit;     /* btree: audit.h keys -> entries of formatted prefixes */
 	struct store_options opt;
-	volatile int panicked; /* set by Berkeley DB's event callback */
+	struct store *owner;   /* a peer's (store_open_peer) base handle; NULL for a base */
+	_Atomic int panicked;  /* set by Berkeley DB's event callback, from any thread */
 	int deadlocked;        /* the current transaction attempt lost a deadlock: retry it */
 	int in_failchk;        /* Berkeley DB's complaints now describe dead processes: warnings */
 	int env_lock_fd;       /* data_dir/env.lock: shared while open, exclusive for recovery */
 	int sync_commit;       /* the current attempt raised a reservation: flush before answering */
-	struct store_cache_entry cache[STORE_CACHE_SLOTS];
+	pthread_mutex_t cache_lock;  /* a base's: guards cache for the peers of every thread */
+	pthread_mutex_t refill_lock; /* a base's: one thread at a time takes a cached block */
+	pthread_mutex_t create_lock; /* a base's: one thread at a time creates a sequence */
+	struct store_cache_entry cache[STORE_CACHE_SLOTS]; /* a base's; peers use their owner's */
 	unsigned backoff_seed; /* jitter for deadlock retries; per process, not shared */
 };
 

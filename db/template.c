@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -519,13 +520,15 @@ int template_tz_valid(const char *tz, const char **why)
 }
 
 /*
- * The TZ value this module last set (":" and the zone name), "" before the first call. Workers are
- * single-threaded and TZ is process state, so one cache per process is the whole story; keeping
+ * The TZ value this module last set (":" and the zone name), "" before the first call. TZ is
+ * process state, so one cache per process is the whole story, and tz_lock serializes the threads
+ * of a worker around it (set TZ, then convert in that zone) within this module; keeping
  * it means a request in the zone of the previous one costs no file read, where setting TZ and
  * calling tzset() every time would re-read the zone file on every request. The leading ':' makes
  * glibc read the name as a file under /usr/share/zoneinfo, never as a POSIX rule ("UTC0").
  */
 static char tz_current[1 + TEMPLATE_TZ_MAX + 1];
+static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Is tz the zone in force? Also compares the environment, in case other code changed TZ. */
 static int tz_is_current(const char *tz)
@@ -562,10 +565,14 @@ int template_local_date(int64_t t, const char *tz, struct template_date *out)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
+	int failed;
 
-	if (tz == NULL || (int64_t)tt != t || tz_use(tz) != 0)
+	if (tz == NULL || (int64_t)tt != t)
 		return -1;
-	if (localtime_r(&tt, &tm) == NULL)
+	pthread_mutex_lock(&tz_lock);
+	failed = tz_use(tz) != 0 || localtime_r(&tt, &tm) == NULL;
+	pthread_mutex_unlock(&tz_lock);
+	if (failed)
 		return -1;
 	/* Compare before adding 1900: tm_year may be near INT_MAX for absurd t. */
 	if (tm.tm_year < 1 - 1900 || tm.tm_year > 9999 - 1900)

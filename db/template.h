@@ -92,8 +92,8 @@ int template_tz_valid(const char *tz, const char **why);
 /*
  * The local date (OUT) of unix time t (seconds) in zone tz. Returns 0, or -1 for a zone that
  * template_tz_valid refuses or a moment whose local year is outside 1..9999 (*out unchanged).
- * Sets the process's TZ to ":" tz and leaves it there; not thread-safe (workers are
- * single-threaded). Other code in the process must not rely on TZ or localtime().
+ * Sets the process's TZ to ":" tz and leaves it there, under a lock of its own, so threads may
+ * call it at once. Other code in the process must not rely on TZ or localtime().
  */
 int template_local_date(int64_t t, const char *tz, struct template_date *out);
 

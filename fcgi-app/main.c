@@ -104,8 +104,11 @@ static int resolve_shard(struct config *cfg)
 static int run_fcgid(const struct pool_args *args)
 {
 	struct scoreboard *sb = scoreboard_open();
-	struct worker_args wa = { .cfg = &args->cfg, .sb = sb, .slot = 0, .listen_fd = 0,
+	struct config cfg = args->cfg;
+	struct worker_args wa = { .cfg = &cfg, .sb = sb, .slot = 0, .listen_fd = 0,
 		                  .hold_lock_ms = args->hold_lock_ms };
+
+	cfg.threads = 1; /* mod_fcgid sends each process one request at a time */
 
 	log_setup((int)args->cfg.log_level, "fcgid");
 	if (!sb)

@@ -213,7 +213,8 @@ static int spawn(struct pool *pool, enum child_role role)
 	i = (size_t)(kid - pool->kids);
 	slot = &pool->sb->slots[i];
 	atomic_store(&slot->requests, 0);
-	atomic_store(&slot->busy_since_ms, 0);
+	for (size_t t = 0; t < CONFIG_THREADS_MAX; t++)
+		atomic_store(&slot->busy_since_ms[t], 0);
 	atomic_store(&slot->state, SLOT_STARTING);
 	atomic_store(&slot->started_at, (uint64_t)time(NULL));
 	atomic_store(&slot->role, role == ROLE_KEEPER ? SLOT_ROLE_KEEPER : SLOT_ROLE_WORKER);
@@ -419,6 +420,20 @@ static void enforce_deadlines(struct pool *pool)
 	}
 }
 
+/* When the oldest request a worker's threads have in hand began; 0 when none has one. */
+static int64_t oldest_busy_since(const struct scoreboard_slot *slot)
+{
+	int64_t oldest = 0;
+
+	for (size_t t = 0; t < CONFIG_THREADS_MAX; t++) {
+		int64_t since = atomic_load(&slot->busy_since_ms[t]);
+
+		if (since > 0 && (oldest == 0 || since < oldest))
+			oldest = since;
+	}
+	return oldest;
+}
+
 /* SIGKILL a worker that has been answering one request for longer than request_timeout_s:
  * stopped (SIGSTOP), or hung on a mutex a dead process held. The reap that follows repairs. */
 static void enforce_request_timeouts(struct pool *pool)
@@ -427,9 +442,12 @@ static void enforce_request_timeouts(struct pool *pool)
 
 	for (size_t i = 0; i < SCOREBOARD_SLOTS; i++) {
 		struct child *kid = &pool->kids[i];
-		int64_t since = atomic_load(&pool->sb->slots[i].busy_since_ms);
+		int64_t since;
 
-		if (kid->role == ROLE_WORKER && since > 0 && now - since > limit &&
+		if (kid->role != ROLE_WORKER)
+			continue;
+		since = oldest_busy_since(&pool->sb->slots[i]);
+		if (since > 0 && now - since > limit &&
 		    kid->deadline_ms != INT64_MAX) {
 			LOG_ERROR("worker %d has been on one request for %lld s; killing it",
 			          (int)kid->pid, (long long)((now - since) / 1000));

@@ -7,6 +7,7 @@
 #ifndef NEXTID_SCOREBOARD_H
 #define NEXTID_SCOREBOARD_H
 
+#include "config.h"
 #include "store.h"
 
 #include <stdatomic.h>
@@ -18,8 +19,7 @@
 enum slot_state {
 	SLOT_FREE,
 	SLOT_STARTING, /* forked, opening its store: not serving yet */
-	SLOT_IDLE,     /* waiting for a request */
-	SLOT_BUSY,     /* answering one, since busy_since_ms */
+	SLOT_SERVING,  /* its threads wait for requests or answer them (busy_since_ms) */
 };
 
 #define METRICS_ENDPOINTS 40 /* router rows plus "other"; router.c checks it has room */
@@ -42,7 +42,8 @@ struct scoreboard_slot {
 	_Atomic int state;           /* enum slot_state */
 	_Atomic uint64_t requests;   /* served by this process */
 	_Atomic uint64_t started_at; /* unix seconds */
-	_Atomic int64_t busy_since_ms; /* CLOCK_MONOTONIC ms when the request in hand began */
+	/* Per thread of the worker: CLOCK_MONOTONIC ms when its request in hand began, 0 idle. */
+	_Atomic int64_t busy_since_ms[CONFIG_THREADS_MAX];
 	_Atomic int role;              /* enum slot_role */
 	struct slot_metrics m;
 };

@@ -1,8 +1,24 @@
 /*
- * worker: the accept loop. One request at a time: parse, route, answer, finish. Stopping is
- * cooperative: SIGTERM sets a flag and also replaces the listening descriptor with /dev/null, so
- * an accept() that is about to start (libfcgi checks its own flag just before) fails at once
- * instead of sleeping until the next connection. The request in hand always finishes.
+ * worker: one process of the pool, answering up to `threads` requests at once, one per thread.
+ *
+ * Why threads: under durability sync a request spends most of its time waiting for the log flush,
+ * and one flush covers every commit made before it, so the more requests are in flight while a
+ * flush runs, the more the next flush carries. Threads put more requests in flight without more
+ * processes, which on few cores add context switches and cross-process hand-offs of a hot
+ * record's lock (measured with make bench; www-conf/nextid.conf has the figures).
+ *
+ * Each thread owns its FastCGI request, its JSON generator and its store handle (a peer of the
+ * process's, store_open_peer). They share the process's store environment, the scoreboard slot
+ * (atomics, one busy clock per thread) and the decision to stop.
+ *
+ * Stopping: SIGTERM is blocked in every thread and waited for by the first one (worker_run),
+ * which then stops the rest: it raises the flag, tells libfcgi, replaces the listening descriptor
+ * with /dev/null so that an accept() about to start fails at once, and sends SIGUSR1 to every
+ * thread. SIGUSR1's handler does nothing: a waiting accept() restarts, meets /dev/null and fails;
+ * libfcgi's wait (up to 2 s) for a client to close after the answer ends at once, as does any
+ * other poll; everything else restarts and carries on. A thread that decides the process must end (max_requests, a store that
+ * needs recovery, a failed accept) records why and sends SIGTERM to the first thread. The request
+ * in hand always finishes.
  */
 #include "worker.h"
 #include "config.h"
@@ -13,33 +29,59 @@
 #include "scoreboard.h"
 #include "store.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-/* Signal-handler state: the handler can reach nothing else. Set before the handler is installed. */
-static volatile sig_atomic_t stop_requested;
-static int stop_listen_fd = -1, stop_null_fd = -1;
+#define STORE_RETRY_MS 1000
+/* As much as the process's first thread has: yajl frees a parsed body's tree recursively, and a
+ * 64 KiB body nests 32,768 deep (tests/http/test_hostile.py). Untouched pages cost nothing. */
+#define THREAD_STACK_BYTES (8 * 1024 * 1024)
 
-static void on_sigterm(int sig)
+struct worker;
+
+struct worker_thread {
+	struct worker *w;
+	int index;         /* into the slot's busy_since_ms */
+	pthread_t id;
+	int running;
+	struct app app;
+	FCGX_Request fr;
+};
+
+struct worker {
+	const struct worker_args *args;
+	struct scoreboard_slot *slot;
+	pthread_t first;             /* the thread that waits for SIGTERM */
+	pthread_mutex_t store_mutex; /* guards store and store_tried_ms */
+	struct store *store;         /* the process's handle, base of every thread's peer */
+	int64_t store_tried_ms;
+	uint64_t limit; /* requests before the process retires; 0 = none */
+	_Atomic uint64_t served;
+	_Atomic int stopping;
+	_Atomic int exit_status; /* enum worker_exit: the first reason to stop wins */
+	int null_fd;
+	struct worker_thread threads[CONFIG_THREADS_MAX];
+	int nthreads;
+};
+
+static void on_wake(int sig)
 {
-	(void)sig;
-	stop_requested = 1;
-	FCGX_ShutdownPending();
-	dup2(stop_null_fd, stop_listen_fd);
+	(void)sig; /* interrupting the accept() is the whole point */
 }
 
-static void install_signals(int listen_fd)
+static void install_signals(void)
 {
-	struct sigaction sa = { .sa_handler = on_sigterm, .sa_flags = SA_RESTART };
+	struct sigaction sa = { .sa_handler = on_wake, .sa_flags = SA_RESTART };
+	sigset_t term;
 
-	stop_listen_fd = listen_fd;
-	stop_null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	/* The master decides about reloads, Ctrl-C in the terminal and stray signals; a broken
 	 * client pipe is an error return, not a death. */
 	signal(SIGHUP, SIG_IGN);
@@ -47,6 +89,10 @@ static void install_signals(int listen_fd)
 	signal(SIGQUIT, SIG_IGN);
 	signal(SIGUSR2, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
+	/* Blocked here, so in every thread created later; the first thread waits for it. */
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &term, NULL);
 }
 
 /* max_requests with up to 10% jitter either way, so workers started together do not all
@@ -67,6 +113,15 @@ static int64_t now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Ask the first thread to stop the process, for `why` unless a reason was given already. */
+static void request_stop(struct worker *w, int why)
+{
+	int none = -1;
+
+	atomic_compare_exchange_strong(&w->exit_status, &none, why);
+	pthread_kill(w->first, SIGTERM);
 }
 
 /* Answer one request, count it, finish it. It is counted before the answer leaves (Finish
@@ -97,101 +152,213 @@ static void serve(struct app *app, FCGX_Request *fr)
 	FCGX_Finish_r(fr);
 }
 
-#define STORE_RETRY_MS 1000
-
-/* (Re)open the store unless it is open or was tried less than a second ago. */
-static void open_store(const struct worker_args *args, struct app *app, int64_t *tried_ms)
+/* (Re)open the process's store unless it is open or was tried less than a second ago. Called
+ * with store_mutex held. */
+static void open_process_store(struct worker *w)
 {
 	struct store_options opt;
-	int64_t now;
+	int64_t now = scoreboard_now_ms();
 
-	if (app->store)
-		return; /* the request path: nothing more */
-	now = scoreboard_now_ms();
-	if (now - *tried_ms < STORE_RETRY_MS)
+	if (w->store || now - w->store_tried_ms < STORE_RETRY_MS)
 		return;
-	*tried_ms = now;
-	store_options_init(&opt, args->cfg);
+	w->store_tried_ms = now;
+	store_options_init(&opt, w->args->cfg);
 	opt.log = log_from_store;
-	opt.hold_lock_ms = args->hold_lock_ms;
-	opt.stats = &app->slot->m.store;
-	if (store_open(&opt, &app->store) == STORE_OK)
+	opt.hold_lock_ms = w->args->hold_lock_ms;
+	opt.stats = &w->slot->m.store;
+	if (store_open(&opt, &w->store) == STORE_OK)
 		LOG_INFO("the store is open");
 	else
 		LOG_ERROR("cannot open the store; answering 503 until it opens");
 }
 
 /*
- * A worker serves even when the store will not open (a removed or damaged file, a full disk):
- * every endpoint that needs the store then answers 503 in JSON and /health/ready fails, rather
- * than the web server's error page, or a respawn loop. It tries the store again each second.
+ * Give the thread its store handle. A worker serves even when the store will not open (a
+ * removed or damaged file, a full disk): every endpoint that needs the store then answers 503 in
+ * JSON and /health/ready fails, rather than the web server's error page, or a respawn loop. It
+ * tries the store again each second.
  */
-static int open_app(const struct worker_args *args, struct app *app, int64_t *tried_ms)
+static void attach_store(struct worker_thread *t)
 {
+	struct worker *w = t->w;
+
+	if (t->app.store)
+		return; /* the request path: nothing more */
+	pthread_mutex_lock(&w->store_mutex);
+	open_process_store(w);
+	if (w->store && store_open_peer(w->store, &t->app.store) != STORE_OK)
+		LOG_ERROR("out of memory for a store handle");
+	pthread_mutex_unlock(&w->store_mutex);
+}
+
+static int open_app(struct worker_thread *t)
+{
+	struct app *app = &t->app;
+	const struct worker_args *args = t->w->args;
+
 	memset(app, 0, sizeof(*app));
 	app->cfg = args->cfg;
 	app->sb = args->sb;
-	app->slot = &args->sb->slots[args->slot];
+	app->slot = t->w->slot;
 	app->gen = yajl_gen_alloc(NULL);
 	if (!app->gen)
 		return -1;
 	yajl_gen_config(app->gen, yajl_gen_beautify, 0);
 	yajl_gen_config(app->gen, yajl_gen_validate_utf8, 1);
-	*tried_ms = INT64_MIN / 2;
-	open_store(args, app, tried_ms);
 	return 0;
 }
 
 static void close_app(struct app *app)
 {
-	store_close(app->store);
+	store_close(app->store); /* a peer: the process's handle closes after every thread's */
 	if (app->gen)
 		yajl_gen_free(app->gen);
 }
 
+/* Wait for a connection; 0 with a request in hand, -1 when the process is stopping or accept
+ * failed. */
+static int accept_request(struct worker_thread *t)
+{
+	struct worker *w = t->w;
+	int rc = FCGX_Accept_r(&t->fr);
+
+	if (rc < 0 && !atomic_load(&w->stopping)) {
+		LOG_ERROR("accepting a connection failed; exiting to be replaced");
+		request_stop(w, WORKER_EXIT_ACCEPT_FAILED);
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+static void *serve_loop(void *arg)
+{
+	struct worker_thread *t = arg;
+	struct worker *w = t->w;
+	_Atomic int64_t *busy_since = &w->slot->busy_since_ms[t->index];
+
+	while (!atomic_load(&w->stopping) && accept_request(t) == 0) {
+		atomic_store_explicit(busy_since, scoreboard_now_ms(), memory_order_relaxed);
+		attach_store(t);
+		/* One request per connection: a kept-alive connection would leave an idle thread
+		 * blocked reading it, deaf to the stop until killed. */
+		t->fr.keepConnection = 0;
+		serve(&t->app, &t->fr);
+		atomic_store_explicit(busy_since, 0, memory_order_relaxed);
+		atomic_fetch_add_explicit(&w->slot->requests, 1, memory_order_relaxed);
+		if (t->app.store && store_needs_recovery(t->app.store))
+			request_stop(w, WORKER_EXIT_NEEDS_RECOVERY);
+		else if (w->limit && atomic_fetch_add(&w->served, 1) + 1 == w->limit)
+			request_stop(w, WORKER_EXIT_CLEAN);
+	}
+	return NULL;
+}
+
+static int start_thread(struct worker *w, struct worker_thread *t, int index)
+{
+	pthread_attr_t attr;
+	int err;
+
+	t->w = w;
+	t->index = index;
+	if (open_app(t) != 0)
+		return -1;
+	FCGX_InitRequest(&t->fr, w->args->listen_fd, 0);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, THREAD_STACK_BYTES);
+	err = pthread_create(&t->id, &attr, serve_loop, t);
+	pthread_attr_destroy(&attr);
+	if (err != 0) {
+		LOG_ERROR("cannot start a thread: %s", strerror(err));
+		return -1;
+	}
+	t->running = 1;
+	return 0;
+}
+
+/* End every thread: each finishes the request in hand. */
+static void stop_threads(struct worker *w)
+{
+	atomic_store(&w->stopping, 1);
+	FCGX_ShutdownPending();
+	if (w->null_fd >= 0)
+		dup2(w->null_fd, w->args->listen_fd);
+	for (int i = 0; i < w->nthreads; i++)
+		if (w->threads[i].running)
+			pthread_kill(w->threads[i].id, SIGUSR1);
+	for (int i = 0; i < w->nthreads; i++)
+		if (w->threads[i].running)
+			pthread_join(w->threads[i].id, NULL);
+}
+
+static void wait_for_stop(void)
+{
+	sigset_t term;
+	int sig;
+
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	while (sigwait(&term, &sig) != 0)
+		;
+}
+
+/* Start the threads; 0 when at least one runs (fewer than asked is logged and served). */
+static int start_threads(struct worker *w, int wanted)
+{
+	for (int i = 0; i < wanted; i++) {
+		w->nthreads = i + 1;
+		if (start_thread(w, &w->threads[i], i) != 0) {
+			LOG_ERROR("serving with %d of %d threads", i, wanted);
+			break;
+		}
+	}
+	return w->threads[0].running ? 0 : -1;
+}
+
+static void finish(struct worker *w)
+{
+	for (int i = 0; i < w->nthreads; i++) {
+		if (w->threads[i].running)
+			FCGX_Free(&w->threads[i].fr, 0);
+		close_app(&w->threads[i].app);
+	}
+	store_close(w->store);
+	if (w->null_fd >= 0)
+		close(w->null_fd);
+	pthread_mutex_destroy(&w->store_mutex);
+}
+
 int worker_run(const struct worker_args *args)
 {
-	struct scoreboard_slot *slot = &args->sb->slots[args->slot];
-	uint64_t limit = request_limit(args->cfg), served = 0;
-	int64_t store_tried_ms;
-	int exit_status = WORKER_EXIT_CLEAN;
-	FCGX_Request fr;
-	struct app app;
+	struct worker *w = calloc(1, sizeof(*w));
+	int status;
 
-	install_signals(args->listen_fd);
-	if (open_app(args, &app, &store_tried_ms) != 0) {
-		close_app(&app);
+	if (!w) {
 		sleep(1); /* out of memory: must not turn into a tight respawn loop */
 		return WORKER_EXIT_START_FAILED;
 	}
+	w->args = args;
+	w->slot = &args->sb->slots[args->slot];
+	w->first = pthread_self();
+	w->limit = request_limit(args->cfg);
+	w->store_tried_ms = INT64_MIN / 2;
+	atomic_store(&w->exit_status, -1);
+	pthread_mutex_init(&w->store_mutex, NULL);
+	w->null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	install_signals();
+	pthread_mutex_lock(&w->store_mutex);
+	open_process_store(w);
+	pthread_mutex_unlock(&w->store_mutex);
 	FCGX_Init();
-	FCGX_InitRequest(&fr, args->listen_fd, 0);
-	while (!stop_requested) {
-		atomic_store_explicit(&slot->busy_since_ms, 0, memory_order_relaxed);
-		atomic_store_explicit(&slot->state, SLOT_IDLE, memory_order_relaxed);
-		if (FCGX_Accept_r(&fr) < 0) {
-			if (!stop_requested) {
-				LOG_ERROR("accepting a connection failed; exiting to be replaced");
-				exit_status = WORKER_EXIT_ACCEPT_FAILED;
-			}
-			break;
-		}
-		atomic_store_explicit(&slot->busy_since_ms, scoreboard_now_ms(), memory_order_relaxed);
-		atomic_store_explicit(&slot->state, SLOT_BUSY, memory_order_relaxed);
-		open_store(args, &app, &store_tried_ms);
-		/* One request per connection: a kept-alive connection would leave an idle worker
-		 * blocked reading it, deaf to SIGTERM until killed. */
-		fr.keepConnection = 0;
-		serve(&app, &fr);
-		atomic_fetch_add_explicit(&slot->requests, 1, memory_order_relaxed);
-		if (app.store && store_needs_recovery(app.store)) {
-			exit_status = WORKER_EXIT_NEEDS_RECOVERY;
-			break;
-		}
-		if (limit && ++served >= limit)
-			break;
+	if (start_threads(w, (int)args->cfg->threads) != 0) {
+		finish(w);
+		free(w);
+		sleep(1);
+		return WORKER_EXIT_START_FAILED;
 	}
-	FCGX_Free(&fr, 0);
-	close_app(&app);
-	return exit_status;
+	atomic_store(&w->slot->state, SLOT_SERVING);
+	wait_for_stop();
+	stop_threads(w);
+	finish(w);
+	status = atomic_load(&w->exit_status);
+	free(w);
+	return status < 0 ? WORKER_EXIT_CLEAN : status;
 }

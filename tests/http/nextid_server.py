@@ -17,6 +17,7 @@ import collections
 import http.client
 import json
 import os
+import platform
 import pwd
 import re
 import shutil
@@ -166,6 +167,62 @@ def comm(pid):
             return f.read().strip()
     except (FileNotFoundError, ProcessLookupError):
         return None
+
+
+# What a worker's threads are doing, from /proc/PID/task/TID/syscall: the number of the syscall a
+# blocked thread sits in (per machine), or its wchan where the number cannot be read.
+NANOSLEEP_SYSCALLS = {"x86_64": {35, 230}, "aarch64": {101, 115}}
+ACCEPT_SYSCALLS = {"x86_64": {43, 288}, "aarch64": {202, 242}}
+SIGWAIT_SYSCALLS = {"x86_64": {128}, "aarch64": {137}}
+
+
+def _thread_in(task_dir, syscalls, wchan_word):
+    numbers = syscalls.get(platform.machine())
+    try:
+        with open(os.path.join(task_dir, "syscall")) as f:
+            first = f.read().split()[0]
+        if numbers and first.isdigit():
+            return int(first) in numbers
+    except (OSError, IndexError):
+        pass
+    try:
+        with open(os.path.join(task_dir, "wchan")) as f:
+            return wchan_word in f.read()
+    except OSError:
+        return False
+
+
+def _task_dirs(pid):
+    base = "/proc/%d/task" % pid
+    try:
+        return [os.path.join(base, t) for t in os.listdir(base)]
+    except OSError:
+        return []
+
+
+def holds_lock_in_hook(pid):
+    """True when a thread of pid sleeps in nanosleep: with NEXTID_TEST_HOLD_LOCK_MS, a worker
+    holding a record lock."""
+    return any(_thread_in(t, NANOSLEEP_SYSCALLS, "nanosleep") for t in _task_dirs(pid))
+
+
+def outside_db_holding_lock(pid):
+    """True when a thread of pid sleeps in the lock-holding hook (nanosleep) and every other one
+    waits for a connection or for the stop: stopped or killed now, it holds record locks but no
+    Berkeley DB mutex, so failchk can release what it holds (a thread stopped inside the library
+    would stall every process and leave only a full recovery)."""
+    tasks = _task_dirs(pid)
+    sleeping = [t for t in tasks if _thread_in(t, NANOSLEEP_SYSCALLS, "nanosleep")]
+    return bool(sleeping) and all(t in sleeping or _thread_in(t, ACCEPT_SYSCALLS, "accept") or
+                                  _thread_in(t, SIGWAIT_SYSCALLS, "sigtimedwait") for t in tasks)
+
+
+def waits_idle(pid):
+    """True when every thread of worker pid waits for a connection (accept) or for the stop
+    (sigwait): it holds nothing in Berkeley DB."""
+    tasks = _task_dirs(pid)
+    return bool(tasks) and all(_thread_in(t, ACCEPT_SYSCALLS, "accept") or
+                               _thread_in(t, SIGWAIT_SYSCALLS, "sigtimedwait") for t in tasks)
 
 
 def is_running(pid):

@@ -193,7 +193,11 @@ def faked(nextid, tmp_path):
         env = {"LD_PRELOAD": FAKETIME_SO, "FAKETIME_TIMESTAMP_FILE": clock,
                "FAKETIME_NO_CACHE": "1", "DONT_FAKE_MONOTONIC": "1",
                "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
-        srv = nextid(config=config, env=env, workers=workers, start=False)
+        # One thread per worker: libfaketime re-reading its file on every clock read
+        # (FAKETIME_NO_CACHE) is not safe across threads (see test_prefix.py).
+        settings = {"threads": "1"}
+        settings.update(config or {})
+        srv = nextid(config=settings, env=env, workers=workers, start=False)
         start_master = srv.start_master
 
         def tracked_start_master(*args, **kwargs):

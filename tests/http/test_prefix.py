@@ -228,7 +228,10 @@ def faked(nextid, tmp_path):
         env = {"LD_PRELOAD": FAKETIME_SO, "FAKETIME_TIMESTAMP_FILE": path,
                "FAKETIME_NO_CACHE": "1", "DONT_FAKE_MONOTONIC": "1",
                "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
-        settings = {"admin_token": TOKEN}
+        # One thread per worker: libfaketime re-reading its file on every clock read
+        # (FAKETIME_NO_CACHE) is not safe across threads; measured, Berkeley DB lock waits then
+        # "timed out" after 0 to 1 ms of their 500. The workers still run side by side.
+        settings = {"admin_token": TOKEN, "threads": "1"}
         settings.update(config or {})
         srv = nextid(config=settings, env=env, workers=workers)
         masters.append(srv.master_pid)

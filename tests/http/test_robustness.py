@@ -9,7 +9,6 @@ children, lighttpd, or a nextidctl this file started).
 
 import json
 import os
-import platform
 import shutil
 import signal
 import socket
@@ -20,15 +19,10 @@ import time
 
 import pytest
 
-from nextid_server import CTL, Load, StartError, expect, expect_next, is_running, wait_gone
+from nextid_server import (CTL, Load, StartError, expect, expect_next, holds_lock_in_hook,
+                           is_running, wait_gone, waits_idle)
 
 BUSY = {"error": "Store unavailable", "message": "The store is busy; retry in a moment."}
-
-# Syscalls a process sleeping in nanosleep(3) or waiting in accept(2) shows first in
-# /proc/PID/syscall.
-NANOSLEEP_SYSCALLS = {"x86_64": {35, 230}, "aarch64": {101, 115}}
-ACCEPT_SYSCALLS = {"x86_64": {43, 288}, "aarch64": {202, 242}}
-
 
 # helpers ---------------------------------------------------------------------------------------
 
@@ -78,34 +72,6 @@ def children_by_comm(srv):
     for pid in srv.master_children():
         out.setdefault(comm_of(pid), []).append(pid)
     return {k: sorted(v) for k, v in out.items()}
-
-
-def blocked_in(pid, syscalls, wchan_word):
-    """True when pid is blocked in one of syscalls (by number, for this machine), or, where
-    /proc/PID/syscall cannot tell, when its wchan contains wchan_word."""
-    numbers = syscalls.get(platform.machine())
-    try:
-        with open("/proc/%d/syscall" % pid) as f:
-            first = f.read().split()[0]
-        if numbers and first.isdigit():
-            return int(first) in numbers
-    except (OSError, IndexError):
-        pass
-    try:
-        with open("/proc/%d/wchan" % pid) as f:
-            return wchan_word in f.read()
-    except OSError:
-        return False
-
-
-def sleeping_in_nanosleep(pid):
-    """True when pid sleeps in nanosleep/clock_nanosleep (the lock-holding test hook)."""
-    return blocked_in(pid, NANOSLEEP_SYSCALLS, "nanosleep")
-
-
-def waiting_in_accept(pid):
-    """True when pid is an idle worker waiting for a connection (outside Berkeley DB)."""
-    return blocked_in(pid, ACCEPT_SYSCALLS, "accept")
 
 
 def wait_until(check, deadline_s, interval=0.05):
@@ -211,7 +177,7 @@ def test_a_stopped_worker_holding_a_lock_gives_503_then_is_killed_and_replaced(n
 
     sent = time.monotonic()
     held_thread, held = in_thread(lambda: srv.get("/next/hot", timeout=20))
-    holder = wait_until(lambda: [p for p in srv.worker_pids() if sleeping_in_nanosleep(p)], 0.8,
+    holder = wait_until(lambda: [p for p in srv.worker_pids() if holds_lock_in_hook(p)], 0.8,
                         interval=0.02)
     assert len(holder) == 1, "no single worker sleeps holding the lock: %r" % holder
     holder = holder[0]
@@ -503,7 +469,7 @@ def test_ten_abnormal_exits_in_a_row_pause_respawning_then_the_pool_comes_back(n
     while len(killed) < 10 and time.monotonic() < end:
         kids = children_by_comm(srv)
         workers = kids.get("nextid-worker", [])
-        idle = [p for p in workers if waiting_in_accept(p)]
+        idle = [p for p in workers if waits_idle(p)]
         if "nextid-helper" in kids or len(workers) != 2 or set(workers) & set(killed) or not idle:
             time.sleep(0.005)
             continue
