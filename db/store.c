@@ -201,7 +201,9 @@ struct next_op {
 	const struct seq_record *create;
 	uint64_t count;
 	struct store_grant *grant;
-	int cached; /* out: the grant is a whole block of a cached sequence */
+	int cached;   /* out: the grant is a whole block of a cached sequence */
+	int combined; /* in: the values of several requests, which next_combined splits */
+	int refused;  /* out: combined, but the sequence is one whose values cannot be split */
 };
 
 static int next_body(struct store *st, DB_TXN *txn, void *arg)
@@ -220,6 +222,12 @@ static int next_body(struct store *st, DB_TXN *txn, void *arg)
 		return STORE_TYPE_MISMATCH;
 	if (record_is_prefix(&rec)) /* its numbers must pass through the audit */
 		return STORE_PREFIX;
+	/* A combined grant is split into consecutive runs, one per request: a cycling sequence may
+	 * wrap inside it, and a cached one gives blocks; each of their requests goes alone. */
+	if (op->combined && ((rec.flags & RECORD_FLAG_CYCLE) || rec.cache > 1)) {
+		op->refused = 1;
+		return STORE_INVALID;
+	}
 	/* A cached sequence hands this process a block of values for one request; near its bound
 	 * the block shrinks to what is left. */
 	op->cached = 0;
@@ -447,10 +455,119 @@ static int next_or_create(struct store *st, const char *name, size_t len, struct
 	return rc;
 }
 
+/*
+ * Combining. Threads of one process that want values of the same sequence at the same moment
+ * share one transaction: the first becomes the leader, takes every request queued behind it,
+ * asks the store for all their values at once and splits the grant in queue order, so each
+ * still gets consecutive values, in the order the requests arrived. Why: on a hot sequence every
+ * transaction passes its record lock to the next (a wake-up, a context switch) and writes its own
+ * log records; one transaction for eight requests does that once. Requests that arrive while a
+ * leader's transaction runs wait for it and form the next batch. A batch the store refuses as a
+ * whole (a sequence that cycles or caches, one that does not exist yet, a bound too close for
+ * all of it) sends each of its requests alone, exactly as without combining.
+ */
+#define COMBINE_ALONE (-1) /* a request's answer: ask the store alone */
+
+static struct combine_slot *combine_slot_for(struct store *h, const char *name, size_t len,
+                                             uint8_t type)
+{
+	struct combine_slot *free_slot = NULL;
+
+	for (int i = 0; i < STORE_COMBINE_SLOTS; i++) {
+		struct combine_slot *c = &h->combine[i];
+
+		if (c->len == len && c->type == type && memcmp(c->name, name, len) == 0)
+			return c;
+		if (c->len == 0 && !free_slot)
+			free_slot = c;
+	}
+	if (free_slot) {
+		memcpy(free_slot->name, name, len);
+		free_slot->len = len;
+		free_slot->type = type;
+	}
+	return free_slot;
+}
+
+/* One transaction for the batch's values, split among its requests. */
+static void run_batch(struct store *st, const struct next_op *op, struct combine_req *batch)
+{
+	struct store_grant all = { 0 };
+	struct next_op joint = { op->key, op->type, NULL, 0, &all, 0, 1, 0 };
+	uint64_t taken = 0;
+	int rc;
+
+	for (struct combine_req *r = batch; r; r = r->next)
+		joint.count += r->count;
+	rc = store_run_txn(st, RUN_DURABLE, next_body, &joint);
+	for (struct combine_req *r = batch; r; r = r->next) {
+		if (rc != STORE_OK) {
+			/* Refused, exhausted for the sum, or not there yet: each alone. Other failures
+			 * (busy, unavailable, a type mismatch) are every request's answer. */
+			r->rc = joint.refused || rc == STORE_EXHAUSTED || rc == STORE_NOT_FOUND
+			                ? COMBINE_ALONE : rc;
+			r->grant = all;
+			continue;
+		}
+		/* Inside [all.first, all.last] each time; 128 bits for the step there. */
+		r->rc = STORE_OK;
+		r->grant = all;
+		r->grant.first = (int64_t)((__int128)all.first + (__int128)taken * all.increment);
+		r->grant.last = (int64_t)((__int128)r->grant.first +
+		                          (__int128)(r->count - 1) * all.increment);
+		taken += r->count;
+	}
+}
+
+static int next_combined(struct store *st, const char *name, size_t len, struct next_op *op)
+{
+	struct store *h = cache_holder(st);
+	struct combine_req me = { .count = op->count };
+	struct combine_slot *slot;
+	struct combine_req *batch;
+
+	pthread_mutex_lock(&h->combine_lock);
+	slot = combine_slot_for(h, name, len, op->type);
+	if (!slot) { /* every slot serves another name: go alone */
+		pthread_mutex_unlock(&h->combine_lock);
+		return COMBINE_ALONE;
+	}
+	if (slot->tail)
+		slot->tail->next = &me;
+	else
+		slot->head = &me;
+	slot->tail = &me;
+	while (!me.done && slot->leading)
+		pthread_cond_wait(&h->combine_done, &h->combine_lock);
+	if (me.done) {
+		pthread_mutex_unlock(&h->combine_lock);
+		*op->grant = me.grant;
+		return me.rc;
+	}
+	batch = slot->head; /* lead: this request and every one queued with it */
+	slot->head = slot->tail = NULL;
+	slot->leading = 1;
+	pthread_mutex_unlock(&h->combine_lock);
+
+	run_batch(st, op, batch);
+
+	pthread_mutex_lock(&h->combine_lock);
+	for (struct combine_req *r = batch; r; r = r->next)
+		r->done = 1;
+	slot->leading = 0;
+	if (!slot->head)
+		slot->len = 0;
+	pthread_cond_broadcast(&h->combine_done);
+	pthread_mutex_unlock(&h->combine_lock);
+	*op->grant = me.grant;
+	return me.rc;
+}
+
 int store_next(struct store *st, const char *name, size_t len, uint8_t type,
                const struct seq_record *create, uint64_t count, struct store_grant *grant)
 {
-	struct next_op op = { store_name_key(name, len), type, create, count, grant, 0 };
+	struct next_op op = { store_name_key(name, len), type, create, count, grant, 0, 0, 0 };
+	int rc;
 
 	if (store_name_invalid(name, len))
 		return STORE_INVALID;
@@ -464,6 +581,9 @@ int store_next(struct store *st, const char *name, size_t len, uint8_t type,
 			break;
 		}
 	}
+	rc = next_combined(st, name, len, &op);
+	if (rc != COMBINE_ALONE)
+		return rc;
 	if (!create)
 		return next_from_store(st, name, len, &op);
 	return next_or_create(st, name, len, &op, create);

@@ -257,6 +257,8 @@ static struct store *store_new(const struct store_options *opt)
 	pthread_mutex_init(&st->cache_lock, NULL);
 	pthread_mutex_init(&st->refill_lock, NULL);
 	pthread_mutex_init(&st->create_lock, NULL);
+	pthread_mutex_init(&st->combine_lock, NULL);
+	pthread_cond_init(&st->combine_done, NULL);
 	st->backoff_seed = (unsigned)getpid() ^ (unsigned)time(NULL);
 	st->env_lock_fd = -1;
 	return st;
@@ -376,6 +378,8 @@ void store_close(struct store *st)
 		pthread_mutex_destroy(&st->cache_lock);
 		pthread_mutex_destroy(&st->refill_lock);
 		pthread_mutex_destroy(&st->create_lock);
+		pthread_mutex_destroy(&st->combine_lock);
+		pthread_cond_destroy(&st->combine_done);
 		free(st);
 		return;
 	}
@@ -400,6 +404,8 @@ void store_close(struct store *st)
 	pthread_mutex_destroy(&st->cache_lock);
 	pthread_mutex_destroy(&st->refill_lock);
 	pthread_mutex_destroy(&st->create_lock);
+	pthread_mutex_destroy(&st->combine_lock);
+	pthread_cond_destroy(&st->combine_done);
 	free(st);
 }
 

@@ -34,6 +34,26 @@ struct store_cache_entry {
 	int64_t taken_ms;    /* CLOCK_MONOTONIC */
 };
 
+#define STORE_COMBINE_SLOTS 16 /* names whose requests one process combines at a time */
+
+/* A request waiting to be combined (store.c, "Combining"). */
+struct combine_req {
+	uint64_t count;
+	struct store_grant grant; /* out */
+	int rc;                   /* out: a store result, or COMBINE_ALONE */
+	int done;
+	struct combine_req *next;
+};
+
+/* The requests for one name (and type) of one process. */
+struct combine_slot {
+	char name[STORE_NAME_MAX];
+	size_t len;  /* 0 = free */
+	uint8_t type;
+	int leading; /* a leader's transaction runs for this name */
+	struct combine_req *head, *tail; /* waiting for the next batch */
+};
+
 struct store {
 	DB_ENV *env;
 	DB *sequences; /* hash: name -> record */
@@ -50,6 +70,9 @@ struct store {
 	pthread_mutex_t cache_lock;  /* a base's: guards cache for the peers of every thread */
 	pthread_mutex_t refill_lock; /* a base's: one thread at a time takes a cached block */
 	pthread_mutex_t create_lock; /* a base's: one thread at a time creates a sequence */
+	pthread_mutex_t combine_lock; /* a base's: guards combine (store.c, "Combining") */
+	pthread_cond_t combine_done;  /* a base's: a leader finished a batch */
+	struct combine_slot combine[STORE_COMBINE_SLOTS]; /* a base's */
 	struct store_cache_entry cache[STORE_CACHE_SLOTS]; /* a base's; peers use their owner's */
 	unsigned backoff_seed; /* jitter for deadlock retries; per process, not shared */
 };

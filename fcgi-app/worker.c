@@ -12,9 +12,17 @@
  * (atomics, one busy clock per thread) and the decision to stop.
  *
  * Stopping: SIGTERM is blocked in every thread and waited for by the first one (worker_run),
- * which then stops the rest: it raises the flag, tells libfcgi, replaces the listening descriptor
- * with /dev/null so that an accept() about to start fails at once, and sends SIGUSR1 to every
- * thread. SIGUSR1's handler does nothing: a waiting accept() restarts, meets /dev/null and fails;
+ * which then stops the rest: it raises the flag, replaces the listening descriptor with
+ * /dev/null so that an accept() about to start fails at once, and sends SIGUSR1 to every
+ * thread waiting in accept() and to every one finishing an answer (libfcgi then waits up to 2 s
+ * for the client to close). A thread that has just accepted a connection is left alone: woken,
+ * libfcgi would drop the connection unanswered (Apache then answers 503; found by
+ * tests/http/test_robustness.py under reloads). So the stopper looks at what each thread is in,
+ * its phase and /proc/self/task/TID/syscall, every few milliseconds until all have ended.
+ * It does not set libfcgi's own shutdown flag: libfcgi 2.4's accept loop, once that flag
+ * is up after it dropped a connection, polls and closes the stale descriptor for ever (found by
+ * tests/http/test_restart.py, a thread spinning at 100% CPU); accept() failing on /dev/null ends
+ * it instead. SIGUSR1's handler does nothing: a waiting accept() restarts, meets /dev/null and fails;
  * libfcgi's wait (up to 2 s) for a client to close after the answer ends at once, as does any
  * other poll; everything else restarts and carries on. A thread that decides the process must end (max_requests, a store that
  * needs recovery, a failed accept) records why and sends SIGTERM to the first thread. The request
@@ -24,6 +32,7 @@
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
+#include "numparse.h"
 #include "respond.h"
 #include "router.h"
 #include "scoreboard.h"
@@ -33,8 +42,10 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,11 +56,20 @@
 
 struct worker;
 
+enum thread_phase {
+	PHASE_ACCEPTING, /* in FCGX_Accept_r: waiting, or reading a request just accepted */
+	PHASE_SERVING,
+	PHASE_FINISHING, /* in FCGX_Finish_r: the answer is out, libfcgi closes the connection */
+};
+
 struct worker_thread {
 	struct worker *w;
 	int index;         /* into the slot's busy_since_ms */
 	pthread_t id;
-	int running;
+	int running;       /* started and not joined yet */
+	_Atomic pid_t tid;
+	_Atomic int phase; /* enum thread_phase */
+	_Atomic int ended;
 	struct app app;
 	FCGX_Request fr;
 };
@@ -124,8 +144,9 @@ static void request_stop(struct worker *w, int why)
 	pthread_kill(w->first, SIGTERM);
 }
 
-/* Answer one request, count it, finish it. It is counted before the answer leaves (Finish
- * flushes it): a client that scrapes /metrics right after its answer must find it counted. */
+/* Answer one request and count it. It is counted before the answer leaves (FCGX_Finish_r, which
+ * the caller runs, flushes it): a client that scrapes /metrics right after its answer must find
+ * it counted. */
 static void serve(struct app *app, FCGX_Request *fr)
 {
 	struct exchange x = { .app = app, .out = fr->out, .in = fr->in, .endpoint = -1 };
@@ -149,7 +170,6 @@ static void serve(struct app *app, FCGX_Request *fr)
 	metrics_observe(&app->slot->m, x.endpoint, x.status, now_us() - start);
 	if (x.issued)
 		atomic_fetch_add_explicit(&app->slot->m.issued, x.issued, memory_order_relaxed);
-	FCGX_Finish_r(fr);
 }
 
 /* (Re)open the process's store unless it is open or was tried less than a second ago. Called
@@ -235,13 +255,18 @@ static void *serve_loop(void *arg)
 	struct worker *w = t->w;
 	_Atomic int64_t *busy_since = &w->slot->busy_since_ms[t->index];
 
+	atomic_store(&t->tid, gettid());
 	while (!atomic_load(&w->stopping) && accept_request(t) == 0) {
+		atomic_store(&t->phase, PHASE_SERVING);
 		atomic_store_explicit(busy_since, scoreboard_now_ms(), memory_order_relaxed);
 		attach_store(t);
 		/* One request per connection: a kept-alive connection would leave an idle thread
 		 * blocked reading it, deaf to the stop until killed. */
 		t->fr.keepConnection = 0;
 		serve(&t->app, &t->fr);
+		atomic_store(&t->phase, PHASE_FINISHING);
+		FCGX_Finish_r(&t->fr);
+		atomic_store(&t->phase, PHASE_ACCEPTING);
 		atomic_store_explicit(busy_since, 0, memory_order_relaxed);
 		atomic_fetch_add_explicit(&w->slot->requests, 1, memory_order_relaxed);
 		if (t->app.store && store_needs_recovery(t->app.store))
@@ -249,6 +274,7 @@ static void *serve_loop(void *arg)
 		else if (w->limit && atomic_fetch_add(&w->served, 1) + 1 == w->limit)
 			request_stop(w, WORKER_EXIT_CLEAN);
 	}
+	atomic_store(&t->ended, 1);
 	return NULL;
 }
 
@@ -259,9 +285,9 @@ static int start_thread(struct worker *w, struct worker_thread *t, int index)
 
 	t->w = w;
 	t->index = index;
+	FCGX_InitRequest(&t->fr, w->args->listen_fd, 0);
 	if (open_app(t) != 0)
 		return -1;
-	FCGX_InitRequest(&t->fr, w->args->listen_fd, 0);
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, THREAD_STACK_BYTES);
 	err = pthread_create(&t->id, &attr, serve_loop, t);
@@ -274,19 +300,78 @@ static int start_thread(struct worker *w, struct worker_thread *t, int index)
 	return 0;
 }
 
+/* Is thread tid blocked in accept()? When /proc cannot tell, it may be: 1. The file starts with
+ * the syscall's number, or "running" between calls (a new accept() then meets /dev/null). */
+static int blocked_in_accept(pid_t tid)
+{
+	char path[64], buf[32];
+	const char *why;
+	ssize_t n;
+	size_t digits = 0;
+	int64_t nr;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n <= 0)
+		return 1;
+	while (digits < (size_t)n && buf[digits] >= '0' && buf[digits] <= '9')
+		digits++;
+	if (numparse_i64(buf, digits, 0, INT32_MAX, &nr, &why) != 0)
+		return 0;
+#ifdef SYS_accept
+	if (nr == SYS_accept)
+		return 1;
+#endif
+	return nr == SYS_accept4;
+}
+
+static int wants_waking(struct worker_thread *t)
+{
+	switch (atomic_load(&t->phase)) {
+	case PHASE_FINISHING:
+		return 1;
+	case PHASE_ACCEPTING:
+		return atomic_load(&t->tid) != 0 && blocked_in_accept(atomic_load(&t->tid));
+	default:
+		return 0;
+	}
+}
+
+#define STOP_POLL_MS 5
+
 /* End every thread: each finishes the request in hand. */
 static void stop_threads(struct worker *w)
 {
+	struct timespec pause = { .tv_nsec = STOP_POLL_MS * 1000000L };
+	int left;
+
 	atomic_store(&w->stopping, 1);
-	FCGX_ShutdownPending();
 	if (w->null_fd >= 0)
 		dup2(w->null_fd, w->args->listen_fd);
-	for (int i = 0; i < w->nthreads; i++)
-		if (w->threads[i].running)
-			pthread_kill(w->threads[i].id, SIGUSR1);
-	for (int i = 0; i < w->nthreads; i++)
-		if (w->threads[i].running)
-			pthread_join(w->threads[i].id, NULL);
+	do {
+		left = 0;
+		for (int i = 0; i < w->nthreads; i++) {
+			struct worker_thread *t = &w->threads[i];
+
+			if (!t->running)
+				continue;
+			if (atomic_load(&t->ended)) {
+				pthread_join(t->id, NULL);
+				t->running = 0;
+				continue;
+			}
+			left++;
+			if (wants_waking(t))
+				pthread_kill(t->id, SIGUSR1);
+		}
+		if (left)
+			nanosleep(&pause, NULL);
+	} while (left);
 }
 
 static void wait_for_stop(void)
@@ -316,8 +401,7 @@ static int start_threads(struct worker *w, int wanted)
 static void finish(struct worker *w)
 {
 	for (int i = 0; i < w->nthreads; i++) {
-		if (w->threads[i].running)
-			FCGX_Free(&w->threads[i].fr, 0);
+		FCGX_Free(&w->threads[i].fr, 0);
 		close_app(&w->threads[i].app);
 	}
 	store_close(w->store);

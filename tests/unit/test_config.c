@@ -27,6 +27,7 @@ static int field(struct config *cfg, const char *name, char **str, int64_t **num
 		{ "data_dir", offsetof(struct config, data_dir), 1 },
 		{ "socket", offsetof(struct config, socket), 1 },
 		{ "workers", offsetof(struct config, workers), 0 },
+		{ "threads", offsetof(struct config, threads), 0 },
 		{ "max_requests", offsetof(struct config, max_requests), 0 },
 		{ "durability", offsetof(struct config, durability), 0 },
 		{ "lock_timeout_ms", offsetof(struct config, lock_timeout_ms), 0 },
@@ -51,7 +52,7 @@ static int field(struct config *cfg, const char *name, char **str, int64_t **num
 }
 
 static const char *const field_names[] = {
-	"data_dir",  "socket",        "workers",      "max_requests",         "durability",
+	"data_dir",  "socket",        "workers",      "threads",  "max_requests",   "durability",
 	"lock_timeout_ms", "shutdown_timeout_s", "log_level", "default_start",
 	"checkpoint_interval_s",
 };
@@ -88,6 +89,7 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(cfg.data_dir, "/var/lib/nextid");
 	ck_assert_str_eq(cfg.socket, "/run/nextid/fcgi.sock");
 	ck_assert_int_eq(cfg.workers, 4);
+	ck_assert_int_eq(cfg.threads, 8);
 	ck_assert_int_eq(cfg.max_requests, 10000);
 	ck_assert_int_eq(cfg.durability, CONFIG_DURABILITY_SYNC);
 	ck_assert_int_eq(cfg.lock_timeout_ms, 500);
@@ -133,6 +135,8 @@ static const struct ok_row ok_rows[] = {
 	{ __LINE__, S("workers = 1"), "workers", 1, NULL, "workers at its minimum" },
 	{ __LINE__, S("workers = 256"), "workers", 256, NULL, "workers at its maximum" },
 	{ __LINE__, S("workers = 0008"), "workers", 8, NULL, "leading zeros" },
+	{ __LINE__, S("threads = 1"), "threads", 1, NULL, "one thread per worker" },
+	{ __LINE__, S("threads = 64"), "threads", 64, NULL, "the most threads" },
 	{ __LINE__, S("max_requests = 0"), "max_requests", 0, NULL, "0 = never recycle" },
 	{ __LINE__, S("max_requests = 1000000000"), "max_requests", 1000000000, NULL,
 	  "max_requests at its maximum" },
@@ -226,6 +230,10 @@ static const struct err_row err_rows[] = {
 	{ __LINE__, S("workers = 257"),
 	  FILE_NAME ":1: workers: '257' is too large (allowed: 1 to 256)",
 	  "workers above its range" },
+	{ __LINE__, S("threads = 0"), FILE_NAME ":1: threads: '0' is too small (allowed: 1 to 64)",
+	  "threads below its range" },
+	{ __LINE__, S("threads = 65"), FILE_NAME ":1: threads: '65' is too large (allowed: 1 to 64)",
+	  "threads above its range" },
 	{ __LINE__, S("workers = 99999999999999999999"),
 	  FILE_NAME ":1: workers: '99999999999999999999' is too large (allowed: 1 to 256)",
 	  "workers past 64 bits" },

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -804,6 +805,137 @@ START_TEST(test_processes)
 }
 END_TEST
 
+/* ---- threads of one process (worker threads): peers, combining, the shared cache ---- */
+
+#define THREADS_MAX 8
+
+struct thread_row {
+	int line;
+	int threads;
+	int calls; /* store_next calls per thread */
+	int count; /* values per call */
+	struct seq_record create;
+	int ok_calls;         /* calls in all that must succeed; the rest must be EXHAUSTED */
+	int64_t max_issued;   /* the highest value any call may get (a cached block's slack) */
+	int cycles;           /* the values wrap: check each of 1..3 comes ok_calls/3 times */
+	const char *desc;
+};
+
+#define LONG_CACHED(k) { .type = RECORD_TYPE_LONG, .next = 1, .increment = 1, .min = 1, \
+	                 .max = INT64_MAX, .cache = (k) }
+
+static const struct thread_row thread_rows[] = {
+	{ __LINE__, 8, 200, 1, REC(RECORD_TYPE_LONG, 1, 1, 1, INT64_MAX, 0), 1600, 1600, 0,
+	  "8 threads x 200 single values" },
+	{ __LINE__, 8, 50, 7, REC(RECORD_TYPE_LONG, 1, 1, 1, INT64_MAX, 0), 400, 2800, 0,
+	  "8 threads x 50 batches of 7: each batch consecutive" },
+	{ __LINE__, 8, 200, 1, REC(RECORD_TYPE_LONG, 1, 1, 1, 1000, 0), 1000, 1000, 0,
+	  "8 threads past the bound: 1..1000 once, then exhausted" },
+	{ __LINE__, 4, 30, 1, REC(RECORD_TYPE_INT, 1, 1, 1, 3, RECORD_FLAG_CYCLE), 120, 3, 1,
+	  "4 threads on a cycling 1..3: each value 40 times" },
+	{ __LINE__, 4, 100, 1, LONG_CACHED(10), 400, 410, 0,
+	  "4 threads on a cache of 10: one block open at the end at most" },
+};
+
+struct thread_arg {
+	struct store *base;
+	const struct thread_row *row;
+	int64_t firsts[1000], lasts[1000];
+	int rcs[1000];
+};
+
+static void *take_values(void *p)
+{
+	struct thread_arg *a = p;
+	struct store *st = NULL;
+
+	if (store_open_peer(a->base, &st) != STORE_OK)
+		return NULL;
+	for (int i = 0; i < a->row->calls; i++) {
+		struct store_grant g = { 0 };
+
+		a->rcs[i] = store_next(st, "shared", 6, 0, NULL, (uint64_t)a->row->count, &g);
+		a->firsts[i] = g.first;
+		a->lasts[i] = g.last;
+	}
+	store_close(st);
+	return NULL;
+}
+
+START_TEST(test_threads)
+{
+	const struct thread_row *row = &thread_rows[_i];
+	static struct thread_arg args[THREADS_MAX];
+	pthread_t ids[THREADS_MAX];
+	int64_t *all = calloc((size_t)row->threads * (size_t)row->calls * (size_t)row->count,
+	                      sizeof(*all));
+	size_t n = 0, ok = 0;
+	char label[32];
+	struct config cfg;
+	struct store_options opt;
+	struct store *st;
+
+	ck_assert_ptr_nonnull(all);
+	snprintf(label, sizeof(label), "threads-%d", _i);
+	st = fresh(&cfg, &opt, label, CONFIG_DURABILITY_SYNC);
+	ck_assert_int_eq(store_create(st, "shared", 6, &row->create), STORE_OK);
+	for (int t = 0; t < row->threads; t++) {
+		args[t].base = st;
+		args[t].row = row;
+		ck_assert_int_eq(pthread_create(&ids[t], NULL, take_values, &args[t]), 0);
+	}
+	for (int t = 0; t < row->threads; t++)
+		ck_assert_int_eq(pthread_join(ids[t], NULL), 0);
+	store_close(st);
+
+	for (int t = 0; t < row->threads; t++) {
+		int64_t prev = INT64_MIN;
+
+		for (int i = 0; i < row->calls; i++) {
+			const struct thread_arg *a = &args[t];
+
+			if (a->rcs[i] == STORE_EXHAUSTED)
+				continue;
+			ck_assert_msg(a->rcs[i] == STORE_OK, "line %d: %s: thread %d call %d: %s",
+			              row->line, row->desc, t, i, store_rc_name(a->rcs[i]));
+			ck_assert_msg(a->lasts[i] - a->firsts[i] == (row->cycles ? 0 : row->count - 1),
+			              "line %d: %s: a grant of %" PRId64 "..%" PRId64, row->line,
+			              row->desc, a->firsts[i], a->lasts[i]);
+			/* A cached sequence's threads may each bring back a block at the same
+			 * moment; the worker hands out the lower one first, so one thread can see
+			 * a value below one it had. Unique all the same. */
+			ck_assert_msg(row->cycles || row->create.cache > 1 || a->firsts[i] > prev,
+			              "line %d: %s: thread %d got %" PRId64 " after %" PRId64,
+			              row->line, row->desc, t, a->firsts[i], prev);
+			prev = a->lasts[i];
+			ok++;
+			for (int64_t v = a->firsts[i]; v <= a->lasts[i]; v++)
+				all[n++] = v;
+		}
+	}
+	ck_assert_msg(ok == (size_t)row->ok_calls, "line %d: %s: %zu calls succeeded, want %d",
+	              row->line, row->desc, ok, row->ok_calls);
+	qsort(all, n, sizeof(*all), cmp_i64);
+	for (size_t i = 0; i < n; i++) {
+		if (row->cycles) {
+			ck_assert_msg(all[i] == 1 + (int64_t)(i / ((size_t)row->ok_calls / 3)),
+			              "line %d: %s: %" PRId64 " at %zu of the sorted values", row->line,
+			              row->desc, all[i], i);
+			continue;
+		}
+		ck_assert_msg(i == 0 || all[i] != all[i - 1], "line %d: %s: %" PRId64 " issued twice",
+		              row->line, row->desc, all[i]);
+		ck_assert_msg(row->create.cache > 1 || all[i] == (int64_t)i + 1,
+		              "line %d: %s: %" PRId64 " never issued", row->line, row->desc,
+		              (int64_t)i + 1);
+	}
+	ck_assert_msg(n == 0 || all[n - 1] <= row->max_issued,
+	              "line %d: %s: %" PRId64 " issued, beyond %" PRId64, row->line, row->desc,
+	              all[n - 1], row->max_issued);
+	free(all);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *suite = suite_create("store");
@@ -822,6 +954,7 @@ int main(void)
 	tcase_add_test(tc, test_claim);
 	tcase_add_test(tc, test_recover_unused_and_advance);
 	UNIT_TABLE(tc, test_processes, proc_rows);
+	UNIT_TABLE(tc, test_threads, thread_rows);
 	suite_add_tcase(suite, tc);
 	return unit_run(suite);
 }
