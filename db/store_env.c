@@ -370,17 +370,23 @@ static int schema_check(struct store *st, int create)
 
 static int clean_set(struct store *st, int clean);
 
+/* The handle's own memory and its locks (store_new's). */
+static void store_free(struct store *st)
+{
+	pthread_mutex_destroy(&st->cache_lock);
+	pthread_mutex_destroy(&st->refill_lock);
+	pthread_mutex_destroy(&st->create_lock);
+	pthread_mutex_destroy(&st->combine_lock);
+	pthread_cond_destroy(&st->combine_done);
+	free(st);
+}
+
 void store_close(struct store *st)
 {
 	if (!st)
 		return;
 	if (st->owner) { /* a peer owns nothing but itself */
-		pthread_mutex_destroy(&st->cache_lock);
-		pthread_mutex_destroy(&st->refill_lock);
-		pthread_mutex_destroy(&st->create_lock);
-		pthread_mutex_destroy(&st->combine_lock);
-		pthread_cond_destroy(&st->combine_done);
-		free(st);
+		store_free(st);
 		return;
 	}
 	/* The last process out (no one else holds env.lock) marks the store clean. */
@@ -401,12 +407,7 @@ void store_close(struct store *st)
 		st->env->close(st->env, 0);
 	if (st->env_lock_fd >= 0)
 		close(st->env_lock_fd); /* releases the shared or exclusive lock */
-	pthread_mutex_destroy(&st->cache_lock);
-	pthread_mutex_destroy(&st->refill_lock);
-	pthread_mutex_destroy(&st->create_lock);
-	pthread_mutex_destroy(&st->combine_lock);
-	pthread_cond_destroy(&st->combine_done);
-	free(st);
+	store_free(st);
 }
 
 #define ENV_LOCK_WAIT_S 10    /* an opener waits this long for a recovery to finish */
