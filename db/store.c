@@ -468,6 +468,14 @@ static int next_or_create(struct store *st, const char *name, size_t len, struct
  */
 #define COMBINE_ALONE (-1) /* a request's answer: ask the store alone */
 
+/* One request's own transaction(s), creating the sequence when asked to. */
+static int next_alone(struct store *st, const char *name, size_t len, struct next_op *op,
+                      const struct seq_record *create)
+{
+	return create ? next_or_create(st, name, len, op, create)
+	              : next_from_store(st, name, len, op);
+}
+
 static struct combine_slot *combine_slot_for(struct store *h, const char *name, size_t len,
                                              uint8_t type)
 {
@@ -519,12 +527,14 @@ static void run_batch(struct store *st, const struct next_op *op, struct combine
 	}
 }
 
-static int next_combined(struct store *st, const char *name, size_t len, struct next_op *op)
+static int next_combined(struct store *st, const char *name, size_t len, struct next_op *op,
+                         const struct seq_record *create)
 {
 	struct store *h = cache_holder(st);
 	struct combine_req me = { .count = op->count };
 	struct combine_slot *slot;
 	struct combine_req *batch;
+	int alone;
 
 	pthread_mutex_lock(&h->combine_lock);
 	slot = combine_slot_for(h, name, len, op->type);
@@ -545,11 +555,17 @@ static int next_combined(struct store *st, const char *name, size_t len, struct 
 		return me.rc;
 	}
 	batch = slot->head; /* lead: this request and every one queued with it */
+	alone = batch->next == NULL; /* then batch is &me */
 	slot->head = slot->tail = NULL;
 	slot->leading = 1;
 	pthread_mutex_unlock(&h->combine_lock);
 
-	run_batch(st, op, batch);
+	/* Alone in its batch, a request needs no split: its own transaction, the plain way, while
+	 * it still leads (those arriving now queue for the next batch). */
+	if (alone)
+		me.rc = next_alone(st, name, len, op, create);
+	else
+		run_batch(st, op, batch);
 
 	pthread_mutex_lock(&h->combine_lock);
 	for (struct combine_req *r = batch; r; r = r->next)
@@ -558,8 +574,9 @@ static int next_combined(struct store *st, const char *name, size_t len, struct 
 	if (!slot->head)
 		slot->len = 0;
 	pthread_cond_broadcast(&h->combine_done);
-	pthread_mutex_unlock(&h->combine_lock);
-	*op->grant = me.grant;
+	pthread_mutex_unlock(&h->combine_lock); /* the batch's other requests may be gone now */
+	if (!alone)
+		*op->grant = me.grant;
 	return me.rc;
 }
 
@@ -581,12 +598,8 @@ int store_next(struct store *st, const char *name, size_t len, uint8_t type,
 			break;
 		}
 	}
-	rc = next_combined(st, name, len, &op);
-	if (rc != COMBINE_ALONE)
-		return rc;
-	if (!create)
-		return next_from_store(st, name, len, &op);
-	return next_or_create(st, name, len, &op, create);
+	rc = next_combined(st, name, len, &op, create);
+	return rc != COMBINE_ALONE ? rc : next_alone(st, name, len, &op, create);
 }
 
 struct record_op {
