@@ -28,7 +28,10 @@ import nextid_server as ns
 
 SEQUENCER = os.path.join(ns.BUILD, "nextid-sequencer")
 SOCKET_TIMEOUT_S = 5
-START_DEADLINE_S = 10
+# A sequencer started after a SIGKILL waits up to 15 s for the dead one's record lock
+# (START_BUSY_WAIT_MS in sequencer/counter.c), which the pool's failchk frees within its 10 s
+# period: the deadline covers that wait, not only a clean start.
+START_DEADLINE_S = 20
 LONG_MAX = 2 ** 63 - 1
 UNKNOWN = "-ERR Unknown command '%s'. Supported: GETSEQ, GETSEQ_BATCH, CURRENT"
 BAD_BATCH = "-ERR Invalid batch size '%s'. GETSEQ_BATCH takes a count from 1 to 10000"
