@@ -85,9 +85,20 @@ static int txn_commit(struct store *st, DB_TXN *txn, enum txn_kind kind)
 	                           : within_reservation ? DB_TXN_NOSYNC
 	                                                : DB_TXN_WRITE_NOSYNC);
 
-	if (err == 0 && flush)
+	if (err == 0 && flush && st->defer_flush)
+		st->flush_pending = 1;
+	else if (err == 0 && flush)
 		err = st->env->log_flush(st->env, NULL);
 	return STORE_DB_ERROR(st, err, "commit");
+}
+
+/* The flush a commit left to its caller (defer_flush), if any. */
+static int flush_deferred(struct store *st)
+{
+	if (!st->flush_pending)
+		return STORE_OK;
+	st->flush_pending = 0;
+	return STORE_DB_ERROR(st, st->env->log_flush(st->env, NULL), "log flush");
 }
 
 /* Run body in a transaction, retrying it when it loses a deadlock. Returns body's result, or the
@@ -470,7 +481,9 @@ static int next_or_create(struct store *st, const char *name, size_t len, struct
  * still gets consecutive values, in the order the requests arrived. Why: on a hot sequence every
  * transaction passes its record lock to the next (a wake-up, a context switch) and writes its own
  * log records; one transaction for eight requests does that once. Requests that arrive while a
- * leader's transaction runs wait for it and form the next batch. A batch the store refuses as a
+ * leader's transaction runs wait for it and form the next batch; that batch may start as soon
+ * as the leader's commit is in the log, before its flush (pipelining: see next_combined). A
+ * batch the store refuses as a
  * whole (a sequence that cycles or caches, one that does not exist yet, a bound too close for
  * all of it) sends each of its requests alone, exactly as without combining.
  */
@@ -515,7 +528,9 @@ static void run_batch(struct store *st, const struct next_op *op, struct combine
 
 	for (struct combine_req *r = batch; r; r = r->next)
 		joint.count += r->count;
+	st->defer_flush = 1;
 	rc = store_run_txn(st, RUN_DURABLE, next_body, &joint);
+	st->defer_flush = 0;
 	for (struct combine_req *r = batch; r; r = r->next) {
 		if (rc != STORE_OK) {
 			/* Refused, exhausted for the sum, or not there yet: each alone. Other failures
@@ -533,6 +548,17 @@ static void run_batch(struct store *st, const struct next_op *op, struct combine
 		                          (__int128)(r->count - 1) * all.increment);
 		taken += r->count;
 	}
+}
+
+/* The batch's values are its requests' once its commit is on disk; a failed flush is the answer
+ * of every request that had values. */
+static void finish_batch(struct store *st, struct combine_req *batch)
+{
+	int rc = flush_deferred(st);
+
+	for (struct combine_req *r = batch; r && rc != STORE_OK; r = r->next)
+		if (r->rc == STORE_OK)
+			r->rc = rc;
 }
 
 static int next_combined(struct store *st, const char *name, size_t len, struct next_op *op,
@@ -555,7 +581,7 @@ static int next_combined(struct store *st, const char *name, size_t len, struct 
 	else
 		slot->head = &me;
 	slot->tail = &me;
-	while (!me.done && slot->leading)
+	while (!me.done && (me.taken || slot->leading))
 		pthread_cond_wait(&h->combine_done, &h->combine_lock);
 	if (me.done) {
 		pthread_mutex_unlock(&h->combine_lock);
@@ -564,6 +590,8 @@ static int next_combined(struct store *st, const char *name, size_t len, struct 
 	}
 	batch = slot->head; /* lead: this request and every one queued with it */
 	alone = batch->next == NULL; /* then batch is &me */
+	for (struct combine_req *r = batch; r; r = r->next)
+		r->taken = 1;
 	slot->head = slot->tail = NULL;
 	slot->leading = 1;
 	pthread_mutex_unlock(&h->combine_lock);
@@ -575,12 +603,21 @@ static int next_combined(struct store *st, const char *name, size_t len, struct 
 	else
 		run_batch(st, op, batch);
 
+	/* A batch's commit has released the record: the next batch may take its values while this
+	 * one waits for the disk, and the two flushes overlap or merge (group commit) instead of
+	 * following each other. Its requests are answered only once the flush is done. */
 	pthread_mutex_lock(&h->combine_lock);
-	for (struct combine_req *r = batch; r; r = r->next)
-		r->done = 1;
 	slot->leading = 0;
 	if (!slot->head)
 		slot->len = 0;
+	pthread_cond_broadcast(&h->combine_done);
+	pthread_mutex_unlock(&h->combine_lock);
+	if (!alone)
+		finish_batch(st, batch);
+
+	pthread_mutex_lock(&h->combine_lock);
+	for (struct combine_req *r = batch; r; r = r->next)
+		r->done = 1;
 	pthread_cond_broadcast(&h->combine_done);
 	pthread_mutex_unlock(&h->combine_lock); /* the batch's other requests may be gone now */
 	if (!alone)

@@ -41,6 +41,7 @@ struct combine_req {
 	uint64_t count;
 	struct store_grant grant; /* out */
 	int rc;                   /* out: a store result, or COMBINE_ALONE */
+	int taken;                /* a leader took it into its batch */
 	int done;
 	struct combine_req *next;
 };
@@ -67,6 +68,8 @@ struct store {
 	int in_failchk;        /* Berkeley DB's complaints now describe dead processes: warnings */
 	int env_lock_fd;       /* data_dir/env.lock: shared while open, exclusive for recovery */
 	int sync_commit;       /* the current attempt raised a reservation: flush before answering */
+	int defer_flush;       /* commits leave their log flush to the caller (store.c, "Combining") */
+	int flush_pending;     /* a commit left its flush to the caller */
 	pthread_mutex_t cache_lock;  /* a base's: guards cache for the peers of every thread */
 	pthread_mutex_t refill_lock; /* a base's: one thread at a time takes a cached block */
 	pthread_mutex_t create_lock; /* a base's: one thread at a time creates a sequence */
