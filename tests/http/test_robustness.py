@@ -1,6 +1,6 @@
 """Robustness of the pool (README.md "Decisions"): an incomplete store is refused, a stopped worker
 or a killed nextidctl holding a record lock is cleaned up, a spawned pool ends with its web
-server, stray signals are ignored, reloads keep full capacity, FastCGI connections are not kept
+server, stray signals are ignored, reloads and recycled workers keep full capacity, FastCGI connections are not kept
 alive, and a crash loop pauses respawning instead of spinning.
 
 Every wait is bounded; every process signalled here is one the harness recorded (the master, its
@@ -392,6 +392,21 @@ def test_three_quick_reloads_under_load_refuse_nothing_and_replace_every_process
     assert after, (before, children_by_comm(srv))
     expect_next(srv.get("/next/reload"), len(values) + 1, "reload")
 
+
+
+@pytest.mark.slow
+def test_workers_recycled_every_few_requests_under_load_refuse_nothing(nextid):
+    """A worker that reached max_requests stops while connections keep arriving: one it has just
+    accepted is answered, never dropped (lighttpd would answer 503 for it)."""
+    srv = nextid(config={"workers": 2, "max_requests": 25})
+    load = Load(srv, "/next/recycle", clients=16, duration_s=4.0, max_requests=400).start()
+    load.wait()
+
+    assert load.statuses() == {200: load.count()}, (load.statuses(), load.errors[:3])
+    values = load.values()
+    assert sorted(values) == list(range(1, len(values) + 1))
+    assert len(values) > 200, "too little load to recycle workers: %d requests" % len(values)
+    expect_next(srv.get("/next/recycle"), len(values) + 1, "recycle")
 
 # 7. no kept-alive FastCGI connections -------------------------------------------------------
 
