@@ -11,41 +11,41 @@
  * process's, store_open_peer). They share the process's store environment, the scoreboard slot
  * (atomics, one busy clock per thread) and the decision to stop.
  *
+ * Accepting: each thread accepts its connections itself rather than in libfcgi, waiting in
+ * epoll_wait() on its own epoll set: the listening socket (EPOLLEXCLUSIVE, so that a connection
+ * wakes one waiter, as a blocking accept() does) and the process's stop event. The connection
+ * then goes to libfcgi (FCGX_Request.ipcFd) to read the request; libfcgi's own accept never runs
+ * (the request's listening descriptor is -1). The reason: a thread blocked in libfcgi's accept()
+ * can only be stopped by a signal, and a signal that lands just after accept() returned (in
+ * libfcgi's wait for the first bytes) makes libfcgi drop the connection unanswered: lighttpd
+ * logs "connection was dropped after accept()" and the client gets a 5xx, seen in make bench
+ * when workers recycle under load. Here nothing is signalled while accepting: the stop event
+ * wakes every waiting thread, and a thread that has a connection serves it.
+ *
  * Stopping: SIGTERM is blocked in every thread and waited for by the first one (worker_run),
- * which then stops the rest: it raises the flag, replaces the listening descriptor with
- * /dev/null so that an accept() about to start fails at once, and sends SIGUSR1 to every
- * thread waiting in accept() and to every one finishing an answer (libfcgi then waits up to 2 s
- * for the client to close). A thread that has just accepted a connection is left alone: woken,
- * libfcgi would drop the connection unanswered (Apache then answers 503; found by
- * tests/http/test_robustness.py under reloads). So the stopper looks at what each thread is in,
- * its phase and /proc/self/task/TID/syscall, every few milliseconds until all have ended.
- * It does not set libfcgi's own shutdown flag: libfcgi 2.4's accept loop, once that flag
- * is up after it dropped a connection, polls and closes the stale descriptor for ever (found by
- * tests/http/test_restart.py, a thread spinning at 100% CPU); accept() failing on /dev/null ends
- * it instead. SIGUSR1's handler does nothing: a waiting accept() restarts, meets /dev/null and fails;
- * libfcgi's wait (up to 2 s) for a client to close after the answer ends at once, as does any
- * other poll; everything else restarts and carries on. A thread that decides the process must end (max_requests, a store that
- * needs recovery, a failed accept) records why and sends SIGTERM to the first thread. The request
- * in hand always finishes.
+ * which then stops the rest: it raises the flag, signals the stop event, and sends SIGUSR1 to
+ * every thread finishing an answer (libfcgi then waits up to 2 s for the client to close; the
+ * handler does nothing, the wait ends at once, everything else restarts and carries on). A
+ * thread that decides the process must end (max_requests, a store that needs recovery, a failed
+ * accept) records why and sends SIGTERM to the first thread. The request in hand always
+ * finishes.
  */
 #include "worker.h"
+#include "acceptor.h"
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
-#include "numparse.h"
 #include "respond.h"
 #include "router.h"
 #include "scoreboard.h"
 #include "store.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,7 +57,7 @@
 struct worker;
 
 enum thread_phase {
-	PHASE_ACCEPTING, /* in FCGX_Accept_r: waiting, or reading a request just accepted */
+	PHASE_ACCEPTING, /* waiting for a connection, or reading a request just accepted */
 	PHASE_SERVING,
 	PHASE_FINISHING, /* in FCGX_Finish_r: the answer is out, libfcgi closes the connection */
 };
@@ -67,10 +67,10 @@ struct worker_thread {
 	int index;         /* into the slot's busy_since_ms */
 	pthread_t id;
 	int running;       /* started and not joined yet */
-	_Atomic pid_t tid;
 	_Atomic int phase; /* enum thread_phase */
 	_Atomic int ended;
 	struct app app;
+	struct acceptor acceptor;
 	FCGX_Request fr;
 };
 
@@ -85,14 +85,14 @@ struct worker {
 	_Atomic uint64_t served;
 	_Atomic int stopping;
 	_Atomic int exit_status; /* enum worker_exit: the first reason to stop wins */
-	int null_fd;
+	int stop_fd; /* acceptor_stop_event: wakes every thread waiting for a connection */
 	struct worker_thread threads[CONFIG_THREADS_MAX];
 	int nthreads;
 };
 
 static void on_wake(int sig)
 {
-	(void)sig; /* interrupting the accept() is the whole point */
+	(void)sig; /* ending libfcgi's wait for the client to close is the whole point */
 }
 
 static void install_signals(void)
@@ -235,18 +235,33 @@ static void close_app(struct app *app)
 		yajl_gen_free(app->gen);
 }
 
-/* Wait for a connection; 0 with a request in hand, -1 when the process is stopping or accept
- * failed. */
+/*
+ * Wait for a request: 0 with one in hand, -1 when the process is stopping or accept failed.
+ * The connection goes to libfcgi as one already open (ipcFd, kept through the Finish that
+ * FCGX_Accept_r starts with); libfcgi then reads the request from it. A connection that carries
+ * no request (closed early, not FastCGI) is closed by libfcgi, whose own accept on -1 then fails
+ * at once: wait for the next.
+ */
 static int accept_request(struct worker_thread *t)
 {
 	struct worker *w = t->w;
-	int rc = FCGX_Accept_r(&t->fr);
 
-	if (rc < 0 && !atomic_load(&w->stopping)) {
-		LOG_ERROR("accepting a connection failed; exiting to be replaced");
-		request_stop(w, WORKER_EXIT_ACCEPT_FAILED);
+	for (;;) {
+		int fd = acceptor_next(&t->acceptor);
+
+		if (fd == ACCEPTOR_STOPPED)
+			return -1;
+		if (fd < 0) {
+			LOG_ERROR("accepting a connection failed (%s); exiting to be replaced",
+			          strerror(errno));
+			request_stop(w, WORKER_EXIT_ACCEPT_FAILED);
+			return -1;
+		}
+		t->fr.ipcFd = fd;
+		t->fr.keepConnection = 1;
+		if (FCGX_Accept_r(&t->fr) == 0)
+			return 0;
 	}
-	return rc < 0 ? -1 : 0;
 }
 
 /*
@@ -272,7 +287,6 @@ static void *serve_loop(void *arg)
 	struct worker *w = t->w;
 	_Atomic int64_t *busy_since = &w->slot->busy_since_ms[t->index];
 
-	atomic_store(&t->tid, gettid());
 	while (!atomic_load(&w->stopping) && accept_request(t) == 0) {
 		atomic_store(&t->phase, PHASE_SERVING);
 		atomic_store_explicit(busy_since, scoreboard_now_ms(), memory_order_relaxed);
@@ -302,7 +316,11 @@ static int start_thread(struct worker *w, struct worker_thread *t, int index)
 
 	t->w = w;
 	t->index = index;
-	FCGX_InitRequest(&t->fr, w->args->listen_fd, 0);
+	FCGX_InitRequest(&t->fr, -1, 0); /* libfcgi never accepts: see accept_request */
+	if (acceptor_open(&t->acceptor, w->args->listen_fd, w->stop_fd) != 0) {
+		LOG_ERROR("cannot wait for connections: %s", strerror(errno));
+		return -1;
+	}
 	if (open_app(t) != 0)
 		return -1;
 	pthread_attr_init(&attr);
@@ -317,46 +335,10 @@ static int start_thread(struct worker *w, struct worker_thread *t, int index)
 	return 0;
 }
 
-/* Is thread tid blocked in accept()? When /proc cannot tell, it may be: 1. The file starts with
- * the syscall's number, or "running" between calls (a new accept() then meets /dev/null). */
-static int blocked_in_accept(pid_t tid)
-{
-	char path[64], buf[32];
-	const char *why;
-	ssize_t n;
-	size_t digits = 0;
-	int64_t nr;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 1;
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	if (n <= 0)
-		return 1;
-	while (digits < (size_t)n && buf[digits] >= '0' && buf[digits] <= '9')
-		digits++;
-	if (numparse_i64(buf, digits, 0, INT32_MAX, &nr, &why) != 0)
-		return 0;
-#ifdef SYS_accept
-	if (nr == SYS_accept)
-		return 1;
-#endif
-	return nr == SYS_accept4;
-}
-
+/* A thread finishing an answer may sit in libfcgi's wait (up to 2 s) for the client to close. */
 static int wants_waking(struct worker_thread *t)
 {
-	switch (atomic_load(&t->phase)) {
-	case PHASE_FINISHING:
-		return 1;
-	case PHASE_ACCEPTING:
-		return atomic_load(&t->tid) != 0 && blocked_in_accept(atomic_load(&t->tid));
-	default:
-		return 0;
-	}
+	return atomic_load(&t->phase) == PHASE_FINISHING;
 }
 
 #define STOP_POLL_MS 5
@@ -368,8 +350,7 @@ static void stop_threads(struct worker *w)
 	int left;
 
 	atomic_store(&w->stopping, 1);
-	if (w->null_fd >= 0)
-		dup2(w->null_fd, w->args->listen_fd);
+	acceptor_stop(w->stop_fd);
 	do {
 		left = 0;
 		for (int i = 0; i < w->nthreads; i++) {
@@ -419,18 +400,19 @@ static void finish(struct worker *w)
 {
 	for (int i = 0; i < w->nthreads; i++) {
 		FCGX_Free(&w->threads[i].fr, 0);
+		acceptor_close(&w->threads[i].acceptor);
 		close_app(&w->threads[i].app);
 	}
 	store_close(w->store);
-	if (w->null_fd >= 0)
-		close(w->null_fd);
+	if (w->stop_fd >= 0)
+		close(w->stop_fd);
 	pthread_mutex_destroy(&w->store_mutex);
 }
 
 int worker_run(const struct worker_args *args)
 {
 	struct worker *w = calloc(1, sizeof(*w));
-	int status;
+	int status, started = 0;
 
 	if (!w) {
 		sleep(1); /* out of memory: must not turn into a tight respawn loop */
@@ -443,13 +425,19 @@ int worker_run(const struct worker_args *args)
 	w->store_tried_ms = INT64_MIN / 2;
 	atomic_store(&w->exit_status, -1);
 	pthread_mutex_init(&w->store_mutex, NULL);
-	w->null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	w->stop_fd = acceptor_stop_event();
+	for (int i = 0; i < CONFIG_THREADS_MAX; i++)
+		w->threads[i].acceptor.epoll_fd = -1;
 	install_signals();
 	pthread_mutex_lock(&w->store_mutex);
 	open_process_store(w);
 	pthread_mutex_unlock(&w->store_mutex);
 	FCGX_Init();
-	if (start_threads(w, (int)args->cfg->threads) != 0) {
+	if (w->stop_fd < 0 || acceptor_prepare_listener(args->listen_fd) != 0)
+		LOG_ERROR("cannot prepare to accept connections: %s", strerror(errno));
+	else if (start_threads(w, (int)args->cfg->threads) == 0)
+		started = 1;
+	if (!started) {
 		finish(w);
 		free(w);
 		sleep(1);

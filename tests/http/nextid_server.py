@@ -172,7 +172,8 @@ def comm(pid):
 # What a worker's threads are doing, from /proc/PID/task/TID/syscall: the number of the syscall a
 # blocked thread sits in (per machine), or its wchan where the number cannot be read.
 NANOSLEEP_SYSCALLS = {"x86_64": {35, 230}, "aarch64": {101, 115}}
-ACCEPT_SYSCALLS = {"x86_64": {43, 288}, "aarch64": {202, 242}}
+# A thread waiting for a connection sits in epoll_wait (fcgi-app/acceptor.c).
+CONNECTION_WAIT_SYSCALLS = {"x86_64": {232, 281, 441}, "aarch64": {22, 441}}
 SIGWAIT_SYSCALLS = {"x86_64": {128}, "aarch64": {137}}
 
 
@@ -213,15 +214,15 @@ def outside_db_holding_lock(pid):
     would stall every process and leave only a full recovery)."""
     tasks = _task_dirs(pid)
     sleeping = [t for t in tasks if _thread_in(t, NANOSLEEP_SYSCALLS, "nanosleep")]
-    return bool(sleeping) and all(t in sleeping or _thread_in(t, ACCEPT_SYSCALLS, "accept") or
+    return bool(sleeping) and all(t in sleeping or _thread_in(t, CONNECTION_WAIT_SYSCALLS, "ep_poll") or
                                   _thread_in(t, SIGWAIT_SYSCALLS, "sigtimedwait") for t in tasks)
 
 
 def waits_idle(pid):
-    """True when every thread of worker pid waits for a connection (accept) or for the stop
+    """True when every thread of worker pid waits for a connection (epoll_wait) or for the stop
     (sigwait): it holds nothing in Berkeley DB."""
     tasks = _task_dirs(pid)
-    return bool(tasks) and all(_thread_in(t, ACCEPT_SYSCALLS, "accept") or
+    return bool(tasks) and all(_thread_in(t, CONNECTION_WAIT_SYSCALLS, "ep_poll") or
                                _thread_in(t, SIGWAIT_SYSCALLS, "sigtimedwait") for t in tasks)
 
 

@@ -463,7 +463,7 @@ def test_fastcgi_keep_conn_is_not_honoured_and_sigterm_then_exits_at_once(server
             pytest.fail("the worker kept the FastCGI connection open despite FCGI_KEEP_CONN")
         assert rest == b"", rest
 
-        # Every worker waits in accept(), none is tied to a connection: SIGTERM ends at once,
+        # Every worker waits for a connection, none is tied to a connection: SIGTERM ends at once,
         # not after shutdown_timeout_s (10 s by default).
         sent = time.monotonic()
         server.kill_master(signal.SIGTERM)

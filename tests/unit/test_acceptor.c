@@ -1,0 +1,321 @@
+/*
+ * acceptor: a real listening socket (unix, and TCP on 127.0.0.1) and real clients. What a
+ * worker thread relies on: the connection it gets is the one that spoke, blocking and
+ * close-on-exec; the stop event ends a wait at once, also one already blocked in another
+ * thread; a silent connection does not hold the thread; a stop never drops an accepted
+ * connection.
+ */
+#include "acceptor.h"
+#include "unit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct fixture {
+	char dir[64];
+	struct sockaddr_un addr;
+	int listen_fd;
+	int stop_fd;
+	struct acceptor a;
+};
+
+static void setup_unix(struct fixture *f)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/nextid-acceptor-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(f->dir));
+	f->addr.sun_family = AF_UNIX;
+	snprintf(f->addr.sun_path, sizeof(f->addr.sun_path), "%s/s", f->dir);
+	f->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(f->listen_fd, 0);
+	ck_assert_int_eq(bind(f->listen_fd, (struct sockaddr *)&f->addr, sizeof(f->addr)), 0);
+	ck_assert_int_eq(listen(f->listen_fd, 16), 0);
+	ck_assert_int_eq(acceptor_prepare_listener(f->listen_fd), 0);
+	f->stop_fd = acceptor_stop_event();
+	ck_assert_int_ge(f->stop_fd, 0);
+	ck_assert_int_eq(acceptor_open(&f->a, f->listen_fd, f->stop_fd), 0);
+}
+
+static void teardown(struct fixture *f)
+{
+	acceptor_close(&f->a);
+	ck_assert_int_eq(f->a.epoll_fd, -1);
+	close(f->stop_fd);
+	close(f->listen_fd);
+	if (f->dir[0]) {
+		unlink(f->addr.sun_path);
+		rmdir(f->dir);
+	}
+}
+
+/* A client connected to the fixture's unix socket; sends `say` unless it is NULL. */
+static int client(const struct fixture *f, const char *say)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (const struct sockaddr *)&f->addr, sizeof(f->addr)), 0);
+	if (say)
+		ck_assert_int_eq(write(fd, say, strlen(say)), (ssize_t)strlen(say));
+	return fd;
+}
+
+/* Read exactly what the peer sent so far (it has sent it all before we read). */
+static void expect_bytes(int fd, const char *want)
+{
+	char buf[64] = { 0 };
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+
+	ck_assert_int_eq(n, (ssize_t)strlen(want));
+	ck_assert_str_eq(buf, want);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+START_TEST(test_returns_the_connection_that_spoke_blocking_and_cloexec)
+{
+	struct fixture f;
+	int c, fd;
+
+	setup_unix(&f);
+	c = client(&f, "hello");
+	fd = acceptor_next(&f.a);
+	ck_assert_int_ge(fd, 0);
+	expect_bytes(fd, "hello");
+	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	ck_assert_int_eq(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	ck_assert_int_eq(write(fd, "back", 4), 4);
+	expect_bytes(c, "back");
+	ck_assert_int_eq(fcntl(f.listen_fd, F_GETFL) & O_NONBLOCK, O_NONBLOCK);
+	close(fd);
+	close(c);
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(test_stop_event_ends_the_wait_and_stays_signalled)
+{
+	struct fixture f;
+
+	setup_unix(&f);
+	acceptor_stop(f.stop_fd);
+	ck_assert_int_eq(acceptor_next(&f.a), ACCEPTOR_STOPPED);
+	ck_assert_int_eq(acceptor_next(&f.a), ACCEPTOR_STOPPED);
+	acceptor_stop(f.stop_fd); /* twice is harmless */
+	ck_assert_int_eq(acceptor_next(&f.a), ACCEPTOR_STOPPED);
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(test_stop_wins_over_a_queued_connection_which_stays_queued)
+{
+	struct fixture f;
+	int c, fd;
+
+	setup_unix(&f);
+	c = client(&f, "queued");
+	acceptor_stop(f.stop_fd);
+	ck_assert_int_eq(acceptor_next(&f.a), ACCEPTOR_STOPPED);
+	/* Still in the backlog: another process of the pool takes it. */
+	fd = accept4(f.listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	expect_bytes(fd, "queued");
+	close(fd);
+	close(c);
+	teardown(&f);
+}
+END_TEST
+
+struct waiter {
+	struct acceptor *a;
+	int result;
+};
+
+static void *wait_in_thread(void *arg)
+{
+	struct waiter *w = arg;
+
+	w->result = acceptor_next(w->a);
+	return NULL;
+}
+
+START_TEST(test_stop_wakes_a_thread_already_waiting)
+{
+	struct fixture f;
+	struct waiter w;
+	struct timespec settle = { .tv_nsec = 50 * 1000000L };
+	pthread_t id;
+	int64_t start;
+
+	setup_unix(&f);
+	w.a = &f.a;
+	w.result = 12345;
+	ck_assert_int_eq(pthread_create(&id, NULL, wait_in_thread, &w), 0);
+	nanosleep(&settle, NULL);
+	ck_assert_int_eq(w.result, 12345); /* still waiting: nothing came */
+	start = now_ms();
+	acceptor_stop(f.stop_fd);
+	ck_assert_int_eq(pthread_join(id, NULL), 0);
+	ck_assert_int_eq(w.result, ACCEPTOR_STOPPED);
+	ck_assert_int_lt(now_ms() - start, 1000);
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(test_a_silent_connection_is_closed_and_the_next_one_served)
+{
+	struct fixture f;
+	int silent, talker, fd;
+	char byte;
+	int64_t start;
+
+	setup_unix(&f);
+	f.a.first_bytes_ms = 100;
+	silent = client(&f, NULL);
+	talker = client(&f, "request");
+	start = now_ms();
+	fd = acceptor_next(&f.a);
+	ck_assert_int_ge(fd, 0);
+	expect_bytes(fd, "request");
+	ck_assert_int_ge(now_ms() - start, 90);
+	ck_assert_int_eq(read(silent, &byte, 1), 0); /* closed unserved */
+	close(fd);
+	close(talker);
+	close(silent);
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(test_a_connection_closed_at_once_is_returned_at_its_end)
+{
+	struct fixture f;
+	int fd;
+	char byte;
+
+	setup_unix(&f);
+	close(client(&f, NULL));
+	fd = acceptor_next(&f.a);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(read(fd, &byte, 1), 0);
+	close(fd);
+	teardown(&f);
+}
+END_TEST
+
+/* In a child: after 100 ms signal the stop event, after 100 ms more send `say` on fd. */
+static void stop_then_send_later(int stop_fd, int fd, const char *say)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		usleep(100 * 1000);
+		acceptor_stop(stop_fd);
+		usleep(100 * 1000);
+		_exit(write(fd, say, strlen(say)) == (ssize_t)strlen(say) ? 0 : 1);
+	}
+}
+
+START_TEST(test_a_stop_after_the_first_bytes_still_returns_the_connection)
+{
+	struct fixture f;
+	int c, fd;
+
+	setup_unix(&f);
+	f.a.first_bytes_ms = 2000;
+	c = client(&f, NULL);
+	/* Accepted but silent: the stop comes while it waits for the first bytes, then they come.
+	 * The connection is the web server's request: it must be returned, not dropped. */
+	stop_then_send_later(f.stop_fd, c, "late");
+	fd = acceptor_next(&f.a);
+	ck_assert_int_ge(fd, 0);
+	expect_bytes(fd, "late");
+	ck_assert_int_eq(acceptor_next(&f.a), ACCEPTOR_STOPPED);
+	while (wait(NULL) < 0 && errno == EINTR)
+		;
+	close(fd);
+	close(c);
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(test_tcp_connections_have_nagle_off)
+{
+	struct fixture f;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int c, fd, nodelay = 0;
+	socklen_t optlen = sizeof(nodelay);
+
+	memset(&f, 0, sizeof(f));
+	f.listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(f.listen_fd, 0);
+	ck_assert_int_eq(bind(f.listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(getsockname(f.listen_fd, (struct sockaddr *)&sa, &len), 0);
+	ck_assert_int_eq(listen(f.listen_fd, 16), 0);
+	ck_assert_int_eq(acceptor_prepare_listener(f.listen_fd), 0);
+	f.stop_fd = acceptor_stop_event();
+	ck_assert_int_eq(acceptor_open(&f.a, f.listen_fd, f.stop_fd), 0);
+	ck_assert_int_eq(f.a.tcp, 1);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(write(c, "tcp", 3), 3);
+	fd = acceptor_next(&f.a);
+	ck_assert_int_ge(fd, 0);
+	expect_bytes(fd, "tcp");
+	ck_assert_int_eq(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, &optlen), 0);
+	ck_assert_int_eq(nodelay, 1);
+	close(fd);
+	close(c);
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(test_a_listener_that_is_not_a_socket_fails)
+{
+	struct acceptor a;
+	int stop_fd = acceptor_stop_event(), null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	ck_assert_int_ge(null_fd, 0);
+	/* epoll refuses a regular file: the worker logs it and is replaced. */
+	ck_assert_int_eq(acceptor_open(&a, null_fd, stop_fd), -1);
+	ck_assert_int_eq(errno, EPERM);
+	ck_assert_int_eq(a.epoll_fd, -1);
+	close(null_fd);
+	close(stop_fd);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *suite = suite_create("acceptor");
+	TCase *tc = tcase_create("acceptor");
+
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, test_returns_the_connection_that_spoke_blocking_and_cloexec);
+	tcase_add_test(tc, test_stop_event_ends_the_wait_and_stays_signalled);
+	tcase_add_test(tc, test_stop_wins_over_a_queued_connection_which_stays_queued);
+	tcase_add_test(tc, test_stop_wakes_a_thread_already_waiting);
+	tcase_add_test(tc, test_a_silent_connection_is_closed_and_the_next_one_served);
+	tcase_add_test(tc, test_a_connection_closed_at_once_is_returned_at_its_end);
+	tcase_add_test(tc, test_a_stop_after_the_first_bytes_still_returns_the_connection);
+	tcase_add_test(tc, test_tcp_connections_have_nagle_off);
+	tcase_add_test(tc, test_a_listener_that_is_not_a_socket_fails);
+	suite_add_tcase(suite, tc);
+	return unit_run(suite);
+}
