@@ -46,6 +46,20 @@ static void sleep_ms(unsigned ms)
 		;
 }
 
+/*
+ * The test hook's sleep (NEXTID_TEST_HOLD_LOCK_MS) holding the record lock. It sleeps on
+ * CLOCK_BOOTTIME, which nothing else in nextid sleeps on, so that a test reading
+ * /proc/PID/task/TID/syscall ("230 0x7 ..." on x86_64) can tell this sleep from any other
+ * (a deadlock victim's backoff, a /generate waiting for its tick, a stopping worker).
+ */
+static void hold_lock_for_test(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	while (clock_nanosleep(CLOCK_BOOTTIME, 0, &ts, &ts) == EINTR)
+		;
+}
+
 /* A deadlock victim waits a little, at random, so the two sides do not collide again. */
 static void backoff(struct store *st, int attempt)
 {
@@ -274,7 +288,7 @@ static int next_body(struct store *st, DB_TXN *txn, void *arg)
 	if (rc == STORE_OK && created)
 		rc = store_index_add(st, txn, &op->key);
 	if (rc == STORE_OK && st->opt.hold_lock_ms)
-		sleep_ms(st->opt.hold_lock_ms);
+		hold_lock_for_test(st->opt.hold_lock_ms);
 	return rc;
 }
 

@@ -1,7 +1,10 @@
 /*
- * acceptor: see acceptor.h. Once the stop event is signalled no new connection is accepted,
- * but one already accepted is returned: the web server has sent, or is about to send, a request
- * on it, and only an answer tells it the outcome.
+ * acceptor: see acceptor.h. Why not libfcgi's accept: a thread blocked there can only be
+ * stopped by a signal, and a signal that lands just after its accept() returned (in its wait
+ * for the first bytes) makes it drop the connection unanswered. Why not epoll with
+ * EPOLLEXCLUSIVE: its wake-up goes to one waiter's epoll set, and if that waiter is slow to run
+ * (or stopped), the connection waits in the queue while other threads sleep beside it (measured
+ * with tests/crash/run: requests stuck behind a stopped worker). accept() has neither problem.
  */
 #include "acceptor.h"
 
@@ -10,33 +13,21 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <stdint.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
-int acceptor_stop_event(void)
+int acceptor_prepare_listener(int listen_fd, int stop_check_ms)
 {
-	return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-}
-
-void acceptor_stop(int stop_fd)
-{
-	uint64_t one = 1;
-
-	/* Nobody reads it, so it stays readable; a full counter (never) would still be readable. */
-	while (write(stop_fd, &one, sizeof(one)) < 0 && errno == EINTR)
-		;
-}
-
-int acceptor_prepare_listener(int listen_fd)
-{
+	struct timeval tv = { .tv_sec = stop_check_ms / 1000,
+		              .tv_usec = (stop_check_ms % 1000) * 1000 };
 	int flags = fcntl(listen_fd, F_GETFL);
 
 	if (flags < 0)
 		return -1;
-	return (flags & O_NONBLOCK) ? 0 : fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK);
+	if ((flags & O_NONBLOCK) && fcntl(listen_fd, F_SETFL, flags & ~O_NONBLOCK) != 0)
+		return -1;
+	return setsockopt(listen_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
 static int is_tcp(int fd)
@@ -49,56 +40,16 @@ static int is_tcp(int fd)
 	return sa.ss_family == AF_INET || sa.ss_family == AF_INET6;
 }
 
-static int watch(int epoll_fd, int fd, uint32_t events)
-{
-	struct epoll_event ev = { .events = events, .data.fd = fd };
-
-	return epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev);
-}
-
-int acceptor_open(struct acceptor *a, int listen_fd, int stop_fd)
+void acceptor_init(struct acceptor *a, int listen_fd, const _Atomic int *stopping)
 {
 	a->listen_fd = listen_fd;
-	a->stop_fd = stop_fd;
+	a->stopping = stopping;
 	a->tcp = is_tcp(listen_fd);
 	a->first_bytes_ms = ACCEPTOR_FIRST_BYTES_MS;
-	a->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (a->epoll_fd < 0)
-		return -1;
-	if (watch(a->epoll_fd, listen_fd, EPOLLIN | EPOLLEXCLUSIVE) != 0 ||
-	    watch(a->epoll_fd, stop_fd, EPOLLIN) != 0) {
-		acceptor_close(a);
-		return -1;
-	}
-	return 0;
 }
 
-void acceptor_close(struct acceptor *a)
-{
-	if (a->epoll_fd >= 0)
-		close(a->epoll_fd);
-	a->epoll_fd = -1;
-}
-
-/* Wait until the listening socket may have a connection: 0, or an enum acceptor_result. */
-static int wait_for_listener(struct acceptor *a)
-{
-	struct epoll_event ev[2];
-	int n;
-
-	do
-		n = epoll_wait(a->epoll_fd, ev, 2, -1);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return ACCEPTOR_FAILED;
-	for (int i = 0; i < n; i++)
-		if (ev[i].data.fd == a->stop_fd)
-			return ACCEPTOR_STOPPED;
-	return 0;
-}
-
-/* accept() errors that concern one connection (gone before it was taken), or none at all
- * (another waiter took it): wait again. */
+/* accept() errors that end a wait but not the thread: the timeout (look at the flag), a signal,
+ * a connection gone before it was taken. */
 static int passing_accept_error(int err)
 {
 	return err == EAGAIN || err == EWOULDBLOCK || err == EINTR || err == ECONNABORTED ||
@@ -119,12 +70,9 @@ static int first_bytes_arrive(int fd, int ms)
 
 int acceptor_next(struct acceptor *a)
 {
-	for (;;) {
-		int rc = wait_for_listener(a), fd, one = 1;
+	while (!atomic_load(a->stopping)) {
+		int fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC), one = 1;
 
-		if (rc != 0)
-			return rc;
-		fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (passing_accept_error(errno))
 				continue;
@@ -138,4 +86,5 @@ int acceptor_next(struct acceptor *a)
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		return fd;
 	}
+	return ACCEPTOR_STOPPED;
 }

@@ -11,24 +11,21 @@
  * process's, store_open_peer). They share the process's store environment, the scoreboard slot
  * (atomics, one busy clock per thread) and the decision to stop.
  *
- * Accepting: each thread accepts its connections itself rather than in libfcgi, waiting in
- * epoll_wait() on its own epoll set: the listening socket (EPOLLEXCLUSIVE, so that a connection
- * wakes one waiter, as a blocking accept() does) and the process's stop event. The connection
- * then goes to libfcgi (FCGX_Request.ipcFd) to read the request; libfcgi's own accept never runs
- * (the request's listening descriptor is -1). The reason: a thread blocked in libfcgi's accept()
- * can only be stopped by a signal, and a signal that lands just after accept() returned (in
- * libfcgi's wait for the first bytes) makes libfcgi drop the connection unanswered: lighttpd
- * logs "connection was dropped after accept()" and the client gets a 5xx, seen in make bench
- * when workers recycle under load. Here nothing is signalled while accepting: the stop event
- * wakes every waiting thread, and a thread that has a connection serves it.
+ * Accepting: each thread accepts its connections itself (acceptor.c) and hands each to libfcgi
+ * (FCGX_Request.ipcFd) to read the request; libfcgi's own accept never runs (the request's
+ * listening descriptor is -1). A thread blocked in libfcgi's accept() can only be stopped by a
+ * signal, and a signal that lands just after that accept() returned (in libfcgi's wait for the
+ * first bytes) makes libfcgi drop the connection unanswered: lighttpd logs "connection was
+ * dropped after accept()" and the client gets a 5xx, seen in make bench when workers recycle
+ * under load. The acceptor needs no signal: a waiting thread looks at the stop flag every
+ * ACCEPTOR_STOP_CHECK_MS, and a thread that has a connection serves it.
  *
  * Stopping: SIGTERM is blocked in every thread and waited for by the first one (worker_run),
- * which then stops the rest: it raises the flag, signals the stop event, and sends SIGUSR1 to
- * every thread finishing an answer (libfcgi then waits up to 2 s for the client to close; the
- * handler does nothing, the wait ends at once, everything else restarts and carries on). A
- * thread that decides the process must end (max_requests, a store that needs recovery, a failed
- * accept) records why and sends SIGTERM to the first thread. The request in hand always
- * finishes.
+ * which then stops the rest: it raises the flag and sends SIGUSR1 to every thread finishing an
+ * answer (libfcgi then waits up to 2 s for the client to close; the handler does nothing, the
+ * wait ends at once, everything else restarts and carries on). A thread that decides the
+ * process must end (max_requests, a store that needs recovery, a failed accept) records why and
+ * sends SIGTERM to the first thread. The request in hand always finishes.
  */
 #include "worker.h"
 #include "acceptor.h"
@@ -85,7 +82,6 @@ struct worker {
 	_Atomic uint64_t served;
 	_Atomic int stopping;
 	_Atomic int exit_status; /* enum worker_exit: the first reason to stop wins */
-	int stop_fd; /* acceptor_stop_event: wakes every thread waiting for a connection */
 	struct worker_thread threads[CONFIG_THREADS_MAX];
 	int nthreads;
 };
@@ -317,10 +313,7 @@ static int start_thread(struct worker *w, struct worker_thread *t, int index)
 	t->w = w;
 	t->index = index;
 	FCGX_InitRequest(&t->fr, -1, 0); /* libfcgi never accepts: see accept_request */
-	if (acceptor_open(&t->acceptor, w->args->listen_fd, w->stop_fd) != 0) {
-		LOG_ERROR("cannot wait for connections: %s", strerror(errno));
-		return -1;
-	}
+	acceptor_init(&t->acceptor, w->args->listen_fd, &w->stopping);
 	if (open_app(t) != 0)
 		return -1;
 	pthread_attr_init(&attr);
@@ -350,7 +343,6 @@ static void stop_threads(struct worker *w)
 	int left;
 
 	atomic_store(&w->stopping, 1);
-	acceptor_stop(w->stop_fd);
 	do {
 		left = 0;
 		for (int i = 0; i < w->nthreads; i++) {
@@ -400,12 +392,9 @@ static void finish(struct worker *w)
 {
 	for (int i = 0; i < w->nthreads; i++) {
 		FCGX_Free(&w->threads[i].fr, 0);
-		acceptor_close(&w->threads[i].acceptor);
 		close_app(&w->threads[i].app);
 	}
 	store_close(w->store);
-	if (w->stop_fd >= 0)
-		close(w->stop_fd);
 	pthread_mutex_destroy(&w->store_mutex);
 }
 
@@ -425,15 +414,12 @@ int worker_run(const struct worker_args *args)
 	w->store_tried_ms = INT64_MIN / 2;
 	atomic_store(&w->exit_status, -1);
 	pthread_mutex_init(&w->store_mutex, NULL);
-	w->stop_fd = acceptor_stop_event();
-	for (int i = 0; i < CONFIG_THREADS_MAX; i++)
-		w->threads[i].acceptor.epoll_fd = -1;
 	install_signals();
 	pthread_mutex_lock(&w->store_mutex);
 	open_process_store(w);
 	pthread_mutex_unlock(&w->store_mutex);
 	FCGX_Init();
-	if (w->stop_fd < 0 || acceptor_prepare_listener(args->listen_fd) != 0)
+	if (acceptor_prepare_listener(args->listen_fd, ACCEPTOR_STOP_CHECK_MS) != 0)
 		LOG_ERROR("cannot prepare to accept connections: %s", strerror(errno));
 	else if (start_threads(w, (int)args->cfg->threads) == 0)
 		started = 1;

@@ -171,9 +171,11 @@ def comm(pid):
 
 # What a worker's threads are doing, from /proc/PID/task/TID/syscall: the number of the syscall a
 # blocked thread sits in (per machine), or its wchan where the number cannot be read.
-NANOSLEEP_SYSCALLS = {"x86_64": {35, 230}, "aarch64": {101, 115}}
-# A thread waiting for a connection sits in epoll_wait (fcgi-app/acceptor.c).
-CONNECTION_WAIT_SYSCALLS = {"x86_64": {232, 281, 441}, "aarch64": {22, 441}}
+# The store's lock-holding test hook sleeps in clock_nanosleep on CLOCK_BOOTTIME (7), a clock
+# nothing else in nextid sleeps on (db/store.c, hold_lock_for_test).
+CLOCK_NANOSLEEP_SYSCALLS = {"x86_64": {230}, "aarch64": {115}}
+CLOCK_BOOTTIME = 7
+ACCEPT_SYSCALLS = {"x86_64": {43, 288}, "aarch64": {202, 242}}
 SIGWAIT_SYSCALLS = {"x86_64": {128}, "aarch64": {137}}
 
 
@@ -193,6 +195,24 @@ def _thread_in(task_dir, syscalls, wchan_word):
         return False
 
 
+def _in_lock_hook(task_dir):
+    """True when the thread sleeps in the store's lock-holding test hook: clock_nanosleep on
+    CLOCK_BOOTTIME. Where /proc cannot tell the syscall, any nanosleep counts."""
+    numbers = CLOCK_NANOSLEEP_SYSCALLS.get(platform.machine())
+    try:
+        with open(os.path.join(task_dir, "syscall")) as f:
+            fields = f.read().split()
+        if numbers and fields and fields[0].lstrip("-").isdigit():
+            return int(fields[0]) in numbers and int(fields[1], 16) == CLOCK_BOOTTIME
+    except (OSError, IndexError, ValueError):
+        pass
+    try:
+        with open(os.path.join(task_dir, "wchan")) as f:
+            return "nanosleep" in f.read()
+    except OSError:
+        return False
+
+
 def _task_dirs(pid):
     base = "/proc/%d/task" % pid
     try:
@@ -202,27 +222,28 @@ def _task_dirs(pid):
 
 
 def holds_lock_in_hook(pid):
-    """True when a thread of pid sleeps in nanosleep: with NEXTID_TEST_HOLD_LOCK_MS, a worker
-    holding a record lock."""
-    return any(_thread_in(t, NANOSLEEP_SYSCALLS, "nanosleep") for t in _task_dirs(pid))
+    """True when a thread of pid sleeps in the test hook: with NEXTID_TEST_HOLD_LOCK_MS, a
+    worker holding a record lock."""
+    return any(_in_lock_hook(t) for t in _task_dirs(pid))
 
 
 def outside_db_holding_lock(pid):
-    """True when a thread of pid sleeps in the lock-holding hook (nanosleep) and every other one
+    """True when a thread of pid sleeps in the lock-holding hook and every other one
     waits for a connection or for the stop: stopped or killed now, it holds record locks but no
     Berkeley DB mutex, so failchk can release what it holds (a thread stopped inside the library
     would stall every process and leave only a full recovery)."""
     tasks = _task_dirs(pid)
-    sleeping = [t for t in tasks if _thread_in(t, NANOSLEEP_SYSCALLS, "nanosleep")]
-    return bool(sleeping) and all(t in sleeping or _thread_in(t, CONNECTION_WAIT_SYSCALLS, "ep_poll") or
+    sleeping = [t for t in tasks if _in_lock_hook(t)]
+    return bool(sleeping) and all(t in sleeping or
+                                  _thread_in(t, ACCEPT_SYSCALLS, "accept") or
                                   _thread_in(t, SIGWAIT_SYSCALLS, "sigtimedwait") for t in tasks)
 
 
 def waits_idle(pid):
-    """True when every thread of worker pid waits for a connection (epoll_wait) or for the stop
+    """True when every thread of worker pid waits for a connection (accept) or for the stop
     (sigwait): it holds nothing in Berkeley DB."""
     tasks = _task_dirs(pid)
-    return bool(tasks) and all(_thread_in(t, CONNECTION_WAIT_SYSCALLS, "ep_poll") or
+    return bool(tasks) and all(_thread_in(t, ACCEPT_SYSCALLS, "accept") or
                                _thread_in(t, SIGWAIT_SYSCALLS, "sigtimedwait") for t in tasks)
 
 
