@@ -4,7 +4,10 @@
  * for the first bytes) makes it drop the connection unanswered. Why not epoll with
  * EPOLLEXCLUSIVE: its wake-up goes to one waiter's epoll set, and if that waiter is slow to run
  * (or stopped), the connection waits in the queue while other threads sleep beside it (measured
- * with tests/crash/run: requests stuck behind a stopped worker). accept() has neither problem.
+ * with tests/crash/run: requests stuck behind a stopped worker). A blocking accept() has
+ * neither problem: the waiter the kernel wakes takes the connection itself as it returns, and
+ * a connection nobody took (its waiter saw the flag) is taken by the next thread to come back
+ * to accept(), in this process or another.
  */
 #include "acceptor.h"
 
@@ -17,10 +20,16 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+static struct timeval timeval_of_ms(int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	return tv;
+}
+
 int acceptor_prepare_listener(int listen_fd, int stop_check_ms)
 {
-	struct timeval tv = { .tv_sec = stop_check_ms / 1000,
-		              .tv_usec = (stop_check_ms % 1000) * 1000 };
+	struct timeval tv = timeval_of_ms(stop_check_ms);
 	int flags = fcntl(listen_fd, F_GETFL);
 
 	if (flags < 0)
@@ -46,14 +55,47 @@ void acceptor_init(struct acceptor *a, int listen_fd, const _Atomic int *stoppin
 	a->stopping = stopping;
 	a->tcp = is_tcp(listen_fd);
 	a->first_bytes_ms = ACCEPTOR_FIRST_BYTES_MS;
+	a->stop_check_ms = ACCEPTOR_STOP_CHECK_MS;
 }
 
 /* accept() errors that end a wait but not the thread: the timeout (look at the flag), a signal,
- * a connection gone before it was taken. */
+ * a connection gone before it was taken, and the network errors Linux reports on accept() that
+ * belong to one pending connection, not to the listener (accept(2), "Error handling"). */
 static int passing_accept_error(int err)
 {
-	return err == EAGAIN || err == EWOULDBLOCK || err == EINTR || err == ECONNABORTED ||
-	       err == EPROTO;
+	switch (err) {
+	case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+	case EWOULDBLOCK:
+#endif
+	case EINTR:
+	case ECONNABORTED:
+	case EPROTO:
+	case ENETDOWN:
+	case ENOPROTOOPT:
+	case EHOSTDOWN:
+	case ENONET:
+	case EHOSTUNREACH:
+	case EOPNOTSUPP:
+	case ENETUNREACH:
+	case ECONNRESET:
+	case ETIMEDOUT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* The listener is shared with every process of the pool and with whatever started it: if
+ * something made it non-blocking again, accept() says EAGAIN at once and the loop would spin.
+ * Then wait for a connection (or the check period) before the next accept(). */
+static void wait_if_listener_turned_nonblocking(const struct acceptor *a)
+{
+	int flags = fcntl(a->listen_fd, F_GETFL);
+	struct pollfd p = { .fd = a->listen_fd, .events = POLLIN };
+
+	if (flags >= 0 && (flags & O_NONBLOCK))
+		(void)poll(&p, 1, a->stop_check_ms);
 }
 
 /* Has the connection sent something (or closed: then libfcgi reads the end and skips it)? */
@@ -68,22 +110,37 @@ static int first_bytes_arrive(int fd, int ms)
 	return n > 0;
 }
 
+/* A TCP connection inherits the listener's options, its receive timeout among them: libfcgi
+ * would take a timeout's EAGAIN for a broken connection. Unix connections start clean. */
+static void configure_tcp_connection(int fd)
+{
+	struct timeval no_timeout = timeval_of_ms(0);
+	int one = 1;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &no_timeout, sizeof(no_timeout));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 int acceptor_next(struct acceptor *a)
 {
 	while (!atomic_load(a->stopping)) {
-		int fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC), one = 1;
+		int fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (passing_accept_error(errno))
-				continue;
-			return ACCEPTOR_FAILED;
+			int err = errno;
+
+			if (!passing_accept_error(err))
+				return ACCEPTOR_FAILED;
+			if (err == EAGAIN || err == EWOULDBLOCK)
+				wait_if_listener_turned_nonblocking(a);
+			continue;
 		}
 		if (!first_bytes_arrive(fd, a->first_bytes_ms)) {
 			close(fd);
 			continue;
 		}
 		if (a->tcp)
-			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			configure_tcp_connection(fd);
 		return fd;
 	}
 	return ACCEPTOR_STOPPED;

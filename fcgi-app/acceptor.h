@@ -26,6 +26,7 @@ struct acceptor {
 	const _Atomic int *stopping; /* nonzero: accept nothing more */
 	int tcp;                     /* the listening socket is TCP: Nagle is off per connection */
 	int first_bytes_ms;          /* ACCEPTOR_FIRST_BYTES_MS; tests shorten it */
+	int stop_check_ms;           /* ACCEPTOR_STOP_CHECK_MS: a non-blocking listener's wait */
 };
 
 /* Make the listening socket blocking with a receive timeout of stop_check_ms. It is shared
@@ -35,7 +36,7 @@ int acceptor_prepare_listener(int listen_fd, int stop_check_ms);
 void acceptor_init(struct acceptor *a, int listen_fd, const _Atomic int *stopping);
 
 /* The next connection that has sent its first bytes, or closed (reading it then finds the end),
- * as a blocking, close-on-exec descriptor; or an enum acceptor_result. A connection silent for
+ * as a blocking, close-on-exec descriptor without a receive timeout; or an enum acceptor_result. A connection silent for
  * first_bytes_ms is closed unserved. Once the flag is up no connection is taken: those queued
  * stay for another process of the pool. */
 int acceptor_next(struct acceptor *a);

@@ -21,11 +21,12 @@
  * ACCEPTOR_STOP_CHECK_MS, and a thread that has a connection serves it.
  *
  * Stopping: SIGTERM is blocked in every thread and waited for by the first one (worker_run),
- * which then stops the rest: it raises the flag and sends SIGUSR1 to every thread finishing an
- * answer (libfcgi then waits up to 2 s for the client to close; the handler does nothing, the
- * wait ends at once, everything else restarts and carries on). A thread that decides the
- * process must end (max_requests, a store that needs recovery, a failed accept) records why and
- * sends SIGTERM to the first thread. The request in hand always finishes.
+ * which then stops the rest: it raises the flag and sends SIGUSR1 only to the threads finishing
+ * an answer (libfcgi then waits up to 2 s for the client to close; the handler does nothing and
+ * that wait ends at once). Threads waiting for a connection see the flag within the check
+ * period; threads serving finish first and see it after. A thread that decides the process
+ * must end (max_requests, a store that needs recovery, a failed accept) records why and sends
+ * SIGTERM to the first thread. The request in hand always finishes.
  */
 #include "worker.h"
 #include "acceptor.h"
@@ -255,6 +256,8 @@ static int accept_request(struct worker_thread *t)
 		}
 		t->fr.ipcFd = fd;
 		t->fr.keepConnection = 1;
+		/* A connection that ends without a whole request: libfcgi closes it (waiting up to
+		 * 2 s for the peer to close too) and fails, having no listener; take the next. */
 		if (FCGX_Accept_r(&t->fr) == 0)
 			return 0;
 	}
