@@ -6,8 +6,8 @@
  * (or stopped), the connection waits in the queue while other threads sleep beside it (measured
  * with tests/crash/run: requests stuck behind a stopped worker). A blocking accept() has
  * neither problem: the waiter the kernel wakes takes the connection itself as it returns, and
- * a connection nobody took (its waiter saw the flag) is taken by the next thread to come back
- * to accept(), in this process or another.
+ * a connection that came while no thread was in accept() is taken by the next one to get
+ * there, in this process or another.
  */
 #include "acceptor.h"
 
@@ -30,10 +30,18 @@ static struct timeval timeval_of_ms(int ms)
 int acceptor_prepare_listener(int listen_fd, int stop_check_ms)
 {
 	struct timeval tv = timeval_of_ms(stop_check_ms);
-	int flags = fcntl(listen_fd, F_GETFL);
+	int flags = fcntl(listen_fd, F_GETFL), type = 0;
+	socklen_t len = sizeof(type);
 
 	if (flags < 0)
 		return -1;
+	/* accept() on another kind says EOPNOTSUPP, which acceptor_next retries (see there). */
+	if (getsockopt(listen_fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+		return -1;
+	if (type != SOCK_STREAM) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
 	if ((flags & O_NONBLOCK) && fcntl(listen_fd, F_SETFL, flags & ~O_NONBLOCK) != 0)
 		return -1;
 	return setsockopt(listen_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -59,8 +67,9 @@ void acceptor_init(struct acceptor *a, int listen_fd, const _Atomic int *stoppin
 }
 
 /* accept() errors that end a wait but not the thread: the timeout (look at the flag), a signal,
- * a connection gone before it was taken, and the network errors Linux reports on accept() that
- * belong to one pending connection, not to the listener (accept(2), "Error handling"). */
+ * a connection gone before it was taken (ECONNABORTED; ECONNRESET and ETIMEDOUT as libfcgi
+ * also retries them), and the network errors Linux passes on from one pending connection,
+ * which accept(2) ("Error handling") says to retry like EAGAIN. */
 static int passing_accept_error(int err)
 {
 	switch (err) {
@@ -131,7 +140,7 @@ int acceptor_next(struct acceptor *a)
 
 			if (!passing_accept_error(err))
 				return ACCEPTOR_FAILED;
-			if (err == EAGAIN || err == EWOULDBLOCK)
+			if (err == EAGAIN) /* EWOULDBLOCK is the same on Linux */
 				wait_if_listener_turned_nonblocking(a);
 			continue;
 		}

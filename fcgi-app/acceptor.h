@@ -30,15 +30,16 @@ struct acceptor {
 };
 
 /* Make the listening socket blocking with a receive timeout of stop_check_ms. It is shared
- * with every process of the pool; all accept the same way. 0, or -1 (errno). */
+ * with every process of the pool; all accept the same way. 0, or -1 (errno; EOPNOTSUPP for a
+ * socket that is not a stream). */
 int acceptor_prepare_listener(int listen_fd, int stop_check_ms);
 
 void acceptor_init(struct acceptor *a, int listen_fd, const _Atomic int *stopping);
 
 /* The next connection that has sent its first bytes, or closed (reading it then finds the end),
- * as a blocking, close-on-exec descriptor without a receive timeout; or an enum acceptor_result. A connection silent for
- * first_bytes_ms is closed unserved. Once the flag is up no connection is taken: those queued
- * stay for another process of the pool. */
+ * as a blocking, close-on-exec descriptor without a receive timeout; or an enum
+ * acceptor_result. A connection silent for first_bytes_ms is closed unserved. Once the flag is
+ * up no connection is taken: those queued stay for another process of the pool. */
 int acceptor_next(struct acceptor *a);
 
 #endif

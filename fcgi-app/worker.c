@@ -24,7 +24,8 @@
  * which then stops the rest: it raises the flag and sends SIGUSR1 only to the threads finishing
  * an answer (libfcgi then waits up to 2 s for the client to close; the handler does nothing and
  * that wait ends at once). Threads waiting for a connection see the flag within the check
- * period; threads serving finish first and see it after. A thread that decides the process
+ * period; a thread holding one serves it first, which may mean waiting up to 2 s for its first
+ * bytes and, if none come, up to 2 s more for libfcgi's close. A thread that decides the process
  * must end (max_requests, a store that needs recovery, a failed accept) records why and sends
  * SIGTERM to the first thread. The request in hand always finishes.
  */

@@ -354,6 +354,18 @@ START_TEST(test_a_listener_that_is_not_a_socket_is_refused)
 }
 END_TEST
 
+START_TEST(test_a_listener_that_is_not_a_stream_is_refused)
+{
+	int datagram = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	/* accept() on it would say EOPNOTSUPP, an error the acceptor retries. */
+	ck_assert_int_ge(datagram, 0);
+	ck_assert_int_eq(acceptor_prepare_listener(datagram, CHECK_MS), -1);
+	ck_assert_int_eq(errno, EOPNOTSUPP);
+	close(datagram);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *suite = suite_create("acceptor");
@@ -369,6 +381,7 @@ int main(void)
 	tcase_add_test(tc, test_tcp_connections_have_nagle_off);
 	tcase_add_test(tc, test_a_listener_made_nonblocking_again_is_waited_on_not_spun_on);
 	tcase_add_test(tc, test_a_listener_that_is_not_a_socket_is_refused);
+	tcase_add_test(tc, test_a_listener_that_is_not_a_stream_is_refused);
 	suite_add_tcase(suite, tc);
 	return unit_run(suite);
 }
