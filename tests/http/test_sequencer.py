@@ -57,6 +57,14 @@ def own_temporary_directory(monkeypatch):
         shutil.rmtree(parent, ignore_errors=True)
 
 
+class SequencerExited(AssertionError):
+    """The sequencer exited before it was serving; returncode says how."""
+
+    def __init__(self, returncode, log):
+        super().__init__("nextid-sequencer exited %d:\n%s" % (returncode, log))
+        self.returncode = returncode
+
+
 class Sequencer:
     """One nextid-sequencer process on a NextidServer's config, logging into its directory."""
 
@@ -84,8 +92,7 @@ class Sequencer:
                 self.port = int(m.group(1))
                 return self
             if self.proc.poll() is not None:
-                raise AssertionError("nextid-sequencer exited %d:\n%s"
-                                     % (self.proc.returncode, text))
+                raise SequencerExited(self.proc.returncode, text)
             time.sleep(0.02)
         raise AssertionError("nextid-sequencer did not start:\n%s" % self.log(offset))
 
@@ -530,14 +537,25 @@ def ask_until_served(start, command, deadline_s=60):
     blocked on what the killed one held, until the master recovers the store) is started again,
     as systemd would. Returns (value, the running sequencer)."""
     end = time.monotonic() + deadline_s
-    seq = start()
+
+    def start_until_serving():
+        """The watchdog may also end it while it starts (its store open blocks the same way)."""
+        while True:
+            try:
+                return start()
+            except SequencerExited as e:
+                if e.returncode != 3 or time.monotonic() >= end:  # COUNTER_EXIT_STUCK
+                    raise
+                print("%s: the sequencer's watchdog ended it as it started; again" % command)
+
+    seq = start_until_serving()
     while True:
         assert time.monotonic() < end, "no value for %s within %d s:\n%s" % (
             command, deadline_s, seq.log()[-3000:])
         if seq.proc.poll() is not None:
             assert seq.proc.returncode == 3, seq.log()[-3000:]  # COUNTER_EXIT_STUCK
             print("%s: the sequencer's watchdog ended it; starting another" % command)
-            seq = start()
+            seq = start_until_serving()
         try:
             reply = Client(seq.port, timeout=15).cmd(command)
         except OSError:
