@@ -63,7 +63,6 @@ void acceptor_init(struct acceptor *a, int listen_fd, const _Atomic int *stoppin
 	a->stopping = stopping;
 	a->tcp = is_tcp(listen_fd);
 	a->first_bytes_ms = ACCEPTOR_FIRST_BYTES_MS;
-	a->stop_check_ms = ACCEPTOR_STOP_CHECK_MS;
 }
 
 /* accept() errors that end a wait but not the thread: the timeout (look at the flag), a signal,
@@ -104,7 +103,7 @@ static void wait_if_listener_turned_nonblocking(const struct acceptor *a)
 	struct pollfd p = { .fd = a->listen_fd, .events = POLLIN };
 
 	if (flags >= 0 && (flags & O_NONBLOCK))
-		(void)poll(&p, 1, a->stop_check_ms);
+		(void)poll(&p, 1, ACCEPTOR_STOP_CHECK_MS);
 }
 
 /* Has the connection sent something (or closed: then libfcgi reads the end and skips it)? */

@@ -26,7 +26,6 @@ struct acceptor {
 	const _Atomic int *stopping; /* nonzero: accept nothing more */
 	int tcp;                     /* the listening socket is TCP: Nagle is off per connection */
 	int first_bytes_ms;          /* ACCEPTOR_FIRST_BYTES_MS; tests shorten it */
-	int stop_check_ms;           /* ACCEPTOR_STOP_CHECK_MS: a non-blocking listener's wait */
 };
 
 /* Make the listening socket blocking with a receive timeout of stop_check_ms. It is shared

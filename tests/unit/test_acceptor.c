@@ -323,7 +323,6 @@ START_TEST(test_a_listener_made_nonblocking_again_is_waited_on_not_spun_on)
 	int c, fd;
 
 	setup_unix(&f);
-	f.a.stop_check_ms = CHECK_MS;
 	ck_assert_int_eq(fcntl(f.listen_fd, F_SETFL, fcntl(f.listen_fd, F_GETFL) | O_NONBLOCK), 0);
 	w.a = &f.a;
 	atomic_store(&w.result, 12345);
