@@ -276,14 +276,14 @@ int record_apply(struct seq_record *rec, const struct record_change *ch, int exi
 {
 	int restart = !exists;
 
-	if ((ch->fields & RECORD_CHANGE_TYPE) && record_type_max(ch->type) == 0 &&
-	    record_uuid_length(ch->type) == 0) {
+	if ((ch->fields & (RECORD_CHANGE_TYPE | RECORD_CHANGE_NEW_TYPE)) &&
+	    record_type_max(ch->type) == 0 && record_uuid_length(ch->type) == 0) {
 		*why = "type must be int, long, uuid8, uuid12, uuid16 or uuid22.";
 		return RECORD_BAD_FIELD;
 	}
 	if (!exists)
-		record_init(rec, (ch->fields & RECORD_CHANGE_TYPE) ? ch->type : RECORD_TYPE_LONG, 1,
-		            now);
+		record_init(rec, (ch->fields & (RECORD_CHANGE_TYPE | RECORD_CHANGE_NEW_TYPE))
+		                     ? ch->type : RECORD_TYPE_LONG, 1, now);
 	else if (ch->fields & RECORD_CHANGE_TYPE)
 		change_type(rec, ch->type, now, &restart);
 	if (ch->fields & RECORD_CHANGE_INCREMENT)

@@ -122,6 +122,7 @@ int record_skip(struct seq_record *rec, uint64_t steps);
 #define RECORD_CHANGE_MAX 0x10u
 #define RECORD_CHANGE_CYCLE 0x20u
 #define RECORD_CHANGE_CACHE 0x40u
+#define RECORD_CHANGE_NEW_TYPE 0x80u /* ch->type, for a record created only */
 
 struct record_change {
 	unsigned fields; /* RECORD_CHANGE_* */
@@ -132,8 +133,9 @@ struct record_change {
 };
 
 /*
- * Create (exists = 0) or change (exists = 1) *rec as ch says. A new record is a long unless told
- * otherwise, and starts at min (at max when counting down) unless a start is given. On an existing
+ * Create (exists = 0) or change (exists = 1) *rec as ch says. A new record is a long unless
+ * RECORD_CHANGE_TYPE or RECORD_CHANGE_NEW_TYPE says otherwise (an existing record ignores the
+ * latter), and starts at min (at max when counting down) unless a start is given. On an existing
  * record, a type change follows the Sequence Service's rules: numeric to random-id drops the
  * counter, random-id to numeric starts afresh, int and long convert keeping the next value (a max
  * that was the old type's maximum becomes the new type's); a start sets the next value; raising

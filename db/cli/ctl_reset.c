@@ -2,7 +2,7 @@
  * ctl_reset: the Sequence Service's sequence-reset tool, flags unchanged:
  *   (no -e)        delete every sequence
  *   -e NAME        delete NAME
- *   -e NAME -v N   N becomes the next value issued (NAME is created as a long if missing)
+ *   -e NAME -v N   N becomes the next value issued (NAME is created as an int if missing)
  *   -e NAME -t T   NAME's type becomes T (created if missing), as record_apply converts types
  *   -f             no confirmation; otherwise only the exact answer "yes" proceeds
  *   -h             help
@@ -97,6 +97,14 @@ static int change_one(struct ctl *c, const struct reset_args *a)
 	if (a->has_value) {
 		ch.fields |= RECORD_CHANGE_START;
 		ch.start = a->value;
+	}
+	if (a->has_value && !a->type_name) {
+		/* The Sequence Service created a missing entity as an int here, and its README's
+		 * clients then ask for ?dataType=int; a long would answer them 400 Type mismatch. A
+		 * value no int can hold still creates a long, as it did before, rather than fail. */
+		ch.fields |= RECORD_CHANGE_NEW_TYPE;
+		ch.type = a->value <= record_type_max(RECORD_TYPE_INT) ? RECORD_TYPE_INT
+		                                                      : RECORD_TYPE_LONG;
 	}
 	snprintf(question, sizeof(question), "Change sequence '%s'%s%s%s%s?", a->name,
 	         a->type_name ? ": type " : "", a->type_name ? a->type_name : "",

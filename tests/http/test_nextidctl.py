@@ -541,15 +541,38 @@ def reset(srv, *args, stdin=None, alias=False):
 
 
 @pytest.mark.parametrize("alias", [False, True], ids=["nextidctl", "alias"])
-def test_reset_v_makes_n_the_next_value_creating_a_long_if_missing(server, alias):
+def test_reset_v_makes_n_the_next_value_creating_an_int_if_missing(server, alias):
     ok(reset(server, "-f", "-e", "users", "-v", 1000, alias=alias))
-    expect(status(server, "users"), 200, status_body("users", "long", 1000))
+    expect(status(server, "users"), 200, status_body("users", "int", 1000))
     expect_next(server.get("/next/users"), 1000, "users")
     ok(reset(server, "-e", "users", "-v", 5, "-f", alias=alias))
     expect_next(server.get("/next/users"), 5, "users")
     ok(run(server, "create", "ids", "--type", "int", "--start", 3))
     ok(reset(server, "-f", "-e", "ids", "-v", 50, alias=alias))
     expect(next_id(server, "ids", "int"), 200, id_body("ids", "int", 50))
+    # An existing long stays a long; a value no int holds creates a long.
+    take(server, "orders", 2)
+    ok(reset(server, "-f", "-e", "orders", "-v", 70, alias=alias))
+    expect(status(server, "orders"), 200, status_body("orders", "long", 70))
+    ok(reset(server, "-f", "-e", "big", "-v", INT_MAX, alias=alias))
+    expect(status(server, "big"), 200, status_body("big", "int", INT_MAX))
+    ok(reset(server, "-f", "-e", "huge", "-v", INT_MAX + 1, alias=alias))
+    expect(status(server, "huge"), 200, status_body("huge", "long", INT_MAX + 1))
+
+
+@pytest.mark.parametrize("alias", [False, True], ids=["nextidctl", "alias"])
+def test_the_sequence_service_readme_flow_serves_the_reset_value_as_an_int(server, alias):
+    # Its README resets an entity with -e users, then sets its counter with -e users -v 1000,
+    # and its clients read it with ?dataType=int: the entity -v creates must be an int, or
+    # they get 400 Type mismatch.
+    expect(next_id(server, "users", "int"), 200, id_body("users", "int", 1))
+    for args in (["-e", "users"], ["-e", "users", "-v", 1000]):
+        proc = reset(server, *args, stdin=b"yes\n", alias=alias)
+        assert proc.stdout.strip(), "no question was asked: " + describe(proc)
+        ok(proc)
+    expect(next_id(server, "users", "int"), 200, id_body("users", "int", 1000))
+    expect(next_id(server, "users", "int"), 200, id_body("users", "int", 1001))
+    expect(status(server, "users"), 200, status_body("users", "int", 1002))
 
 
 @pytest.mark.parametrize("alias", [False, True], ids=["nextidctl", "alias"])

@@ -602,6 +602,7 @@ END_TEST
 #define F_MAX RECORD_CHANGE_MAX
 #define F_CYCLE RECORD_CHANGE_CYCLE
 #define F_CACHE RECORD_CHANGE_CACHE
+#define F_NEW_TYPE RECORD_CHANGE_NEW_TYPE
 
 #define U8 RECORD_TYPE_UUID8
 #define U12 RECORD_TYPE_UUID12
@@ -684,6 +685,9 @@ static const struct apply_row apply_rows[] = {
 	  { .fields = F_TYPE | F_START | F_INC | F_MIN | F_MAX | F_CYCLE | F_CACHE, .type = INT_,
 	    .start = 8, .increment = 3, .min = 2, .max = 50, .cycle = 1, .cache = 9 },
 	  RECORD_OK, RECC(INT_, 8, 3, 2, 50, CYCLE, 9), NULL, "every field at once" },
+	{ __LINE__, 0, NONE, { .fields = F_NEW_TYPE | F_START, .type = INT_, .start = 1000 },
+	  RECORD_OK, RECC(INT_, 1000, 1, 1, INT32_MAX, 0, 0), NULL,
+	  "a type for a new record only: an int" },
 
 	/* creating: refusals */
 	{ __LINE__, 0, NONE, { .fields = F_TYPE, .type = 0 }, RECORD_BAD_FIELD, NONE, WHY_TYPE,
@@ -692,6 +696,10 @@ static const struct apply_row apply_rows[] = {
 	  "type 7" },
 	{ __LINE__, 0, NONE, { .fields = F_TYPE, .type = 255 }, RECORD_BAD_FIELD, NONE, WHY_TYPE,
 	  "type 255" },
+	{ __LINE__, 0, NONE, { .fields = F_NEW_TYPE, .type = 7 }, RECORD_BAD_FIELD, NONE, WHY_TYPE,
+	  "type 7 for a new record only" },
+	{ __LINE__, 0, NONE, { .fields = F_NEW_TYPE | F_START, .type = INT_, .start = INT32_MAX_PLUS_1 },
+	  RECORD_BAD_FIELD, NONE, WHY_NEXT, "a start no int holds, for a new int" },
 	{ __LINE__, 0, NONE, { .fields = F_INC, .increment = 0 }, RECORD_BAD_FIELD, NONE, WHY_INC,
 	  "increment 0" },
 	{ __LINE__, 0, NONE, { .fields = F_MIN, .min = 0 }, RECORD_BAD_FIELD, NONE, WHY_MIN,
@@ -792,6 +800,11 @@ static const struct apply_row apply_rows[] = {
 	  "cycle and a raised max together resume after the last value first" },
 
 	/* changing the type */
+	{ __LINE__, 1, RECC(LONG_, 5, 1, 1, INT64_MAX, 0, 0),
+	  { .fields = F_NEW_TYPE | F_START, .type = INT_, .start = 9 }, RECORD_OK,
+	  RECC(LONG_, 9, 1, 1, INT64_MAX, 0, 0), NULL, "a type for a new record leaves a long be" },
+	{ __LINE__, 1, RECC(U8, 0, 0, 0, 0, 0, 0), { .fields = F_NEW_TYPE, .type = INT_ },
+	  RECORD_OK, RECC(U8, 0, 0, 0, 0, 0, 0), NULL, "a type for a new record leaves a uuid8 be" },
 	{ __LINE__, 1, RECC(LONG_, 5, 2, 1, 100, CYCLE, 3), { .fields = F_TYPE, .type = U16 },
 	  RECORD_OK, RECC(U16, 0, 0, 0, 0, 0, 0), NULL, "long to uuid16 drops the counter" },
 	{ __LINE__, 1, RECC(INT_, 10, 1, 1, 10, EXH, 0), { .fields = F_TYPE, .type = U8 },
