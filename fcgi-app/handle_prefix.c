@@ -121,10 +121,13 @@ static int body_text_or_reply(struct exchange *x, yajl_val v, const char *key, s
 	return -1;
 }
 
+/* A prefix's configuration; message (NULL for none) goes first. */
 static void json_config(struct exchange *x, const char *name, size_t len,
-                        const struct seq_record *rec)
+                        const struct seq_record *rec, const char *message)
 {
 	respond_json_map_open(x);
+	if (message)
+		json_key_str(x, "message", message);
 	respond_json_key(x, "prefix");
 	respond_json_string(x, name, len);
 	json_key_int(x, "padding_length", rec->padding);
@@ -151,7 +154,7 @@ void handle_prefix_config_get(struct exchange *x)
 		return;
 	}
 	respond_json_begin(x);
-	json_config(x, name, len, &rec);
+	json_config(x, name, len, &rec, NULL);
 	respond_json_send(x, 200);
 }
 
@@ -209,7 +212,7 @@ void handle_prefix_config_set(struct exchange *x)
 	struct seq_record rec;
 	yajl_val body = NULL;
 	const char *why;
-	int rc, created = 0;
+	int rc, created = 0; /* the store says; the answer is the same either way */
 	size_t len;
 
 	if (auth_admin_or_reply(x) != 0 || params_name_or_reply(x, 0, name, &len) != 0 ||
@@ -227,9 +230,11 @@ void handle_prefix_config_set(struct exchange *x)
 	} else if (rc > 0) {
 		respond_store_error(x, rc, name, len);
 	} else if (rc == STORE_OK) {
+		/* 200 with this message whether the prefix was created or changed: the Sequential ID
+		 * Counter answered so, and a client written against it may look for exactly that. */
 		respond_json_begin(x);
-		json_config(x, name, len, &rec);
-		respond_json_send(x, created ? 201 : 200);
+		json_config(x, name, len, &rec, "configuration updated successfully");
+		respond_json_send(x, 200);
 	}
 }
 

@@ -104,6 +104,14 @@ def config_body(name, padding=6, template="{prefix}{counter}", rule="never", zon
             "reset_rule": rule, "timezone": zone}
 
 
+CONFIG_MESSAGE = "configuration updated successfully"
+
+
+def configured(name, padding=6, template="{prefix}{counter}", rule="never", zone="UTC"):
+    """The answer to POST /api/v1/config/<name>, on create and on update alike."""
+    return dict({"message": CONFIG_MESSAGE}, **config_body(name, padding, template, rule, zone))
+
+
 def not_configured(name):
     return {"error": "prefix %s not configured" % name,
             "message": "Configure it first with POST /api/v1/config/%s (admin)." % name}
@@ -241,7 +249,7 @@ def faked(nextid, tmp_path):
 
         # The faked clock is live in the workers: a probe number carries its time.
         clock(start_at)
-        assert configure(srv, "clock-probe").status == 201
+        assert configure(srv, "clock-probe").status == 200
         probe = check_number(take(srv, "clock-probe"), "clock-probe")
         assert abs(parse_time(probe["generated_at"]) - start_at) < 5, \
             "libfaketime did not move the workers' clock to %s: %r" % (start_at, probe)
@@ -266,28 +274,41 @@ def admin(nextid):
 
 def test_config_creates_with_defaults_reads_back_and_changes(admin):
     expect(read_config(admin, "P"), 404, not_configured("P"))
-    expect(configure(admin, "P", {}), 201, config_body("P"))
+    expect(configure(admin, "P", {}), 200, configured("P"))
     expect(read_config(admin, "P"), 200, config_body("P"))
     check_number(take(admin, "P"), "P", 1, "P000001")
-    # A change is 200; fields not sent keep their values; the counter goes on.
+    # Fields not sent keep their values; the counter goes on.
     expect(configure(admin, "P", {"padding_length": 3, "format_template": "{prefix}/{counter}",
                                   "admin_user": "ops"}),
-           200, config_body("P", 3, "{prefix}/{counter}"))
+           200, configured("P", 3, "{prefix}/{counter}"))
     expect(configure(admin, "P", {"timezone": "Asia/Tokyo"}), 200,
-           config_body("P", 3, "{prefix}/{counter}", zone="Asia/Tokyo"))
+           configured("P", 3, "{prefix}/{counter}", zone="Asia/Tokyo"))
     expect(read_config(admin, "P"), 200,
            config_body("P", 3, "{prefix}/{counter}", zone="Asia/Tokyo"))
     check_number(take(admin, "P"), "P", 2, "P/002")
     # All fields at once on a new prefix.
     full = {"padding_length": 4, "format_template": "INV%d-%04d", "reset_rule": "yearly",
             "timezone": "America/New_York", "admin_user": "alice"}
-    expect(configure(admin, "INV", full), 201,
-           config_body("INV", 4, "INV%d-%04d", "yearly", "America/New_York"))
+    expect(configure(admin, "INV", full), 200,
+           configured("INV", 4, "INV%d-%04d", "yearly", "America/New_York"))
     expect(read_config(admin, "INV"), 200,
            config_body("INV", 4, "INV%d-%04d", "yearly", "America/New_York"))
     # A HEAD of the config reads it without a body.
     head = admin.request("HEAD", "/api/v1/config/INV")
     assert head.status == 200 and head.body == b"", str(head)
+
+
+def test_config_answers_200_with_the_message_on_create_and_on_update(admin):
+    # The Sequential ID Counter answered 200 {"message":"configuration updated successfully"}
+    # whether the prefix was new or not; a client written against it may check either.
+    for body in ({"padding_length": 4}, {"padding_length": 5}, {}):
+        reply = configure(admin, "SG", body)
+        assert reply.status == 200, str(reply)
+        assert reply.json()["message"] == CONFIG_MESSAGE, str(reply)
+    expect(configure(admin, "PO", {"format_template": "%s%08d", "reset_rule": "monthly"}), 200,
+           configured("PO", 6, "%s%08d", "monthly"))
+    expect(configure(admin, "PO", {"padding_length": 8}), 200,
+           configured("PO", 8, "%s%08d", "monthly"))
 
 
 CONFIG_ERRORS = [
@@ -328,8 +349,8 @@ CONFIG_ERRORS = [
 def test_invalid_config_values_are_400_naming_the_field_and_change_nothing(admin):
     good = {"padding_length": 4, "format_template": "{prefix}-{counter}", "reset_rule": "daily",
             "timezone": "Europe/Berlin"}
-    expect(configure(admin, "K", good), 201,
-           config_body("K", 4, "{prefix}-{counter}", "daily", "Europe/Berlin"))
+    expect(configure(admin, "K", good), 200,
+           configured("K", 4, "{prefix}-{counter}", "daily", "Europe/Berlin"))
     wrong = []
     for body, field in CONFIG_ERRORS:
         for name in ("K", "new"):
@@ -388,7 +409,7 @@ TEMPLATES = [
 def test_templates_render_exact_full_numbers(faked):
     srv, clock = faked(at("2026-11-22T20:00:00Z"))
     for name, body, fulls in TEMPLATES:
-        assert configure(srv, name, body).status == 201, (name, body)
+        assert configure(srv, name, body).status == 200, (name, body)
     for name, body, fulls in TEMPLATES:
         first = check_number(take(srv, name, client_id="c1", generated_by="g1"), name, 1,
                              fulls[0], "c1", "g1")
@@ -423,7 +444,7 @@ def test_each_rule_in_each_zone_renders_the_local_period(faked, moment):
             name = "%s-%s" % (rule, zone.replace("/", "_"))
             expect(configure(srv, name, {"format_template": "INV%d-%04d", "reset_rule": rule,
                                          "timezone": zone}),
-                   201, config_body(name, 6, "INV%d-%04d", rule, zone))
+                   200, configured(name, 6, "INV%d-%04d", rule, zone))
             check_number(take(srv, name), name, 1, "INV%s-0001" % period)
             check_number(take(srv, name, method="POST"), name, 2, "INV%s-0002" % period)
 
@@ -435,7 +456,7 @@ def test_a_counter_wider_than_its_padding_is_printed_in_full(admin):
             ("U", {"format_template": "%s%03d", "padding_length": 8}, 999, "U1000"),
             ("S", {"format_template": "%s%06d"}, 9223372036854775805,
              "S9223372036854775806")]:
-        assert configure(admin, name, body).status == 201
+        assert configure(admin, name, body).status == 200
         check_number(take(admin, name), name, 1)
         check_reset(reset(admin, name, {"set_to": set_to}), 1, set_to)
         expect_status(admin, name, set_to, set_to + 1, 1)
@@ -446,7 +467,7 @@ def test_a_counter_wider_than_its_padding_is_printed_in_full(admin):
 def test_a_printf_year_counter_wider_than_its_padding(faked):
     srv, clock = faked(at("2026-06-15T12:00:00Z"))
     assert configure(srv, "inv", {"format_template": "INV%d-%04d",
-                                  "reset_rule": "yearly"}).status == 201
+                                  "reset_rule": "yearly"}).status == 200
     check_number(take(srv, "inv"), "inv", 1, "INV2026-0001")
     assert reset(srv, "inv", {"set_to": 9998}).status == 200
     check_batch(batch(srv, "inv", {"count": 3}), "inv", 3, 9999,
@@ -521,7 +542,7 @@ def test_a_period_boundary_restarts_the_counter_at_1_with_the_new_date(faked, ca
     name, body, moments = BOUNDARIES[case]
     first = at(moments[0][0])
     srv, clock = faked(first - 60)
-    assert configure(srv, name, body).status == 201
+    assert configure(srv, name, body).status == 200
     issued, times = [], []
     for moment, fulls in moments:
         t = at(moment)
@@ -564,7 +585,7 @@ def test_a_clock_step_back_across_a_boundary_repeats_no_full_number(faked, case)
     name, body, moments = BOUNDARIES[case]
     (before_iso, before), (after_iso, after) = moments[0], moments[1]
     srv, clock = faked(at(before_iso) - 60)
-    assert configure(srv, name, body).status == 201
+    assert configure(srv, name, body).status == 200
     clock(at(before_iso))
     issued = check_batch(batch(srv, name, {"count": len(before)}), name, len(before), 1,
                          before)["full_numbers"]
@@ -595,7 +616,7 @@ def test_a_reset_after_a_clock_step_back_still_reaches_a_client_paging_the_event
     order they happened, not in the order of their wall-clock times."""
     start = at("2026-11-22T12:00:00Z")
     srv, clock = faked(start)
-    assert configure(srv, "ev", {"admin_user": "creator"}).status == 201
+    assert configure(srv, "ev", {"admin_user": "creator"}).status == 200
     check_number(take(srv, "ev"), "ev", 1)
     first = check_reset(reset(srv, "ev", {"set_to": 10, "reason": "first",
                                           "admin_user": "a"}), 1, 10)
@@ -741,7 +762,7 @@ def test_concurrent_clients_across_a_boundary_restart_the_counter_exactly_once(f
     seed = random.randrange(1 << 30)
     print("random seed %d" % seed)
     srv, clock = faked(boundary - 30)
-    assert configure(srv, name, body).status == 201
+    assert configure(srv, name, body).status == 200
     clock(boundary - 1.0)
     load = PrefixLoad(srv, [name], clients=8, duration_s=2.0, max_requests=1500, seed=seed,
                       batch_max=5).start()
@@ -851,7 +872,7 @@ def test_after_concurrent_next_and_batch_the_audit_holds_exactly_the_issued_numb
     seed = random.randrange(1 << 30)
     print("random seed %d" % seed)
     for name, body in PREFIXES.items():
-        assert configure(admin, name, body).status == 201
+        assert configure(admin, name, body).status == 200
     load = PrefixLoad(admin, list(PREFIXES), clients=8, duration_s=2.0, max_requests=300,
                       seed=seed).start()
     load.wait()
@@ -887,7 +908,7 @@ def test_after_sigkill_of_workers_under_load_every_received_number_is_audited_on
     print("random seed %d" % seed)
     rng = random.Random(seed)
     for name, body in PREFIXES.items():
-        assert configure(admin, name, body).status == 201
+        assert configure(admin, name, body).status == 200
     workers = len(admin.worker_pids())
     load = PrefixLoad(admin, list(PREFIXES), clients=8, duration_s=4.0, max_requests=2000,
                       seed=seed).start()
@@ -906,7 +927,7 @@ def test_after_sigkill_of_workers_under_load_every_received_number_is_audited_on
 
 
 def test_audit_pages_with_after_and_limit_and_refuses_bad_parameters(admin):
-    assert configure(admin, "pg", {"padding_length": 2}).status == 201
+    assert configure(admin, "pg", {"padding_length": 2}).status == 200
     check_number(take(admin, "pg", client_id="one"), "pg", 1, "pg01", "one")
     check_batch(batch(admin, "pg", {"count": 9, "client_id": "nine", "generated_by": "b"}),
                 "pg", 9, 2, ["pg%02d" % i for i in range(2, 11)])
@@ -946,7 +967,7 @@ def check_reset(reply, old, new):
 
 def test_reset_set_to_n_issues_n_plus_1_lowering_needs_force_and_is_audited(admin):
     assert configure(admin, "R", {"format_template": "{prefix}-{counter}", "padding_length": 4,
-                                  "admin_user": "creator"}).status == 201
+                                  "admin_user": "creator"}).status == 200
     for i in (1, 2, 3):
         check_number(take(admin, "R"), "R", i, "R-%04d" % i)
     r1 = check_reset(reset(admin, "R", {"set_to": 10, "reason": "skip ahead",
@@ -1000,7 +1021,7 @@ def test_reset_set_to_n_issues_n_plus_1_lowering_needs_force_and_is_audited(admi
                                   {"set_to": 5, "bogus": 1}, {"set_to": 5, "reason": 7},
                                   {"set_to": 5, "admin_user": ["x"]}, b"", b"set_to=5"])
 def test_a_bad_reset_body_is_400_and_changes_nothing(admin, body):
-    assert configure(admin, "R", {}).status == 201
+    assert configure(admin, "R", {}).status == 200
     check_number(take(admin, "R"), "R", 1)
     reply = reset(admin, "R", body)
     got = json_ok(reply, 400)
@@ -1012,7 +1033,7 @@ def test_a_bad_reset_body_is_400_and_changes_nothing(admin, body):
 # Batches ---------------------------------------------------------------------------------
 
 def test_batch_limits_and_bad_bodies(admin):
-    assert configure(admin, "B", {"format_template": "%s%04d"}).status == 201
+    assert configure(admin, "B", {"format_template": "%s%04d"}).status == 200
     check_batch(batch(admin, "B", {"count": 1}), "B", 1, 1, ["B0001"])
     big = check_batch(batch(admin, "B", {"count": 1000, "client_id": "bulk"}), "B", 1000, 2)
     assert big["full_numbers"] == ["B%04d" % i for i in range(2, 1002)]
@@ -1027,7 +1048,7 @@ def test_batch_limits_and_bad_bodies(admin):
 
 
 def test_next_by_get_and_post_echoes_client_and_generator_and_head_burns_nothing(admin):
-    assert configure(admin, "N", {"format_template": "{prefix}{counter:3}"}).status == 201
+    assert configure(admin, "N", {"format_template": "{prefix}{counter:3}"}).status == 200
     t0 = time.time()
     a = check_number(take(admin, "N"), "N", 1, "N001")
     b = check_number(take(admin, "N", client_id="web shop", generated_by="été", method="POST"),
@@ -1071,7 +1092,7 @@ def test_an_unconfigured_prefix_is_404_everywhere(admin):
 
 
 def test_admin_endpoints_need_the_bearer_token(admin):
-    assert configure(admin, "Z", {"padding_length": 2}).status == 201
+    assert configure(admin, "Z", {"padding_length": 2}).status == 200
     check_number(take(admin, "Z"), "Z", 1, "Z01")
     bad = [None, {"Authorization": "Bearer wrong-token-0123456789abcdef"},
            {"Authorization": "Bearer " + TOKEN + "x"}, {"Authorization": "Bearer " + TOKEN[:-1]},
