@@ -1,8 +1,9 @@
 /*
  * server: the epoll loop, connections and the group commit. Each turn of the loop reads what
  * arrived, answers the commands in rounds (a round takes every pending GETSEQ in one
- * counter_take), writes the replies, and closes idle connections. What a line means and how a
- * reply reads is proto.c's business; where the values come from is counter.c's.
+ * counter_take), writes the replies, closes idle connections, and accepts new ones last. What a
+ * line means and how a reply reads is proto.c's business; where the values come from is
+ * counter.c's.
  *
  * Epoll is level-triggered and a connection's memory is freed only at the end of a turn, after
  * the events of that turn can no longer point at it.
@@ -717,7 +718,7 @@ int server_run(struct server *s)
 
 	for (;;) {
 		int64_t now = now_ms();
-		int n;
+		int n, acceptable = 0;
 
 		if (s->stopping && (s->nconns == 0 || now >= s->stop_deadline_ms))
 			break;
@@ -730,7 +731,7 @@ int server_run(struct server *s)
 			void *p = events[i].data.ptr;
 
 			if (p == &s->listen_fd)
-				on_accept(s);
+				acceptable = 1;
 			else if (p == &s->signal_fd)
 				on_signal(s);
 			else
@@ -742,6 +743,13 @@ int server_run(struct server *s)
 		if (now >= s->next_tick_ms)
 			tick(s, now);
 		bury(s);
+		/* Accept only once this turn's closes are counted: a client that closes and connects
+		 * again at once has its end of input and its new connection in the same turn, and its
+		 * old connection is closed only when flush_all finds everything answered. Accepted
+		 * first, the new one met the old one's place still taken under --max-connections
+		 * (measured: about every other such reconnect refused with --max-connections=1). */
+		if (acceptable)
+			on_accept(s);
 	}
 	if (s->nconns > 0)
 		LOG_WARN("closing %u connection(s) that were not done after %u s", s->nconns,
