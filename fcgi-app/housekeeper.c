@@ -24,8 +24,9 @@ static void on_sigterm(int sig)
 	keeper_stop = 1;
 }
 
-int housekeeper_run(const struct config *cfg, struct scoreboard *sb)
+int housekeeper_run(const struct config *cfg, struct scoreboard *sb, int slot)
 {
+	_Atomic int64_t *heartbeat = &sb->slots[slot].heartbeat_ms;
 	struct sigaction sa = { .sa_handler = on_sigterm };
 	struct store_options opt;
 	struct store *st;
@@ -49,6 +50,9 @@ int housekeeper_run(const struct config *cfg, struct scoreboard *sb)
 		struct timespec tick = { .tv_nsec = HOUSEKEEPER_TICK_NS };
 		int expired;
 
+		/* Stamped once per tick, so a tick that never ends (a SIGSTOP, a checkpoint waiting on
+		 * a mutex a dead process held) leaves the stamp to age until the master acts. */
+		atomic_store(heartbeat, scoreboard_now_ms());
 		nanosleep(&tick, NULL); /* a signal cuts the sleep short: fine */
 		expired = store_expire_locks(st);
 		if (expired > 0) {

@@ -199,6 +199,9 @@ int metrics_render(const struct scoreboard *sb, const char *const *names, size_t
 	gauge(&t, "nextid_workers", "Live worker processes.", workers);
 	counter(&t, "nextid_worker_restarts_total", "Abnormal worker exits the master replaced.",
 	        atomic_load(&sb->worker_restarts));
+	counter(&t, "nextid_housekeeper_stalls_total",
+	        "Housekeepers the master killed and replaced for making no progress.",
+	        atomic_load(&sb->keeper_stalls));
 	counter(&t, "nextid_failchk_runs_total", "Times the master ran failchk.",
 	        atomic_load(&sb->failchk_runs));
 	counter(&t, "nextid_store_recoveries_total", "Stop-the-world recoveries since start-up.",

@@ -215,6 +215,7 @@ static int spawn(struct pool *pool, enum child_role role)
 	atomic_store(&slot->requests, 0);
 	for (size_t t = 0; t < CONFIG_THREADS_MAX; t++)
 		atomic_store(&slot->busy_since_ms[t], 0);
+	atomic_store(&slot->heartbeat_ms, 0); /* a stamp of the slot's last housekeeper is no sign */
 	atomic_store(&slot->state, SLOT_STARTING);
 	atomic_store(&slot->started_at, (uint64_t)time(NULL));
 	atomic_store(&slot->role, role == ROLE_KEEPER ? SLOT_ROLE_KEEPER : SLOT_ROLE_WORKER);
@@ -228,7 +229,7 @@ static int spawn(struct pool *pool, enum child_role role)
 	if (pid == 0) {
 		if (role == ROLE_KEEPER) {
 			child_enter(pool, "nextid-keeper", "housekeeper");
-			_exit(housekeeper_run(&pool->cfg, pool->sb));
+			_exit(housekeeper_run(&pool->cfg, pool->sb, (int)i));
 		}
 		struct worker_args args = { .cfg = &pool->cfg, .sb = pool->sb, .slot = (int)i,
 			                    .listen_fd = pool->listen_fd,
@@ -459,6 +460,47 @@ static void enforce_request_timeouts(struct pool *pool)
 	}
 }
 
+/*
+ * How long a housekeeper may go without stamping its heartbeat. A tick is a lock detection
+ * (microseconds) and, every checkpoint_interval_s, a checkpoint, which writes at most the whole
+ * cache (16 MiB in the DB_CONFIG nextid writes) and syncs it: the work of many requests, hence
+ * twice request_timeout_s, the time one request may take. The stalls this catches (a SIGSTOP, a
+ * wait on a mutex a dead process held) last for ever, so a generous bound loses little.
+ */
+static int64_t keeper_stall_limit_ms(const struct config *cfg)
+{
+	return 2 * cfg->request_timeout_s * 1000;
+}
+
+/* SIGKILL a housekeeper that has made no progress for longer than keeper_stall_limit_ms: without
+ * it lock waits are no longer expired and no checkpoint lets old log files go. The reap that
+ * follows repairs, and maintain() starts another. A housekeeper being retired is left to its
+ * shutdown deadline (enforce_deadlines). */
+static void enforce_keeper_heartbeat(struct pool *pool)
+{
+	int64_t now = now_ms(), limit = keeper_stall_limit_ms(&pool->cfg);
+
+	for (size_t i = 0; i < SCOREBOARD_SLOTS; i++) {
+		struct child *kid = &pool->kids[i];
+		int64_t beat, last;
+
+		if (kid->role != ROLE_KEEPER || kid->retiring || kid->deadline_ms == INT64_MAX)
+			continue;
+		/* A housekeeper still opening its store has not stamped yet: until it does, its
+		 * start is its last sign of life, so an open that hangs is caught as well. */
+		beat = atomic_load(&pool->sb->slots[i].heartbeat_ms);
+		last = beat > kid->started_ms ? beat : kid->started_ms;
+		if (now - last <= limit)
+			continue;
+		LOG_ERROR("housekeeper %d has made no progress for %lld ms (limit %lld ms, twice "
+		          "request_timeout_s); killing it", (int)kid->pid, (long long)(now - last),
+		          (long long)limit);
+		kill(kid->pid, SIGKILL); /* ends a stopped process too, as for workers */
+		kid->deadline_ms = INT64_MAX;
+		atomic_fetch_add(&pool->sb->keeper_stalls, 1);
+	}
+}
+
 /* failchk also runs on a timer and after expired lock waits, since the process holding a lock
  * may be a dead nextidctl or tool that no reap will ever report. */
 static void failchk_when_due(struct pool *pool)
@@ -484,6 +526,7 @@ static void maintain(struct pool *pool)
 
 	enforce_deadlines(pool);
 	enforce_request_timeouts(pool);
+	enforce_keeper_heartbeat(pool);
 	if (now_ms() < pool->respawn_after_ms)
 		return;
 	if (c.keeper == 0)

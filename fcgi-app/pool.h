@@ -2,8 +2,9 @@
  * pool: the master process. It claims the store, runs recovery once in a helper child, opens (or
  * inherits) the listening socket, maps the scoreboard, and then forks and supervises N workers and
  * one housekeeper: it reaps every exit, runs failchk in a watched helper after an abnormal one,
- * stops the world and recovers when failchk fails or hangs, replaces workers one at a time on
- * SIGHUP and stops gracefully on SIGTERM or SIGINT. It never holds a Berkeley DB handle itself:
+ * stops the world and recovers when failchk fails or hangs, kills a worker stuck on one request
+ * and a housekeeper whose heartbeat stops, replaces workers one at a time on SIGHUP and stops
+ * gracefully on SIGTERM or SIGINT. It never holds a Berkeley DB handle itself:
  * handles must not cross fork(), and a master that never touches the store cannot be hung by it.
  */
 #ifndef NEXTID_POOL_H

@@ -45,6 +45,9 @@ struct scoreboard_slot {
 	/* Per thread of the worker: CLOCK_MONOTONIC ms when its request in hand began, 0 idle. */
 	_Atomic int64_t busy_since_ms[CONFIG_THREADS_MAX];
 	_Atomic int role;              /* enum slot_role */
+	/* The housekeeper's: CLOCK_MONOTONIC ms of its latest tick, 0 until its store is open. The
+	 * master kills a housekeeper whose stamp grows too old (pool.c, keeper_stall_limit_ms). */
+	_Atomic int64_t heartbeat_ms;
 	struct slot_metrics m;
 };
 
@@ -54,6 +57,7 @@ struct scoreboard {
 	_Atomic uint64_t failchk_runs;
 	_Atomic uint64_t recoveries;      /* stop-the-world recoveries after start-up */
 	_Atomic uint64_t lock_timeouts;   /* lock waits the housekeeper expired */
+	_Atomic uint64_t keeper_stalls;   /* housekeepers killed for a heartbeat grown too old */
 	/* The id generator (generator.h): its state word, the persisted high-water mark of issued
 	 * time (unix ms; ids up to it may exist), and the offset added to the clock when the clock
 	 * was behind the mark at start-up. Seeded from the store by the recovery helper. */

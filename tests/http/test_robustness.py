@@ -1,7 +1,8 @@
 """Robustness of the pool (README.md "Decisions"): an incomplete store is refused, a stopped worker
-or a killed nextidctl holding a record lock is cleaned up, a spawned pool ends with its web
-server, stray signals are ignored, reloads and recycled workers keep full capacity, FastCGI connections are not kept
-alive, and a crash loop pauses respawning instead of spinning.
+or a killed nextidctl holding a record lock is cleaned up, a stopped housekeeper is replaced, a
+spawned pool ends with its web server, stray signals are ignored, reloads and recycled workers
+keep full capacity, FastCGI connections are not kept alive, and a crash loop pauses respawning
+instead of spinning.
 
 Every wait is bounded; every process signalled here is one the harness recorded (the master, its
 children, lighttpd, or a nextidctl this file started).
@@ -225,6 +226,73 @@ def test_a_stopped_worker_holding_a_lock_gives_503_then_is_killed_and_replaced(n
     expect_next(srv.get("/next/hot"), following + 1, "hot")
     assert wait_for_log(srv, lambda e: "has been on one request for" in e["msg"]
                         and str(holder) in e["msg"]), "no request-timeout kill in the log"
+
+
+# 2b. a stopped housekeeper ------------------------------------------------------------------
+
+def keeper_pids(srv):
+    return children_by_comm(srv).get("nextid-keeper", [])
+
+
+def metric_line(srv, name):
+    """The whole line of one unlabelled series in /metrics, or None when it is absent."""
+    reply = srv.get("/metrics")
+    assert reply.status == 200, str(reply)
+    for line in reply.body.decode("utf-8").splitlines():
+        if line.split(" ")[0] == name:
+            return line
+    return None
+
+
+@pytest.mark.slow
+def test_a_stopped_housekeeper_is_killed_and_replaced_after_twice_the_request_timeout(nextid):
+    request_timeout_s = 1
+    limit_s = 2 * request_timeout_s     # pool.c, keeper_stall_limit_ms
+    srv = nextid(config={"workers": 2, "request_timeout_s": request_timeout_s})
+    expect_next(srv.get("/next/k"), 1, "k")
+    first = wait_until(lambda: len(keeper_pids(srv)) == 1 and keeper_pids(srv), 3)
+    assert first, "no single housekeeper: %r" % children_by_comm(srv)
+    first = first[0]
+    # A healthy housekeeper stamps its heartbeat: it outlives the limit untouched.
+    time.sleep(limit_s + 0.5)
+    assert keeper_pids(srv) == [first], children_by_comm(srv)
+    assert metric_line(srv, "nextid_housekeeper_stalls_total") == \
+        "nextid_housekeeper_stalls_total 0"
+
+    since = log_size(srv)
+    os.kill(first, signal.SIGSTOP)
+    stopped = time.monotonic()
+    try:
+        time.sleep(limit_s / 2)
+        assert keeper_pids(srv) == [first], "killed before the limit: %r" % children_by_comm(srv)
+        replaced = wait_until(lambda: first not in keeper_pids(srv) and len(keeper_pids(srv)) == 1
+                              and keeper_pids(srv), limit_s + 3)
+        took = time.monotonic() - stopped
+    finally:
+        if is_running(first):  # leave nothing stopped behind, whatever happened
+            os.kill(first, signal.SIGCONT)
+    assert replaced, "housekeeper %d not replaced %.1f s after SIGSTOP: %r" % (
+        first, time.monotonic() - stopped, children_by_comm(srv))
+    assert not is_running(first), "the stopped housekeeper %d still exists" % first
+    print("housekeeper %d replaced by %d after %.2f s" % (first, replaced[0], took))
+    killed = wait_for_log(srv, lambda e: e["msg"].startswith(
+        "housekeeper %d has made no progress for " % first), since)
+    assert killed, "no stall kill in the log"
+    assert killed["level"] == "error" and killed["role"] == "master", killed
+    assert killed["msg"].endswith(" ms (limit %d ms, twice request_timeout_s); killing it"
+                                  % (limit_s * 1000)), killed
+    assert wait_for_log(srv, lambda e: e["msg"].startswith("housekeeper %d killed by signal 9 "
+                                                           % first), since), "no reap in the log"
+    assert metric_line(srv, "nextid_housekeeper_stalls_total") == \
+        "nextid_housekeeper_stalls_total 1"
+
+    # The new housekeeper stamps from its start: it is not taken for stalled in turn.
+    second = replaced[0]
+    time.sleep(limit_s + 0.5)
+    assert keeper_pids(srv) == [second], children_by_comm(srv)
+    assert metric_line(srv, "nextid_housekeeper_stalls_total") == \
+        "nextid_housekeeper_stalls_total 1"
+    expect_next(srv.get("/next/k"), 2, "k")
 
 
 # 3. a killed nextidctl holding a record lock ------------------------------------------------
