@@ -66,7 +66,7 @@ struct pool {
 	int64_t respawn_after_ms;
 	int64_t last_failchk_ms;
 	uint64_t seen_lock_timeouts;
-	pid_t spawned_by;                    /* the web server that started us on fd 0, or 0 */
+	pid_t spawned_by;                    /* who started us with the socket on fd 0, or 0 */
 };
 
 static int64_t now_ms(void)
@@ -629,11 +629,12 @@ static int open_listener(struct pool *pool)
 		return fd;
 	}
 	if (!pool->args->socket_override && listen_inherited()) {
-		/* A web server that starts us must also be able to end us, even when it dies: an
-		 * orphaned pool would hold the store and keep its replacement out. */
+		/* Whoever starts us with a socket on fd 0 (a web server, or a supervisor such as
+		 * `make run`) must also be able to end us, even when it dies: an orphaned pool would
+		 * hold the store and keep its replacement out. */
 		pool->spawned_by = getppid();
 		prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-		LOG_INFO("serving on the socket the web server passed as fd 0");
+		LOG_INFO("serving on the socket passed as fd 0 by the process that started us");
 		return 0;
 	}
 	return listen_open(pool->cfg.socket);
@@ -707,7 +708,7 @@ int pool_run(const struct pool_args *args)
 		else if (sig == SIGUSR1 || sig == SIGUSR2)
 			LOG_INFO("signal %d ignored: logs go to stderr, nothing to reopen", sig);
 		if (pool->spawned_by && getppid() != pool->spawned_by && !pool->stopping) {
-			LOG_WARN("the web server that started us is gone; stopping");
+			LOG_WARN("the process that started us with our socket is gone; stopping");
 			begin_stop(pool);
 		}
 		repair(pool, reap(pool));

@@ -9,7 +9,8 @@ The web server is lighttpd, or Apache with mod_proxy_fcgi when NEXTID_WEB_SERVER
 whole suite runs behind either: `make check-http`, `make check-http-apache`).
 
 Socket mode (default): the harness starts `nextid-fcgi --socket` itself, then the web server.
-Spawned mode (lighttpd only): lighttpd starts the master through "bin-path", as `make run` does.
+Spawned mode (lighttpd only): lighttpd starts the master through "bin-path" (`make run` holds the
+socket and starts the master itself instead: tests/http/serve says why).
 Apache has no equivalent (mod_proxy_fcgi starts no backend), so those tests skip behind it.
 """
 
