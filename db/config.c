@@ -334,3 +334,17 @@ out:
 	close(fd);
 	return rc;
 }
+
+void config_format_time(int64_t ms, char *buf, size_t len)
+{
+	/* Floor, not truncation: a time before 1970 stays in its own second. */
+	time_t t = (time_t)(ms / 1000 - (ms % 1000 < 0));
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm)) {
+		snprintf(buf, len, "(a time out of range)");
+		return;
+	}
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}

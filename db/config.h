@@ -68,4 +68,9 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
 /* The name of a durability value, as written in the file ("sync", "write", "none"). */
 const char *config_durability_name(int64_t durability);
 
+/* A time in unix ms as the file writes one (generator_epoch): 2022-01-01T00:00:00Z, the
+ * millisecond dropped. buf of CONFIG_TIME_MAX bytes. */
+#define CONFIG_TIME_MAX 32
+void config_format_time(int64_t ms, char *buf, size_t len);
+
 #endif

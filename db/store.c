@@ -1129,30 +1129,60 @@ int store_delete_all(struct store *st, size_t *count)
 	return rc;
 }
 
+/* The mark is two records of 8 big-endian bytes: the time (the key an older nextid reads, counted
+ * from its configured epoch) and, beside it, the epoch it is counted from. */
 static const char mark_key[] = "generator.mark_ms";
+static const char mark_epoch_key[] = "generator.epoch_ms";
 
-/* The mark as 8 big-endian bytes; *ms = 0 when absent. */
-static int read_mark(struct store *st, DB_TXN *txn, u_int32_t flags, int64_t *ms)
+/* One 8-byte record of meta into *v; *found = 0 when absent. */
+static int read_meta_i64(struct store *st, DB_TXN *txn, u_int32_t flags, const char *name,
+                         int64_t *v, int *found)
 {
 	unsigned char buf[8];
-	DBT key = { .data = (void *)mark_key, .size = sizeof(mark_key) - 1 };
+	DBT key = { .data = (void *)name, .size = (u_int32_t)strlen(name) };
 	DBT val = { .data = buf, .ulen = sizeof(buf), .flags = DB_DBT_USERMEM };
 	int err = st->meta->get(st->meta, txn, &key, &val, flags);
-	uint64_t v = 0;
+	uint64_t u = 0;
 
-	*ms = 0;
+	*v = 0;
+	*found = 0;
 	if (err == DB_NOTFOUND)
 		return STORE_OK;
 	if (err != 0)
 		return STORE_DB_ERROR(st, err, "read the generator mark");
 	if (val.size != sizeof(buf)) {
-		STORE_LOG(&st->opt, STORE_LOG_ERROR, "the generator mark has %u bytes, not 8", val.size);
+		STORE_LOG(&st->opt, STORE_LOG_ERROR, "the generator record %s has %u bytes, not 8",
+		          name, val.size);
 		return STORE_UNAVAILABLE;
 	}
 	for (size_t i = 0; i < sizeof(buf); i++)
-		v = v << 8 | buf[i];
-	*ms = (int64_t)v;
+		u = u << 8 | buf[i];
+	*v = (int64_t)u;
+	*found = 1;
 	return STORE_OK;
+}
+
+static int write_meta_i64(struct store *st, DB_TXN *txn, const char *name, int64_t v)
+{
+	unsigned char buf[8];
+	DBT key = { .data = (void *)name, .size = (u_int32_t)strlen(name) };
+	DBT val = { .data = buf, .size = sizeof(buf) };
+	uint64_t u = (uint64_t)v;
+
+	for (int i = 7; i >= 0; i--, u >>= 8)
+		buf[i] = (unsigned char)u;
+	return STORE_DB_ERROR(st, st->meta->put(st->meta, txn, &key, &val, 0), "raise the mark");
+}
+
+static int read_mark(struct store *st, DB_TXN *txn, u_int32_t flags, struct store_mark *out)
+{
+	int found, rc = read_meta_i64(st, txn, flags, mark_key, &out->ms, &found);
+
+	if (rc == STORE_OK)
+		rc = read_meta_i64(st, txn, flags, mark_epoch_key, &out->epoch_ms, &found);
+	if (rc == STORE_OK && !found)
+		out->epoch_ms = STORE_MARK_NO_EPOCH;
+	return rc;
 }
 
 static int mark_get_body(struct store *st, DB_TXN *txn, void *arg)
@@ -1160,29 +1190,39 @@ static int mark_get_body(struct store *st, DB_TXN *txn, void *arg)
 	return read_mark(st, txn, 0, arg);
 }
 
-int store_mark_get(struct store *st, int64_t *ms)
+int store_mark_get(struct store *st, struct store_mark *out)
 {
-	return store_run_txn(st, RUN_READ, mark_get_body, ms);
+	return store_run_txn(st, RUN_READ, mark_get_body, out);
 }
 
 static int mark_raise_body(struct store *st, DB_TXN *txn, void *arg)
 {
-	int64_t want = *(int64_t *)arg, have;
-	unsigned char buf[8];
-	DBT key = { .data = (void *)mark_key, .size = sizeof(mark_key) - 1 };
-	DBT val = { .data = buf, .size = sizeof(buf) };
+	const struct store_mark *want = arg;
+	struct store_mark have;
+	int64_t reach;
 	int rc = read_mark(st, txn, DB_RMW, &have);
 
-	if (rc != STORE_OK || have >= want)
+	if (rc != STORE_OK)
 		return rc;
-	for (int i = 7; i >= 0; i--, want >>= 8)
-		buf[i] = (unsigned char)want;
-	return STORE_DB_ERROR(st, st->meta->put(st->meta, txn, &key, &val, 0), "raise the mark");
+	if (have.ms != 0 && have.epoch_ms == want->epoch_ms && have.ms >= want->ms)
+		return STORE_OK; /* the common case: already covered, nothing to write */
+	if (have.epoch_ms == STORE_MARK_NO_EPOCH)
+		have.epoch_ms = want->epoch_ms; /* what the nextid that wrote it counted from */
+	/* Ids differ by their distance from the epoch: keep the larger, counted from want's. */
+	reach = want->ms - want->epoch_ms;
+	if (have.ms != 0 && have.ms - have.epoch_ms > reach)
+		reach = have.ms - have.epoch_ms;
+	rc = write_meta_i64(st, txn, mark_key, want->epoch_ms + reach);
+	if (rc == STORE_OK)
+		rc = write_meta_i64(st, txn, mark_epoch_key, want->epoch_ms);
+	return rc;
 }
 
-int store_mark_raise(struct store *st, int64_t ms)
+int store_mark_raise(struct store *st, int64_t ms, int64_t epoch_ms)
 {
-	return store_run_txn(st, RUN_SYNC, mark_raise_body, &ms);
+	struct store_mark want = { .ms = ms, .epoch_ms = epoch_ms };
+
+	return store_run_txn(st, RUN_SYNC, mark_raise_body, &want);
 }
 
 static int ping_body(struct store *st, DB_TXN *txn, void *arg)

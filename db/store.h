@@ -216,13 +216,29 @@ typedef int store_list_fn(void *ctx, const char *name, size_t len, const struct 
 int store_list(struct store *st, const char *after, size_t after_len, size_t limit,
                store_list_fn *fn, void *ctx);
 
-/* The id generator's high-water mark: unix ms up to which ids may have been issued; 0 before the
- * first. Returns STORE_OK, BUSY or UNAVAILABLE. */
-int store_mark_get(struct store *st, int64_t *ms);
+/*
+ * The id generator's high-water mark: ids may have been issued up to unix ms `ms` (0 before the
+ * first), their time counted from `epoch_ms`. What tells ids apart is their distance from the
+ * epoch (ms - epoch_ms, in ticks), not the time itself, so the mark keeps the epoch it was
+ * counted from: a store written before the epoch was kept has STORE_MARK_NO_EPOCH there.
+ */
+#define STORE_MARK_NO_EPOCH INT64_MIN
+struct store_mark {
+	int64_t ms;
+	int64_t epoch_ms;
+};
 
-/* Raise the mark to ms (never lowers it), on disk before returning whatever the durability
- * setting: an id beyond the mark must never reach a client. Returns STORE_OK, BUSY, UNAVAILABLE. */
-int store_mark_raise(struct store *st, int64_t ms);
+/* Read the mark into *out. Returns STORE_OK, BUSY or UNAVAILABLE. */
+int store_mark_get(struct store *st, struct store_mark *out);
+
+/*
+ * Raise the mark to cover ms counted from epoch_ms, on disk before returning whatever the
+ * durability setting: an id beyond the mark must never reach a client. Its distance from its
+ * epoch never goes down, and it is kept counted from epoch_ms (a mark counted from another epoch
+ * keeps its distance; one without an epoch counts from epoch_ms, which is then recorded, even
+ * when ms is not past it). Returns STORE_OK, BUSY, UNAVAILABLE.
+ */
+int store_mark_raise(struct store *st, int64_t ms, int64_t epoch_ms);
 
 /*
  * Formatted prefixes (API.md section 5): sequences with a number template, a reset rule and a

@@ -4,7 +4,8 @@
  * 25,600 ids a second as the layout intends. A clock that stepped back a little keeps issuing on
  * the last tick and then runs ahead of the clock at the clock's pace (the distance stays what the
  * step made it); one that stepped back further than the tolerance gets no ids until it catches
- * up: never a duplicate either way, and never a wait longer than a tick.
+ * up, and one before the epoch gets none until it passes it: never a duplicate either way, and
+ * never a wait longer than a tick.
  */
 #include "generator.h"
 
@@ -126,8 +127,12 @@ int generator_take(_Atomic uint64_t *state, const struct generator_params *p, in
 		int64_t wait_tick = 0, behind = 0;
 		int rc;
 
-		if (now < 0)
-			now = 0; /* a clock before the epoch is a clock far behind */
+		if (now < 0) {
+			/* No tick to issue on: clamped to tick 0, a used-up tick 0 would wait for
+			 * tick 1 for as long as the clock stays before the epoch. */
+			*behind_ms = -now;
+			return GENERATOR_BEFORE_EPOCH;
+		}
 		rc = generator_claim(old, now / GENERATOR_TICK_MS, tolerance_ticks, &next, &wait_tick,
 		                     &behind);
 		if (rc == GENERATOR_WAIT) {
@@ -147,4 +152,36 @@ int generator_take(_Atomic uint64_t *state, const struct generator_params *p, in
 			return GENERATOR_OK;
 		}
 	}
+}
+
+int generator_resume(int64_t mark_ms, int64_t mark_epoch_ms, int64_t epoch_ms, int64_t now_ms,
+                     uint64_t *state, int64_t *offset_ms, int64_t *behind_ms)
+{
+	int64_t reach = 0, tick;
+
+	*offset_ms = 0;
+	if (now_ms < epoch_ms) {
+		*behind_ms = epoch_ms - now_ms;
+		return GENERATOR_BEFORE_EPOCH;
+	}
+	if (mark_ms != 0) {
+		/* A mark from before the epoch was kept: it counted from the configured one. */
+		if (mark_epoch_ms == INT64_MIN)
+			mark_epoch_ms = epoch_ms;
+		reach = mark_ms > mark_epoch_ms ? mark_ms - mark_epoch_ms : 0;
+		/* epoch_ms + reach: when the clock, counted from epoch_ms, reaches the ids issued. */
+		if (epoch_ms + reach >= now_ms) {
+			if (epoch_ms > mark_epoch_ms) {
+				*behind_ms = epoch_ms + reach - now_ms;
+				return GENERATOR_EPOCH_LATER;
+			}
+			*offset_ms = epoch_ms + reach - now_ms + GENERATOR_TICK_MS;
+		}
+	}
+	tick = reach / GENERATOR_TICK_MS;
+	if (tick > TICK_LIMIT)
+		tick = TICK_LIMIT; /* the next take answers EXHAUSTED */
+	/* Sequence 255: the mark's tick counts as used up, so the next id takes a new tick. */
+	*state = generator_state(tick, GENERATOR_SEQ_MAX, tick - 1);
+	return GENERATOR_OK;
 }

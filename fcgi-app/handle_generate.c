@@ -36,7 +36,7 @@ static int mark_covers_or_reply(struct exchange *x, int64_t tick_ms)
 
 	if (tick_ms <= have)
 		return 0;
-	rc = store_mark_raise(x->app->store, want);
+	rc = store_mark_raise(x->app->store, want, x->app->cfg->generator_epoch_ms);
 	if (rc != STORE_OK) {
 		respond_store_error(x, rc, "", 0);
 		return -1;
@@ -51,12 +51,21 @@ static int take_or_reply(struct exchange *x, uint64_t count, uint64_t *ids)
 {
 	struct generator_params p = params_of(x->app->cfg);
 	int64_t offset = atomic_load(&x->app->sb->gen_offset_ms), tick_ms = 0, behind = 0;
-	char message[160];
+	char message[200], epoch[CONFIG_TIME_MAX];
 
 	for (uint64_t i = 0; i < count; i++) {
 		int rc = generator_take(&x->app->sb->gen_state, &p, offset, generator_clock_ms, &ids[i],
 		                        &tick_ms, &behind);
 
+		if (rc == GENERATOR_BEFORE_EPOCH) {
+			config_format_time(p.epoch_ms, epoch, sizeof(epoch));
+			snprintf(message, sizeof(message),
+			         "The clock is %lld ms before generator_epoch (%s); ids resume when it "
+			         "passes it.",
+			         (long long)behind, epoch);
+			respond_error(x, 503, "Clock before epoch", message);
+			return -1;
+		}
 		if (rc == GENERATOR_CLOCK_BACK) {
 			snprintf(message, sizeof(message),
 			         "The clock is %lld ms behind the last id issued; ids resume when it "

@@ -106,34 +106,74 @@ static void child_enter(const struct pool *pool, const char *name, const char *r
 	log_setup((int)pool->cfg.log_level, role);
 }
 
+#define HELPER_EXIT_FAILED 1  /* try again */
+#define HELPER_EXIT_REFUSED 3 /* the configuration is wrong: trying again cannot help */
+
+/* Say why generator_resume refused (BEFORE_EPOCH or EPOCH_LATER, the latter with the epoch of
+ * the ids issued), in terms an operator can act on. */
+static void log_resume_refusal(const struct pool *pool, int rc, int64_t mark_epoch_ms,
+                               int64_t now_ms, int64_t behind_ms)
+{
+	char epoch[CONFIG_TIME_MAX], mark_epoch[CONFIG_TIME_MAX], clock[CONFIG_TIME_MAX];
+
+	config_format_time(pool->cfg.generator_epoch_ms, epoch, sizeof(epoch));
+	config_format_time(mark_epoch_ms, mark_epoch, sizeof(mark_epoch));
+	config_format_time(now_ms, clock, sizeof(clock));
+	if (rc == GENERATOR_BEFORE_EPOCH)
+		LOG_ERROR("generator_epoch %s is after the clock (%s, %lld ms before it): /generate "
+		          "counts time from the epoch, so it must be in the past; fix "
+		          "generator_epoch or the clock",
+		          epoch, clock, (long long)behind_ms);
+	else
+		LOG_ERROR("generator_epoch %s is later than %s, the epoch of the ids this store has "
+		          "issued; counted from it, the clock (%s) is %lld ms behind them, so new ids "
+		          "would repeat theirs or run that far ahead of the clock: set "
+		          "generator_epoch back to %s (or earlier)",
+		          epoch, mark_epoch, clock, (long long)behind_ms, mark_epoch);
+}
+
 /*
  * Seed the id generator from the persisted mark, once, at start-up: every id issued before may
- * have a time up to the mark, so the first new one must come after it. A clock that is behind
- * the mark (set back across the restart) gets an offset that puts the generator just past it.
+ * have a tick up to the mark's, so the first new one must come after it (generator_resume says
+ * where, and refuses an epoch that cannot work). A mark from before the epoch was kept gets the
+ * configured one recorded now, so that a later change of the epoch is seen. Returns 0,
+ * HELPER_EXIT_FAILED or HELPER_EXIT_REFUSED.
  */
 static int seed_generator(const struct pool *pool, const struct store_options *opt)
 {
 	struct scoreboard *sb = pool->sb;
 	struct store *st;
-	int64_t mark = 0, now = generator_clock_ms(), offset = 0, tick;
+	struct store_mark mark = { 0 };
+	int64_t epoch = pool->cfg.generator_epoch_ms, offset = 0, behind = 0, now;
+	uint64_t state = 0;
 	int rc = store_open(opt, &st);
 
 	if (rc == STORE_OK) {
 		rc = store_mark_get(st, &mark);
+		if (rc == STORE_OK && mark.ms != 0 && mark.epoch_ms == STORE_MARK_NO_EPOCH)
+			rc = store_mark_raise(st, mark.ms, epoch);
 		store_close(st);
 	}
 	if (rc != STORE_OK)
-		return -1;
-	if (mark >= now) {
-		offset = mark - now + GENERATOR_TICK_MS;
-		LOG_WARN("the clock is %lld ms behind the last ids issued; ids continue from there",
-		         (long long)(mark - now));
+		return HELPER_EXIT_FAILED;
+	now = generator_clock_ms();
+	rc = generator_resume(mark.ms, mark.epoch_ms, epoch, now, &state, &offset, &behind);
+	if (rc != GENERATOR_OK) {
+		log_resume_refusal(pool, rc, mark.epoch_ms, now, behind);
+		return HELPER_EXIT_REFUSED;
 	}
-	tick = (mark > pool->cfg.generator_epoch_ms ? mark - pool->cfg.generator_epoch_ms : 0) /
-	       GENERATOR_TICK_MS;
-	/* Sequence 255: the tick of the mark counts as used up, so the next id takes a new tick. */
-	atomic_store(&sb->gen_state, generator_state(tick, GENERATOR_SEQ_MAX, tick - 1));
-	atomic_store(&sb->gen_mark_ms, mark);
+	if (offset > 0)
+		LOG_WARN("the clock is %lld ms behind the last ids issued; ids continue from there",
+		         (long long)(offset - GENERATOR_TICK_MS));
+	if (mark.ms != 0 && mark.epoch_ms != STORE_MARK_NO_EPOCH && mark.epoch_ms != epoch)
+		LOG_WARN("generator_epoch moved %s by %lld ms since the last ids were issued; new "
+		         "ids continue after theirs",
+		         epoch < mark.epoch_ms ? "earlier" : "later",
+		         (long long)(epoch < mark.epoch_ms ? mark.epoch_ms - epoch : epoch - mark.epoch_ms));
+	atomic_store(&sb->gen_state, state);
+	/* The mark counted from this epoch: ids up to it need no new raise. */
+	atomic_store(&sb->gen_mark_ms, mark.ms != 0 ? epoch + generator_state_tick(state) *
+	                                                      GENERATOR_TICK_MS : 0);
 	atomic_store(&sb->gen_offset_ms, offset);
 	return 0;
 }
@@ -145,15 +185,16 @@ static int run_helper_child(const struct pool *pool, enum helper_kind kind)
 	child_enter(pool, "nextid-helper", kind == HELPER_FAILCHK ? "failchk" : "recovery");
 	store_options_for(pool, &opt);
 	if (kind == HELPER_FAILCHK)
-		return store_failchk(&opt) == STORE_OK ? 0 : 1;
+		return store_failchk(&opt) == STORE_OK ? 0 : HELPER_EXIT_FAILED;
 	if (store_recover(&opt) != STORE_OK)
-		return 1;
-	return kind == HELPER_START && seed_generator(pool, &opt) != 0 ? 1 : 0;
+		return HELPER_EXIT_FAILED;
+	return kind == HELPER_START ? seed_generator(pool, &opt) : 0;
 }
 
 /*
  * Run recovery or failchk in a child and wait at most timeout_ms. Returns 0 when it succeeded;
- * -1 when it failed, crashed or hung (then it is killed).
+ * -1 when it failed, crashed or hung (then it is killed); -2 when it refused the configuration
+ * (it logged why).
  */
 static int run_helper(struct pool *pool, enum helper_kind kind, int64_t timeout_ms)
 {
@@ -180,17 +221,22 @@ static int run_helper(struct pool *pool, enum helper_kind kind, int64_t timeout_
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == HELPER_EXIT_REFUSED)
+		return -2;
 	LOG_ERROR("%s failed (%s %d)", what, WIFEXITED(status) ? "exit status" : "signal",
 	          WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 	return -1;
 }
 
-/* HELPER_START at start-up (recovery, then the generator's seed), HELPER_RECOVER after. */
+/* HELPER_START at start-up (recovery, then the generator's seed), HELPER_RECOVER after.
+ * Returns 0, -1 (failed every attempt) or -2 (refused: no second attempt). */
 static int recover(struct pool *pool, enum helper_kind kind)
 {
 	for (int attempt = 1; attempt <= RECOVER_TRIES; attempt++) {
-		if (run_helper(pool, kind, RECOVER_TIMEOUT_MS) == 0)
-			return 0;
+		int rc = run_helper(pool, kind, RECOVER_TIMEOUT_MS);
+
+		if (rc == 0 || rc == -2)
+			return rc;
 		sleep_ms(200 * attempt);
 	}
 	return -1;
@@ -654,7 +700,16 @@ static int start(struct pool *pool)
 {
 	struct store_options opt;
 	sigset_t blocked;
+	int64_t clock = generator_clock_ms();
+	int rc;
 
+	/* Before anything touches data_dir: an epoch in the future is a mistake to say at once
+	 * (the seed checks again, against a clock that may have moved meanwhile). */
+	if (clock < pool->cfg.generator_epoch_ms) {
+		log_resume_refusal(pool, GENERATOR_BEFORE_EPOCH, 0, clock,
+		                   pool->cfg.generator_epoch_ms - clock);
+		return -1;
+	}
 	master_signals(&blocked);
 	sigprocmask(SIG_BLOCK, &blocked, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -667,8 +722,10 @@ static int start(struct pool *pool)
 		LOG_ERROR("cannot map the scoreboard: %s", strerror(errno));
 		return -1;
 	}
-	if (recover(pool, HELPER_START) != 0) {
-		LOG_ERROR("cannot recover the store in %s", pool->cfg.data_dir);
+	rc = recover(pool, HELPER_START);
+	if (rc != 0) {
+		if (rc == -1)
+			LOG_ERROR("cannot recover the store in %s", pool->cfg.data_dir);
 		return -1;
 	}
 	pool->listen_fd = open_listener(pool);

@@ -59,8 +59,9 @@ struct scoreboard {
 	_Atomic uint64_t lock_timeouts;   /* lock waits the housekeeper expired */
 	_Atomic uint64_t keeper_stalls;   /* housekeepers killed for a heartbeat grown too old */
 	/* The id generator (generator.h): its state word, the persisted high-water mark of issued
-	 * time (unix ms; ids up to it may exist), and the offset added to the clock when the clock
-	 * was behind the mark at start-up. Seeded from the store by the recovery helper. */
+	 * time (unix ms counted from the configured epoch; ids up to it may exist), and the offset
+	 * added to the clock when the clock was behind the mark at start-up. Seeded from the store
+	 * by the recovery helper. */
 	_Atomic uint64_t gen_state;
 	_Atomic int64_t gen_mark_ms;
 	_Atomic int64_t gen_offset_ms;

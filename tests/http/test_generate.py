@@ -4,7 +4,9 @@ id = tick << 24 | sequence << 16 | machine_id, with tick in 10 ms units since th
 (2022-01-01T00:00:00Z unless generator_epoch says otherwise). Every id any client receives is
 unique, and one client's ids strictly increase: across workers, across a burst larger than a
 tick, across a worker killed by SIGKILL, across a clock that steps back (libfaketime moves the
-master's CLOCK_REALTIME), and across a restart with the clock an hour behind.
+master's CLOCK_REALTIME), and across a restart with the clock an hour behind. An epoch after the
+clock stops start-up; a clock stepped back before the epoch answers 503 at once; a restart with
+an earlier epoch continues above the old ids, one with a later epoch is refused.
 
 libfaketime: the master gets LD_PRELOAD=libfaketime.so.1 and FAKETIME_TIMESTAMP_FILE; with
 FAKETIME_NO_CACHE=1 every clock read re-reads that file, which holds a relative offset in
@@ -187,9 +189,11 @@ def faked(nextid, tmp_path):
     master it was loaded into; they are removed afterwards."""
     masters = set()
 
-    def make(config=None, workers=None):
+    def make(config=None, workers=None, offset="+0", check=True):
+        """offset: the master's clock at start (see set_clock); check=False skips the proof
+        that the fake clock is live, which takes ids and steps the clock back 10 s."""
         clock = str(tmp_path / "faketime.rc")
-        set_clock(clock, "+0")
+        set_clock(clock, offset)
         env = {"LD_PRELOAD": FAKETIME_SO, "FAKETIME_TIMESTAMP_FILE": clock,
                "FAKETIME_NO_CACHE": "1", "DONT_FAKE_MONOTONIC": "1",
                "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
@@ -209,6 +213,8 @@ def faked(nextid, tmp_path):
 
         srv.start_master = tracked_start_master
         srv.start()
+        if not check:
+            return srv, clock
         # The fake clock is live: 10 s back stops ids, and putting it right brings them back.
         before = one_id(srv)
         set_clock(clock, "-10")
@@ -632,3 +638,174 @@ def test_a_restart_with_the_clock_an_hour_behind_repeats_no_id(faked, stop):
     # The clock catching up later changes nothing.
     set_clock(clock, "+0")
     assert one_id(srv) > max(new)
+
+
+# The epoch -------------------------------------------------------------------------------
+
+DAY_S = 86400
+BEFORE_EPOCH = "Clock before epoch"
+BEFORE_EPOCH_MESSAGE = re.compile(r"The clock is (\d+) ms before generator_epoch "
+                                  r"\((\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)\); "
+                                  r"ids resume when it passes it\.")
+FUTURE_EPOCH_LOG = re.compile(r"generator_epoch (\S+) is after the clock \((\S+), (\d+) ms before "
+                              r"it\): /generate counts time from the epoch, so it must be in the "
+                              r"past; fix generator_epoch or the clock")
+LATER_EPOCH_LOG = re.compile(r"generator_epoch (\S+) is later than (\S+), the epoch of the ids "
+                             r"this store has issued; counted from it, the clock \((\S+)\) is "
+                             r"(\d+) ms behind them, so new ids would repeat theirs or run that "
+                             r"far ahead of the clock: set generator_epoch back to (\S+) \(or "
+                             r"earlier\)")
+
+
+def utc(seconds):
+    """A generator_epoch value: 2022-01-01T00:00:00Z."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def before_epoch_reply(reply, epoch_s):
+    """A 503 "Clock before epoch" naming the epoch; returns the N ms of the message."""
+    assert reply.status == 503, str(reply)
+    assert reply.headers.get("content-type") == "application/json", str(reply)
+    assert reply.headers.get("cache-control") == "no-store", str(reply)
+    obj = reply.json()
+    assert list(obj) == ["error", "message"] and obj["error"] == BEFORE_EPOCH, str(reply)
+    m = BEFORE_EPOCH_MESSAGE.fullmatch(obj["message"])
+    assert m and m.group(2) == utc(epoch_s), str(reply)
+    return int(m.group(1))
+
+
+def refused_start(srv, pattern):
+    """Start the master, which must exit non-zero at once with an error log matching pattern;
+    returns the match."""
+    with pytest.raises(nextid_server.StartError):
+        srv.start_master(wait=False)
+    rc = srv.master.wait(10)
+    assert rc != 0, "nextid-fcgi exited 0"
+    errors = [line.get("msg", "") for line in master_log_lines(srv) if line.get("level") == "error"]
+    matches = [m for m in (pattern.fullmatch(e) for e in errors) if m]
+    assert len(matches) == 1, errors
+    return matches[0]
+
+
+def restart_master(srv, **config):
+    """Stop the master gracefully, change its config, start it again."""
+    srv.kill_master(signal.SIGTERM)
+    assert srv.wait_master(15) == 0
+    srv.write_config(**config)
+    srv.start_master(wait=True)
+
+
+def test_an_epoch_in_the_future_stops_start_up_before_the_store_is_touched(nextid):
+    srv = nextid(config={"generator_epoch": "2090-01-01T00:00:00Z"}, start=False)
+    t0 = time.time()
+    m = refused_start(srv, FUTURE_EPOCH_LOG)
+    t1 = time.time()
+    assert m.group(1) == "2090-01-01T00:00:00Z", m.group(0)
+    assert utc(t0 - 1) <= m.group(2) <= utc(t1 + 1), m.group(0)
+    epoch_ms = 3786912000000  # 2090-01-01T00:00:00Z
+    assert epoch_ms - t1 * 1000 - 1000 <= int(m.group(3)) <= epoch_ms - t0 * 1000 + 1000
+    assert not os.path.exists(srv.data_dir), os.listdir(srv.data_dir)
+
+
+@needs_faketime
+@pytest.mark.slow
+def test_a_clock_stepped_back_before_the_epoch_answers_503_at_once(faked):
+    """No id issued yet, the clock an hour before the epoch: the generator's state is its
+    used-up tick 0, which a clock held at tick 0 used to wait on for ever (the worker killed
+    after request_timeout_s, an HTML 500 for the client)."""
+    epoch_s = int(time.time()) + 3600
+    # The master starts 10 s past the epoch (an epoch in the future stops start-up).
+    srv, clock = faked(config={"generator_epoch": utc(epoch_s), "request_timeout_s": 3},
+                       offset="+3610", check=False)
+    workers = srv.worker_pids()
+    set_clock(clock, "+0")
+    for path in ("/generate?count=1000", "/generate", "/generate?format=string") * 4:
+        t0 = time.time()
+        reply = srv.get(path)
+        t1 = time.time()
+        behind = before_epoch_reply(reply, epoch_s)
+        assert epoch_s * 1000 - t1 * 1000 - 50 <= behind <= epoch_s * 1000 - t0 * 1000 + 50, \
+            (behind, str(reply))
+        assert t1 - t0 < 2, "%s took %.1f s" % (path, t1 - t0)
+    assert srv.worker_pids() == workers, "workers were replaced"
+
+    # Past the epoch again: ids, on the (fake) clock.
+    set_clock(clock, "+3620")
+    t0 = time.time()
+    first = ids_of(srv.get("/generate?count=1000"))
+    assert abs(unix_ms(first[0], epoch_s * 1000) - (t0 + 3620) * 1000) < 2000, first[0]
+    # Before it once more, with ids issued: still refused at once, never "moved backwards".
+    set_clock(clock, "+0")
+    before_epoch_reply(srv.get("/generate"), epoch_s)
+    set_clock(clock, "+3625")
+    assert ids_of(srv.get("/generate?count=1000"))[0] > first[-1]
+    assert srv.worker_pids() == workers, "workers were replaced"
+
+
+@pytest.mark.slow
+def test_a_restart_with_an_earlier_epoch_continues_above_the_old_ids_on_the_clock(nextid):
+    srv = nextid(config={"generator_epoch": "2024-01-01T00:00:00Z", "shard_id": 5})
+    old = ids_of(srv.get("/generate?count=1000")) + [one_id(srv)]
+    restart_master(srv, generator_epoch="2022-01-01T00:00:00Z")
+    t0 = time.time()
+    new = ids_of(srv.get("/generate?count=1000")) + [one_id(srv)]
+    t1 = time.time()
+    assert min(new) > max(old), (min(new), max(old))
+    assert all(a < b for a, b in zip(new, new[1:]))
+    # Counted from the new epoch they are on the clock: not run ahead by the mark's lease.
+    assert t0 * 1000 - 1000 <= unix_ms(new[0]) <= t1 * 1000 + 1000, (unix_ms(new[0]), t0)
+    warnings = [line.get("msg", "") for line in master_log_lines(srv)
+                if line.get("level") == "warn" and "generator_epoch moved" in line.get("msg", "")]
+    assert warnings == ["generator_epoch moved earlier by 63072000000 ms since the last ids were "
+                        "issued; new ids continue after theirs"], warnings
+
+
+@pytest.mark.slow
+def test_a_restart_with_a_later_epoch_is_refused_and_the_old_one_still_works(nextid):
+    """Counted from an epoch two years later, the clock is two years behind the ids issued:
+    new ids would repeat theirs (or run two years ahead of the clock). nextid refuses to start."""
+    srv = nextid(config={"shard_id": 5})
+    old = ids_of(srv.get("/generate?count=1000")) + [one_id(srv)]
+    srv.kill_master(signal.SIGTERM)
+    assert srv.wait_master(15) == 0
+    srv.write_config(generator_epoch="2024-01-01T00:00:00Z")
+    t0 = time.time()
+    m = refused_start(srv, LATER_EPOCH_LOG)
+    assert m.group(1) == "2024-01-01T00:00:00Z", m.group(0)
+    assert m.group(2) == m.group(5) == "2022-01-01T00:00:00Z", m.group(0)
+    two_years_ms = 730 * DAY_S * 1000
+    # Two years, and the mark's lease past the last id (up to 5 s).
+    last_ms = unix_ms(max(old))
+    assert two_years_ms + last_ms - t0 * 1000 - 2000 <= int(m.group(4)) \
+        <= two_years_ms + last_ms + 5000 - t0 * 1000 + 1000, m.group(0)
+
+    srv.write_config(generator_epoch="2022-01-01T00:00:00Z")
+    srv.start_master(wait=True)
+    new = ids_of(srv.get("/generate?count=1000"))
+    assert min(new) > max(old), (min(new), max(old))
+
+
+@needs_faketime
+@pytest.mark.slow
+def test_ids_issued_under_a_wrong_epoch_leave_no_drift_once_it_is_put_right(faked):
+    """A host whose clock ran five years ahead, with an epoch set four years ahead to match:
+    its ids count a year of ticks. The clock and the epoch put right, new ids come after those
+    and on the clock: the mark they left is a distance from their epoch, not a time five years
+    ahead that every later id would have to follow."""
+    year_s = 365 * DAY_S
+    epoch_s = int(time.time()) + 4 * year_s
+    srv, clock = faked(config={"generator_epoch": utc(epoch_s), "shard_id": 5},
+                       offset="+%d" % (5 * year_s), check=False)
+    old = ids_of(srv.get("/generate?count=1000")) + [one_id(srv)]
+    assert abs(unix_ms(old[0], epoch_s * 1000) - (time.time() + 5 * year_s) * 1000) < 5000
+    srv.kill_master(signal.SIGTERM)
+    assert srv.wait_master(15) == 0
+    set_clock(clock, "+0")
+    srv.write_config(generator_epoch="2022-01-01T00:00:00Z")
+    srv.start_master(wait=True)
+    t0 = time.time()
+    new = ids_of(srv.get("/generate?count=1000")) + [one_id(srv)]
+    t1 = time.time()
+    assert min(new) > max(old), (min(new), max(old))
+    assert t0 * 1000 - 1000 <= unix_ms(new[0]) <= t1 * 1000 + 1000, \
+        "the first id after the fix is %.0f s from the clock" % (unix_ms(new[0]) / 1000 - t0)

@@ -481,6 +481,47 @@ START_TEST(test_durability_name)
 }
 END_TEST
 
+/* config_format_time: a time as generator_epoch is written, which parses back to its second. */
+struct time_row {
+	int line;
+	int64_t ms;
+	const char *text;
+	const char *desc;
+};
+
+static const struct time_row time_rows[] = {
+	{ __LINE__, 0, "1970-01-01T00:00:00Z", "the unix epoch" },
+	{ __LINE__, INT64_C(1640995200000), "2022-01-01T00:00:00Z", "the default generator_epoch" },
+	{ __LINE__, INT64_C(1640995200999), "2022-01-01T00:00:00Z", "the millisecond is dropped" },
+	{ __LINE__, INT64_C(1640995199999), "2021-12-31T23:59:59Z", "a millisecond before" },
+	{ __LINE__, INT64_C(1709164800000), "2024-02-29T00:00:00Z", "a leap day" },
+	{ __LINE__, INT64_C(4102444799000), "2099-12-31T23:59:59Z", "the last second the file takes" },
+	{ __LINE__, -1, "1969-12-31T23:59:59Z", "before 1970: floored, not truncated" },
+	{ __LINE__, -1000, "1969-12-31T23:59:59Z", "a second before 1970" },
+};
+
+START_TEST(test_format_time)
+{
+	const struct time_row *row = &time_rows[_i];
+	char got[CONFIG_TIME_MAX], text[64], err[CONFIG_ERR_MAX];
+	struct config cfg;
+
+	memset(got, 'x', sizeof(got));
+	config_format_time(row->ms, got, sizeof(got));
+	ck_assert_msg(strcmp(got, row->text) == 0, "line %d: %s: \"%s\", want \"%s\"", row->line,
+	              row->desc, got, row->text);
+	if (row->ms < 0)
+		return; /* the file takes 1970 to 2099 */
+	snprintf(text, sizeof(text), "generator_epoch = %s\n", got);
+	config_defaults(&cfg);
+	ck_assert_msg(config_parse(text, strlen(text), "t", &cfg, err, sizeof(err)) == 0,
+	              "line %d: %s: %s", row->line, row->desc, err);
+	ck_assert_msg(cfg.generator_epoch_ms == row->ms - row->ms % 1000,
+	              "line %d: %s: parsed back as %" PRId64, row->line, row->desc,
+	              cfg.generator_epoch_ms);
+}
+END_TEST
+
 /* Write len bytes to a new file under dir; returns its path in buf. */
 static const char *write_file(const char *dir, const char *name, const void *data, size_t len,
                               char *buf, size_t cap)
@@ -573,6 +614,7 @@ int main(void)
 	tcase_add_test(tc, test_every_key);
 	tcase_add_test(tc, test_err_truncated);
 	UNIT_TABLE(tc, test_durability_name, durability_rows);
+	UNIT_TABLE(tc, test_format_time, time_rows);
 	tcase_add_test(tc, test_load);
 	suite_add_tcase(suite, tc);
 	return unit_run(suite);

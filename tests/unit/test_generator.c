@@ -37,6 +37,10 @@ static const char *rc_name(int rc)
 		return "CLOCK_BACK";
 	case GENERATOR_EXHAUSTED:
 		return "EXHAUSTED";
+	case GENERATOR_BEFORE_EPOCH:
+		return "BEFORE_EPOCH";
+	case GENERATOR_EPOCH_LATER:
+		return "EPOCH_LATER";
 	default:
 		return "(unknown)";
 	}
@@ -67,6 +71,7 @@ struct claim_row {
 #define WAIT_(t) GENERATOR_WAIT, (t), 0
 #define BACK_(b) GENERATOR_CLOCK_BACK, (b), 0
 #define EXH_ GENERATOR_EXHAUSTED, 0, 0
+#define BEFORE_(b) GENERATOR_BEFORE_EPOCH, (b), 0
 
 static const struct claim_row claim_rows[] = {
 	/* the clock reached a new tick: sequence 0 of it */
@@ -378,7 +383,15 @@ static const struct take_row take_rows[] = {
 	{ __LINE__, 1000, 5, 8000, 0, 2000, OK_(1000, 6), "2 s behind, tolerance 2 s" },
 	{ __LINE__, 1000, 5, 9990, 0, 0, BACK_(10), "one tick behind, tolerance 0" },
 	{ __LINE__, 1000, 255, 9500, 0, 1000, OK_(1001, 0), "behind at 255: runs ahead" },
-	{ __LINE__, 1000, 5, -50000, 0, 1000, BACK_(10000), "a clock before the epoch" },
+	/* a clock before the epoch has no tick to issue on: refused at once, never a wait */
+	{ __LINE__, 1000, 5, -50000, 0, 1000, BEFORE_(50000), "a clock before the epoch" },
+	{ __LINE__, 0, 255, -1, 0, 1000, BEFORE_(1), "1 ms before, tick 0 used up" },
+	{ __LINE__, 0, 0, -1, 0, 1000, BEFORE_(1), "1 ms before, the zero state" },
+	{ __LINE__, 0, 255, -86400000, 0, 1000, BEFORE_(86400000), "a day before, tick 0 used up" },
+	{ __LINE__, 1, 255, -5, 0, 1000, BEFORE_(5), "5 ms before, tick 1 used up" },
+	{ __LINE__, 0, 255, 5000, -6000, 1000, BEFORE_(1000), "an offset that puts it before" },
+	{ __LINE__, 0, 0, -5000, 20000, 1000, OK_(1500, 0), "an offset that puts it past" },
+	{ __LINE__, 0, 5, 0, 0, 1000, OK_(0, 6), "on the epoch itself: tick 0 is a tick" },
 	{ __LINE__, 0, 0, (LIMIT + 1) * 10, 0, 1000, EXH_, "the clock past 39 bits of ticks" },
 	{ __LINE__, 0, 0, 0, (LIMIT + 1) * 10, 1000, EXH_, "the offset past 39 bits" },
 };
@@ -412,7 +425,9 @@ START_TEST(test_take)
 		              row->desc, fake_calls);
 		return;
 	}
-	if (rc == GENERATOR_CLOCK_BACK)
+	ck_assert_msg(fake_calls == 1, "line %d: %s: %ld clock calls: it waited", row->line,
+	              row->desc, fake_calls);
+	if (rc == GENERATOR_CLOCK_BACK || rc == GENERATOR_BEFORE_EPOCH)
 		ck_assert_msg(behind_ms == row->want_tick, "line %d: %s: behind_ms %" PRId64
 		              ", want %" PRId64, row->line, row->desc, behind_ms, row->want_tick);
 	ck_assert_msg(atomic_load(&state) == ST(row->tick, row->seq),
@@ -491,6 +506,161 @@ START_TEST(test_take_waits_for_the_next_tick)
 	              "the 257th waited until %" PRId64 " ms, past the next tick",
 	              fake_us / 1000 - EPOCH_MS);
 	ck_assert_msg(real_ms < 1000, "the 257th took %" PRId64 " ms of real time", real_ms);
+}
+END_TEST
+
+/*
+ * generator_resume: where the generator starts from the store's mark, the epoch it was counted
+ * from, the configured epoch and the clock. Ids are told apart by their tick, so the mark counts
+ * as a distance from its own epoch whatever the configured one is now.
+ */
+#define DAY INT64_C(86400000)
+#define YEAR (365 * DAY)
+#define NOW (EPOCH_MS + 4 * YEAR + 12345)   /* the clock in these rows: early 2026 */
+#define NO_EPOCH INT64_MIN
+#define NO_MARK 0, NO_EPOCH
+
+struct resume_row {
+	int line;
+	int64_t mark_ms, mark_epoch_ms, epoch_ms, now_ms;
+	int rc;
+	int64_t tick;   /* OK: the state's tick (used up) */
+	int64_t offset; /* OK: offset_ms; BEFORE_EPOCH, EPOCH_LATER: behind_ms */
+	const char *desc;
+};
+
+static const struct resume_row resume_rows[] = {
+	/* a new store */
+	{ __LINE__, NO_MARK, EPOCH_MS, NOW, GENERATOR_OK, 0, 0, "no mark: tick 0, the clock rules" },
+	{ __LINE__, NO_MARK, EPOCH_MS, EPOCH_MS, GENERATOR_OK, 0, 0, "no mark, the clock on the epoch" },
+	{ __LINE__, NO_MARK, EPOCH_MS, EPOCH_MS - 1, GENERATOR_BEFORE_EPOCH, 0, 1,
+	  "the clock 1 ms before the epoch" },
+	{ __LINE__, NO_MARK, NOW + YEAR, NOW, GENERATOR_BEFORE_EPOCH, 0, YEAR,
+	  "an epoch a year in the future" },
+	{ __LINE__, NO_MARK, EPOCH_MS, EPOCH_MS - 3 * YEAR, GENERATOR_BEFORE_EPOCH, 0, 3 * YEAR,
+	  "a host clock from before 2022 on a new install" },
+
+	/* the same epoch: as before the epoch was kept */
+	{ __LINE__, NOW - 60000, EPOCH_MS, EPOCH_MS, NOW, GENERATOR_OK,
+	  (4 * YEAR + 12345 - 60000) / 10, 0, "a mark a minute old" },
+	{ __LINE__, NOW + 5000, EPOCH_MS, EPOCH_MS, NOW, GENERATOR_OK, (4 * YEAR + 17345) / 10,
+	  5010, "a quick restart: the lease's 5 s ahead" },
+	{ __LINE__, NOW, EPOCH_MS, EPOCH_MS, NOW, GENERATOR_OK, (4 * YEAR + 12345) / 10, 10,
+	  "a mark on the clock: a tick ahead" },
+	{ __LINE__, NOW + 3600000, EPOCH_MS, EPOCH_MS, NOW, GENERATOR_OK,
+	  (4 * YEAR + 12345 + 3600000) / 10, 3600010, "the clock set back an hour" },
+	{ __LINE__, NOW - 60000, NO_EPOCH, EPOCH_MS, NOW, GENERATOR_OK,
+	  (4 * YEAR + 12345 - 60000) / 10, 0, "a mark without its epoch counts from the configured" },
+	{ __LINE__, NOW + 3600000, NO_EPOCH, EPOCH_MS, NOW, GENERATOR_OK,
+	  (4 * YEAR + 12345 + 3600000) / 10, 3600010, "without its epoch, an hour ahead" },
+
+	/* the epoch moved earlier: ids continue above the old ones, on the clock */
+	{ __LINE__, NOW + 5000, EPOCH_MS + 2 * YEAR, EPOCH_MS, NOW, GENERATOR_OK,
+	  (2 * YEAR + 12345 + 5000) / 10, 0, "two years earlier: the old ids' ticks, no offset" },
+	{ __LINE__, NOW + 5000, EPOCH_MS + 1000, EPOCH_MS, NOW, GENERATOR_OK,
+	  (4 * YEAR + 12345 + 4000) / 10, 4010, "a second earlier, within the lease" },
+	{ __LINE__, NOW + 3 * YEAR, EPOCH_MS + 2 * YEAR, EPOCH_MS, NOW, GENERATOR_OK,
+	  (5 * YEAR + 12345) / 10, YEAR + 10, "earlier by less than the clock was set back" },
+	/* a mark written under an epoch that was wrong, in the future of the real clock (the clock
+	 * ran ahead then, or ids were clamped to tick 0 before that was refused): fixed, no drift */
+	{ __LINE__, NOW + 3 * YEAR + 5010, NOW + 3 * YEAR, EPOCH_MS, NOW, GENERATOR_OK, 501, 0,
+	  "a wrong epoch 3 years ahead, fixed: tick 501, on the clock" },
+	{ __LINE__, NOW + 3 * YEAR + 5010, NO_EPOCH, EPOCH_MS, NOW, GENERATOR_OK,
+	  (7 * YEAR + 12345 + 5010) / 10, 3 * YEAR + 5020,
+	  "the same mark without its epoch cannot be told from a clock set back" },
+
+	/* the epoch moved later: refused while the clock, counted from it, is behind old ids */
+	{ __LINE__, NOW + 5000, EPOCH_MS, EPOCH_MS + 2 * YEAR, NOW, GENERATOR_EPOCH_LATER, 0,
+	  2 * YEAR + 5000, "two years later: ids would repeat or run two years ahead" },
+	{ __LINE__, NOW - 60000, EPOCH_MS, EPOCH_MS + 1000, NOW, GENERATOR_OK,
+	  (4 * YEAR + 12345 - 60000) / 10, 0, "a second later, a mark a minute old: passed" },
+	{ __LINE__, NOW - 60000, EPOCH_MS, EPOCH_MS + 60000, NOW, GENERATOR_EPOCH_LATER, 0, 0,
+	  "a minute later, a mark a minute old: the clock on it" },
+	{ __LINE__, NOW - 60000, EPOCH_MS, EPOCH_MS + 59990, NOW, GENERATOR_OK,
+	  (4 * YEAR + 12345 - 60000) / 10, 0, "a tick less than a minute later: past it" },
+	{ __LINE__, NOW - 2 * YEAR, EPOCH_MS, EPOCH_MS + YEAR, NOW, GENERATOR_OK,
+	  (2 * YEAR + 12345) / 10, 0, "a year later, the last ids two years old: allowed" },
+	{ __LINE__, NOW + 5000, EPOCH_MS - YEAR, EPOCH_MS, EPOCH_MS + 1, GENERATOR_EPOCH_LATER, 0,
+	  5 * YEAR + 12345 + 5000 - 1, "later, the clock just past the new epoch" },
+
+	/* odd marks */
+	{ __LINE__, EPOCH_MS - 5000, NO_EPOCH, EPOCH_MS, NOW, GENERATOR_OK, 0, 0,
+	  "a mark before its epoch: tick 0" },
+	{ __LINE__, EPOCH_MS + (LIMIT + 5) * 10, EPOCH_MS, EPOCH_MS,
+	  EPOCH_MS + (LIMIT + 10) * 10, GENERATOR_OK, LIMIT, 0,
+	  "a mark past 39 bits: the last tick, used up" },
+};
+
+START_TEST(test_resume)
+{
+	const struct resume_row *row = &resume_rows[_i];
+	uint64_t state = (uint64_t)UNSET;
+	int64_t offset = UNSET, behind = UNSET;
+	int rc = generator_resume(row->mark_ms, row->mark_epoch_ms, row->epoch_ms, row->now_ms,
+	                          &state, &offset, &behind);
+
+	ck_assert_msg(rc == row->rc, "line %d: %s: %s, want %s", row->line, row->desc,
+	              rc_name(rc), rc_name(row->rc));
+	if (rc != GENERATOR_OK) {
+		ck_assert_msg(behind == row->offset, "line %d: %s: behind %" PRId64 ", want %" PRId64,
+		              row->line, row->desc, behind, row->offset);
+		return;
+	}
+	ck_assert_msg(generator_state_tick(state) == row->tick &&
+	                  generator_state_seq(state) == GENERATOR_SEQ_MAX,
+	              "line %d: %s: tick %" PRId64 " seq %u, want %" PRId64 " seq 255", row->line,
+	              row->desc, generator_state_tick(state), generator_state_seq(state), row->tick);
+	ck_assert_msg(offset == row->offset, "line %d: %s: offset %" PRId64 ", want %" PRId64,
+	              row->line, row->desc, offset, row->offset);
+}
+END_TEST
+
+/*
+ * After a resume, the next take comes after every id the mark covers, on the clock (plus the
+ * offset): for the same epoch, an epoch moved earlier, and a wrong epoch put right.
+ */
+struct resume_take_row {
+	int line;
+	int64_t mark_ms, mark_epoch_ms, epoch_ms;
+	const char *desc;
+};
+
+static const struct resume_take_row resume_take_rows[] = {
+	{ __LINE__, NOW + 5000, EPOCH_MS, EPOCH_MS, "the same epoch, a quick restart" },
+	{ __LINE__, NOW - 60000, EPOCH_MS, EPOCH_MS, "the same epoch, a minute later" },
+	{ __LINE__, NOW + 5000, EPOCH_MS + 2 * YEAR, EPOCH_MS, "two years earlier" },
+	{ __LINE__, NOW + 5000, EPOCH_MS + 1000, EPOCH_MS, "a second earlier" },
+	{ __LINE__, NOW + 3 * YEAR + 5010, NOW + 3 * YEAR, EPOCH_MS, "a wrong epoch put right" },
+	{ __LINE__, NOW - 2 * YEAR, EPOCH_MS, EPOCH_MS + YEAR, "a year later, old ids" },
+};
+
+START_TEST(test_resume_then_take)
+{
+	const struct resume_take_row *row = &resume_take_rows[_i];
+	struct generator_params p = params;
+	_Atomic uint64_t shared;
+	uint64_t state = 0, id = 0;
+	int64_t offset = 0, behind = 0, tick_ms = 0;
+	/* The largest tick the mark covers, counted from its own epoch: every old id is below. */
+	int64_t old_tick = (row->mark_ms - row->mark_epoch_ms) / GENERATOR_TICK_MS;
+
+	ck_assert_int_eq(generator_resume(row->mark_ms, row->mark_epoch_ms, row->epoch_ms, NOW,
+	                                  &state, &offset, &behind), GENERATOR_OK);
+	atomic_store(&shared, state);
+	p.epoch_ms = row->epoch_ms;
+	fake_set(NOW, 0);
+	ck_assert_int_eq(generator_take(&shared, &p, offset, fake_clock, &id, &tick_ms, &behind),
+	                 GENERATOR_OK);
+	ck_assert_msg((int64_t)(id >> 24) > old_tick, "line %d: %s: tick %" PRIu64 " not after %"
+	              PRId64, row->line, row->desc, id >> 24, old_tick);
+	/* On the clock, or after the mark when the mark is ahead of it: never further. */
+	ck_assert_msg(tick_ms <= (NOW > row->epoch_ms + (row->mark_ms - row->mark_epoch_ms)
+	                                  ? NOW
+	                                  : row->epoch_ms + (row->mark_ms - row->mark_epoch_ms) +
+	                                            GENERATOR_TICK_MS) &&
+	                  tick_ms >= NOW - GENERATOR_TICK_MS,
+	              "line %d: %s: the id's time is %" PRId64 " ms from the clock", row->line,
+	              row->desc, tick_ms - NOW);
 }
 END_TEST
 
@@ -616,6 +786,8 @@ int main(void)
 	UNIT_TABLE(tc, test_layout, layout_rows);
 	tcase_add_test(tc, test_decompose_any);
 	UNIT_TABLE(tc, test_take, take_rows);
+	UNIT_TABLE(tc, test_resume, resume_rows);
+	UNIT_TABLE(tc, test_resume_then_take, resume_take_rows);
 	tcase_add_test(tc, test_take_increases);
 	tcase_add_test(tc, test_take_waits_for_the_next_tick);
 	tcase_add_test(tc, test_processes_share_one_generator);

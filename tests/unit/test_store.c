@@ -8,6 +8,7 @@
 #include "config.h"
 #include "record.h"
 #include "store.h"
+#include "store_int.h" /* the mark test writes a store from before the epoch was kept */
 #include "unit.h"
 
 #include <errno.h>
@@ -618,6 +619,76 @@ START_TEST(test_claim)
 }
 END_TEST
 
+/* ---- the id generator's mark ---- */
+
+static void expect_mark(struct store *st, int line, int64_t ms, int64_t epoch_ms)
+{
+	struct store_mark m = { -7, -7 };
+
+	ck_assert_int_eq(store_mark_get(st, &m), STORE_OK);
+	ck_assert_msg(m.ms == ms && m.epoch_ms == epoch_ms,
+	              "line %d: mark %" PRId64 " from %" PRId64 ", want %" PRId64 " from %" PRId64,
+	              line, m.ms, m.epoch_ms, ms, epoch_ms);
+}
+
+/* What a store written before the epoch was kept holds: the time alone. */
+static void forget_mark_epoch(struct store *st)
+{
+	static const char key_text[] = "generator.epoch_ms";
+	DBT key = { .data = (void *)key_text, .size = sizeof(key_text) - 1 };
+
+	ck_assert_int_eq(st->meta->del(st->meta, NULL, &key, 0), 0);
+}
+
+/*
+ * The mark keeps the epoch it counts from, and raising it never lowers its distance from its
+ * epoch (what ids are made of), whatever epoch the raise counts from.
+ */
+START_TEST(test_mark)
+{
+	const int64_t e = INT64_C(1640995200000), earlier = e - 10000, later = e + 10000;
+	struct config cfg;
+	struct store_options opt;
+	struct store *st = fresh(&cfg, &opt, "mark", CONFIG_DURABILITY_SYNC);
+
+	expect_mark(st, __LINE__, 0, STORE_MARK_NO_EPOCH);
+	ck_assert_int_eq(store_mark_raise(st, e + 1000, e), STORE_OK);
+	expect_mark(st, __LINE__, e + 1000, e);
+	ck_assert_int_eq(store_mark_raise(st, e + 500, e), STORE_OK);
+	expect_mark(st, __LINE__, e + 1000, e); /* never lowered */
+	ck_assert_int_eq(store_mark_raise(st, e + 1000, e), STORE_OK);
+	expect_mark(st, __LINE__, e + 1000, e);
+
+	/* An earlier epoch: a raise short of the distance keeps it, counted from the new epoch. */
+	ck_assert_int_eq(store_mark_raise(st, earlier + 200, earlier), STORE_OK);
+	expect_mark(st, __LINE__, earlier + 1000, earlier);
+	ck_assert_int_eq(store_mark_raise(st, earlier + 3000, earlier), STORE_OK);
+	expect_mark(st, __LINE__, earlier + 3000, earlier);
+	/* A later epoch: the same time is a shorter distance, so the old distance stays. */
+	ck_assert_int_eq(store_mark_raise(st, earlier + 3000, later), STORE_OK);
+	expect_mark(st, __LINE__, later + 3000, later);
+	ck_assert_int_eq(store_mark_raise(st, later + 5000, later), STORE_OK);
+	expect_mark(st, __LINE__, later + 5000, later);
+
+	/* A store from before the epoch was kept: read as such, and a raise that does not move it
+	 * still records the epoch it counts from. */
+	forget_mark_epoch(st);
+	expect_mark(st, __LINE__, later + 5000, STORE_MARK_NO_EPOCH);
+	ck_assert_int_eq(store_mark_raise(st, later + 5000, e), STORE_OK);
+	expect_mark(st, __LINE__, later + 5000, e);
+	forget_mark_epoch(st);
+	ck_assert_int_eq(store_mark_raise(st, e + 1, e), STORE_OK);
+	expect_mark(st, __LINE__, later + 5000, e);
+	store_close(st);
+
+	/* On disk: a restart reads the same. */
+	ck_assert_int_eq(store_recover(&opt), STORE_OK);
+	ck_assert_int_eq(store_open(&opt, &st), STORE_OK);
+	expect_mark(st, __LINE__, later + 5000, e);
+	store_close(st);
+}
+END_TEST
+
 /* After a restore: recover_unused refuses a store in use; advance moves every counter. */
 START_TEST(test_recover_unused_and_advance)
 {
@@ -950,6 +1021,7 @@ int main(void)
 	tcase_add_test(tc, test_list);
 	tcase_add_test(tc, test_list_records);
 	tcase_add_test(tc, test_recover_again);
+	tcase_add_test(tc, test_mark);
 	tcase_add_test(tc, test_open_missing);
 	tcase_add_test(tc, test_claim);
 	tcase_add_test(tc, test_recover_unused_and_advance);
