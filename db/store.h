@@ -70,6 +70,22 @@ struct store_grant {
 };
 
 /*
+ * Who may open the store: Berkeley DB creates its region and log files as whoever writes them,
+ * so a process running as another user than data_dir's owner (root, say) would leave files the
+ * service cannot open. Every program asks here before it touches data_dir, and refuses
+ * STORE_OWNER_OTHER. Returns STORE_OWNER_SELF (data_dir belongs to the effective user),
+ * STORE_OWNER_OTHER (out: its uid, and its name or "" when it has none), or STORE_OWNER_NONE
+ * when data_dir cannot be looked at (out: errno; ENOENT = not created yet).
+ */
+enum store_owner_rc { STORE_OWNER_SELF, STORE_OWNER_OTHER, STORE_OWNER_NONE };
+struct store_owner {
+	unsigned uid;
+	char name[64];
+	int err;
+};
+int store_owner_check(const char *data_dir, struct store_owner *out);
+
+/*
  * Claim the store for one master: an exclusive lock on <data_dir>/nextid.lock, creating the
  * directory if needed. Children inherit the descriptor, so the claim lasts until the master and
  * every process it forked are gone; a second master waits up to wait_s seconds for that, then

@@ -7,6 +7,7 @@
 #include "numparse.h"
 #include "pool.h"
 #include "scoreboard.h"
+#include "store.h"
 #include "worker.h"
 
 #include <stdio.h>
@@ -132,6 +133,26 @@ static int check_process_model(const struct pool_args *args)
 	return -1;
 }
 
+/*
+ * Every file this process creates in data_dir belongs to it: run as root over a store of the
+ * service's user, it would leave region and log files that lock the service out once it runs as
+ * that user again. So, like nextidctl and nextid-sequencer, refuse to be another user than the
+ * owner, before anything is created. A data_dir not created yet is ours to create.
+ */
+static int check_store_owner(const struct config *cfg)
+{
+	struct store_owner o;
+
+	if (store_owner_check(cfg->data_dir, &o) != STORE_OWNER_OTHER)
+		return 0; /* ours, or not there yet (or unreadable: opening it says why) */
+	LOG_ERROR("the store in %s belongs to %s (uid %u); run nextid-fcgi as that user (the "
+	          "Debian package runs it as nextid under systemd), e.g. runuser -u %s -- "
+	          "nextid-fcgi ...",
+	          cfg->data_dir, o.name[0] ? o.name : "another user", o.uid,
+	          o.name[0] ? o.name : "<owner>");
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct pool_args args = { .config_path = CONFIG_DEFAULT_PATH };
@@ -148,7 +169,8 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	log_setup((int)args.cfg.log_level, "master");
-	if (resolve_shard(&args.cfg) != 0 || check_process_model(&args) != 0)
+	if (resolve_shard(&args.cfg) != 0 || check_process_model(&args) != 0 ||
+	    check_store_owner(&args.cfg) != 0)
 		return EXIT_FAILURE;
 	args.hold_lock_ms = test_hold_lock_ms();
 	if (args.hold_lock_ms)

@@ -10,14 +10,13 @@
 #include "name.h"
 #include "numparse.h"
 #include "server.h"
+#include "store.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define EXIT_USAGE 2
@@ -144,24 +143,24 @@ static int check_args(const struct args *a)
  */
 static int check_store_access(const struct config *cfg, const char *config_path)
 {
-	struct stat sb;
-	struct passwd *pw;
+	struct store_owner o;
+	int rc;
 
 	if (cfg->process_model != CONFIG_PROCESS_POOL) {
 		LOG_ERROR("%s: nextid-sequencer needs process_model = pool (a nextid-fcgi master "
 		          "recovers the store; the sequencer only opens it)", config_path);
 		return -1;
 	}
-	if (stat(cfg->data_dir, &sb) != 0) {
+	rc = store_owner_check(cfg->data_dir, &o);
+	if (rc == STORE_OWNER_NONE) {
 		LOG_ERROR("no store at %s: %s; nextid-fcgi creates it, start it first", cfg->data_dir,
-		          strerror(errno));
+		          strerror(o.err));
 		return -1;
 	}
-	if (sb.st_uid == geteuid())
+	if (rc == STORE_OWNER_SELF)
 		return 0;
-	pw = getpwuid(sb.st_uid);
 	LOG_ERROR("the store in %s belongs to %s (uid %u); run nextid-sequencer as that user",
-	          cfg->data_dir, pw ? pw->pw_name : "another user", (unsigned)sb.st_uid);
+	          cfg->data_dir, o.name[0] ? o.name : "another user", o.uid);
 	return -1;
 }
 

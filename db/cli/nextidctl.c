@@ -11,11 +11,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -418,19 +416,18 @@ static int wants_help(int argc, char **argv)
 /* Files this process creates in the store would belong to it: refuse to be another user. */
 static int check_owner(const char *data_dir)
 {
-	struct stat sb;
-	struct passwd *pw;
+	struct store_owner o;
+	int rc = store_owner_check(data_dir, &o);
 
-	if (stat(data_dir, &sb) != 0)
-		return ctl_fail(CTL_FAIL, "no store at %s: %s", data_dir, strerror(errno));
-	if (sb.st_uid == geteuid())
+	if (rc == STORE_OWNER_NONE)
+		return ctl_fail(CTL_FAIL, "no store at %s: %s", data_dir, strerror(o.err));
+	if (rc == STORE_OWNER_SELF)
 		return CTL_OK;
-	pw = getpwuid(sb.st_uid);
 	return ctl_fail(CTL_FAIL,
 	                "the store in %s belongs to %s (uid %u); run nextidctl as that user, e.g. "
 	                "runuser -u %s -- nextidctl ...",
-	                data_dir, pw ? pw->pw_name : "another user", (unsigned)sb.st_uid,
-	                pw ? pw->pw_name : "<owner>");
+	                data_dir, o.name[0] ? o.name : "another user", o.uid,
+	                o.name[0] ? o.name : "<owner>");
 }
 
 static int run(const struct command *cmd, const char *config_path, int argc, char **argv)

@@ -1,6 +1,7 @@
 """Stopping, starting and reloading the master: counters continue, no request is refused, a
 graceful stop lets a request in flight finish, a bad config stops start-up (API.md section 9)."""
 
+import json
 import os
 import signal
 import subprocess
@@ -9,7 +10,13 @@ import time
 
 import pytest
 
+import nextid_server
 from nextid_server import FCGI, Load, expect_next
+
+NOBODY = 65534
+OWNER_REFUSAL = ("the store in %s belongs to nobody (uid 65534); run nextid-fcgi as that user (the "
+                 "Debian package runs it as nextid under systemd), e.g. runuser -u nobody -- "
+                 "nextid-fcgi ...")
 
 
 @pytest.mark.slow
@@ -113,3 +120,61 @@ def test_a_bad_config_stops_start_up_naming_file_and_line(tmp_path, why, text, l
     stderr = proc.stderr.decode("utf-8", "replace")
     assert proc.returncode != 0, stderr
     assert "%s:%d: " % (conf, line) in stderr, stderr
+
+
+def owners(root):
+    """{path relative to root: uid} of root and everything under it."""
+    out = {".": os.lstat(root).st_uid}
+    for d, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(d, name)
+            out[os.path.relpath(path, root)] = os.lstat(path).st_uid
+    return out
+
+
+def chown_tree(root, uid, gid):
+    for path in owners(root):
+        os.lchown(os.path.join(root, path), uid, gid)
+
+
+def error_lines(text):
+    lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    return [line.get("msg") for line in lines if line.get("level") == "error"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to hand the data directory to nobody")
+def test_root_over_a_store_another_user_owns_is_refused_and_creates_nothing(server):
+    """Run as root over the store of the service's user, nextid-fcgi would leave root-owned
+    region and log files that lock the service out: it refuses, as nextidctl does, in the pool
+    and under mod_fcgid, before it creates anything."""
+    expect_next(server.get("/next/owned"), 1, "owned")
+    server.kill_master(signal.SIGTERM)
+    assert server.wait_master(15) == 0
+    st = os.stat(server.data_dir)
+    chown_tree(server.data_dir, NOBODY, NOBODY)
+    before = owners(server.data_dir)
+    try:
+        with pytest.raises(nextid_server.StartError):
+            server.start_master(wait=False)
+        assert server.master.wait(10) != 0
+        with open(server.master_log, encoding="utf-8", errors="replace") as f:
+            assert error_lines(f.read()) == [OWNER_REFUSAL % server.data_dir]
+
+        fcgid_conf = os.path.join(server.dir, "fcgid.conf")
+        with open(fcgid_conf, "w", encoding="utf-8") as f:
+            f.write("data_dir = %s\nprocess_model = fcgid\n" % server.data_dir)
+        try:
+            proc = subprocess.run([FCGI, "--fcgid", "--config", fcgid_conf],
+                                  stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
+        except subprocess.TimeoutExpired:
+            pytest.fail("nextid-fcgi --fcgid kept running over a store of nobody")
+        stderr = proc.stderr.decode("utf-8", "replace")
+        assert proc.returncode != 0, stderr
+        assert error_lines(stderr) == [OWNER_REFUSAL % server.data_dir], stderr
+
+        after = owners(server.data_dir)
+        assert after == before, {p: u for p, u in after.items() if before.get(p) != u}
+    finally:
+        chown_tree(server.data_dir, st.st_uid, st.st_gid)
+    server.start_master()
+    expect_next(server.get("/next/owned"), 2, "owned")

@@ -395,6 +395,31 @@ def test_a_sequence_of_random_ids_or_a_prefix_is_refused_at_start(sequencer, nex
         assert why in seq.log(), seq.log()
 
 
+@needs_no_http
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to hand the data directory to nobody")
+def test_a_user_who_does_not_own_the_store_is_refused_at_start_and_creates_nothing(sequencer,
+                                                                                   nextid):
+    """Berkeley DB's files take the owner of whoever writes them: as root over the store of the
+    service's user, the sequencer would lock nextid-fcgi out of its own store."""
+    srv = nextid()
+    srv.kill_master(signal.SIGTERM)
+    assert srv.wait_master(15) == 0
+    st = os.stat(srv.data_dir)
+    paths = [srv.data_dir] + [os.path.join(srv.data_dir, f) for f in os.listdir(srv.data_dir)]
+    for path in paths:
+        os.lchown(path, 65534, 65534)
+    try:
+        seq = sequencer(srv=srv, wait=False)
+        assert seq.wait() == 1
+        assert ("the store in %s belongs to nobody (uid 65534); run nextid-sequencer as that "
+                "user" % srv.data_dir) in seq.log(), seq.log()
+        assert sorted(os.listdir(srv.data_dir)) == sorted(os.path.basename(p) for p in paths[1:])
+        assert all(os.lstat(p).st_uid == 65534 for p in paths)
+    finally:
+        for path in paths:
+            os.lchown(path, st.st_uid, st.st_gid)
+
+
 @pytest.mark.slow
 def test_100_connections_of_100_getseq_and_next_over_http_form_one_contiguous_range(sequencer):
     seq = sequencer("--sequence=both")
