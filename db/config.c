@@ -32,6 +32,7 @@ struct key_row {
 static const char *const durability_words[] = { "sync", "write", "none", "reserve", NULL };
 static const char *const log_level_words[] = { "debug", "info", "warn", "error", NULL };
 static const char *const process_model_words[] = { "pool", "fcgid", NULL };
+static const char *const yes_no_words[] = { "no", "yes", NULL };
 
 #define ROW_NUM(key, lo, hi) { #key, KEY_NUMBER, offsetof(struct config, key), lo, hi, NULL }
 #define ROW_WORD(key, list) { #key, KEY_WORD, offsetof(struct config, key), 0, 0, list }
@@ -55,6 +56,8 @@ static const struct key_row key_table[] = {
 	ROW_NUM(request_timeout_s, 1, 3600),
 	ROW_WORD(process_model, process_model_words),
 	ROW_NUM(reserve_size, 1, 1000000),
+	ROW_NUM(max_sequences, 0, INT64_MAX),
+	ROW_WORD(create_on_first_use, yes_no_words),
 };
 
 #define KEY_COUNT (sizeof(key_table) / sizeof(key_table[0]))
@@ -77,6 +80,8 @@ void config_defaults(struct config *cfg)
 	cfg->clock_tolerance_ms = 1000;
 	cfg->request_timeout_s = 10;
 	cfg->reserve_size = 100;
+	cfg->max_sequences = CONFIG_MAX_SEQUENCES_DEFAULT;
+	cfg->create_on_first_use = 1;
 }
 
 const char *config_durability_name(int64_t durability)

@@ -16,6 +16,7 @@
 #define CONFIG_TOKEN_MAX 256
 #define CONFIG_ERR_MAX (CONFIG_PATH_MAX + 256)
 #define CONFIG_THREADS_MAX 64
+#define CONFIG_MAX_SEQUENCES_DEFAULT 1000000
 
 enum config_durability {
 	CONFIG_DURABILITY_SYNC,  /* log flushed to disk before the response is written */
@@ -50,6 +51,8 @@ struct config {
 	int64_t request_timeout_s;   /* a worker busy with one request longer is killed */
 	int64_t process_model;       /* enum config_process_model */
 	int64_t reserve_size;        /* durability reserve: values a synced reservation covers */
+	int64_t max_sequences;       /* sequences the store may hold; 0 = no bound */
+	int64_t create_on_first_use; /* 1: GET /next/<new name> creates it; 0: 404 */
 };
 
 /* Fill *cfg with the documented defaults. */

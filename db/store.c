@@ -29,6 +29,8 @@ static const char *const rc_names[STORE_RC_COUNT] = {
 	[STORE_BUSY] = "busy",
 	[STORE_UNAVAILABLE] = "unavailable",
 	[STORE_PREFIX] = "a formatted prefix",
+	[STORE_FULL] = "storage full: the disk that holds the store has no room",
+	[STORE_LIMIT] = "too many sequences: max_sequences in nextid.conf is reached",
 };
 
 const char *store_rc_name(int rc)
@@ -208,24 +210,106 @@ int store_write_record(struct store *st, DB_TXN *txn, DBT *key, struct seq_recor
 }
 
 /* Add a new sequence's name to the names index, in the transaction that writes its record. */
+/*
+ * How many sequences there are, kept in meta beside them and changed in the transaction that
+ * adds or removes a name, so that max_sequences is exact. A store written before the count
+ * existed has none: then the names are counted once (recovery writes it at every start).
+ */
+static const char count_key[] = "sequences.count";
+
+static int count_names(struct store *st, DB_TXN *txn, uint64_t *n)
+{
+	DBC *cursor = NULL;
+	DBT key = { .flags = DB_DBT_REALLOC }, val = { .flags = DB_DBT_REALLOC };
+	int err = st->names->cursor(st->names, txn, &cursor, 0);
+
+	*n = 0;
+	while (err == 0 && (err = cursor->get(cursor, &key, &val, DB_NEXT)) == 0)
+		(*n)++;
+	if (cursor)
+		cursor->close(cursor);
+	free(key.data);
+	free(val.data);
+	return STORE_DB_ERROR(st, err == DB_NOTFOUND ? 0 : err, "count the names");
+}
+
+static int count_get(struct store *st, DB_TXN *txn, uint64_t *n)
+{
+	unsigned char buf[8];
+	DBT key = { .data = (void *)count_key, .size = sizeof(count_key) - 1 };
+	DBT val = { .data = buf, .ulen = sizeof(buf), .flags = DB_DBT_USERMEM };
+	int err = st->meta->get(st->meta, txn, &key, &val, DB_RMW);
+
+	if (err == DB_NOTFOUND)
+		return count_names(st, txn, n);
+	if (err == 0 && val.size != sizeof(buf)) {
+		STORE_LOG(&st->opt, STORE_LOG_WARN, "the sequence count is damaged; counting again");
+		return count_names(st, txn, n);
+	}
+	if (err != 0)
+		return STORE_DB_ERROR(st, err, "read the sequence count");
+	*n = 0;
+	for (size_t i = 0; i < sizeof(buf); i++)
+		*n = *n << 8 | buf[i];
+	return STORE_OK;
+}
+
+static int count_put(struct store *st, DB_TXN *txn, uint64_t n)
+{
+	unsigned char buf[8];
+	DBT key = { .data = (void *)count_key, .size = sizeof(count_key) - 1 };
+	DBT val = { .data = buf, .size = sizeof(buf) };
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)(n >> (8 * (sizeof(buf) - 1 - i)));
+	return STORE_DB_ERROR(st, st->meta->put(st->meta, txn, &key, &val, 0),
+	                      "write the sequence count");
+}
+
+int store_count_refresh(struct store *st)
+{
+	DB_TXN *txn = NULL;
+	uint64_t n = 0;
+	int err = st->env->txn_begin(st->env, NULL, &txn, 0), rc;
+
+	if (err != 0)
+		return STORE_DB_ERROR(st, err, "begin");
+	rc = count_names(st, txn, &n);
+	if (rc == STORE_OK)
+		rc = count_put(st, txn, n);
+	err = rc == STORE_OK ? txn->commit(txn, 0) : (txn->abort(txn), 0);
+	return rc == STORE_OK ? STORE_DB_ERROR(st, err, "commit") : rc;
+}
+
 int store_index_add(struct store *st, DB_TXN *txn, DBT *key)
 {
 	DBT none = { .data = (void *)"", .size = 0 };
+	uint64_t n;
+	int rc = count_get(st, txn, &n);
 
-	return STORE_DB_ERROR(st, st->names->put(st->names, txn, key, &none, 0), "index a name");
+	if (rc != STORE_OK)
+		return rc;
+	if (st->opt.max_sequences && n >= st->opt.max_sequences)
+		return STORE_LIMIT;
+	rc = STORE_DB_ERROR(st, st->names->put(st->names, txn, key, &none, 0), "index a name");
+	return rc == STORE_OK ? count_put(st, txn, n + 1) : rc;
 }
 
 /* Delete a sequence's record and its name. Returns STORE_OK, NOT_FOUND or a failure. */
 static int remove_sequence(struct store *st, DB_TXN *txn, DBT *key)
 {
-	int err = st->sequences->del(st->sequences, txn, key, 0);
+	uint64_t n;
+	int err = st->sequences->del(st->sequences, txn, key, 0), rc;
 
-	if (err == 0) {
-		err = st->names->del(st->names, txn, key, 0);
-		if (err == DB_NOTFOUND)
-			err = 0; /* nothing to unindex */
-	}
-	return STORE_DB_ERROR(st, err, "delete sequence");
+	if (err != 0)
+		return STORE_DB_ERROR(st, err, "delete sequence");
+	err = st->names->del(st->names, txn, key, 0);
+	if (err == DB_NOTFOUND)
+		return STORE_OK; /* nothing to unindex, nothing counted */
+	if (err != 0)
+		return STORE_DB_ERROR(st, err, "delete sequence");
+	rc = count_get(st, txn, &n);
+	return rc == STORE_OK ? count_put(st, txn, n > 0 ? n - 1 : 0) : rc;
 }
 
 struct next_op {

@@ -30,6 +30,8 @@ enum store_rc {
 	STORE_BUSY,          /* lock timeout, or deadlock retries used up; nothing was changed */
 	STORE_UNAVAILABLE,   /* I/O error, corrupt record or a store needing recovery; see the log */
 	STORE_PREFIX,        /* a formatted prefix: its numbers come only through store_prefix_next */
+	STORE_FULL,          /* the filesystem holding the store is full; nothing was changed */
+	STORE_LIMIT,         /* a new sequence would pass max_sequences; nothing was changed */
 	STORE_RC_COUNT
 };
 
@@ -42,6 +44,7 @@ typedef void store_log_fn(void *ctx, int level, const char *file, int line, cons
 struct store_stats {
 	_Atomic uint64_t transactions;     /* transaction attempts, committed or not */
 	_Atomic uint64_t deadlock_retries; /* attempts Berkeley DB chose as a deadlock victim */
+	_Atomic uint64_t space_errors;     /* writes refused because the filesystem was full */
 };
 
 struct store_options {
@@ -52,6 +55,7 @@ struct store_options {
 	int self_recovering;      /* process_model fcgid: no master; every open may recover */
 	struct store_stats *stats; /* where to count (may be NULL) */
 	int64_t reserve_size;      /* durability reserve: values one synced reservation covers */
+	uint64_t max_sequences;    /* creating more answers STORE_LIMIT; 0 = no bound */
 	store_log_fn *log;        /* where Berkeley DB's and the store's messages go (may be NULL) */
 	void *log_ctx;
 };
@@ -108,8 +112,17 @@ int store_recover(const struct store_options *opt);
 int store_recover_unused(const struct store_options *opt);
 
 /*
+ * After a recovery that failed (or was killed): remove what is left of the environment's shared
+ * regions, so that no process joins a half-recovered store; a process still attached to them is
+ * told the store needs recovery. The databases and logs stay; the next store_recover starts from
+ * them. Call only where no process of the pool has the store open.
+ */
+void store_discard_environment(const struct store_options *opt);
+
+/*
  * Release what dead processes left in the environment (their transactions, locks, mutexes).
- * Returns STORE_OK, or STORE_UNAVAILABLE when only a full recovery can help. May hang when a
+ * Returns STORE_OK, STORE_FULL (it has to log what it releases and the disk is full: try again
+ * later), or STORE_UNAVAILABLE when only a full recovery can help. May hang when a
  * process died inside Berkeley DB: run it in a child process under a watchdog.
  */
 int store_failchk(const struct store_options *opt);
@@ -350,6 +363,27 @@ int store_ping(struct store *st);
  */
 int store_expire_locks(struct store *st);
 int store_checkpoint(struct store *st, int force);
+
+/*
+ * Checkpoint once `kbytes` of log have been written since the last one, so that log files are
+ * removed under a heavy write load long before checkpoint_interval_s. Returns a store result.
+ */
+int store_checkpoint_due(struct store *st, unsigned kbytes);
+
+/*
+ * Allocate every block of the log file being written, so that commits never fail for space
+ * while it lasts (Berkeley DB creates it sparse): on a filling disk, existing sequences keep
+ * taking values until the next log file is needed. Cheap when already done. Returns STORE_OK,
+ * STORE_FULL (no room even for that) or STORE_UNAVAILABLE (logged).
+ */
+int store_log_allocate(struct store *st);
+
+/* Below this many free bytes a new log file (10 MiB, DB_CONFIG's set_lg_max) may not fit. */
+#define STORE_SPACE_LOW_BYTES (16ull << 20)
+
+/* Free and total bytes of the filesystem holding data_dir, as its owner may use them. Returns
+ * STORE_OK, or STORE_UNAVAILABLE (statvfs failed). */
+int store_space(const char *data_dir, uint64_t *free_bytes, uint64_t *total_bytes);
 
 /* A short English name of a result ("busy", "not found"), for logs and the CLI. */
 const char *store_rc_name(int rc);

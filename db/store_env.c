@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -67,6 +69,46 @@ void store_logf(const struct store_options *opt, int level, const char *file, in
 	opt->log(opt->log_ctx, level, file, line, msg);
 }
 
+/*
+ * Berkeley DB can say the same thing thousands of times a second: every page a checkpoint cannot
+ * write to a full disk, every refused commit. Each process logs at most LOG_BURST such messages
+ * per LOG_WINDOW_MS, then one line saying how many it left out. Approximate across threads.
+ */
+#define LOG_BURST 20
+#define LOG_WINDOW_MS 10000
+
+static _Atomic int64_t log_window_start_ms;
+static _Atomic unsigned log_in_window, log_dropped;
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* May a repetitive message be logged now? */
+static int log_quota(const struct store_options *opt)
+{
+	int64_t now = monotonic_ms(), start = atomic_load(&log_window_start_ms);
+
+	if (now - start >= LOG_WINDOW_MS &&
+	    atomic_compare_exchange_strong(&log_window_start_ms, &start, now)) {
+		unsigned dropped = atomic_exchange(&log_dropped, 0);
+
+		atomic_store(&log_in_window, 0);
+		if (dropped)
+			STORE_LOG(opt, STORE_LOG_WARN,
+			          "%u more messages like the above in %d s were left out", dropped,
+			          LOG_WINDOW_MS / 1000);
+	}
+	if (atomic_fetch_add(&log_in_window, 1) < LOG_BURST)
+		return 1;
+	atomic_fetch_add(&log_dropped, 1);
+	return 0;
+}
+
 int store_from_db_error(struct store *st, int err, const char *what, const char *file, int line)
 {
 	switch (err) {
@@ -83,6 +125,17 @@ int store_from_db_error(struct store *st, int err, const char *what, const char 
 	case DB_LOCK_NOTGRANTED:
 		store_logf(&st->opt, STORE_LOG_WARN, file, line, "%s: lock wait timed out", what);
 		return STORE_BUSY;
+	case ENOSPC:
+	case EDQUOT:
+	case EFBIG:
+		/* Berkeley DB turns a commit whose log write failed into an abort: nothing changed. */
+		if (log_quota(&st->opt))
+			store_logf(&st->opt, STORE_LOG_WARN, file, line, "%s: %s", what,
+			           db_strerror(err));
+		if (st->opt.stats)
+			atomic_fetch_add_explicit(&st->opt.stats->space_errors, 1,
+			                          memory_order_relaxed);
+		return STORE_FULL;
 	case DB_RUNRECOVERY:
 		st->panicked = 1;
 		__attribute__((fallthrough));
@@ -97,8 +150,9 @@ static void on_db_error(const DB_ENV *env, const char *prefix, const char *msg)
 	struct store *st = env->app_private;
 
 	(void)prefix;
-	STORE_LOG(&st->opt, st->in_failchk ? STORE_LOG_WARN : STORE_LOG_ERROR, "berkeley db: %s",
-	          msg);
+	if (log_quota(&st->opt))
+		STORE_LOG(&st->opt, st->in_failchk ? STORE_LOG_WARN : STORE_LOG_ERROR,
+		          "berkeley db: %s", msg);
 }
 
 static void on_db_message(const DB_ENV *env, const char *msg)
@@ -216,6 +270,7 @@ void store_options_init(struct store_options *opt, const struct config *cfg)
 	opt->lock_timeout_ms = (unsigned)cfg->lock_timeout_ms;
 	opt->self_recovering = cfg->process_model == CONFIG_PROCESS_FCGID;
 	opt->reserve_size = cfg->reserve_size;
+	opt->max_sequences = (uint64_t)cfg->max_sequences;
 }
 
 int store_claim(const struct store_options *opt, unsigned wait_s)
@@ -283,6 +338,87 @@ static int env_create(struct store *st)
 	return 0;
 }
 
+/*
+ * Give one region file every block of its mapping. Berkeley DB creates region files sparse and
+ * maps them whole (the mapping is the region's maximum size), so a region that grows into a
+ * hole on a full filesystem gets SIGBUS instead of an error: measured, a full data disk killed
+ * workers, failchk and recovery alike. FALLOC_FL_KEEP_SIZE leaves the file's length to Berkeley
+ * DB; blocks already allocated cost nothing, so every opener may do it again.
+ */
+static int region_allocate(const struct store_options *opt, const char *path, off_t len)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC), rc = 0;
+
+	if (fd < 0) {
+		STORE_LOG(opt, STORE_LOG_ERROR, "cannot open %s: %s", path, strerror(errno));
+		return STORE_UNAVAILABLE;
+	}
+	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, len) != 0) {
+		if (errno == ENOSPC || errno == EDQUOT || errno == EFBIG) {
+			STORE_LOG(opt, STORE_LOG_ERROR,
+			          "no room for the store's shared memory in %s (%lld bytes): %s",
+			          path, (long long)len, strerror(errno));
+			rc = STORE_FULL;
+		} else if (errno != EOPNOTSUPP) {
+			STORE_LOG(opt, STORE_LOG_ERROR, "cannot allocate %s: %s", path,
+			          strerror(errno));
+			rc = STORE_UNAVAILABLE;
+		}
+		/* A filesystem without fallocate: nothing better to do than what it offers. */
+	}
+	close(fd);
+	return rc;
+}
+
+/*
+ * Allocate every region file this process has mapped from the environment in data_dir: the
+ * mappings in /proc/self/maps name each file and its whole size. Returns STORE_OK, STORE_FULL
+ * or STORE_UNAVAILABLE (logged).
+ */
+static int regions_allocate(const struct store_options *opt)
+{
+	char dir[PATH_MAX], line[PATH_MAX + 256], prefix[PATH_MAX + 16];
+	FILE *maps;
+	int rc = STORE_OK;
+
+	if (!realpath(opt->data_dir, dir))
+		return STORE_UNAVAILABLE;
+	snprintf(prefix, sizeof(prefix), "%s/__db.", dir);
+	maps = fopen("/proc/self/maps", "re");
+	if (!maps) /* no /proc: Berkeley DB's sparse files, as before */
+		return STORE_OK;
+	while (rc == STORE_OK && fgets(line, sizeof(line), maps)) {
+		unsigned long long start, end;
+		char *path = strchr(line, '/'), *nl;
+
+		if (!path || sscanf(line, "%llx-%llx", &start, &end) != 2 || end <= start)
+			continue;
+		if ((nl = strchr(path, '\n')) != NULL)
+			*nl = '\0';
+		if (strncmp(path, prefix, strlen(prefix)) == 0 && !strstr(path, " (deleted)"))
+			rc = region_allocate(opt, path, (off_t)(end - start));
+	}
+	fclose(maps);
+	return rc;
+}
+
+/* Remove the region files of the environment in data_dir, whoever still maps them: Berkeley
+ * DB marks them panicked first, so a process still attached learns it must let go. */
+static void regions_remove(const struct store_options *opt)
+{
+	DB_ENV *env = NULL;
+
+	if (db_env_create(&env, 0) == 0)
+		env->remove(env, opt->data_dir, DB_FORCE); /* frees the handle */
+}
+
+void store_discard_environment(const struct store_options *opt)
+{
+	regions_remove(opt);
+}
+
+/* Open the environment and allocate its regions. Returns STORE_OK, STORE_FULL or
+ * STORE_UNAVAILABLE (logged). */
 static int env_open(struct store *st, u_int32_t extra_flags)
 {
 	int err = st->env->open(st->env, st->opt.data_dir, STORE_ENV_FLAGS | extra_flags,
@@ -291,9 +427,10 @@ static int env_open(struct store *st, u_int32_t extra_flags)
 	if (err != 0) {
 		STORE_LOG(&st->opt, STORE_LOG_ERROR, "cannot open the store in %s: %s",
 		          st->opt.data_dir, db_strerror(err));
-		return -1;
+		return err == ENOSPC || err == EDQUOT || err == EFBIG ? STORE_FULL
+		                                                      : STORE_UNAVAILABLE;
 	}
-	return 0;
+	return regions_allocate(&st->opt);
 }
 
 /*
@@ -571,17 +708,37 @@ int store_recover(const struct store_options *opt)
 	create = store_state(opt);
 	if (create < 0 || write_db_config(opt) != 0)
 		goto out;
-	if (env_create(st) != 0 || env_open(st, DB_CREATE | DB_RECOVER) != 0)
+	if (env_create(st) != 0)
 		goto out;
+	if ((rc = env_open(st, DB_CREATE | DB_RECOVER)) != STORE_OK) {
+		rc = rc == STORE_FULL ? STORE_FULL : STORE_UNAVAILABLE;
+		goto out;
+	}
+	rc = STORE_UNAVAILABLE;
 	if (databases_open(st, create ? DB_CREATE : 0) != 0 || schema_check(st, create) != 0)
 		goto out;
 	if (!create && resume_after_unclean_stop(st) != 0)
 		goto out;
+	/* Exact again whatever an older nextid or a damaged page left: recovery is alone. */
+	if (store_count_refresh(st) != STORE_OK)
+		goto out;
+	/* From the first commit on, the log file being written has its blocks; the housekeeper
+	 * does the same for each later one. No room for it is no reason to refuse to start. */
+	store_log_allocate(st);
 	if (create)
 		STORE_LOG(opt, STORE_LOG_INFO, "created a new store in %s", opt->data_dir);
 	rc = STORE_OK;
 out:
-	store_close(st);
+	if (rc != STORE_OK && st->env) {
+		/* A recovery that failed half way must leave no environment to join, and must not
+		 * mark the store clean on its way out (the counters may not have been moved past
+		 * their reservations): the next recovery starts from the files alone. */
+		st->panicked = 1;
+		store_close(st);
+		regions_remove(opt);
+	} else {
+		store_close(st);
+	}
 	if (recovery_fd >= 0)
 		close(recovery_fd); /* openers may come in now */
 	return rc;
@@ -620,8 +777,11 @@ static int env_lock_shared(const struct store_options *opt)
 	return fd;
 }
 
+/* Join the environment. Returns STORE_OK, STORE_FULL or STORE_UNAVAILABLE (logged). */
 static int attach(struct store *st)
 {
+	int rc;
+
 	/*
 	 * Without a master (process_model fcgid), Berkeley DB watches the processes itself:
 	 * DB_REGISTER notes every opener, and an open that finds a dead one runs failchk, or
@@ -629,21 +789,20 @@ static int attach(struct store *st)
 	 * by whichever process comes first (recovery holds env.lock exclusive).
 	 */
 	if (st->opt.self_recovering) {
-		if (store_state(&st->opt) == 1 && store_recover(&st->opt) != STORE_OK)
-			return -1;
+		if (store_state(&st->opt) == 1 && (rc = store_recover(&st->opt)) != STORE_OK)
+			return rc;
 		st->env_lock_fd = env_lock_shared(&st->opt);
-		return st->env_lock_fd >= 0 && env_create(st) == 0 &&
-		               env_open(st, DB_CREATE | DB_REGISTER | DB_FAILCHK | DB_RECOVER) == 0
-		               ? 0
-		               : -1;
+		if (st->env_lock_fd < 0 || env_create(st) != 0)
+			return STORE_UNAVAILABLE;
+		return env_open(st, DB_CREATE | DB_REGISTER | DB_FAILCHK | DB_RECOVER);
 	}
 	st->env_lock_fd = env_lock_shared(&st->opt);
 	if (st->env_lock_fd < 0) {
 		STORE_LOG(&st->opt, STORE_LOG_ERROR,
 		          "the store in %s is being recovered; try again in a moment", st->opt.data_dir);
-		return -1;
+		return STORE_UNAVAILABLE;
 	}
-	return env_create(st) == 0 && env_open(st, 0) == 0 ? 0 : -1;
+	return env_create(st) == 0 ? env_open(st, 0) : STORE_UNAVAILABLE;
 }
 
 int store_failchk(const struct store_options *opt)
@@ -653,8 +812,10 @@ int store_failchk(const struct store_options *opt)
 
 	if (!st)
 		return STORE_UNAVAILABLE;
-	if (attach(st) != 0)
+	if ((err = attach(st)) != STORE_OK) {
+		rc = err;
 		goto out;
+	}
 	/* Berkeley DB 5.3.28 answers EBUSY once after a successful cleanup (a known bug): retry. */
 	st->in_failchk = 1;
 	for (int i = 0; i < STORE_FAILCHK_TRIES; i++) {
@@ -664,29 +825,48 @@ int store_failchk(const struct store_options *opt)
 	}
 	if (err == 0)
 		rc = STORE_OK;
-	else
+	else if (err == ENOSPC || err == EDQUOT || err == EFBIG)
+		rc = STORE_FULL;
+	if (err != 0)
 		STORE_LOG(opt, STORE_LOG_WARN, "failchk: %s", db_strerror(err));
 out:
 	store_close(st);
 	return rc;
 }
 
+static int space_is_low(const struct store_options *opt)
+{
+	uint64_t free_bytes, total;
+
+	return store_space(opt->data_dir, &free_bytes, &total) == STORE_OK &&
+	       free_bytes < STORE_SPACE_LOW_BYTES;
+}
+
 int store_open(const struct store_options *opt, struct store **out)
 {
 	struct store *st = store_new(opt);
-	int clean;
+	int clean, rc, err;
 
 	*out = NULL;
 	if (!st)
 		return STORE_UNAVAILABLE;
 	/* No DB_CREATE: a missing store must be an error, never a fresh one that starts at 1 again. */
-	if (attach(st) != 0 || databases_open(st, 0) != 0) {
+	rc = attach(st);
+	if (rc == STORE_OK && databases_open(st, 0) != 0)
+		rc = STORE_UNAVAILABLE;
+	if (rc != STORE_OK) {
 		store_close(st);
-		return STORE_UNAVAILABLE;
+		/* Whatever failed (a database's open logs a record; recovery could not make the
+		 * environment), with the disk full the full disk is what to fix. */
+		return rc == STORE_UNAVAILABLE && space_is_low(opt) ? STORE_FULL : rc;
 	}
-	if (clean_get(st, &clean) != 0 || (clean && clean_set(st, 0) != 0)) {
+	if (clean_get(st, &clean) != 0)
+		rc = STORE_UNAVAILABLE;
+	else if (clean && (err = clean_set(st, 0)) != 0)
+		rc = err == ENOSPC || err == EDQUOT || err == EFBIG ? STORE_FULL : STORE_UNAVAILABLE;
+	if (rc != STORE_OK) {
 		store_close(st);
-		return STORE_UNAVAILABLE;
+		return rc == STORE_UNAVAILABLE && space_is_low(opt) ? STORE_FULL : rc;
 	}
 	*out = st;
 	return STORE_OK;
@@ -733,6 +913,50 @@ int store_checkpoint(struct store *st, int force)
 	int err = st->env->txn_checkpoint(st->env, 0, 0, force ? DB_FORCE : 0);
 
 	return STORE_DB_ERROR(st, err, "txn_checkpoint");
+}
+
+int store_checkpoint_due(struct store *st, unsigned kbytes)
+{
+	int err = st->env->txn_checkpoint(st->env, kbytes, 0, 0);
+
+	return STORE_DB_ERROR(st, err, "txn_checkpoint");
+}
+
+int store_log_allocate(struct store *st)
+{
+	char path[CONFIG_PATH_MAX + 32];
+	DB_LOG_STAT *stat = NULL;
+	u_int32_t max = 0;
+	int err = st->env->log_stat(st->env, &stat, 0), fd, rc = STORE_OK;
+
+	if (err != 0)
+		return STORE_DB_ERROR(st, err, "log_stat");
+	snprintf(path, sizeof(path), "%s/log.%010u", st->opt.data_dir, stat->st_cur_file);
+	free(stat);
+	if ((err = st->env->get_lg_max(st->env, &max)) != 0)
+		return STORE_DB_ERROR(st, err, "get_lg_max");
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) /* not created yet, or removed since: next time */
+		return STORE_OK;
+	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)max) != 0 && errno != EOPNOTSUPP) {
+		rc = errno == ENOSPC || errno == EDQUOT ? STORE_FULL : STORE_UNAVAILABLE;
+		if (rc != STORE_FULL)
+			STORE_LOG(&st->opt, STORE_LOG_WARN, "cannot allocate %s: %s", path,
+			          strerror(errno));
+	}
+	close(fd);
+	return rc;
+}
+
+int store_space(const char *data_dir, uint64_t *free_bytes, uint64_t *total_bytes)
+{
+	struct statvfs fs;
+
+	if (statvfs(data_dir, &fs) != 0)
+		return STORE_UNAVAILABLE;
+	*free_bytes = (uint64_t)fs.f_bavail * fs.f_frsize;
+	*total_bytes = (uint64_t)fs.f_blocks * fs.f_frsize;
+	return STORE_OK;
 }
 
 /* A backup target must be new or empty, so a backup never mixes with older files. */
@@ -792,7 +1016,7 @@ static int recover_copy(const struct store_options *opt, size_t *count)
 
 	if (!copy || write_db_config(opt) != 0)
 		goto out;
-	if (env_create(copy) != 0 || env_open(copy, DB_CREATE | DB_RECOVER_FATAL) != 0 ||
+	if (env_create(copy) != 0 || env_open(copy, DB_CREATE | DB_RECOVER_FATAL) != STORE_OK ||
 	    databases_open(copy, 0) != 0 || schema_check(copy, 0) != 0)
 		goto out;
 	rc = store_count(copy, count, &corrupt);

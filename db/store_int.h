@@ -106,8 +106,12 @@ int store_read_record(struct store *st, DB_TXN *txn, DBT *key, u_int32_t flags,
 int store_write_record(struct store *st, DB_TXN *txn, DBT *key, struct seq_record *rec,
                        u_int32_t flags);
 
-/* Add a new sequence's name to the names index, in the transaction that writes its record. */
+/* Add a new sequence's name to the names index and count it, in the transaction that writes
+ * its record. Returns STORE_OK, STORE_LIMIT (max_sequences reached) or a failure. */
 int store_index_add(struct store *st, DB_TXN *txn, DBT *key);
+
+/* Count the names again and store the count (recovery, once per start). Returns a result. */
+int store_count_refresh(struct store *st);
 
 /* Durability reserve: keep rec's reservation ahead of `last` (asking for a synced commit when it
  * moves); under any other durability, drop it. For every path that issues values. */

@@ -18,6 +18,7 @@ struct store;
 
 struct app {
 	struct store *store;
+	int store_rc; /* while store is NULL: why it would not open (STORE_FULL, STORE_UNAVAILABLE) */
 	struct scoreboard *sb;
 	const struct config *cfg;
 	struct scoreboard_slot *slot; /* this worker's: where its metrics go */

@@ -129,6 +129,12 @@ void handle_generate(struct exchange *x)
 		              "cannot share one generator.");
 		return;
 	}
+	if (!atomic_load(&x->app->sb->gen_seeded)) {
+		/* Started on a store it could not recover: the last ids' time is not known yet. */
+		respond_error(x, 503, "Store unavailable",
+		              "Ids wait until the store has been read once; retry in a moment.");
+		return;
+	}
 	rc = params_u64_or_reply(x, "count", 1, GENERATE_COUNT_MAX, &count, "Invalid parameter",
 	                         "count must be between 1 and 1000.");
 	if (rc < 0 || as_string_or_reply(x, &as_string) != 0 || take_or_reply(x, count, ids) != 0)

@@ -3,9 +3,11 @@
  * shared scoreboard (metrics.c). Protect the path in the web server if it must not be public.
  */
 #include "handle_metrics.h"
+#include "config.h"
 #include "metrics.h"
 #include "respond.h"
 #include "router.h"
+#include "store.h"
 
 #include <stdlib.h>
 
@@ -13,9 +15,12 @@ void handle_metrics(struct exchange *x)
 {
 	size_t n, len;
 	const char *const *names = router_endpoint_names(&n);
+	struct metrics_space space = { 0 };
 	char *text;
 
-	if (metrics_render(x->app->sb, names, n, &text, &len) != 0) {
+	space.measured = store_space(x->app->cfg->data_dir, &space.free_bytes,
+	                             &space.total_bytes) == STORE_OK;
+	if (metrics_render(x->app->sb, names, n, &space, &text, &len) != 0) {
 		respond_error(x, 503, "Out of memory", "The metrics could not be built; retry.");
 		return;
 	}

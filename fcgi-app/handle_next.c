@@ -48,7 +48,12 @@ void handle_next_value(struct exchange *x)
 	if (params_name_or_reply(x, 0, name, &len) != 0 || text_wanted_or_reply(x, &text) != 0)
 		return;
 	record_init(&fresh, RECORD_TYPE_LONG, x->app->cfg->default_start, (uint64_t)time(NULL));
-	rc = store_next(x->app->store, name, len, 0, &fresh, 1, &grant);
+	rc = store_next(x->app->store, name, len, 0,
+	                x->app->cfg->create_on_first_use ? &fresh : NULL, 1, &grant);
+	if (rc == STORE_NOT_FOUND) {
+		respond_not_created(x, name, len);
+		return;
+	}
 	if (rc == STORE_TYPE_MISMATCH) {
 		/* /next serves counters; it creates long sequences, so that is the type it asks for. */
 		respond_type_mismatch(x, name, len, record_type_name(grant.type), "long");

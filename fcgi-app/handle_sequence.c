@@ -4,6 +4,7 @@
  * every path. Overflow answers 409 and consumes nothing: the store refuses the whole request.
  */
 #include "handle_sequence.h"
+#include "config.h"
 #include "name.h"
 #include "params.h"
 #include "randid.h"
@@ -115,6 +116,23 @@ static void json_head(struct exchange *x, const char *name, size_t len, uint8_t 
 	json_name_and_type(x, name, len, type);
 }
 
+/* A random-id type fixed to a name on first use, or, with create_on_first_use = no, only
+ * checked against the type the name was created with. */
+static int register_or_check(struct exchange *x, const char *name, size_t len,
+                             const struct seq_record *fresh, uint8_t *registered)
+{
+	struct seq_record rec;
+	int rc;
+
+	if (x->app->cfg->create_on_first_use)
+		return store_register(x->app->store, name, len, fresh, registered);
+	rc = store_get(x->app->store, name, len, &rec);
+	if (rc != STORE_OK)
+		return rc;
+	*registered = rec.type;
+	return rec.type == fresh->type ? STORE_OK : STORE_TYPE_MISMATCH;
+}
+
 /*
  * Take `count` values of `name` as `type`: numbers from the store, or random ids once the name
  * is registered as that uuid type. On success the grant holds the numeric range. Answers the
@@ -129,14 +147,18 @@ static int take_or_reply(struct exchange *x, const char *name, size_t len, uint8
 	record_init(&fresh, type, 1, (uint64_t)time(NULL));
 	memset(grant, 0, sizeof(*grant));
 	if (record_uuid_length(type))
-		rc = store_register(x->app->store, name, len, &fresh, &grant->type);
+		rc = register_or_check(x, name, len, &fresh, &grant->type);
 	else
-		rc = store_next(x->app->store, name, len, type, &fresh, count, grant);
+		rc = store_next(x->app->store, name, len, type,
+		                x->app->cfg->create_on_first_use ? &fresh : NULL, count, grant);
 	if (rc == STORE_OK) {
 		x->issued = count;
 		return 0;
 	}
-	reply_store_failure(x, rc, name, len, type, grant);
+	if (rc == STORE_NOT_FOUND)
+		respond_not_created(x, name, len);
+	else
+		reply_store_failure(x, rc, name, len, type, grant);
 	return -1;
 }
 

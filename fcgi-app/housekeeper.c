@@ -1,5 +1,8 @@
 /*
- * housekeeper: lock-timeout detection and checkpoints on a 100 ms tick.
+ * housekeeper: lock-timeout detection on a 100 ms tick; checkpoints every checkpoint_interval_s
+ * and, under a heavy write load, every HOUSEKEEPER_CHECKPOINT_LOG_KB of log, so that log files go
+ * (DB_LOG_AUTO_REMOVE) long before a flood fills the disk with them; and the log file being
+ * written allocated whole, so that commits do not fail for space while it lasts.
  */
 #include "housekeeper.h"
 #include "config.h"
@@ -14,6 +17,12 @@
 #include <unistd.h>
 
 #define HOUSEKEEPER_TICK_NS 100000000L
+/* Measured under a flood of new names (about 13 MB of log a second), a 60 s interval let the
+ * data directory grow by hundreds of MB of logs waiting for a checkpoint; with a checkpoint per
+ * 8 MB (less than one 10 MB log file), it holds two or three log files. */
+#define HOUSEKEEPER_CHECKPOINT_LOG_KB 8192
+#define HOUSEKEEPER_SPACE_EVERY_TICKS 10
+#define HOUSEKEEPER_FULL_BACKOFF_MS 5000
 
 /* Signal-handler state, as in worker.c. */
 static volatile sig_atomic_t keeper_stop;
@@ -31,6 +40,8 @@ int housekeeper_run(const struct config *cfg, struct scoreboard *sb, int slot)
 	struct store_options opt;
 	struct store *st;
 	time_t last_checkpoint = time(NULL);
+	unsigned ticks = 0;
+	int64_t checkpoint_after_ms = 0;
 	int broken;
 
 	sigemptyset(&sa.sa_mask);
@@ -63,7 +74,13 @@ int housekeeper_run(const struct config *cfg, struct scoreboard *sb, int slot)
 		if (time(NULL) - last_checkpoint >= cfg->checkpoint_interval_s) {
 			store_checkpoint(st, 0);
 			last_checkpoint = time(NULL);
+		} else if (scoreboard_now_ms() >= checkpoint_after_ms &&
+		           store_checkpoint_due(st, HOUSEKEEPER_CHECKPOINT_LOG_KB) == STORE_FULL) {
+			/* Each attempt tries every dirty page again: not ten times a second. */
+			checkpoint_after_ms = scoreboard_now_ms() + HOUSEKEEPER_FULL_BACKOFF_MS;
 		}
+		if (++ticks % HOUSEKEEPER_SPACE_EVERY_TICKS == 0)
+			store_log_allocate(st);
 	}
 	broken = store_needs_recovery(st);
 	if (!broken)

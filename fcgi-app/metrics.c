@@ -61,6 +61,7 @@ void metrics_fold(struct slot_metrics *into, struct slot_metrics *from)
 	move(&into->issued, &from->issued);
 	move(&into->store.transactions, &from->store.transactions);
 	move(&into->store.deadlock_retries, &from->store.deadlock_retries);
+	move(&into->store.space_errors, &from->store.space_errors);
 }
 
 static uint64_t load(const _Atomic uint64_t *v)
@@ -172,8 +173,8 @@ static void durations(struct text *t, const struct scoreboard *sb)
 	add(t, "nextid_request_duration_seconds_count %llu\n", (unsigned long long)cumulative);
 }
 
-int metrics_render(const struct scoreboard *sb, const char *const *names, size_t n, char **out,
-                   size_t *len)
+int metrics_render(const struct scoreboard *sb, const char *const *names, size_t n,
+                   const struct metrics_space *space, char **out, size_t *len)
 {
 	struct text t = { .cap = 16384 };
 	uint64_t workers = 0;
@@ -193,6 +194,16 @@ int metrics_render(const struct scoreboard *sb, const char *const *names, size_t
 	counter(&t, "nextid_store_deadlock_retries_total",
 	        "Store transactions retried after losing a deadlock.",
 	        sum(sb, &sb->retired.store.deadlock_retries));
+	counter(&t, "nextid_store_space_errors_total",
+	        "Writes refused because the disk holding the store was full (answered 503).",
+	        sum(sb, &sb->retired.store.space_errors));
+	if (space->measured) {
+		gauge(&t, "nextid_store_free_bytes",
+		      "Bytes free on the filesystem holding the store, for its owner.",
+		      space->free_bytes);
+		gauge(&t, "nextid_store_filesystem_bytes", "Size of the filesystem holding the store.",
+		      space->total_bytes);
+	}
 	counter(&t, "nextid_store_lock_timeouts_total",
 	        "Lock waits the housekeeper expired (answered 503).",
 	        atomic_load(&sb->lock_timeouts));

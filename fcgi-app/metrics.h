@@ -17,11 +17,17 @@ void metrics_observe(struct slot_metrics *m, int endpoint, int status, int64_t u
 /* Move everything counted in from into into (the master, when from's process has exited). */
 void metrics_fold(struct slot_metrics *into, struct slot_metrics *from);
 
+/* The filesystem under the store, measured by the caller at scrape time. */
+struct metrics_space {
+	int measured; /* 0: statvfs failed, the gauges are left out */
+	uint64_t free_bytes, total_bytes;
+};
+
 /*
  * Write the Prometheus text exposition of the pool into a new NUL-terminated buffer (*out, to be
  * freed; *len its length). names[0..n) label the endpoints. Returns 0, or -1 out of memory.
  */
-int metrics_render(const struct scoreboard *sb, const char *const *names, size_t n, char **out,
-                   size_t *len);
+int metrics_render(const struct scoreboard *sb, const char *const *names, size_t n,
+                   const struct metrics_space *space, char **out, size_t *len);
 
 #endif

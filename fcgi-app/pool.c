@@ -38,8 +38,18 @@
 #define CRASH_WINDOW_MS 10000     /* ... within this long pause respawning ... */
 #define CRASH_PAUSE_MS 2000       /* ... for this long */
 
+#define BROKEN_RETRY_MIN_MS 1000  /* a store that would not recover is tried again after */
+#define BROKEN_RETRY_MAX_MS 5000  /* this long, doubling up to this */
+
 enum child_role { ROLE_NONE, ROLE_WORKER, ROLE_KEEPER };
-enum helper_kind { HELPER_START, HELPER_RECOVER, HELPER_FAILCHK };
+enum helper_kind { HELPER_START, HELPER_RECOVER, HELPER_FAILCHK, HELPER_DISCARD };
+/* A helper's exit status, and run_helper's result (-1: failed, crashed or hung). */
+enum helper_result {
+	HELPER_OK = 0,
+	HELPER_FAILED = 1,  /* try again */
+	HELPER_FULL = 2,    /* the disk that holds the store has no room: try again later */
+	HELPER_REFUSED = 3, /* the configuration is wrong: trying again cannot help */
+};
 
 struct child {
 	pid_t pid;
@@ -66,6 +76,9 @@ struct pool {
 	int64_t respawn_after_ms;
 	int64_t last_failchk_ms;
 	uint64_t seen_lock_timeouts;
+	int broken;                          /* recovery failed: workers answer 503, no keeper */
+	int64_t broken_retry_ms;             /* when to try recovery again */
+	int64_t broken_backoff_ms;
 	pid_t spawned_by;                    /* who started us with the socket on fd 0, or 0 */
 };
 
@@ -106,8 +119,6 @@ static void child_enter(const struct pool *pool, const char *name, const char *r
 	log_setup((int)pool->cfg.log_level, role);
 }
 
-#define HELPER_EXIT_FAILED 1  /* try again */
-#define HELPER_EXIT_REFUSED 3 /* the configuration is wrong: trying again cannot help */
 
 /* Say why generator_resume refused (BEFORE_EPOCH or EPOCH_LATER, the latter with the epoch of
  * the ids issued), in terms an operator can act on. */
@@ -132,12 +143,17 @@ static void log_resume_refusal(const struct pool *pool, int rc, int64_t mark_epo
 		          epoch, mark_epoch, clock, (long long)behind_ms, mark_epoch);
 }
 
+static int helper_result_of(int store_rc)
+{
+	return store_rc == STORE_OK ? HELPER_OK : store_rc == STORE_FULL ? HELPER_FULL : HELPER_FAILED;
+}
+
 /*
  * Seed the id generator from the persisted mark, once, at start-up: every id issued before may
  * have a tick up to the mark's, so the first new one must come after it (generator_resume says
  * where, and refuses an epoch that cannot work). A mark from before the epoch was kept gets the
- * configured one recorded now, so that a later change of the epoch is seen. Returns 0,
- * HELPER_EXIT_FAILED or HELPER_EXIT_REFUSED.
+ * configured one recorded now, so that a later change of the epoch is seen. Returns HELPER_OK,
+ * HELPER_FAILED, HELPER_FULL or HELPER_REFUSED.
  */
 static int seed_generator(const struct pool *pool, const struct store_options *opt)
 {
@@ -155,12 +171,12 @@ static int seed_generator(const struct pool *pool, const struct store_options *o
 		store_close(st);
 	}
 	if (rc != STORE_OK)
-		return HELPER_EXIT_FAILED;
+		return helper_result_of(rc);
 	now = generator_clock_ms();
 	rc = generator_resume(mark.ms, mark.epoch_ms, epoch, now, &state, &offset, &behind);
 	if (rc != GENERATOR_OK) {
 		log_resume_refusal(pool, rc, mark.epoch_ms, now, behind);
-		return HELPER_EXIT_REFUSED;
+		return HELPER_REFUSED;
 	}
 	if (offset > 0)
 		LOG_WARN("the clock is %lld ms behind the last ids issued; ids continue from there",
@@ -175,30 +191,38 @@ static int seed_generator(const struct pool *pool, const struct store_options *o
 	atomic_store(&sb->gen_mark_ms, mark.ms != 0 ? epoch + generator_state_tick(state) *
 	                                                      GENERATOR_TICK_MS : 0);
 	atomic_store(&sb->gen_offset_ms, offset);
-	return 0;
+	atomic_store(&sb->gen_seeded, 1);
+	return HELPER_OK;
 }
 
 static int run_helper_child(const struct pool *pool, enum helper_kind kind)
 {
 	struct store_options opt;
+	int rc;
 
 	child_enter(pool, "nextid-helper", kind == HELPER_FAILCHK ? "failchk" : "recovery");
 	store_options_for(pool, &opt);
 	if (kind == HELPER_FAILCHK)
-		return store_failchk(&opt) == STORE_OK ? 0 : HELPER_EXIT_FAILED;
-	if (store_recover(&opt) != STORE_OK)
-		return HELPER_EXIT_FAILED;
-	return kind == HELPER_START ? seed_generator(pool, &opt) : 0;
+		return helper_result_of(store_failchk(&opt));
+	if (kind == HELPER_DISCARD) {
+		store_discard_environment(&opt);
+		return HELPER_OK;
+	}
+	if ((rc = store_recover(&opt)) != STORE_OK)
+		return helper_result_of(rc);
+	return kind == HELPER_START ? seed_generator(pool, &opt) : HELPER_OK;
 }
 
 /*
- * Run recovery or failchk in a child and wait at most timeout_ms. Returns 0 when it succeeded;
- * -1 when it failed, crashed or hung (then it is killed); -2 when it refused the configuration
- * (it logged why).
+ * Run recovery or failchk in a child and wait at most timeout_ms. Returns HELPER_OK when it
+ * succeeded, HELPER_FULL when the disk holding the store was too full for it, HELPER_REFUSED
+ * when it refused the configuration (it logged why), -1 when it failed otherwise, crashed or
+ * hung (then it is killed).
  */
 static int run_helper(struct pool *pool, enum helper_kind kind, int64_t timeout_ms)
 {
-	const char *what = kind == HELPER_FAILCHK ? "failchk" : "recovery";
+	const char *what = kind == HELPER_FAILCHK ? "failchk" : kind == HELPER_DISCARD ? "discard"
+	                                                                               : "recovery";
 	int64_t deadline = now_ms() + timeout_ms;
 	int status;
 	pid_t pid = fork();
@@ -219,27 +243,76 @@ static int run_helper(struct pool *pool, enum helper_kind kind, int64_t timeout_
 		}
 		sleep_ms(2);
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == HELPER_EXIT_REFUSED)
-		return -2;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == HELPER_OK)
+		return HELPER_OK;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == HELPER_REFUSED)
+		return HELPER_REFUSED;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == HELPER_FULL) {
+		LOG_ERROR("%s failed: the disk that holds the store is full", what);
+		return HELPER_FULL;
+	}
 	LOG_ERROR("%s failed (%s %d)", what, WIFEXITED(status) ? "exit status" : "signal",
 	          WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 	return -1;
 }
 
 /* HELPER_START at start-up (recovery, then the generator's seed), HELPER_RECOVER after.
- * Returns 0, -1 (failed every attempt) or -2 (refused: no second attempt). */
-static int recover(struct pool *pool, enum helper_kind kind)
+ * Returns run_helper's result of the last attempt; neither a full disk nor a refusal is tried
+ * again at once. */
+static int recover(struct pool *pool, enum helper_kind kind, int tries)
 {
-	for (int attempt = 1; attempt <= RECOVER_TRIES; attempt++) {
-		int rc = run_helper(pool, kind, RECOVER_TIMEOUT_MS);
+	int rc = -1;
 
-		if (rc == 0 || rc == -2)
-			return rc;
-		sleep_ms(200 * attempt);
+	for (int attempt = 1; attempt <= tries; attempt++) {
+		rc = run_helper(pool, kind, RECOVER_TIMEOUT_MS);
+		if (rc == HELPER_OK || rc == HELPER_FULL || rc == HELPER_REFUSED)
+			break;
+		if (attempt < tries)
+			sleep_ms(200 * attempt);
 	}
-	return -1;
+	return rc;
+}
+
+/*
+ * Recovery failed: serve without a store rather than exit. Workers answer every request that
+ * needs the store with a JSON 503 ("Storage full" when the disk is) instead of the web server's
+ * error page, no housekeeper runs, and recovery is tried again with a backoff until it works
+ * (space freed, a file restored). What a failed recovery left of the environment goes first, so
+ * nobody can join a half-recovered store meanwhile.
+ */
+static void enter_broken(struct pool *pool, int rc)
+{
+	run_helper(pool, HELPER_DISCARD, FAILCHK_TIMEOUT_MS);
+	if (!pool->broken)
+		pool->broken_backoff_ms = BROKEN_RETRY_MIN_MS;
+	else if ((pool->broken_backoff_ms *= 2) > BROKEN_RETRY_MAX_MS)
+		pool->broken_backoff_ms = BROKEN_RETRY_MAX_MS;
+	pool->broken = 1;
+	pool->broken_retry_ms = now_ms() + pool->broken_backoff_ms;
+	atomic_store(&pool->sb->store_broken, rc == HELPER_FULL ? STORE_FULL : STORE_UNAVAILABLE);
+	LOG_ERROR("the store cannot be recovered%s; answering 503 and trying again in %lld ms",
+	          rc == HELPER_FULL ? " while its disk is full" : "",
+	          (long long)pool->broken_backoff_ms);
+}
+
+/* In broken mode: one more attempt when it is due. No child has the store open (none could
+ * join it), so recovery may run beside the workers; they open the store once it is done. */
+static void retry_broken(struct pool *pool)
+{
+	int rc;
+
+	if (!pool->broken || now_ms() < pool->broken_retry_ms)
+		return;
+	atomic_fetch_add(&pool->sb->recoveries, 1);
+	rc = recover(pool, atomic_load(&pool->sb->gen_seeded) ? HELPER_RECOVER : HELPER_START, 1);
+	if (rc != HELPER_OK) {
+		enter_broken(pool, rc);
+		return;
+	}
+	pool->broken = 0;
+	atomic_store(&pool->sb->store_broken, 0);
+	pool->last_failchk_ms = now_ms();
+	LOG_INFO("store recovered; serving again");
 }
 
 static int spawn(struct pool *pool, enum child_role role)
@@ -380,6 +453,8 @@ static int reap(struct pool *pool)
  * listening socket stays open throughout: requests wait in its backlog. */
 static void stop_the_world(struct pool *pool)
 {
+	int rc;
+
 	LOG_WARN("stopping every process to recover the store");
 	for (size_t i = 0; i < SCOREBOARD_SLOTS; i++)
 		if (pool->kids[i].role != ROLE_NONE)
@@ -392,20 +467,35 @@ static void stop_the_world(struct pool *pool)
 		release(pool, &pool->kids[i]);
 	}
 	atomic_fetch_add(&pool->sb->recoveries, 1);
-	if (recover(pool, HELPER_RECOVER) != 0) {
-		LOG_ERROR("recovery keeps failing; exiting so the service manager can act");
-		exit(EXIT_FAILURE);
+	rc = recover(pool, atomic_load(&pool->sb->gen_seeded) ? HELPER_RECOVER : HELPER_START,
+	             RECOVER_TRIES);
+	if (rc != HELPER_OK) {
+		enter_broken(pool, rc);
+		return;
 	}
 	LOG_INFO("store recovered");
 }
 
 static void repair(struct pool *pool, int demand)
 {
+	int rc;
+
+	if (pool->broken)
+		return; /* no child has the store open: nothing to repair until it recovers */
 	if (demand == 1) {
 		pool->last_failchk_ms = now_ms();
 		atomic_fetch_add(&pool->sb->failchk_runs, 1);
-		if (run_helper(pool, HELPER_FAILCHK, FAILCHK_TIMEOUT_MS) == 0)
+		rc = run_helper(pool, HELPER_FAILCHK, FAILCHK_TIMEOUT_MS);
+		if (rc == HELPER_OK)
 			return;
+		/* failchk writes log records for what it releases; with the disk full it cannot,
+		 * and recovery, which needs room too, would only take the store away. What the
+		 * dead process holds stays held (requests for it answer 503) until there is room:
+		 * the timer tries again. */
+		if (rc == HELPER_FULL) {
+			LOG_WARN("failchk waits for room on the disk that holds the store");
+			return;
+		}
 		/* Children that died meanwhile are zombies; stop_the_world kills the rest anyway. */
 	}
 	if (demand >= 1)
@@ -575,7 +665,7 @@ static void maintain(struct pool *pool)
 	enforce_keeper_heartbeat(pool);
 	if (now_ms() < pool->respawn_after_ms)
 		return;
-	if (c.keeper == 0)
+	if (c.keeper == 0 && !pool->broken)
 		spawn(pool, ROLE_KEEPER);
 	else if (c.old_keeper)
 		retire(pool, c.old_keeper); /* replaced at the next tick with the new settings */
@@ -722,9 +812,11 @@ static int start(struct pool *pool)
 		LOG_ERROR("cannot map the scoreboard: %s", strerror(errno));
 		return -1;
 	}
-	rc = recover(pool, HELPER_START);
-	if (rc != 0) {
-		if (rc == -1)
+	rc = recover(pool, HELPER_START, RECOVER_TRIES);
+	if (rc == HELPER_FULL) {
+		enter_broken(pool, rc); /* serve 503s; it starts by itself once there is room */
+	} else if (rc != HELPER_OK) {
+		if (rc != HELPER_REFUSED)
 			LOG_ERROR("cannot recover the store in %s", pool->cfg.data_dir);
 		return -1;
 	}
@@ -773,7 +865,9 @@ int pool_run(const struct pool_args *args)
 			if (continue_stop(pool))
 				break;
 		} else {
-			failchk_when_due(pool);
+			retry_broken(pool);
+			if (!pool->broken)
+				failchk_when_due(pool);
 			maintain(pool);
 		}
 	}

@@ -32,6 +32,12 @@ static const struct store_answer store_answers[STORE_RC_COUNT] = {
 	[STORE_PREFIX] = { 409, "Formatted prefix",
 		           "Sequence '%s' is a formatted prefix: take its numbers from /api/v1/next, "
 		           "which records each in the audit trail." },
+	[STORE_FULL] = { 503, "Storage full",
+		         "The disk that holds the store is full; nothing was taken or changed. "
+		         "Free space on it: nextid resumes by itself." },
+	[STORE_LIMIT] = { 409, "Too many sequences",
+		          "Creating '%s' would pass max_sequences; delete unused sequences, or raise "
+		          "max_sequences in nextid.conf." },
 };
 
 static const char internal_error_body[] =
@@ -229,6 +235,17 @@ void respond_store_error(struct exchange *x, int store_rc, const char *name, siz
 	else
 		snprintf(message, sizeof(message), "%s", a->message);
 	respond_error(x, a->status, a->title, message);
+}
+
+void respond_not_created(struct exchange *x, const char *name, size_t len)
+{
+	char message[512];
+
+	snprintf(message, sizeof(message),
+	         "No sequence is named '%.*s', and this service creates sequences only through its "
+	         "admin API or nextidctl (create_on_first_use = no).",
+	         (int)len, name);
+	respond_error(x, 404, "Sequence not found", message);
 }
 
 void respond_type_mismatch(struct exchange *x, const char *name, size_t len,

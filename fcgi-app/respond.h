@@ -46,6 +46,9 @@ void respond_error(struct exchange *x, int status, const char *title, const char
 /* The JSON error for a store result about the sequence `name` (valid UTF-8, len bytes). */
 void respond_store_error(struct exchange *x, int store_rc, const char *name, size_t len);
 
+/* 404 for a name that does not exist where create_on_first_use = no: says how to create it. */
+void respond_not_created(struct exchange *x, const char *name, size_t len);
+
 /* 400 Type mismatch: the sequence is registered as `registered`, the request wanted `wanted`
  * (type names). Adds "registeredType", as the Sequence Service answered. */
 void respond_type_mismatch(struct exchange *x, const char *name, size_t len,

@@ -12,6 +12,7 @@
 #include "handle_sequence.h"
 #include "respond.h"
 #include "scoreboard.h"
+#include "store.h"
 
 #include <string.h>
 
@@ -115,7 +116,9 @@ void router_dispatch(struct exchange *x)
 		x->endpoint = (int)(route - routes);
 	else if (!allowed)
 		x->endpoint = (int)ROUTE_COUNT; /* "other"; a 405 keeps the row its path matched */
-	if (route && !x->app->store && !route->without_store)
+	if (route && !x->app->store && !route->without_store && x->app->store_rc == STORE_FULL)
+		respond_store_error(x, STORE_FULL, "", 0);
+	else if (route && !x->app->store && !route->without_store)
 		respond_error(x, 503, "Store unavailable",
 		              "The store cannot be opened; the reason is in the service log.");
 	else if (route)

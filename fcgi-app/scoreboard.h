@@ -58,6 +58,9 @@ struct scoreboard {
 	_Atomic uint64_t recoveries;      /* stop-the-world recoveries after start-up */
 	_Atomic uint64_t lock_timeouts;   /* lock waits the housekeeper expired */
 	_Atomic uint64_t keeper_stalls;   /* housekeepers killed for a heartbeat grown too old */
+	/* Set by the master while the store would not recover (pool.c, "broken"): STORE_FULL when
+	 * its disk had no room for it, STORE_UNAVAILABLE otherwise, 0 while it is fine. */
+	_Atomic int store_broken;
 	/* The id generator (generator.h): its state word, the persisted high-water mark of issued
 	 * time (unix ms counted from the configured epoch; ids up to it may exist), and the offset
 	 * added to the clock when the clock was behind the mark at start-up. Seeded from the store
@@ -65,6 +68,7 @@ struct scoreboard {
 	_Atomic uint64_t gen_state;
 	_Atomic int64_t gen_mark_ms;
 	_Atomic int64_t gen_offset_ms;
+	_Atomic int gen_seeded;           /* the three above are set: ids may be issued */
 	struct slot_metrics retired; /* what processes that have exited counted */
 	struct scoreboard_slot slots[SCOREBOARD_SLOTS];
 };

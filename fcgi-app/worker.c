@@ -79,6 +79,7 @@ struct worker {
 	pthread_t first;             /* the thread that waits for SIGTERM */
 	pthread_mutex_t store_mutex; /* guards store and store_tried_ms */
 	struct store *store;         /* the process's handle, base of every thread's peer */
+	int store_rc;                /* why store is NULL: the last store_open's result */
 	int64_t store_tried_ms;
 	uint64_t limit; /* requests before the process retires; 0 = none */
 	_Atomic uint64_t served;
@@ -184,10 +185,12 @@ static void open_process_store(struct worker *w)
 	opt.log = log_from_store;
 	opt.hold_lock_ms = w->args->hold_lock_ms;
 	opt.stats = &w->slot->m.store;
-	if (store_open(&opt, &w->store) == STORE_OK)
+	w->store_rc = store_open(&opt, &w->store);
+	if (w->store_rc == STORE_OK)
 		LOG_INFO("the store is open");
 	else
-		LOG_ERROR("cannot open the store; answering 503 until it opens");
+		LOG_ERROR("cannot open the store; answering 503 until it opens (%s)",
+		          store_rc_name(w->store_rc));
 }
 
 /*
@@ -206,6 +209,10 @@ static void attach_store(struct worker_thread *t)
 	open_process_store(w);
 	if (w->store && store_open_peer(w->store, &t->app.store) != STORE_OK)
 		LOG_ERROR("out of memory for a store handle");
+	/* Without a store, say why: the master knows when recovery found no room for it. */
+	t->app.store_rc = w->store ? STORE_OK
+	                  : atomic_load(&w->args->sb->store_broken) == STORE_FULL ? STORE_FULL
+	                                                                            : w->store_rc;
 	pthread_mutex_unlock(&w->store_mutex);
 }
 
@@ -416,6 +423,7 @@ int worker_run(const struct worker_args *args)
 	w->first = pthread_self();
 	w->limit = request_limit(args->cfg);
 	w->store_tried_ms = INT64_MIN / 2;
+	w->store_rc = STORE_UNAVAILABLE;
 	atomic_store(&w->exit_status, -1);
 	pthread_mutex_init(&w->store_mutex, NULL);
 	install_signals();

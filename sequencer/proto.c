@@ -195,6 +195,14 @@ size_t proto_format_store_error(int store_rc, const char *name, size_t len, uint
 	case STORE_UNAVAILABLE:
 		error_reply(&out, "-ERR Store unavailable; retry in a moment");
 		break;
+	case STORE_FULL:
+		error_reply(&out, "-ERR Storage full; nothing was taken, retry once the disk that "
+		                  "holds the store has room");
+		break;
+	case STORE_LIMIT:
+		error_reply(&out, "-ERR Sequence '%.*s' cannot be created: max_sequences reached; "
+		                  "delete unused sequences or raise it", nlen, name);
+		break;
 	case STORE_TYPE_MISMATCH:
 		error_reply(&out, "-ERR Sequence '%.*s' holds random ids, not numbers; serve another "
 		                  "sequence with --sequence", nlen, name);

@@ -342,6 +342,12 @@ static const struct store_row store_rows[] = {
 	{ __LINE__, STORE_PREFIX, "INV", 1,
 	  "-ERR Sequence 'INV' is a formatted prefix: take its numbers from /api/v1/next, which "
 	  "audits each\r\n" },
+	{ __LINE__, STORE_FULL, "seq", 1,
+	  "-ERR Storage full; nothing was taken, retry once the disk that holds the store has "
+	  "room\r\n" },
+	{ __LINE__, STORE_LIMIT, "seq", 1,
+	  "-ERR Sequence 'seq' cannot be created: max_sequences reached; delete unused sequences "
+	  "or raise it\r\n" },
 	{ __LINE__, STORE_NOT_FOUND, "seq", 1, "-ERR Sequence 'seq' does not exist\r\n" },
 	{ __LINE__, STORE_INVALID, "seq", 1,
 	  "-ERR The request is outside what sequence 'seq' allows\r\n" },

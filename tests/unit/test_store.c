@@ -115,6 +115,8 @@ static const struct rc_name_row rc_name_rows[] = {
 	{ __LINE__, STORE_INVALID, "invalid value" },
 	{ __LINE__, STORE_BUSY, "busy" },
 	{ __LINE__, STORE_UNAVAILABLE, "unavailable" },
+	{ __LINE__, STORE_FULL, "storage full: the disk that holds the store has no room" },
+	{ __LINE__, STORE_LIMIT, "too many sequences: max_sequences in nextid.conf is reached" },
 	{ __LINE__, STORE_RC_COUNT, "unknown" },
 	{ __LINE__, -1, "unknown" },
 	{ __LINE__, 1000, "unknown" },
