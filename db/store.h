@@ -120,6 +120,14 @@ int store_recover_unused(const struct store_options *opt);
 void store_discard_environment(const struct store_options *opt);
 
 /*
+ * Is a recovery of the store running, or waiting for the store's users to leave? For a process
+ * outside the pool (nextidctl), which should then end at once, closing nothing: the recovery is
+ * about to pull the environment from under it, and waits up to 5 s for it to leave first.
+ * Safe from any thread, with or without a handle open. Returns 1 or 0 (also when unsure).
+ */
+int store_recovery_running(const struct store_options *opt);
+
+/*
  * Release what dead processes left in the environment (their transactions, locks, mutexes).
  * Returns STORE_OK, STORE_FULL (it has to log what it releases and the disk is full: try again
  * later), or STORE_UNAVAILABLE when only a full recovery can help. May hang when a

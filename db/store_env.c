@@ -703,8 +703,9 @@ int store_recover(const struct store_options *opt)
 	st->env_lock_fd = lock_file(opt, "env.lock", LOCK_EX, RECOVER_LOCK_WAIT_S);
 	if (st->env_lock_fd < 0)
 		STORE_LOG(opt, STORE_LOG_WARN,
-		          "a process outside the pool (nextidctl?) still has the store open; "
-		          "recovering anyway: it will have to start again");
+		          "a process outside the pool (nextid-sequencer, a stopped nextidctl?) still "
+		          "has the store open after %d s; recovering anyway: it must open the store "
+		          "again", RECOVER_LOCK_WAIT_S);
 	create = store_state(opt);
 	if (create < 0 || write_db_config(opt) != 0)
 		goto out;
@@ -763,6 +764,28 @@ out:
 	if (claim_fd >= 0)
 		close(claim_fd);
 	return rc;
+}
+
+/*
+ * Recovery holds recovery.lock exclusive from before its wait for env.lock until it is done. A
+ * shared try-lock on a descriptor of our own tells, without waiting; held for an instant only, it
+ * can at worst make one of recovery's tries (every 100 ms) fail.
+ */
+int store_recovery_running(const struct store_options *opt)
+{
+	char path[CONFIG_PATH_MAX + 32];
+	int fd, running = 0;
+
+	snprintf(path, sizeof(path), "%s/recovery.lock", opt->data_dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+		flock(fd, LOCK_UN);
+	else
+		running = errno == EWOULDBLOCK;
+	close(fd);
+	return running;
 }
 
 /* Open the environment as an ordinary user of it: shared env.lock, no create, no recovery. */

@@ -4,7 +4,8 @@
  * unlike the store, it reads and writes JSON (export and import use JSON lines, with yajl).
  *
  * Every command returns an exit status: CTL_OK, CTL_FAIL (one line on stderr, "nextidctl: ..."),
- * or CTL_USAGE (a usage error: missing or unknown arguments).
+ * CTL_USAGE (a usage error: missing or unknown arguments), or CTL_INTERRUPTED (the store was
+ * recovered under the command, or stopped answering: one line saying whether to run it again).
  */
 #ifndef NEXTID_CTL_H
 #define NEXTID_CTL_H
@@ -14,7 +15,7 @@
 
 #include <stdio.h>
 
-enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };
+enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2, CTL_INTERRUPTED = 3 };
 
 struct ctl {
 	struct config cfg;
@@ -40,6 +41,33 @@ int ctl_check_name(const char *name);
 
 /* Ask `question` on out and read a line from in: 1 only when the answer is exactly "yes". */
 int ctl_confirm(struct ctl *c, const char *question);
+
+/* Remove the files of a flat directory (a backup copy), then the directory unless keep_dir.
+ * Allocates nothing, so that the watchdog may call it whatever the main thread was doing. */
+void ctl_remove_dir(const char *dir, int keep_dir);
+
+/*
+ * The watchdog (ctl_watch.c): a thread that ends the process, exit status CTL_INTERRUPTED, with
+ * the line "nextidctl: <command> was interrupted: <what happened>; <after>", when a recovery of
+ * the store begins once ctl_watch_attached() said the store is open, or when the main thread has
+ * waited for a lock for timeout_s without running. opt, command and after must outlive it.
+ * ctl_watch_start returns 0, or -1 with errno set.
+ */
+int ctl_watch_start(const struct store_options *opt, const char *command, const char *after,
+                    unsigned timeout_s);
+void ctl_watch_attached(void);
+/* The command is done with status, and its output written: should the close that follows not
+ * finish, the watchdog ends the process with that status and says nothing. */
+void ctl_watch_closing(int status);
+void ctl_watch_stop(void);
+
+/* A directory the command is filling (a backup copy) that the watchdog removes (its files, and
+ * the directory unless keep_dir) when it ends the command; NULL forgets it. */
+void ctl_watch_remove_on_end(const char *dir, int keep_dir);
+
+/* For the main thread, when the store reports that it needs recovery: say it as the watchdog
+ * would, remove the directory it would remove, and return CTL_INTERRUPTED. */
+int ctl_interrupted(void);
 
 /* The commands. argv[0] is the first argument after the command's name. */
 int ctl_export(struct ctl *c, int argc, char **argv);

@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -33,6 +34,9 @@ int ctl_store_fail(struct ctl *c, const char *fmt, ...)
 {
 	va_list ap;
 
+	/* A recovery pulled the store from under the command: not a failure of the command. */
+	if (c->store && store_needs_recovery(c->store))
+		return ctl_interrupted();
 	fputs("nextidctl: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -257,14 +261,37 @@ static int cmd_delete(struct ctl *c, int argc, char **argv)
 	return CTL_OK;
 }
 
+/* -1: dir does not exist, 0: it is empty, 1: it holds something or cannot be read. */
+static int dir_content(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int found = 0;
+
+	if (!d)
+		return errno == ENOENT ? -1 : 1;
+	while (!found && (e = readdir(d)) != NULL)
+		found = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return found;
+}
+
 static int cmd_backup(struct ctl *c, int argc, char **argv)
 {
 	size_t count;
-	int rc;
+	int rc, content;
 
 	if (argc != 1)
 		return ctl_fail(CTL_USAGE, "usage: nextidctl backup DIR");
+	/* What an interrupted backup leaves in DIR is of no use: the watchdog removes it, but only
+	 * what this backup wrote (it refuses a directory that holds anything). */
+	content = dir_content(argv[0]);
+	if (content <= 0)
+		ctl_watch_remove_on_end(argv[0], content == 0);
 	rc = store_backup(c->store, argv[0], &count);
+	if (rc != STORE_OK && store_needs_recovery(c->store))
+		return ctl_interrupted(); /* which removes the copy too */
+	ctl_watch_remove_on_end(NULL, 0);
 	if (rc != STORE_OK)
 		return ctl_store_fail(c, "backup to %s failed", argv[0]);
 	fprintf(c->out, "backup: %zu sequences in %s, recovered and verified\n", count, argv[0]);
@@ -307,22 +334,31 @@ static int cmd_advance(struct ctl *c, int argc, char **argv)
 	return CTL_OK;
 }
 
-/* Remove a flat directory that only holds files (a verify copy). */
-static void remove_copy(const char *dir)
+void ctl_remove_dir(const char *dir, int keep_dir)
 {
-	char path[CONFIG_PATH_MAX + 300];
-	struct dirent *e;
-	DIR *d = opendir(dir);
+	/* getdents64 into a buffer of our own: opendir would allocate. Two passes, since entries
+	 * removed while reading may hide others. */
+	_Alignas(struct dirent64) char buf[4096];
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	while (d && (e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
+	for (int pass = 0; fd >= 0 && pass < 2; pass++) {
+		ssize_t n;
+
+		lseek(fd, 0, SEEK_SET);
+		while ((n = getdents64(fd, buf, sizeof(buf))) > 0) {
+			for (ssize_t off = 0; off < n;) {
+				struct dirent64 *e = (struct dirent64 *)(void *)(buf + off);
+
+				if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+					unlinkat(fd, e->d_name, 0);
+				off += e->d_reclen;
+			}
+		}
 	}
-	if (d)
-		closedir(d);
-	rmdir(dir);
+	if (fd >= 0)
+		close(fd);
+	if (!keep_dir)
+		rmdir(dir);
 }
 
 /* Verify a hot copy rather than the live files: Berkeley DB's verify takes no locks, so it must
@@ -341,8 +377,12 @@ static int cmd_verify(struct ctl *c, int argc, char **argv)
 	if (!mkdtemp(dir))
 		return ctl_fail(CTL_FAIL, "verify: cannot make a directory for the copy: %s",
 		                strerror(errno));
+	ctl_watch_remove_on_end(dir, 0);
 	rc = store_backup(c->store, dir, &count);
-	remove_copy(dir);
+	ctl_watch_remove_on_end(NULL, 0);
+	ctl_remove_dir(dir, 0);
+	if (rc != STORE_OK && store_needs_recovery(c->store))
+		return ctl_interrupted(); /* not a finding about the store: it went away under us */
 	if (rc != STORE_OK) {
 		/* One line that says what to do, after what Berkeley DB found. */
 		fprintf(stderr, "nextidctl: verify: the store is not sound: %s; stop the service and "
@@ -359,39 +399,56 @@ struct command {
 	int (*run)(struct ctl *c, int argc, char **argv);
 	const char *usage;
 	int offline; /* runs on a store nobody has open, without opening it first */
+	const char *after; /* what to do when the command was interrupted (ctl_watch.c) */
 };
+
+/* After an interruption: whether anything changed, and whether to run the command again. */
+#define AFTER_NOTHING "nothing was changed; run the command again"
+#define AFTER_LISTING "nothing was changed, and what it printed or wrote is incomplete; run the " \
+	"command again"
+#define AFTER_CHANGE "the change was made in full or not at all: see which with nextidctl show " \
+	"or list before you run the command again"
 
 static const struct command commands[] = {
 	{ "list", cmd_list, "list\n  Every sequence, one per line: name, type, next value (or "
-	                    "'exhausted', or '-' for random-id types).", 0 },
-	{ "show", cmd_show, "show NAME\n  One sequence's type, next value and options.", 0 },
+	                    "'exhausted', or '-' for random-id types).", 0, AFTER_LISTING },
+	{ "show", cmd_show, "show NAME\n  One sequence's type, next value and options.", 0,
+	  AFTER_NOTHING },
 	{ "create", cmd_create,
 	  "create NAME [--type int|long|uuid8|uuid12|uuid16|uuid22] [--start N] [--increment N]\n"
 	  "            [--min N] [--max N] [--cycle] [--cache N]\n"
-	  "  A new sequence (default: long, from 1, increment 1, up to 2^63-1).", 0 },
-	{ "set", cmd_set, "set NAME --next N\n  Make N the next value issued.", 0 },
+	  "  A new sequence (default: long, from 1, increment 1, up to 2^63-1).", 0, AFTER_CHANGE },
+	{ "set", cmd_set, "set NAME --next N\n  Make N the next value issued.", 0, AFTER_CHANGE },
 	{ "delete", cmd_delete,
-	  "delete NAME\n  Remove a sequence: its numbers will be issued again if it is recreated.", 0 },
+	  "delete NAME\n  Remove a sequence: its numbers will be issued again if it is recreated.", 0,
+	  AFTER_CHANGE },
 	{ "export", ctl_export,
-	  "export [FILE]\n  Every sequence as JSON lines, to FILE or standard output.", 0 },
+	  "export [FILE]\n  Every sequence as JSON lines, to FILE or standard output.", 0,
+	  AFTER_LISTING },
 	{ "import", ctl_import,
 	  "import [--force] FILE\n  Write the sequences of an export, all or nothing. Refuses to "
-	  "move a counter\n  backwards (which would issue its numbers again) unless --force.", 0 },
+	  "move a counter\n  backwards (which would issue its numbers again) unless --force.", 0,
+	  "the import was made in full or not at all, and the same file imports again safely: run "
+	  "the command again (with --force, first see with nextidctl show whether it was made)" },
 	{ "backup", cmd_backup,
 	  "backup DIR\n  A hot, consistent copy in DIR (new or empty), recovered and verified: a "
-	  "store\n  that data_dir can point at.", 0 },
-	{ "verify", cmd_verify, "verify\n  Check every record and database file (on a hot copy).", 0 },
+	  "store\n  that data_dir can point at.", 0,
+	  "nothing was changed and no copy was kept; run the command again" },
+	{ "verify", cmd_verify, "verify\n  Check every record and database file (on a hot copy).", 0,
+	  AFTER_NOTHING },
 	{ "recover", cmd_recover,
 	  "recover\n  With the service stopped: recover the store (after a restore from a backup).",
-	  1 },
+	  1, NULL },
 	{ "advance", cmd_advance,
 	  "advance N\n  Move every counter N values ahead: after a restore, past what the lost store\n"
-	  "  may have issued since the backup. Cycling sequences are left alone.", 0 },
+	  "  may have issued since the backup. Cycling sequences are left alone.", 0,
+	  "counters move a chunk at a time, so some may have moved: see nextidctl list before you "
+	  "run the command again" },
 	{ "sequence-reset", ctl_sequence_reset,
 	  "sequence-reset [-e NAME] [-v N] [-t TYPE] [-f] [-h]\n"
 	  "  The Sequence Service's reset tool: no -e deletes every sequence; -e NAME alone deletes\n"
 	  "  it; -v N makes N its next value; -t TYPE changes its type (both create it if missing);\n"
-	  "  -f skips the confirmation, which otherwise needs the word yes.", 0 },
+	  "  -f skips the confirmation, which otherwise needs the word yes.", 0, AFTER_CHANGE },
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
@@ -444,12 +501,24 @@ static int run(const struct command *cmd, const char *config_path, int argc, cha
 	store_options_init(&c.opt, &c.cfg);
 	c.opt.log = remember_store_message;
 	c.opt.log_ctx = &c;
-	if (!cmd->offline && store_open(&c.opt, &c.store) != STORE_OK)
+	/* Offline, recover holds recovery.lock itself and nobody else may use the store. */
+	if (!cmd->offline &&
+	    ctl_watch_start(&c.opt, cmd->name, cmd->after, (unsigned)c.cfg.request_timeout_s) != 0)
+		return ctl_fail(CTL_FAIL, "cannot start the watchdog: %s", strerror(errno));
+	if (!cmd->offline && store_open(&c.opt, &c.store) != STORE_OK) {
+		ctl_watch_stop();
 		return ctl_store_fail(&c, "cannot open the store in %s", c.cfg.data_dir);
+	}
+	/* A command opened while a recovery runs waits for it in store_open; from now on a
+	 * recovery would pull the store from under it. */
+	ctl_watch_attached();
 	rc = cmd->run(&c, argc, argv);
-	store_close(c.store);
+	/* The output goes out before the close, which the watchdog may have to cut short. */
 	if (fflush(stdout) != 0)
-		return ctl_fail(CTL_FAIL, "cannot write the output: %s", strerror(errno));
+		rc = ctl_fail(CTL_FAIL, "cannot write the output: %s", strerror(errno));
+	ctl_watch_closing(rc);
+	store_close(c.store);
+	ctl_watch_stop();
 	return rc;
 }
 
