@@ -53,6 +53,8 @@ struct store_options {
 	unsigned lock_timeout_ms; /* a request waits this long for a record lock, then STORE_BUSY */
 	unsigned hold_lock_ms;    /* test hook: sleep this long holding the record lock (0 = off) */
 	int self_recovering;      /* process_model fcgid: no master; every open may recover */
+	int guest;                /* nextidctl: marks the store clean at close only when it found
+	                             it clean (see store_close) */
 	struct store_stats *stats; /* where to count (may be NULL) */
 	int64_t reserve_size;      /* durability reserve: values one synced reservation covers */
 	uint64_t max_sequences;    /* creating more answers STORE_LIMIT; 0 = no bound */

@@ -526,9 +526,19 @@ void store_close(struct store *st)
 		store_free(st);
 		return;
 	}
-	/* The last process out (no one else holds env.lock) marks the store clean. */
+	/*
+	 * The last process out (no one else holds env.lock) marks the store clean. A guest
+	 * (nextidctl) does so only when it found the store clean, i.e. stopped, and then had it to
+	 * itself. Found in use, it leaves the mark to the service: being the last one out then means
+	 * that the service stopped meanwhile, most often by a crash, and the mark's synced commit
+	 * would need the log's mutex, which a worker killed in its log flush holds for ever. Measured:
+	 * a verify waited there holding env.lock exclusive, so that no process could open the store;
+	 * the next master's recovery went ahead after its 5 s, but its own open of the store (for the
+	 * id generator's mark) then waited 10 s for env.lock and failed, five times, and the master
+	 * gave up after 78 s.
+	 */
 	if (st->meta && st->env_lock_fd >= 0 && !st->panicked &&
-	    flock(st->env_lock_fd, LOCK_EX | LOCK_NB) == 0)
+	    (!st->opt.guest || st->cleared_clean) && flock(st->env_lock_fd, LOCK_EX | LOCK_NB) == 0)
 		clean_set(st, 1);
 	/* DB_NOSYNC: the log holds every change of these transactional databases, and flushing the
 	 * cache here could block for good behind a dead process's log mutex. */
@@ -891,6 +901,7 @@ int store_open(const struct store_options *opt, struct store **out)
 		store_close(st);
 		return rc == STORE_UNAVAILABLE && space_is_low(opt) ? STORE_FULL : rc;
 	}
+	st->cleared_clean = clean;
 	*out = st;
 	return STORE_OK;
 }

@@ -78,6 +78,7 @@ struct store {
 	struct combine_slot combine[STORE_COMBINE_SLOTS]; /* a base's */
 	struct store_cache_entry cache[STORE_CACHE_SLOTS]; /* a base's; peers use their owner's */
 	unsigned backoff_seed; /* jitter for deadlock retries; per process, not shared */
+	int cleared_clean;     /* store_open found the store marked clean and cleared the mark */
 };
 
 enum txn_kind {

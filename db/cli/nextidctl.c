@@ -501,6 +501,7 @@ static int run(const struct command *cmd, const char *config_path, int argc, cha
 	store_options_init(&c.opt, &c.cfg);
 	c.opt.log = remember_store_message;
 	c.opt.log_ctx = &c;
+	c.opt.guest = 1;
 	/* Offline, recover holds recovery.lock itself and nobody else may use the store. */
 	if (!cmd->offline &&
 	    ctl_watch_start(&c.opt, cmd->name, cmd->after, (unsigned)c.cfg.request_timeout_s) != 0)

@@ -733,6 +733,69 @@ START_TEST(test_recover_unused_and_advance)
 }
 END_TEST
 
+/*
+ * The clean mark after a crash. A service process (a child here) takes a value under durability
+ * reserve, which syncs a reservation 100 values ahead, and dies without closing; a guest
+ * (nextidctl) that opened meanwhile closes last. It must leave the mark as the service left it
+ * (in use), so that recovery resumes past the reservation, and not write it: that synced commit
+ * is what blocked for ever when the dead process held the log's mutex. A guest that finds the
+ * store stopped, and so clean, marks it clean again when it leaves.
+ */
+START_TEST(test_guest_leaves_the_clean_mark)
+{
+	struct config cfg;
+	struct store_options opt, guest_opt;
+	struct store *guest = NULL, *st = NULL;
+	struct store_grant g;
+	int up[2], down[2], status;
+	char buf;
+	pid_t pid;
+
+	options(&cfg, &opt, "guest", CONFIG_DURABILITY_RESERVE);
+	guest_opt = opt;
+	guest_opt.guest = 1;
+	ck_assert_int_eq(store_recover(&opt), STORE_OK);
+	ck_assert_int_eq(pipe(up), 0);
+	ck_assert_int_eq(pipe(down), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(up[0]);
+		close(down[1]);
+		if (store_open(&opt, &st) != STORE_OK ||
+		    store_next(st, "g", 1, 0, &long_from_1, 1, &g) != STORE_OK || g.first != 1)
+			_exit(2);
+		if (write(up[1], "t", 1) != 1 || read(down[0], &buf, 1) != 0)
+			_exit(3);
+		_exit(0); /* a crash: no store_close */
+	}
+	close(up[1]);
+	close(down[0]);
+	ck_assert_int_eq(read(up[0], &buf, 1), 1); /* the child holds the store, its value taken */
+	ck_assert_int_eq(store_open(&guest_opt, &guest), STORE_OK);
+	close(down[1]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(up[0]);
+	store_close(guest); /* the last one out */
+
+	ck_assert_int_eq(store_recover(&opt), STORE_OK);
+	ck_assert_int_eq(store_open(&opt, &st), STORE_OK);
+	ck_assert_int_eq(store_next(st, "g", 1, 0, NULL, 1, &g), STORE_OK);
+	ck_assert_int_eq(g.first, 102); /* past the reservation, 1 + 100 */
+	store_close(st);
+
+	/* Stopped cleanly, the store is the guest's alone: it leaves it clean, nothing skipped. */
+	ck_assert_int_eq(store_open(&guest_opt, &guest), STORE_OK);
+	store_close(guest);
+	ck_assert_int_eq(store_recover(&opt), STORE_OK);
+	ck_assert_int_eq(store_open(&opt, &st), STORE_OK);
+	ck_assert_int_eq(store_next(st, "g", 1, 0, NULL, 1, &g), STORE_OK);
+	ck_assert_int_eq(g.first, 103);
+	store_close(st);
+}
+END_TEST
+
 /* ---- several processes, one sequence ---- */
 
 struct proc_row {
@@ -1027,6 +1090,7 @@ int main(void)
 	tcase_add_test(tc, test_open_missing);
 	tcase_add_test(tc, test_claim);
 	tcase_add_test(tc, test_recover_unused_and_advance);
+	tcase_add_test(tc, test_guest_leaves_the_clean_mark);
 	UNIT_TABLE(tc, test_processes, proc_rows);
 	UNIT_TABLE(tc, test_threads, thread_rows);
 	suite_add_tcase(suite, tc);
