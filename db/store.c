@@ -123,6 +123,14 @@ int store_run_txn(struct store *st, enum txn_kind kind, txn_body_fn *body, void 
 {
 	int rc = STORE_BUSY;
 
+	/* What a guest (nextidctl) reports done must be on disk before it says so, whatever the
+	 * durability: under reserve, a commit within a reservation would otherwise wait in the log
+	 * buffer for one of the service's flushes, and a crash before it loses the change (a set
+	 * --next, after which the counter resumed behind the value set). Nor does a guest's close
+	 * flush the log: it leaves the clean mark to the service (store_close). */
+	if (kind == RUN_DURABLE && st->opt.guest)
+		kind = RUN_SYNC;
+
 	for (int attempt = 0; attempt < STORE_DEADLOCK_RETRIES; attempt++) {
 		DB_TXN *txn = NULL;
 		int err;
