@@ -177,6 +177,8 @@ void harness_init(void)
 	atomic_store(&app.slot->pid, 1);
 	atomic_store(&app.slot->state, SLOT_SERVING);
 	atomic_store(&app.slot->role, SLOT_ROLE_WORKER);
+	/* A fresh store has no mark: the generator starts at zero, as the master seeds it. */
+	atomic_store(&sb->gen_seeded, 1);
 	app.gen = yajl_gen_alloc(NULL);
 	if (!app.gen)
 		die("yajl_gen_alloc");
