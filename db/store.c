@@ -6,7 +6,6 @@
  * record's bytes in record.c.
  */
 #include "store_int.h"
-#include "config.h"
 #include "name.h"
 
 #include <errno.h>
@@ -90,12 +89,12 @@ static void backoff(struct store *st, int attempt)
  */
 static int txn_commit(struct store *st, DB_TXN *txn, enum txn_kind kind)
 {
-	int reserving = st->sync_commit && st->opt.durability == CONFIG_DURABILITY_RESERVE;
+	int reserving = st->sync_commit && st->opt.durability == STORE_DURABILITY_RESERVE;
 	int flush = !reserving && (kind == RUN_SYNC || st->sync_commit ||
 	                           (kind == RUN_DURABLE &&
-	                            st->opt.durability == CONFIG_DURABILITY_SYNC));
+	                            st->opt.durability == STORE_DURABILITY_SYNC));
 	int within_reservation = kind == RUN_DURABLE && !reserving &&
-	                         st->opt.durability == CONFIG_DURABILITY_RESERVE;
+	                         st->opt.durability == STORE_DURABILITY_RESERVE;
 	int err = txn->commit(txn, kind == RUN_READ     ? 0
 	                           : reserving          ? DB_TXN_SYNC
 	                           : within_reservation ? DB_TXN_NOSYNC
@@ -160,7 +159,7 @@ int store_run_txn(struct store *st, enum txn_kind kind, txn_body_fn *body, void 
 			                          memory_order_relaxed);
 		backoff(st, attempt);
 	}
-	STORE_LOG(&st->opt, STORE_LOG_WARN, "still deadlocked after %d tries",
+	STORE_LOG(&st->opt, LOG_WARN, "still deadlocked after %d tries",
 	          STORE_DEADLOCK_RETRIES);
 	return rc;
 }
@@ -189,7 +188,7 @@ int store_read_record(struct store *st, DB_TXN *txn, DBT *key, u_int32_t flags,
 	int rrc;
 
 	if (err == DB_BUFFER_SMALL) {
-		STORE_LOG(&st->opt, STORE_LOG_ERROR, "sequence '%.*s': record of %u bytes, not %d",
+		STORE_LOG(&st->opt, LOG_ERROR, "sequence '%.*s': record of %u bytes, not %d",
 		          (int)key->size, (const char *)key->data, val.size, RECORD_SIZE);
 		return STORE_UNAVAILABLE;
 	}
@@ -197,7 +196,7 @@ int store_read_record(struct store *st, DB_TXN *txn, DBT *key, u_int32_t flags,
 		return STORE_DB_ERROR(st, err, "read sequence");
 	rrc = record_decode(buf, val.size, rec);
 	if (rrc != RECORD_OK) {
-		STORE_LOG(&st->opt, STORE_LOG_ERROR, "sequence '%.*s': corrupt record (code %d)",
+		STORE_LOG(&st->opt, LOG_ERROR, "sequence '%.*s': corrupt record (code %d)",
 		          (int)key->size, (const char *)key->data, rrc);
 		return STORE_UNAVAILABLE;
 	}
@@ -251,7 +250,7 @@ static int count_get(struct store *st, DB_TXN *txn, uint64_t *n)
 	if (err == DB_NOTFOUND)
 		return count_names(st, txn, n);
 	if (err == 0 && val.size != sizeof(buf)) {
-		STORE_LOG(&st->opt, STORE_LOG_WARN, "the sequence count is damaged; counting again");
+		STORE_LOG(&st->opt, LOG_WARN, "the sequence count is damaged; counting again");
 		return count_names(st, txn, n);
 	}
 	if (err != 0)
@@ -386,7 +385,7 @@ static int next_body(struct store *st, DB_TXN *txn, void *arg)
 
 void store_reserve(struct store *st, struct seq_record *rec, int64_t last)
 {
-	if (st->opt.durability != CONFIG_DURABILITY_RESERVE)
+	if (st->opt.durability != STORE_DURABILITY_RESERVE)
 		rec->reserved = 0; /* nothing to resume past: every commit is as durable as it gets */
 	else if (record_reserve(rec, last, st->opt.reserve_size))
 		st->sync_commit = 1;
@@ -1243,7 +1242,7 @@ static int read_meta_i64(struct store *st, DB_TXN *txn, u_int32_t flags, const c
 	if (err != 0)
 		return STORE_DB_ERROR(st, err, "read the generator mark");
 	if (val.size != sizeof(buf)) {
-		STORE_LOG(&st->opt, STORE_LOG_ERROR, "the generator record %s has %u bytes, not 8",
+		STORE_LOG(&st->opt, LOG_ERROR, "the generator record %s has %u bytes, not 8",
 		          name, val.size);
 		return STORE_UNAVAILABLE;
 	}

@@ -11,6 +11,7 @@
 #define NEXTID_STORE_H
 
 #include "audit.h"
+#include "log.h"
 #include "record.h"
 
 #include <stdatomic.h>
@@ -35,10 +36,15 @@ enum store_rc {
 	STORE_RC_COUNT
 };
 
-/* Log levels, as config's log_level. */
-enum store_log_level { STORE_LOG_DEBUG, STORE_LOG_INFO, STORE_LOG_WARN, STORE_LOG_ERROR };
-
+/* Where the store's messages go: level is an enum log_level (common/log.h). log_sink fits. */
 typedef void store_log_fn(void *ctx, int level, const char *file, int line, const char *msg);
+
+/* What "acknowledged" means for a value handed out (www-conf/nextid.conf, durability). */
+enum store_durability {
+	STORE_DURABILITY_SYNC,    /* the log is on disk before the caller answers */
+	STORE_DURABILITY_WRITE,   /* the log is written to the OS: survives a crash, not a power cut */
+	STORE_DURABILITY_RESERVE, /* write, plus synced reservations ahead of every counter */
+};
 
 /* Counters the store keeps for /metrics, in memory its caller owns (a scoreboard slot). */
 struct store_stats {
@@ -49,7 +55,7 @@ struct store_stats {
 
 struct store_options {
 	const char *data_dir;     /* the environment's home; created by store_recover if missing */
-	int durability;           /* enum config_durability */
+	enum store_durability durability;
 	unsigned lock_timeout_ms; /* a request waits this long for a record lock, then STORE_BUSY */
 	unsigned hold_lock_ms;    /* test hook: sleep this long holding the record lock (0 = off) */
 	int self_recovering;      /* process_model fcgid: no master; every open may recover */
@@ -63,10 +69,10 @@ struct store_options {
 };
 
 struct store;
-struct config;
 
-/* Options as the config file sets them (data_dir, durability, lock timeout); no log, no hook. */
-void store_options_init(struct store_options *opt, const struct config *cfg);
+/* The defaults for a store in data_dir: durability sync, a 500 ms lock timeout, reservations of
+ * 100, no bound on the sequences, no log, no stats, no test hook. The caller sets the rest. */
+void store_options_init(struct store_options *opt, const char *data_dir);
 
 /* What store_next handed out: values first, first+increment, ..., last. */
 struct store_grant {

@@ -5,7 +5,6 @@
  * never crossing fork) are in the project notes on Berkeley DB 5.3.
  */
 #include "store_int.h"
-#include "config.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -99,7 +98,7 @@ static int log_quota(const struct store_options *opt)
 
 		atomic_store(&log_in_window, 0);
 		if (dropped)
-			STORE_LOG(opt, STORE_LOG_WARN,
+			STORE_LOG(opt, LOG_WARN,
 			          "%u more messages like the above in %d s were left out", dropped,
 			          LOG_WINDOW_MS / 1000);
 	}
@@ -123,14 +122,14 @@ int store_from_db_error(struct store *st, int err, const char *what, const char 
 		st->deadlocked = 1;
 		return STORE_BUSY;
 	case DB_LOCK_NOTGRANTED:
-		store_logf(&st->opt, STORE_LOG_WARN, file, line, "%s: lock wait timed out", what);
+		store_logf(&st->opt, LOG_WARN, file, line, "%s: lock wait timed out", what);
 		return STORE_BUSY;
 	case ENOSPC:
 	case EDQUOT:
 	case EFBIG:
 		/* Berkeley DB turns a commit whose log write failed into an abort: nothing changed. */
 		if (log_quota(&st->opt))
-			store_logf(&st->opt, STORE_LOG_WARN, file, line, "%s: %s", what,
+			store_logf(&st->opt, LOG_WARN, file, line, "%s: %s", what,
 			           db_strerror(err));
 		if (st->opt.stats)
 			atomic_fetch_add_explicit(&st->opt.stats->space_errors, 1,
@@ -140,7 +139,7 @@ int store_from_db_error(struct store *st, int err, const char *what, const char 
 		st->panicked = 1;
 		__attribute__((fallthrough));
 	default:
-		store_logf(&st->opt, STORE_LOG_ERROR, file, line, "%s: %s", what, db_strerror(err));
+		store_logf(&st->opt, LOG_ERROR, file, line, "%s: %s", what, db_strerror(err));
 		return STORE_UNAVAILABLE;
 	}
 }
@@ -151,7 +150,7 @@ static void on_db_error(const DB_ENV *env, const char *prefix, const char *msg)
 
 	(void)prefix;
 	if (log_quota(&st->opt))
-		STORE_LOG(&st->opt, st->in_failchk ? STORE_LOG_WARN : STORE_LOG_ERROR,
+		STORE_LOG(&st->opt, st->in_failchk ? LOG_WARN : LOG_ERROR,
 		          "berkeley db: %s", msg);
 }
 
@@ -159,7 +158,7 @@ static void on_db_message(const DB_ENV *env, const char *msg)
 {
 	struct store *st = env->app_private;
 
-	STORE_LOG(&st->opt, STORE_LOG_INFO, "berkeley db: %s", msg);
+	STORE_LOG(&st->opt, LOG_INFO, "berkeley db: %s", msg);
 }
 
 static void on_db_event(DB_ENV *env, u_int32_t event, void *info)
@@ -169,7 +168,7 @@ static void on_db_event(DB_ENV *env, u_int32_t event, void *info)
 	(void)info;
 	if (event == DB_EVENT_PANIC || event == DB_EVENT_REG_PANIC) {
 		st->panicked = 1;
-		STORE_LOG(&st->opt, STORE_LOG_ERROR, "berkeley db panic: the store needs recovery");
+		STORE_LOG(&st->opt, LOG_ERROR, "berkeley db panic: the store needs recovery");
 	}
 }
 
@@ -213,12 +212,12 @@ static int ensure_data_dir(const struct store_options *opt)
 	struct stat sb;
 
 	if (mkdir(opt->data_dir, STORE_DIR_MODE) != 0 && errno != EEXIST) {
-		STORE_LOG(opt, STORE_LOG_ERROR, "cannot create data directory %s: %s", opt->data_dir,
+		STORE_LOG(opt, LOG_ERROR, "cannot create data directory %s: %s", opt->data_dir,
 		          strerror(errno));
 		return -1;
 	}
 	if (stat(opt->data_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-		STORE_LOG(opt, STORE_LOG_ERROR, "data directory %s is not a directory", opt->data_dir);
+		STORE_LOG(opt, LOG_ERROR, "data directory %s is not a directory", opt->data_dir);
 		return -1;
 	}
 	return 0;
@@ -231,7 +230,7 @@ static int ensure_data_dir(const struct store_options *opt)
  */
 static int write_db_config(const struct store_options *opt)
 {
-	char path[CONFIG_PATH_MAX + 32], tmp[CONFIG_PATH_MAX + 32], have[sizeof(db_config_text)];
+	char path[STORE_PATH_MAX], tmp[STORE_PATH_MAX], have[sizeof(db_config_text)];
 	size_t len = sizeof(db_config_text) - 1;
 	ssize_t n;
 	int fd, rc = -1;
@@ -243,7 +242,7 @@ static int write_db_config(const struct store_options *opt)
 		n = read(fd, have, sizeof(have));
 		close(fd);
 		if (n != (ssize_t)len || memcmp(have, db_config_text, len) != 0)
-			STORE_LOG(opt, STORE_LOG_WARN, "%s differs from nextid's; keeping it as it is",
+			STORE_LOG(opt, LOG_WARN, "%s differs from nextid's; keeping it as it is",
 			          path);
 		return 0;
 	}
@@ -258,24 +257,22 @@ static int write_db_config(const struct store_options *opt)
 		rc = rename(tmp, path);
 out:
 	if (rc != 0)
-		STORE_LOG(opt, STORE_LOG_ERROR, "cannot write %s: %s", path, strerror(errno));
+		STORE_LOG(opt, LOG_ERROR, "cannot write %s: %s", path, strerror(errno));
 	return rc;
 }
 
-void store_options_init(struct store_options *opt, const struct config *cfg)
+void store_options_init(struct store_options *opt, const char *data_dir)
 {
 	memset(opt, 0, sizeof(*opt));
-	opt->data_dir = cfg->data_dir;
-	opt->durability = (int)cfg->durability;
-	opt->lock_timeout_ms = (unsigned)cfg->lock_timeout_ms;
-	opt->self_recovering = cfg->process_model == CONFIG_PROCESS_FCGID;
-	opt->reserve_size = cfg->reserve_size;
-	opt->max_sequences = (uint64_t)cfg->max_sequences;
+	opt->data_dir = data_dir;
+	opt->durability = STORE_DURABILITY_SYNC;
+	opt->lock_timeout_ms = 500;
+	opt->reserve_size = 100;
 }
 
 int store_claim(const struct store_options *opt, unsigned wait_s)
 {
-	char path[CONFIG_PATH_MAX + 32];
+	char path[STORE_PATH_MAX];
 	int fd;
 
 	if (ensure_data_dir(opt) != 0)
@@ -283,7 +280,7 @@ int store_claim(const struct store_options *opt, unsigned wait_s)
 	snprintf(path, sizeof(path), "%s/nextid.lock", opt->data_dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, STORE_FILE_MODE);
 	if (fd < 0) {
-		STORE_LOG(opt, STORE_LOG_ERROR, "cannot open %s: %s", path, strerror(errno));
+		STORE_LOG(opt, LOG_ERROR, "cannot open %s: %s", path, strerror(errno));
 		return -1;
 	}
 	for (unsigned tenths = 0;; tenths++) {
@@ -292,11 +289,11 @@ int store_claim(const struct store_options *opt, unsigned wait_s)
 		if (errno != EWOULDBLOCK || tenths >= wait_s * 10)
 			break;
 		if (tenths == 0)
-			STORE_LOG(opt, STORE_LOG_INFO,
+			STORE_LOG(opt, LOG_INFO,
 			          "waiting for the processes of a previous master to exit");
 		nanosleep(&(struct timespec){ .tv_nsec = 100000000L }, NULL);
 	}
-	STORE_LOG(opt, STORE_LOG_ERROR,
+	STORE_LOG(opt, LOG_ERROR,
 	          "another nextid-fcgi master (or its workers) still uses %s", opt->data_dir);
 	close(fd);
 	return -1;
@@ -325,7 +322,7 @@ static int env_create(struct store *st)
 	int err = db_env_create(&st->env, 0);
 
 	if (err != 0) {
-		STORE_LOG(&st->opt, STORE_LOG_ERROR, "db_env_create: %s", db_strerror(err));
+		STORE_LOG(&st->opt, LOG_ERROR, "db_env_create: %s", db_strerror(err));
 		return -1;
 	}
 	st->env->app_private = st;
@@ -350,17 +347,17 @@ static int region_allocate(const struct store_options *opt, const char *path, of
 	int fd = open(path, O_RDWR | O_CLOEXEC), rc = 0;
 
 	if (fd < 0) {
-		STORE_LOG(opt, STORE_LOG_ERROR, "cannot open %s: %s", path, strerror(errno));
+		STORE_LOG(opt, LOG_ERROR, "cannot open %s: %s", path, strerror(errno));
 		return STORE_UNAVAILABLE;
 	}
 	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, len) != 0) {
 		if (errno == ENOSPC || errno == EDQUOT || errno == EFBIG) {
-			STORE_LOG(opt, STORE_LOG_ERROR,
+			STORE_LOG(opt, LOG_ERROR,
 			          "no room for the store's shared memory in %s (%lld bytes): %s",
 			          path, (long long)len, strerror(errno));
 			rc = STORE_FULL;
 		} else if (errno != EOPNOTSUPP) {
-			STORE_LOG(opt, STORE_LOG_ERROR, "cannot allocate %s: %s", path,
+			STORE_LOG(opt, LOG_ERROR, "cannot allocate %s: %s", path,
 			          strerror(errno));
 			rc = STORE_UNAVAILABLE;
 		}
@@ -425,7 +422,7 @@ static int env_open(struct store *st, u_int32_t extra_flags)
 	                        STORE_FILE_MODE);
 
 	if (err != 0) {
-		STORE_LOG(&st->opt, STORE_LOG_ERROR, "cannot open the store in %s: %s",
+		STORE_LOG(&st->opt, LOG_ERROR, "cannot open the store in %s: %s",
 		          st->opt.data_dir, db_strerror(err));
 		return err == ENOSPC || err == EDQUOT || err == EFBIG ? STORE_FULL
 		                                                      : STORE_UNAVAILABLE;
@@ -452,7 +449,7 @@ static int db_open_one(struct store *st, DB **out, const char *file, DBTYPE type
 		err = db->open(db, NULL, file, NULL, type, DB_THREAD | DB_AUTO_COMMIT | flags,
 		               STORE_FILE_MODE);
 	if (err != 0) {
-		STORE_LOG(&st->opt, STORE_LOG_ERROR, "cannot open %s/%s: %s", st->opt.data_dir, file,
+		STORE_LOG(&st->opt, LOG_ERROR, "cannot open %s/%s: %s", st->opt.data_dir, file,
 		          db_strerror(err));
 		if (db)
 			db->close(db, 0);
@@ -491,12 +488,12 @@ static int schema_check(struct store *st, int create)
 			return 0;
 	}
 	if (err != 0) {
-		STORE_LOG(&st->opt, STORE_LOG_ERROR, "cannot read the schema version: %s",
+		STORE_LOG(&st->opt, LOG_ERROR, "cannot read the schema version: %s",
 		          db_strerror(err));
 		return -1;
 	}
 	if (val.size != sizeof(stored) || stored != STORE_SCHEMA_VERSION) {
-		STORE_LOG(&st->opt, STORE_LOG_ERROR,
+		STORE_LOG(&st->opt, LOG_ERROR,
 		          "the store in %s has schema %u; this nextid reads schema %d only",
 		          st->opt.data_dir, val.size == sizeof(stored) ? stored : 0,
 		          STORE_SCHEMA_VERSION);
@@ -571,13 +568,13 @@ void store_close(struct store *st)
  */
 static int lock_file(const struct store_options *opt, const char *name, int how, unsigned wait_s)
 {
-	char path[CONFIG_PATH_MAX + 32];
+	char path[STORE_PATH_MAX];
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", opt->data_dir, name);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, STORE_FILE_MODE);
 	if (fd < 0) {
-		STORE_LOG(opt, STORE_LOG_ERROR, "cannot open %s: %s", path, strerror(errno));
+		STORE_LOG(opt, LOG_ERROR, "cannot open %s: %s", path, strerror(errno));
 		return -1;
 	}
 	for (unsigned tenths = 0; flock(fd, how | LOCK_NB) != 0; tenths++) {
@@ -593,7 +590,7 @@ static int lock_file(const struct store_options *opt, const char *name, int how,
 /* Which store files a data directory holds: a store is its three databases and its logs. */
 static int has_file(const char *dir, const char *name)
 {
-	char path[CONFIG_PATH_MAX + 32];
+	char path[STORE_PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	return access(path, F_OK) == 0;
@@ -633,7 +630,7 @@ static int store_state(const struct store_options *opt)
 		return 1;
 	if (missing < 0)
 		return 0;
-	STORE_LOG(opt, STORE_LOG_ERROR,
+	STORE_LOG(opt, LOG_ERROR,
 	          "the store in %s is incomplete: %s is missing. Refusing to start, since a new "
 	          "empty store would issue numbers again; restore the directory from a backup "
 	          "(nextidctl backup) or empty it to start afresh",
@@ -674,7 +671,7 @@ static int clean_set(struct store *st, int clean)
 	if (txn)
 		err = err == 0 ? txn->commit(txn, DB_TXN_SYNC) : (txn->abort(txn), err);
 	if (err != 0)
-		STORE_LOG(&st->opt, STORE_LOG_WARN, "cannot mark the store %s: %s",
+		STORE_LOG(&st->opt, LOG_WARN, "cannot mark the store %s: %s",
 		          clean ? "clean" : "in use", db_strerror(err));
 	return err;
 }
@@ -692,7 +689,7 @@ static int resume_after_unclean_stop(struct store *st)
 	if (store_skip_reservations(st, &moved) != STORE_OK)
 		return -1;
 	if (moved)
-		STORE_LOG(&st->opt, STORE_LOG_WARN,
+		STORE_LOG(&st->opt, LOG_WARN,
 		          "the last stop was not clean: %zu sequences resume past their reservations",
 		          moved);
 	return 0;
@@ -712,7 +709,7 @@ int store_recover(const struct store_options *opt)
 	recovery_fd = lock_file(opt, "recovery.lock", LOCK_EX, RECOVER_LOCK_WAIT_S);
 	st->env_lock_fd = lock_file(opt, "env.lock", LOCK_EX, RECOVER_LOCK_WAIT_S);
 	if (st->env_lock_fd < 0)
-		STORE_LOG(opt, STORE_LOG_WARN,
+		STORE_LOG(opt, LOG_WARN,
 		          "a process outside the pool (nextid-sequencer, a stopped nextidctl?) still "
 		          "has the store open after %d s; recovering anyway: it must open the store "
 		          "again", RECOVER_LOCK_WAIT_S);
@@ -737,7 +734,7 @@ int store_recover(const struct store_options *opt)
 	 * does the same for each later one. No room for it is no reason to refuse to start. */
 	store_log_allocate(st);
 	if (create)
-		STORE_LOG(opt, STORE_LOG_INFO, "created a new store in %s", opt->data_dir);
+		STORE_LOG(opt, LOG_INFO, "created a new store in %s", opt->data_dir);
 	rc = STORE_OK;
 out:
 	if (rc != STORE_OK && st->env) {
@@ -763,7 +760,7 @@ int store_recover_unused(const struct store_options *opt)
 		goto out;
 	env_fd = lock_file(opt, "env.lock", LOCK_EX, 0);
 	if (env_fd < 0) {
-		STORE_LOG(opt, STORE_LOG_ERROR,
+		STORE_LOG(opt, LOG_ERROR,
 		          "a process still has the store in %s open (nextid-sequencer, nextidctl, a "
 		          "worker of the web server)", opt->data_dir);
 		goto out;
@@ -783,7 +780,7 @@ out:
  */
 int store_recovery_running(const struct store_options *opt)
 {
-	char path[CONFIG_PATH_MAX + 32];
+	char path[STORE_PATH_MAX];
 	int fd, running = 0;
 
 	snprintf(path, sizeof(path), "%s/recovery.lock", opt->data_dir);
@@ -831,7 +828,7 @@ static int attach(struct store *st)
 	}
 	st->env_lock_fd = env_lock_shared(&st->opt);
 	if (st->env_lock_fd < 0) {
-		STORE_LOG(&st->opt, STORE_LOG_ERROR,
+		STORE_LOG(&st->opt, LOG_ERROR,
 		          "the store in %s is being recovered; try again in a moment", st->opt.data_dir);
 		return STORE_UNAVAILABLE;
 	}
@@ -861,7 +858,7 @@ int store_failchk(const struct store_options *opt)
 	else if (err == ENOSPC || err == EDQUOT || err == EFBIG)
 		rc = STORE_FULL;
 	if (err != 0)
-		STORE_LOG(opt, STORE_LOG_WARN, "failchk: %s", db_strerror(err));
+		STORE_LOG(opt, LOG_WARN, "failchk: %s", db_strerror(err));
 out:
 	store_close(st);
 	return rc;
@@ -958,7 +955,7 @@ int store_checkpoint_due(struct store *st, unsigned kbytes)
 
 int store_log_allocate(struct store *st)
 {
-	char path[CONFIG_PATH_MAX + 32];
+	char path[STORE_PATH_MAX];
 	DB_LOG_STAT *stat = NULL;
 	u_int32_t max = 0;
 	int err = st->env->log_stat(st->env, &stat, 0), fd, rc = STORE_OK;
@@ -975,7 +972,7 @@ int store_log_allocate(struct store *st)
 	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)max) != 0 && errno != EOPNOTSUPP) {
 		rc = errno == ENOSPC || errno == EDQUOT ? STORE_FULL : STORE_UNAVAILABLE;
 		if (rc != STORE_FULL)
-			STORE_LOG(&st->opt, STORE_LOG_WARN, "cannot allocate %s: %s", path,
+			STORE_LOG(&st->opt, LOG_WARN, "cannot allocate %s: %s", path,
 			          strerror(errno));
 	}
 	close(fd);
@@ -1014,13 +1011,13 @@ static void on_verify_error(const DB_ENV *env, const char *prefix, const char *m
 	const struct store_options *opt = env->app_private;
 
 	(void)prefix;
-	STORE_LOG(opt, STORE_LOG_ERROR, "berkeley db verify: %s", msg);
+	STORE_LOG(opt, LOG_ERROR, "berkeley db verify: %s", msg);
 }
 
 /* Berkeley DB's own structural check of one database file of a closed environment. */
 static int verify_file(const struct store_options *opt, const char *file)
 {
-	char path[CONFIG_PATH_MAX + 32];
+	char path[STORE_PATH_MAX];
 	DB *db;
 	int err;
 
@@ -1032,7 +1029,7 @@ static int verify_file(const struct store_options *opt, const char *file)
 		err = db->verify(db, path, NULL, NULL, 0); /* frees the handle whatever happens */
 	}
 	if (err != 0)
-		STORE_LOG(opt, STORE_LOG_ERROR, "verify %s: %s", path, db_strerror(err));
+		STORE_LOG(opt, LOG_ERROR, "verify %s: %s", path, db_strerror(err));
 	return err;
 }
 
@@ -1055,7 +1052,7 @@ static int recover_copy(const struct store_options *opt, size_t *count)
 		goto out;
 	rc = store_count(copy, count, &corrupt);
 	if (rc == STORE_OK && corrupt) {
-		STORE_LOG(opt, STORE_LOG_ERROR, "%zu of %zu records in %s do not decode", corrupt,
+		STORE_LOG(opt, LOG_ERROR, "%zu of %zu records in %s do not decode", corrupt,
 		          *count, opt->data_dir);
 		rc = STORE_UNAVAILABLE;
 	}
@@ -1078,14 +1075,14 @@ int store_backup(struct store *st, const char *dir, size_t *count)
 
 	*count = 0;
 	if (!dir_is_absent_or_empty(dir)) {
-		STORE_LOG(&st->opt, STORE_LOG_ERROR, "%s exists and is not empty", dir);
+		STORE_LOG(&st->opt, LOG_ERROR, "%s exists and is not empty", dir);
 		return STORE_INVALID;
 	}
 	/* A checkpoint first keeps the log the copy must replay short. */
 	st->env->txn_checkpoint(st->env, 0, 0, 0);
 	err = st->env->backup(st->env, dir, DB_CREATE);
 	if (err != 0) {
-		STORE_LOG(&st->opt, STORE_LOG_ERROR, "backup to %s: %s", dir, db_strerror(err));
+		STORE_LOG(&st->opt, LOG_ERROR, "backup to %s: %s", dir, db_strerror(err));
 		return err == ENOENT || err == EACCES ? STORE_INVALID : STORE_UNAVAILABLE;
 	}
 	copy_opt.data_dir = dir;

@@ -5,9 +5,14 @@
 #ifndef NEXTID_STORE_INT_H
 #define NEXTID_STORE_INT_H
 
+#ifndef NEXTID_STORE_INTERNAL
+#error "store_int.h is the store's own (db/); everything else uses store.h"
+#endif
+
 #include "store.h"
 
 #include <db.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -16,6 +21,7 @@
 #define STORE_NAMES_FILE "names.db"
 #define STORE_AUDIT_FILE "audit.db"
 #define STORE_SCHEMA_VERSION 1
+#define STORE_PATH_MAX (PATH_MAX + 32) /* data_dir and one of its files */
 
 /*
  * A block of a cached sequence's values (record.cache > 1) this process has taken and not handed

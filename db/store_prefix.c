@@ -69,7 +69,7 @@ static int audit_put(struct store *st, DB_TXN *txn, const char *name, size_t len
 	/* Never overwrite: an entry, once written, is the record of a number a client holds. */
 	err = st->audit->put(st->audit, txn, &key, &val, DB_NOOVERWRITE);
 	if (err == DB_KEYEXIST) {
-		STORE_LOG(&st->opt, STORE_LOG_ERROR, "prefix '%.*s': audit position %llu is taken",
+		STORE_LOG(&st->opt, LOG_ERROR, "prefix '%.*s': audit position %llu is taken",
 		          (int)len, name, (unsigned long long)seq);
 		return STORE_UNAVAILABLE;
 	}
@@ -483,7 +483,7 @@ static int audit_chunk_body(struct store *st, DB_TXN *txn, void *arg)
 		    kind != op->kind)
 			break; /* past this prefix's entries of this kind */
 		if (audit_decode(vbuf, val.size, &op->entries[op->count]) != 0) {
-			STORE_LOG(&st->opt, STORE_LOG_ERROR, "prefix '%.*s': audit entry %llu is corrupt",
+			STORE_LOG(&st->opt, LOG_ERROR, "prefix '%.*s': audit entry %llu is corrupt",
 			          (int)op->len, op->name, (unsigned long long)seq);
 			continue;
 		}

@@ -33,11 +33,11 @@ static void on_sigterm(int sig)
 	keeper_stop = 1;
 }
 
-int housekeeper_run(const struct config *cfg, struct scoreboard *sb, int slot)
+int housekeeper_run(const struct config *cfg, const struct store_options *store,
+                    struct scoreboard *sb, int slot)
 {
 	_Atomic int64_t *heartbeat = &sb->slots[slot].heartbeat_ms;
 	struct sigaction sa = { .sa_handler = on_sigterm };
-	struct store_options opt;
 	struct store *st;
 	time_t last_checkpoint = time(NULL);
 	unsigned ticks = 0;
@@ -51,9 +51,7 @@ int housekeeper_run(const struct config *cfg, struct scoreboard *sb, int slot)
 	signal(SIGQUIT, SIG_IGN);
 	signal(SIGUSR1, SIG_IGN);
 	signal(SIGUSR2, SIG_IGN);
-	store_options_init(&opt, cfg);
-	opt.log = log_from_store;
-	if (store_open(&opt, &st) != STORE_OK) {
+	if (store_open(store, &st) != STORE_OK) {
 		sleep(1);
 		return WORKER_EXIT_START_FAILED;
 	}

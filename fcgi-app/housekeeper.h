@@ -12,9 +12,11 @@
 
 struct config;
 struct scoreboard;
+struct store_options;
 
 /* Run in the child the master forked into scoreboard slot `slot`. Returns an enum worker_exit
  * for _exit(). */
-int housekeeper_run(const struct config *cfg, struct scoreboard *sb, int slot);
+int housekeeper_run(const struct config *cfg, const struct store_options *store,
+                    struct scoreboard *sb, int slot);
 
 #endif

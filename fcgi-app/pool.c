@@ -63,6 +63,7 @@ struct child {
 struct pool {
 	const struct pool_args *args;
 	struct config cfg;       /* the current configuration */
+	struct store_options store_opt; /* the store as cfg describes it (compose_store_options) */
 	pid_t master_pid;
 	int listen_fd;
 	int claim_fd;
@@ -95,10 +96,31 @@ static void sleep_ms(int64_t ms)
 		;
 }
 
+/* config's durability words are the store's durabilities, in the same order (config.h). */
+_Static_assert((int)CONFIG_DURABILITY_SYNC == (int)STORE_DURABILITY_SYNC &&
+                       (int)CONFIG_DURABILITY_WRITE == (int)STORE_DURABILITY_WRITE &&
+                       (int)CONFIG_DURABILITY_RESERVE == (int)STORE_DURABILITY_RESERVE,
+               "config and store durabilities differ");
+
+/* The store as the current configuration describes it: for the master's helpers, and passed to
+ * every child it forks (a worker adds its counters and the test hook). Again after a reload. */
+static void compose_store_options(struct pool *pool)
+{
+	const struct config *cfg = &pool->cfg;
+	struct store_options *opt = &pool->store_opt;
+
+	store_options_init(opt, cfg->data_dir);
+	opt->durability = (enum store_durability)cfg->durability;
+	opt->lock_timeout_ms = (unsigned)cfg->lock_timeout_ms;
+	opt->self_recovering = cfg->process_model == CONFIG_PROCESS_FCGID;
+	opt->reserve_size = cfg->reserve_size;
+	opt->max_sequences = (uint64_t)cfg->max_sequences;
+	opt->log = log_sink;
+}
+
 static void store_options_for(const struct pool *pool, struct store_options *opt)
 {
-	store_options_init(opt, &pool->cfg);
-	opt->log = log_from_store;
+	*opt = pool->store_opt;
 }
 
 /* In a new child: name it, tie its life to the master's, undo the master's signal setup. */
@@ -348,9 +370,10 @@ static int spawn(struct pool *pool, enum child_role role)
 	if (pid == 0) {
 		if (role == ROLE_KEEPER) {
 			child_enter(pool, "nextid-keeper", "housekeeper");
-			_exit(housekeeper_run(&pool->cfg, pool->sb, (int)i));
+			_exit(housekeeper_run(&pool->cfg, &pool->store_opt, pool->sb, (int)i));
 		}
-		struct worker_args args = { .cfg = &pool->cfg, .sb = pool->sb, .slot = (int)i,
+		struct worker_args args = { .cfg = &pool->cfg, .store = &pool->store_opt,
+			                    .sb = pool->sb, .slot = (int)i,
 			                    .listen_fd = pool->listen_fd,
 			                    .hold_lock_ms = pool->args->hold_lock_ms };
 		child_enter(pool, "nextid-worker", "worker");
@@ -751,6 +774,7 @@ static void reload(struct pool *pool)
 	next.shard_id = pool->cfg.shard_id;
 	next.generator_epoch_ms = pool->cfg.generator_epoch_ms;
 	pool->cfg = next;
+	compose_store_options(pool);
 	log_setup((int)pool->cfg.log_level, "master");
 	pool->generation++;
 	LOG_INFO("configuration reloaded; replacing workers one at a time");
@@ -843,6 +867,7 @@ int pool_run(const struct pool_args *args)
 	pool->listen_fd = pool->claim_fd = -1;
 	pool->last_failchk_ms = now_ms();
 	apply_overrides(args, &pool->cfg);
+	compose_store_options(pool);
 	if (start(pool) != 0)
 		return EXIT_FAILURE;
 	master_signals(&wanted);

@@ -181,8 +181,7 @@ static void open_process_store(struct worker *w)
 	if (w->store || now - w->store_tried_ms < STORE_RETRY_MS)
 		return;
 	w->store_tried_ms = now;
-	store_options_init(&opt, w->args->cfg);
-	opt.log = log_from_store;
+	opt = *w->args->store;
 	opt.hold_lock_ms = w->args->hold_lock_ms;
 	opt.stats = &w->slot->m.store;
 	w->store_rc = store_open(&opt, &w->store);

@@ -20,6 +20,7 @@ enum worker_exit {
 
 struct worker_args {
 	const struct config *cfg;
+	const struct store_options *store; /* the store as cfg describes it */
 	struct scoreboard *sb;
 	int slot;              /* this worker's scoreboard slot */
 	int listen_fd;

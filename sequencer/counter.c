@@ -303,8 +303,13 @@ int counter_open(const struct counter_options *opt, struct counter **out)
 		LOG_ERROR("out of memory");
 		return STORE_UNAVAILABLE;
 	}
-	store_options_init(&c->opt, opt->cfg);
-	c->opt.log = log_from_store;
+	store_options_init(&c->opt, opt->cfg->data_dir);
+	c->opt.durability = (enum store_durability)opt->cfg->durability; /* same order (config.h) */
+	c->opt.lock_timeout_ms = (unsigned)opt->cfg->lock_timeout_ms;
+	c->opt.self_recovering = opt->cfg->process_model == CONFIG_PROCESS_FCGID;
+	c->opt.reserve_size = opt->cfg->reserve_size;
+	c->opt.max_sequences = (uint64_t)opt->cfg->max_sequences;
+	c->opt.log = log_sink;
 	c->watchdog_s = (unsigned)opt->cfg->request_timeout_s;
 	c->start = opt->start;
 	c->len = opt->len < STORE_NAME_MAX ? opt->len : STORE_NAME_MAX;

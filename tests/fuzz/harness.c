@@ -102,8 +102,9 @@ static void open_store(void)
 	static unsigned generation;
 
 	snprintf(cfg.data_dir, sizeof(cfg.data_dir), "%s/data-%u", base_dir, generation++);
-	store_options_init(&opt, &cfg);
-	opt.log = log_from_store;
+	store_options_init(&opt, cfg.data_dir);
+	opt.durability = (enum store_durability)cfg.durability;
+	opt.log = log_sink;
 	opt.stats = &app.slot->m.store;
 	if (store_recover(&opt) != STORE_OK)
 		die("store_recover");
@@ -166,7 +167,7 @@ void harness_init(void)
 		die("mkdtemp");
 	atexit(remove_base);
 	config_defaults(&cfg);
-	cfg.durability = CONFIG_DURABILITY_NONE; /* no fsync per request: speed, same code paths */
+	cfg.durability = CONFIG_DURABILITY_WRITE; /* no fsync per request: speed, same code paths */
 	cfg.shard_id = 7;
 	snprintf(cfg.admin_token, sizeof(cfg.admin_token), "%s", HARNESS_TOKEN);
 	if (!(sb = scoreboard_open()))

@@ -4,7 +4,7 @@
  *
  *   powercut-recover --config FILE
  *
- * It runs store_recover() with the options store_options_init() derives from FILE, exactly what
+ * It runs store_recover() with the store options the pool derives from FILE, exactly what
  * the master's recovery helper runs at start-up (Berkeley DB recovery, then, when the clean
  * marker is not set, every sequence resumed past its reservation), then opens the store as a
  * worker would and prints one line per sequence: "NAME<TAB>POSITION", POSITION being the next
@@ -23,7 +23,7 @@ static void log_to_stderr(void *ctx, int level, const char *file, int line, cons
 	static const char *const names[] = { "debug", "info", "warn", "error" };
 
 	(void)ctx;
-	if (level >= STORE_LOG_WARN)
+	if (level >= LOG_WARN)
 		fprintf(stderr, "%s: %s:%d: %s\n", names[level], file, line, msg);
 }
 
@@ -54,7 +54,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "powercut-recover: %s\n", err);
 		return 2;
 	}
-	store_options_init(&opt, &cfg);
+	/* As the pool composes them (fcgi-app/pool.c, compose_store_options). */
+	store_options_init(&opt, cfg.data_dir);
+	opt.durability = (enum store_durability)cfg.durability;
+	opt.lock_timeout_ms = (unsigned)cfg.lock_timeout_ms;
+	opt.reserve_size = cfg.reserve_size;
 	opt.log = log_to_stderr;
 	if (store_recover(&opt) != STORE_OK) {
 		fputs("powercut-recover: recovery failed\n", stderr);

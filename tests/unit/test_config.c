@@ -4,6 +4,7 @@
  * message, since that message is what an operator reads when start-up stops.
  */
 #include "config.h"
+#include "log.h"
 #include "unit.h"
 
 #include <errno.h>
@@ -94,7 +95,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(cfg.durability, CONFIG_DURABILITY_SYNC);
 	ck_assert_int_eq(cfg.lock_timeout_ms, 500);
 	ck_assert_int_eq(cfg.shutdown_timeout_s, 10);
-	ck_assert_int_eq(cfg.log_level, CONFIG_LOG_INFO);
+	ck_assert_int_eq(cfg.log_level, LOG_INFO);
 	ck_assert_int_eq(cfg.default_start, 1);
 	ck_assert_int_eq(cfg.checkpoint_interval_s, 60);
 }
@@ -142,16 +143,17 @@ static const struct ok_row ok_rows[] = {
 	  "max_requests at its maximum" },
 	{ __LINE__, S("durability = sync"), "durability", CONFIG_DURABILITY_SYNC, NULL, "sync" },
 	{ __LINE__, S("durability = write"), "durability", CONFIG_DURABILITY_WRITE, NULL, "write" },
-	{ __LINE__, S("durability = none"), "durability", CONFIG_DURABILITY_NONE, NULL, "none" },
+	{ __LINE__, S("durability = none"), "durability", CONFIG_DURABILITY_WRITE, NULL, "write" },
+	{ __LINE__, S("durability = reserve"), "durability", CONFIG_DURABILITY_RESERVE, NULL, "reserve" },
 	{ __LINE__, S("lock_timeout_ms = 1"), "lock_timeout_ms", 1, NULL, "lock timeout minimum" },
 	{ __LINE__, S("lock_timeout_ms = 60000"), "lock_timeout_ms", 60000, NULL,
 	  "lock timeout maximum" },
 	{ __LINE__, S("shutdown_timeout_s = 3600"), "shutdown_timeout_s", 3600, NULL,
 	  "shutdown timeout maximum" },
-	{ __LINE__, S("log_level = debug"), "log_level", CONFIG_LOG_DEBUG, NULL, "debug" },
-	{ __LINE__, S("log_level = info"), "log_level", CONFIG_LOG_INFO, NULL, "info" },
-	{ __LINE__, S("log_level = warn"), "log_level", CONFIG_LOG_WARN, NULL, "warn" },
-	{ __LINE__, S("log_level = error"), "log_level", CONFIG_LOG_ERROR, NULL, "error" },
+	{ __LINE__, S("log_level = debug"), "log_level", LOG_DEBUG, NULL, "debug" },
+	{ __LINE__, S("log_level = info"), "log_level", LOG_INFO, NULL, "info" },
+	{ __LINE__, S("log_level = warn"), "log_level", LOG_WARN, NULL, "warn" },
+	{ __LINE__, S("log_level = error"), "log_level", LOG_ERROR, NULL, "error" },
 	{ __LINE__, S("default_start = 9223372036854775807"), "default_start", INT64_MAX, NULL,
 	  "default_start at INT64_MAX" },
 	{ __LINE__, S("checkpoint_interval_s = 86400"), "checkpoint_interval_s", 86400, NULL,
@@ -274,23 +276,23 @@ static const struct err_row err_rows[] = {
 	  "checkpoint interval above its range" },
 	{ __LINE__, S("durability = fast"),
 	  FILE_NAME ":1: durability: 'fast' is not one of the allowed words"
-	            " (allowed: sync, write, none, reserve)",
+	            " (allowed: sync, write, reserve)",
 	  "bad word" },
 	{ __LINE__, S("durability = SYNC"),
 	  FILE_NAME ":1: durability: 'SYNC' is not one of the allowed words"
-	            " (allowed: sync, write, none, reserve)",
+	            " (allowed: sync, write, reserve)",
 	  "words are case-sensitive" },
 	{ __LINE__, S("durability = syncs"),
 	  FILE_NAME ":1: durability: 'syncs' is not one of the allowed words"
-	            " (allowed: sync, write, none, reserve)",
+	            " (allowed: sync, write, reserve)",
 	  "a word with a suffix" },
 	{ __LINE__, S("durability = syn"),
 	  FILE_NAME ":1: durability: 'syn' is not one of the allowed words"
-	            " (allowed: sync, write, none, reserve)",
+	            " (allowed: sync, write, reserve)",
 	  "a prefix of a word" },
 	{ __LINE__, S("durability = 0"),
 	  FILE_NAME ":1: durability: '0' is not one of the allowed words"
-	            " (allowed: sync, write, none, reserve)",
+	            " (allowed: sync, write, reserve)",
 	  "a word's index is not the word" },
 	{ __LINE__, S("log_level = verbose"),
 	  FILE_NAME ":1: log_level: 'verbose' is not one of the allowed words"
@@ -425,7 +427,7 @@ START_TEST(test_every_key)
 	ck_assert_int_eq(cfg.durability, CONFIG_DURABILITY_WRITE);
 	ck_assert_int_eq(cfg.lock_timeout_ms, 250);
 	ck_assert_int_eq(cfg.shutdown_timeout_s, 20);
-	ck_assert_int_eq(cfg.log_level, CONFIG_LOG_WARN);
+	ck_assert_int_eq(cfg.log_level, LOG_WARN);
 	ck_assert_int_eq(cfg.default_start, 1000);
 	ck_assert_int_eq(cfg.checkpoint_interval_s, 30);
 }
@@ -463,9 +465,8 @@ struct name_row {
 static const struct name_row durability_rows[] = {
 	{ __LINE__, CONFIG_DURABILITY_SYNC, "sync", "sync" },
 	{ __LINE__, CONFIG_DURABILITY_WRITE, "write", "write" },
-	{ __LINE__, CONFIG_DURABILITY_NONE, "none", "none" },
 	{ __LINE__, CONFIG_DURABILITY_RESERVE, "reserve", "reserve" },
-	{ __LINE__, 4, "?", "one past the last" },
+	{ __LINE__, 3, "?", "one past the last" },
 	{ __LINE__, -1, "?", "negative" },
 	{ __LINE__, INT64_MAX, "?", "INT64_MAX" },
 	{ __LINE__, INT64_MIN, "?", "INT64_MIN" },

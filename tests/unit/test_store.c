@@ -62,8 +62,8 @@ static void options(struct config *cfg, struct store_options *opt, const char *l
 {
 	config_defaults(cfg);
 	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "%s/%s", base_dir, label);
-	cfg->durability = durability;
-	store_options_init(opt, cfg);
+	store_options_init(opt, cfg->data_dir);
+	opt->durability = (enum store_durability)durability;
 	opt->log = log_stderr;
 }
 
@@ -84,18 +84,19 @@ static struct store *fresh(struct config *cfg, struct store_options *opt, const 
 
 START_TEST(test_options_init)
 {
-	struct config cfg;
 	struct store_options opt;
 
-	config_defaults(&cfg);
-	cfg.durability = CONFIG_DURABILITY_WRITE;
-	cfg.lock_timeout_ms = 1234;
 	memset(&opt, 0x5a, sizeof(opt));
-	store_options_init(&opt, &cfg);
-	ck_assert_str_eq(opt.data_dir, cfg.data_dir);
-	ck_assert_int_eq(opt.durability, CONFIG_DURABILITY_WRITE);
-	ck_assert_uint_eq(opt.lock_timeout_ms, 1234);
+	store_options_init(&opt, "/srv/nextid");
+	ck_assert_str_eq(opt.data_dir, "/srv/nextid");
+	ck_assert_int_eq(opt.durability, STORE_DURABILITY_SYNC);
+	ck_assert_uint_eq(opt.lock_timeout_ms, 500);
+	ck_assert_int_eq(opt.reserve_size, 100);
+	ck_assert_uint_eq(opt.max_sequences, 0);
 	ck_assert_uint_eq(opt.hold_lock_ms, 0);
+	ck_assert_int_eq(opt.self_recovering, 0);
+	ck_assert_int_eq(opt.guest, 0);
+	ck_assert_ptr_null(opt.stats);
 	ck_assert_ptr_null(opt.log);
 }
 END_TEST
@@ -386,7 +387,7 @@ START_TEST(test_script)
 {
 	struct config cfg;
 	struct store_options opt;
-	struct store *st = fresh(&cfg, &opt, "script", CONFIG_DURABILITY_SYNC);
+	struct store *st = fresh(&cfg, &opt, "script", STORE_DURABILITY_SYNC);
 
 	ck_assert_int_eq(store_needs_recovery(st), 0);
 	for (size_t i = 0; i < sizeof(script) / sizeof(script[0]); i++)
@@ -456,7 +457,7 @@ START_TEST(test_list)
 {
 	struct config cfg;
 	struct store_options opt;
-	struct store *st = fresh(&cfg, &opt, "list", CONFIG_DURABILITY_WRITE);
+	struct store *st = fresh(&cfg, &opt, "list", STORE_DURABILITY_WRITE);
 	struct seq_record rec;
 
 	record_init(&rec, RECORD_TYPE_LONG, 1, (uint64_t)time(NULL));
@@ -490,7 +491,7 @@ START_TEST(test_list_empty)
 {
 	struct config cfg;
 	struct store_options opt;
-	struct store *st = fresh(&cfg, &opt, "list-empty", CONFIG_DURABILITY_WRITE);
+	struct store *st = fresh(&cfg, &opt, "list-empty", STORE_DURABILITY_WRITE);
 	struct list_ctx ctx = { .names = "" };
 
 	ck_assert_int_eq(store_list(st, NULL, 0, 0, collect, &ctx), STORE_OK);
@@ -515,7 +516,7 @@ START_TEST(test_list_records)
 {
 	struct config cfg;
 	struct store_options opt;
-	struct store *st = fresh(&cfg, &opt, "list-records", CONFIG_DURABILITY_WRITE);
+	struct store *st = fresh(&cfg, &opt, "list-records", STORE_DURABILITY_WRITE);
 	struct seq_record rec;
 	struct store_grant g;
 	int mismatches = 0;
@@ -534,7 +535,7 @@ START_TEST(test_recover_again)
 {
 	struct config cfg;
 	struct store_options opt;
-	struct store *st = fresh(&cfg, &opt, "recover", CONFIG_DURABILITY_SYNC);
+	struct store *st = fresh(&cfg, &opt, "recover", STORE_DURABILITY_SYNC);
 	struct seq_record rec, got;
 	struct store_grant g;
 
@@ -588,7 +589,7 @@ START_TEST(test_open_missing)
 	char path[CONFIG_PATH_MAX + 16];
 
 	/* A directory that does not exist: never created by open. */
-	options(&cfg, &opt, "missing", CONFIG_DURABILITY_SYNC);
+	options(&cfg, &opt, "missing", STORE_DURABILITY_SYNC);
 	ck_assert_int_eq(store_open(&opt, &st), STORE_UNAVAILABLE);
 	ck_assert_ptr_null(st);
 	ck_assert_int_eq(access(cfg.data_dir, F_OK), -1);
@@ -609,7 +610,7 @@ START_TEST(test_claim)
 	struct store_options opt;
 	int fd, second;
 
-	options(&cfg, &opt, "claim", CONFIG_DURABILITY_SYNC);
+	options(&cfg, &opt, "claim", STORE_DURABILITY_SYNC);
 	fd = store_claim(&opt, 0);
 	ck_assert_int_ge(fd, 0);
 	second = store_claim(&opt, 0);
@@ -651,7 +652,7 @@ START_TEST(test_mark)
 	const int64_t e = INT64_C(1640995200000), earlier = e - 10000, later = e + 10000;
 	struct config cfg;
 	struct store_options opt;
-	struct store *st = fresh(&cfg, &opt, "mark", CONFIG_DURABILITY_SYNC);
+	struct store *st = fresh(&cfg, &opt, "mark", STORE_DURABILITY_SYNC);
 
 	expect_mark(st, __LINE__, 0, STORE_MARK_NO_EPOCH);
 	ck_assert_int_eq(store_mark_raise(st, e + 1000, e), STORE_OK);
@@ -696,7 +697,7 @@ START_TEST(test_recover_unused_and_advance)
 {
 	struct config cfg;
 	struct store_options opt;
-	struct store *st = fresh(&cfg, &opt, "advance", CONFIG_DURABILITY_SYNC);
+	struct store *st = fresh(&cfg, &opt, "advance", STORE_DURABILITY_SYNC);
 	struct seq_record got;
 	struct store_grant g;
 	size_t moved = 99;
@@ -751,7 +752,7 @@ START_TEST(test_guest_leaves_the_clean_mark)
 	char buf;
 	pid_t pid;
 
-	options(&cfg, &opt, "guest", CONFIG_DURABILITY_RESERVE);
+	options(&cfg, &opt, "guest", STORE_DURABILITY_RESERVE);
 	guest_opt = opt;
 	guest_opt.guest = 1;
 	ck_assert_int_eq(store_recover(&opt), STORE_OK);
@@ -811,7 +812,7 @@ START_TEST(test_guest_changes_are_synced)
 	int status;
 	pid_t pid;
 
-	options(&cfg, &opt, "guest-sync", CONFIG_DURABILITY_RESERVE);
+	options(&cfg, &opt, "guest-sync", STORE_DURABILITY_RESERVE);
 	guest_opt = opt;
 	guest_opt.guest = 1;
 	ck_assert_int_eq(store_recover(&opt), STORE_OK);
@@ -848,9 +849,9 @@ struct proc_row {
 };
 
 static const struct proc_row proc_rows[] = {
-	{ __LINE__, 4, 250, 1, CONFIG_DURABILITY_WRITE, "4 processes x 250 single values" },
-	{ __LINE__, 4, 25, 10, CONFIG_DURABILITY_SYNC, "4 processes x 25 batches of 10, synced" },
-	{ __LINE__, 8, 50, 1, CONFIG_DURABILITY_WRITE, "8 processes racing to create" },
+	{ __LINE__, 4, 250, 1, STORE_DURABILITY_WRITE, "4 processes x 250 single values" },
+	{ __LINE__, 4, 25, 10, STORE_DURABILITY_SYNC, "4 processes x 25 batches of 10, synced" },
+	{ __LINE__, 8, 50, 1, STORE_DURABILITY_WRITE, "8 processes racing to create" },
 };
 
 #define PROC_MAX 8
@@ -1053,7 +1054,7 @@ START_TEST(test_threads)
 
 	ck_assert_ptr_nonnull(all);
 	snprintf(label, sizeof(label), "threads-%d", _i);
-	st = fresh(&cfg, &opt, label, CONFIG_DURABILITY_SYNC);
+	st = fresh(&cfg, &opt, label, STORE_DURABILITY_SYNC);
 	ck_assert_int_eq(store_create(st, "shared", 6, &row->create), STORE_OK);
 	for (int t = 0; t < row->threads; t++) {
 		args[t].base = st;

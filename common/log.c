@@ -110,7 +110,7 @@ void log_msg(int level, const char *file, int line, const char *fmt, ...)
 	emit(level, file, line, msg);
 }
 
-void log_from_store(void *ctx, int level, const char *file, int line, const char *msg)
+void log_sink(void *ctx, int level, const char *file, int line, const char *msg)
 {
 	(void)ctx;
 	if (level >= log_min_level && level >= LOG_DEBUG && level <= LOG_ERROR)

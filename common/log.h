@@ -9,15 +9,17 @@
 #ifndef NEXTID_LOG_H
 #define NEXTID_LOG_H
 
-enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR }; /* as config's log_level */
+/* The one set of levels: config's log_level and the store's messages use it too. */
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 void log_setup(int min_level, const char *role);
 
 void log_msg(int level, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* Adapter for struct store_options.log (ctx unused). */
-void log_from_store(void *ctx, int level, const char *file, int line, const char *msg);
+/* One finished message from a library that logs through a callback (the store's
+ * store_options.log has this shape); ctx is unused. */
+void log_sink(void *ctx, int level, const char *file, int line, const char *msg);
 
 #define LOG_DEBUG(...) log_msg(LOG_DEBUG, __FILE__, __LINE__, __VA_ARGS__)
 #define LOG_INFO(...) log_msg(LOG_INFO, __FILE__, __LINE__, __VA_ARGS__)

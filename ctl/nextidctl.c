@@ -92,7 +92,7 @@ static void remember_store_message(void *ctx, int level, const char *file, int l
 
 	(void)file;
 	(void)line;
-	if (level >= STORE_LOG_WARN)
+	if (level >= LOG_WARN)
 		snprintf(c->store_said, sizeof(c->store_said), "%s", msg);
 }
 
@@ -498,7 +498,12 @@ static int run(const struct command *cmd, const char *config_path, int argc, cha
 	rc = check_owner(c.cfg.data_dir);
 	if (rc != CTL_OK)
 		return rc;
-	store_options_init(&c.opt, &c.cfg);
+	store_options_init(&c.opt, c.cfg.data_dir);
+	c.opt.durability = (enum store_durability)c.cfg.durability; /* same order (config.h) */
+	c.opt.lock_timeout_ms = (unsigned)c.cfg.lock_timeout_ms;
+	c.opt.self_recovering = c.cfg.process_model == CONFIG_PROCESS_FCGID;
+	c.opt.reserve_size = c.cfg.reserve_size;
+	c.opt.max_sequences = (uint64_t)c.cfg.max_sequences;
 	c.opt.log = remember_store_message;
 	c.opt.log_ctx = &c;
 	c.opt.guest = 1;

@@ -4,6 +4,7 @@
  * of allowed spellings. Reading a file is bounded (1 MiB, 4 KiB per line) and refuses NUL bytes.
  */
 #include "config.h"
+#include "log.h"
 #include "numparse.h"
 
 #include <errno.h>
@@ -29,7 +30,7 @@ struct key_row {
 	const char *const *words;  /* KEY_WORD: index in this list is the stored value */
 };
 
-static const char *const durability_words[] = { "sync", "write", "none", "reserve", NULL };
+static const char *const durability_words[] = { "sync", "write", "reserve", NULL };
 static const char *const log_level_words[] = { "debug", "info", "warn", "error", NULL };
 static const char *const process_model_words[] = { "pool", "fcgid", NULL };
 static const char *const yes_no_words[] = { "no", "yes", NULL };
@@ -73,7 +74,7 @@ void config_defaults(struct config *cfg)
 	cfg->durability = CONFIG_DURABILITY_SYNC;
 	cfg->lock_timeout_ms = 500;
 	cfg->shutdown_timeout_s = 10;
-	cfg->log_level = CONFIG_LOG_INFO;
+	cfg->log_level = LOG_INFO;
 	cfg->default_start = 1;
 	cfg->checkpoint_interval_s = 60;
 	cfg->generator_epoch_ms = 1640995200000LL; /* 2022-01-01T00:00:00Z */
@@ -163,6 +164,26 @@ static int parse_utc_time(const char *v, size_t len, int64_t *ms, const char **w
 	return 0;
 }
 
+/* Old spellings a key still takes, each the same as one of its words. "none" was a durability
+ * of its own that behaved as "write" (the only weaker commit Berkeley DB has would re-issue numbers
+ * after any crash); configs that say it keep working. */
+static const struct {
+	const char *key, *word, *same_as;
+} aliases[] = {
+	{ "durability", "none", "write" },
+};
+
+static const char *unalias(const struct key_row *row, const char *v, size_t *len)
+{
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (strcmp(aliases[i].key, row->name) == 0 && strlen(aliases[i].word) == *len &&
+		    memcmp(aliases[i].word, v, *len) == 0) {
+			*len = strlen(aliases[i].same_as);
+			return aliases[i].same_as;
+		}
+	return v;
+}
+
 /* Store one checked value; on failure, *why says what is wrong with it. */
 static int set_value(const struct key_row *row, const char *v, size_t len, struct config *cfg,
                      const char **why)
@@ -203,6 +224,7 @@ static int set_value(const struct key_row *row, const char *v, size_t len, struc
 	case KEY_NUMBER:
 		return numparse_i64(v, len, row->lo, row->hi, (int64_t *)(void *)field, why);
 	case KEY_WORD:
+		v = unalias(row, v, &len);
 		for (int64_t i = 0; row->words[i]; i++) {
 			if (strlen(row->words[i]) == len && memcmp(row->words[i], v, len) == 0) {
 				*(int64_t *)(void *)field = i;

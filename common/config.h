@@ -18,14 +18,13 @@
 #define CONFIG_THREADS_MAX 64
 #define CONFIG_MAX_SEQUENCES_DEFAULT 1000000
 
+/* The words of the durability key, in the order of the store's enum store_durability (db/store.h),
+ * which the front doors fill from it. "none" is read as "write". */
 enum config_durability {
-	CONFIG_DURABILITY_SYNC,  /* log flushed to disk before the response is written */
-	CONFIG_DURABILITY_WRITE, /* log written to the OS: survives a process crash, not a power cut */
-	CONFIG_DURABILITY_NONE,  /* tests and throwaway data only; today the same as write */
+	CONFIG_DURABILITY_SYNC,    /* log flushed to disk before the response is written */
+	CONFIG_DURABILITY_WRITE,   /* log written to the OS: survives a process crash, not a power cut */
 	CONFIG_DURABILITY_RESERVE, /* synced reservations ahead of the counters (record_reserve) */
 };
-
-enum config_log_level { CONFIG_LOG_DEBUG, CONFIG_LOG_INFO, CONFIG_LOG_WARN, CONFIG_LOG_ERROR };
 
 enum config_process_model {
 	CONFIG_PROCESS_POOL,  /* nextid-fcgi's master supervises the workers (the normal way) */
@@ -41,7 +40,7 @@ struct config {
 	int64_t durability;   /* enum config_durability */
 	int64_t lock_timeout_ms;
 	int64_t shutdown_timeout_s;
-	int64_t log_level; /* enum config_log_level */
+	int64_t log_level; /* enum log_level (log.h) */
 	int64_t default_start;
 	int64_t checkpoint_interval_s;
 	char admin_token[CONFIG_TOKEN_MAX + 1]; /* "" = no admin over HTTP */
@@ -68,7 +67,7 @@ int config_parse(const char *text, size_t len, const char *file, struct config *
 /* Read and parse the file at path on top of the defaults. Same results as config_parse. */
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
 
-/* The name of a durability value, as written in the file ("sync", "write", "none"). */
+/* The name of a durability value, as written in the file ("sync", "write", "reserve"). */
 const char *config_durability_name(int64_t durability);
 
 /* A time in unix ms as the file writes one (generator_epoch): 2022-01-01T00:00:00Z, the
