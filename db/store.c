@@ -71,54 +71,67 @@ static void backoff(struct store *st, int attempt)
 
 
 /*
- * Commit without waiting for the disk, so the record lock is released at once; then, under
- * durability sync, flush the log up to here before the caller answers. Concurrent workers share
- * those flushes (group commit) instead of queueing behind the lock through every fsync: each
- * commit's own flush covers every earlier record. A client must never hold a value that recovery
- * can undo, unless a reservation on disk covers it: DB_TXN_NOSYNC leaves the commit in shared
- * memory, which recovery discards.
+ * The commit policy. Commit without waiting for the disk, so the record lock is released at once;
+ * then, under durability sync, flush the log up to here before the caller answers. Concurrent
+ * workers share those flushes (group commit) instead of queueing behind the lock through every
+ * fsync: each commit's own flush covers every earlier record. A client must never hold a value
+ * that recovery can undo, unless a reservation on disk covers it: DB_TXN_NOSYNC leaves the commit
+ * in shared memory, which recovery discards.
  *
- * A commit that moves a reservation (durability reserve) is synchronous instead, holding the
- * record's lock until it is on disk: released earlier, another worker could hand out a value the
- * reservation covers, without a flush of its own, before the reservation reached the disk, and a
- * power cut then would issue that value again (found by tests/powercut). A commit that stays
- * within the reservation does not even write its log records to the file (DB_TXN_NOSYNC: they
- * wait in the log buffer for the next flush): a crash that loses them is an unclean stop, after
- * which every counter resumes past its reservation, which is on disk. Measured on one hot
+ * A commit that moves a reservation (durability reserve: a->sync) is synchronous instead, holding
+ * the record's lock until it is on disk: released earlier, another worker could hand out a value
+ * the reservation covers, without a flush of its own, before the reservation reached the disk,
+ * and a power cut then would issue that value again (found by tests/powercut). A commit that
+ * stays within the reservation does not even write its log records to the file (DB_TXN_NOSYNC:
+ * they wait in the log buffer for the next flush): a crash that loses them is an unclean stop,
+ * after which every counter resumes past its reservation, which is on disk. Measured on one hot
  * sequence: the write per commit, under the log's mutex, cost about 7% of the throughput.
+ *
+ * RUN_DURABLE_DEFERRED commits as RUN_DURABLE but leaves the flush it owes to the caller
+ * (*flush_owed), who answers only once store_log_flush() has paid it.
  */
-static int txn_commit(struct store *st, DB_TXN *txn, enum txn_kind kind)
+static int txn_commit(struct store *st, struct txn_attempt *a, enum txn_kind kind,
+                      int *flush_owed)
 {
-	int reserving = st->sync_commit && st->opt.durability == STORE_DURABILITY_RESERVE;
-	int flush = !reserving && (kind == RUN_SYNC || st->sync_commit ||
-	                           (kind == RUN_DURABLE &&
-	                            st->opt.durability == STORE_DURABILITY_SYNC));
-	int within_reservation = kind == RUN_DURABLE && !reserving &&
+	int durable = kind == RUN_DURABLE || kind == RUN_DURABLE_DEFERRED;
+	int reserving = a->sync && st->opt.durability == STORE_DURABILITY_RESERVE;
+	int flush = !reserving && (kind == RUN_SYNC || a->sync ||
+	                           (durable && st->opt.durability == STORE_DURABILITY_SYNC));
+	int within_reservation = durable && !reserving &&
 	                         st->opt.durability == STORE_DURABILITY_RESERVE;
-	int err = txn->commit(txn, kind == RUN_READ     ? 0
-	                           : reserving          ? DB_TXN_SYNC
-	                           : within_reservation ? DB_TXN_NOSYNC
-	                                                : DB_TXN_WRITE_NOSYNC);
+	int err = a->txn->commit(a->txn, kind == RUN_READ     ? 0
+	                                 : reserving          ? DB_TXN_SYNC
+	                                 : within_reservation ? DB_TXN_NOSYNC
+	                                                      : DB_TXN_WRITE_NOSYNC);
 
-	if (err == 0 && flush && st->defer_flush)
-		st->flush_pending = 1;
+	if (err == 0 && flush && kind == RUN_DURABLE_DEFERRED && flush_owed)
+		*flush_owed = 1;
 	else if (err == 0 && flush)
 		err = st->env->log_flush(st->env, NULL);
-	return STORE_DB_ERROR(st, err, "commit");
+	return STORE_DB_ERROR(st, a, err, "commit");
 }
 
-/* The flush a commit left to its caller (defer_flush), if any. */
-static int flush_deferred(struct store *st)
+int store_log_flush(struct store *st)
 {
-	if (!st->flush_pending)
-		return STORE_OK;
-	st->flush_pending = 0;
-	return STORE_DB_ERROR(st, st->env->log_flush(st->env, NULL), "log flush");
+	return STORE_DB_ERROR(st, NULL, st->env->log_flush(st->env, NULL), "log flush");
 }
 
-/* Run body in a transaction, retrying it when it loses a deadlock. Returns body's result, or the
- * commit's when the body succeeded. */
-int store_run_txn(struct store *st, enum txn_kind kind, txn_body_fn *body, void *arg)
+/* Begin an attempt's transaction, with the lock timeout the options ask for. */
+static int txn_begin(struct store *st, struct txn_attempt *a, enum txn_kind kind)
+{
+	int err = st->env->txn_begin(st->env, NULL, &a->txn,
+	                             kind == RUN_READ ? DB_READ_COMMITTED : 0);
+
+	if (err == 0)
+		err = a->txn->set_timeout(a->txn, (db_timeout_t)st->opt.lock_timeout_ms * 1000,
+		                          DB_SET_LOCK_TIMEOUT);
+	if (err != 0 && a->txn)
+		a->txn->abort(a->txn);
+	return STORE_DB_ERROR(st, NULL, err, "txn_begin");
+}
+
+static int run_txn(struct store *st, enum txn_kind kind, txn_body_fn *body, void *arg,
+                   int *flush_owed)
 {
 	int rc = STORE_BUSY;
 
@@ -127,32 +140,22 @@ int store_run_txn(struct store *st, enum txn_kind kind, txn_body_fn *body, void 
 	 * buffer for one of the service's flushes, and a crash before it loses the change (a set
 	 * --next, after which the counter resumed behind the value set). Nor does a guest's close
 	 * flush the log: it leaves the clean mark to the service (store_close). */
-	if (kind == RUN_DURABLE && st->opt.guest)
+	if ((kind == RUN_DURABLE || kind == RUN_DURABLE_DEFERRED) && st->opt.guest)
 		kind = RUN_SYNC;
 
 	for (int attempt = 0; attempt < STORE_DEADLOCK_RETRIES; attempt++) {
-		DB_TXN *txn = NULL;
-		int err;
+		struct txn_attempt a = { 0 };
 
-		st->deadlocked = 0;
-		st->sync_commit = 0;
 		if (st->opt.stats)
 			atomic_fetch_add_explicit(&st->opt.stats->transactions, 1, memory_order_relaxed);
-		err = st->env->txn_begin(st->env, NULL, &txn, kind == RUN_READ ? DB_READ_COMMITTED : 0);
-		if (err == 0)
-			err = txn->set_timeout(txn, (db_timeout_t)st->opt.lock_timeout_ms * 1000,
-			                       DB_SET_LOCK_TIMEOUT);
-		if (err != 0) {
-			if (txn)
-				txn->abort(txn);
-			return STORE_DB_ERROR(st, err, "txn_begin");
-		}
-		rc = body(st, txn, arg);
-		if (rc == STORE_OK)
-			rc = txn_commit(st, txn, kind); /* a failed commit has ended the txn too */
+		if ((rc = txn_begin(st, &a, kind)) != STORE_OK)
+			return rc;
+		rc = body(st, &a, arg);
+		if (rc == STORE_OK) /* a failed commit has ended the txn too */
+			rc = txn_commit(st, &a, kind, flush_owed);
 		else
-			txn->abort(txn);
-		if (!st->deadlocked)
+			a.txn->abort(a.txn);
+		if (!a.retry)
 			return rc;
 		if (st->opt.stats)
 			atomic_fetch_add_explicit(&st->opt.stats->deadlock_retries, 1,
@@ -162,6 +165,17 @@ int store_run_txn(struct store *st, enum txn_kind kind, txn_body_fn *body, void 
 	STORE_LOG(&st->opt, LOG_WARN, "still deadlocked after %d tries",
 	          STORE_DEADLOCK_RETRIES);
 	return rc;
+}
+
+int store_run_txn(struct store *st, enum txn_kind kind, txn_body_fn *body, void *arg)
+{
+	return run_txn(st, kind, body, arg, NULL);
+}
+
+int store_run_deferred(struct store *st, txn_body_fn *body, void *arg, int *flush_owed)
+{
+	*flush_owed = 0;
+	return run_txn(st, RUN_DURABLE_DEFERRED, body, arg, flush_owed);
 }
 
 DBT store_name_key(const char *name, size_t len)
@@ -178,13 +192,13 @@ int store_name_invalid(const char *name, size_t len)
 	return name_check(name, len, &why) != 0;
 }
 
-/* Read and check a record. Returns STORE_OK, NOT_FOUND, BUSY (deadlocked set) or UNAVAILABLE. */
-int store_read_record(struct store *st, DB_TXN *txn, DBT *key, u_int32_t flags,
+/* Read and check a record. Returns STORE_OK, NOT_FOUND, BUSY or UNAVAILABLE. */
+int store_read_record(struct store *st, struct txn_attempt *a, DBT *key, u_int32_t flags,
                        struct seq_record *rec)
 {
 	unsigned char buf[RECORD_SIZE];
 	DBT val = { .data = buf, .ulen = sizeof(buf), .flags = DB_DBT_USERMEM };
-	int err = st->sequences->get(st->sequences, txn, key, &val, flags);
+	int err = st->sequences->get(st->sequences, a->txn, key, &val, flags);
 	int rrc;
 
 	if (err == DB_BUFFER_SMALL) {
@@ -193,7 +207,7 @@ int store_read_record(struct store *st, DB_TXN *txn, DBT *key, u_int32_t flags,
 		return STORE_UNAVAILABLE;
 	}
 	if (err != 0)
-		return STORE_DB_ERROR(st, err, "read sequence");
+		return STORE_DB_ERROR(st, a, err, "read sequence");
 	rrc = record_decode(buf, val.size, rec);
 	if (rrc != RECORD_OK) {
 		STORE_LOG(&st->opt, LOG_ERROR, "sequence '%.*s': corrupt record (code %d)",
@@ -203,7 +217,7 @@ int store_read_record(struct store *st, DB_TXN *txn, DBT *key, u_int32_t flags,
 	return STORE_OK;
 }
 
-int store_write_record(struct store *st, DB_TXN *txn, DBT *key, struct seq_record *rec,
+int store_write_record(struct store *st, struct txn_attempt *a, DBT *key, struct seq_record *rec,
                         u_int32_t flags)
 {
 	unsigned char buf[RECORD_SIZE];
@@ -212,7 +226,7 @@ int store_write_record(struct store *st, DB_TXN *txn, DBT *key, struct seq_recor
 	rec->updated = (uint64_t)time(NULL);
 	if (record_encode(rec, buf) != RECORD_OK)
 		return STORE_INVALID;
-	return STORE_DB_ERROR(st, st->sequences->put(st->sequences, txn, key, &val, flags),
+	return STORE_DB_ERROR(st, a, st->sequences->put(st->sequences, a->txn, key, &val, flags),
 	                      "write sequence");
 }
 
@@ -224,11 +238,11 @@ int store_write_record(struct store *st, DB_TXN *txn, DBT *key, struct seq_recor
  */
 static const char count_key[] = "sequences.count";
 
-static int count_names(struct store *st, DB_TXN *txn, uint64_t *n)
+static int count_names(struct store *st, struct txn_attempt *a, uint64_t *n)
 {
 	DBC *cursor = NULL;
 	DBT key = { .flags = DB_DBT_REALLOC }, val = { .flags = DB_DBT_REALLOC };
-	int err = st->names->cursor(st->names, txn, &cursor, 0);
+	int err = st->names->cursor(st->names, a->txn, &cursor, 0);
 
 	*n = 0;
 	while (err == 0 && (err = cursor->get(cursor, &key, &val, DB_NEXT)) == 0)
@@ -237,31 +251,31 @@ static int count_names(struct store *st, DB_TXN *txn, uint64_t *n)
 		cursor->close(cursor);
 	free(key.data);
 	free(val.data);
-	return STORE_DB_ERROR(st, err == DB_NOTFOUND ? 0 : err, "count the names");
+	return STORE_DB_ERROR(st, a, err == DB_NOTFOUND ? 0 : err, "count the names");
 }
 
-static int count_get(struct store *st, DB_TXN *txn, uint64_t *n)
+static int count_get(struct store *st, struct txn_attempt *a, uint64_t *n)
 {
 	unsigned char buf[8];
 	DBT key = { .data = (void *)count_key, .size = sizeof(count_key) - 1 };
 	DBT val = { .data = buf, .ulen = sizeof(buf), .flags = DB_DBT_USERMEM };
-	int err = st->meta->get(st->meta, txn, &key, &val, DB_RMW);
+	int err = st->meta->get(st->meta, a->txn, &key, &val, DB_RMW);
 
 	if (err == DB_NOTFOUND)
-		return count_names(st, txn, n);
+		return count_names(st, a, n);
 	if (err == 0 && val.size != sizeof(buf)) {
 		STORE_LOG(&st->opt, LOG_WARN, "the sequence count is damaged; counting again");
-		return count_names(st, txn, n);
+		return count_names(st, a, n);
 	}
 	if (err != 0)
-		return STORE_DB_ERROR(st, err, "read the sequence count");
+		return STORE_DB_ERROR(st, a, err, "read the sequence count");
 	*n = 0;
 	for (size_t i = 0; i < sizeof(buf); i++)
 		*n = *n << 8 | buf[i];
 	return STORE_OK;
 }
 
-static int count_put(struct store *st, DB_TXN *txn, uint64_t n)
+static int count_put(struct store *st, struct txn_attempt *a, uint64_t n)
 {
 	unsigned char buf[8];
 	DBT key = { .data = (void *)count_key, .size = sizeof(count_key) - 1 };
@@ -269,54 +283,54 @@ static int count_put(struct store *st, DB_TXN *txn, uint64_t n)
 
 	for (size_t i = 0; i < sizeof(buf); i++)
 		buf[i] = (unsigned char)(n >> (8 * (sizeof(buf) - 1 - i)));
-	return STORE_DB_ERROR(st, st->meta->put(st->meta, txn, &key, &val, 0),
+	return STORE_DB_ERROR(st, a, st->meta->put(st->meta, a->txn, &key, &val, 0),
 	                      "write the sequence count");
 }
 
 int store_count_refresh(struct store *st)
 {
-	DB_TXN *txn = NULL;
+	struct txn_attempt a = { 0 }; /* recovery is alone: no deadlock to retry */
 	uint64_t n = 0;
-	int err = st->env->txn_begin(st->env, NULL, &txn, 0), rc;
+	int err = st->env->txn_begin(st->env, NULL, &a.txn, 0), rc;
 
 	if (err != 0)
-		return STORE_DB_ERROR(st, err, "begin");
-	rc = count_names(st, txn, &n);
+		return STORE_DB_ERROR(st, NULL, err, "begin");
+	rc = count_names(st, &a, &n);
 	if (rc == STORE_OK)
-		rc = count_put(st, txn, n);
-	err = rc == STORE_OK ? txn->commit(txn, 0) : (txn->abort(txn), 0);
-	return rc == STORE_OK ? STORE_DB_ERROR(st, err, "commit") : rc;
+		rc = count_put(st, &a, n);
+	err = rc == STORE_OK ? a.txn->commit(a.txn, 0) : (a.txn->abort(a.txn), 0);
+	return rc == STORE_OK ? STORE_DB_ERROR(st, NULL, err, "commit") : rc;
 }
 
-int store_index_add(struct store *st, DB_TXN *txn, DBT *key)
+int store_index_add(struct store *st, struct txn_attempt *a, DBT *key)
 {
 	DBT none = { .data = (void *)"", .size = 0 };
 	uint64_t n;
-	int rc = count_get(st, txn, &n);
+	int rc = count_get(st, a, &n);
 
 	if (rc != STORE_OK)
 		return rc;
 	if (st->opt.max_sequences && n >= st->opt.max_sequences)
 		return STORE_LIMIT;
-	rc = STORE_DB_ERROR(st, st->names->put(st->names, txn, key, &none, 0), "index a name");
-	return rc == STORE_OK ? count_put(st, txn, n + 1) : rc;
+	rc = STORE_DB_ERROR(st, a, st->names->put(st->names, a->txn, key, &none, 0), "index a name");
+	return rc == STORE_OK ? count_put(st, a, n + 1) : rc;
 }
 
 /* Delete a sequence's record and its name. Returns STORE_OK, NOT_FOUND or a failure. */
-static int remove_sequence(struct store *st, DB_TXN *txn, DBT *key)
+static int remove_sequence(struct store *st, struct txn_attempt *a, DBT *key)
 {
 	uint64_t n;
-	int err = st->sequences->del(st->sequences, txn, key, 0), rc;
+	int err = st->sequences->del(st->sequences, a->txn, key, 0), rc;
 
 	if (err != 0)
-		return STORE_DB_ERROR(st, err, "delete sequence");
-	err = st->names->del(st->names, txn, key, 0);
+		return STORE_DB_ERROR(st, a, err, "delete sequence");
+	err = st->names->del(st->names, a->txn, key, 0);
 	if (err == DB_NOTFOUND)
 		return STORE_OK; /* nothing to unindex, nothing counted */
 	if (err != 0)
-		return STORE_DB_ERROR(st, err, "delete sequence");
-	rc = count_get(st, txn, &n);
-	return rc == STORE_OK ? count_put(st, txn, n > 0 ? n - 1 : 0) : rc;
+		return STORE_DB_ERROR(st, a, err, "delete sequence");
+	rc = count_get(st, a, &n);
+	return rc == STORE_OK ? count_put(st, a, n > 0 ? n - 1 : 0) : rc;
 }
 
 struct next_op {
@@ -330,11 +344,11 @@ struct next_op {
 	int refused;  /* out: combined, but the sequence is one whose values cannot be split */
 };
 
-static int next_body(struct store *st, DB_TXN *txn, void *arg)
+static int next_body(struct store *st, struct txn_attempt *a, void *arg)
 {
 	struct next_op *op = arg;
 	struct seq_record rec;
-	int rc = store_read_record(st, txn, &op->key, DB_RMW, &rec);
+	int rc = store_read_record(st, a, &op->key, DB_RMW, &rec);
 	int created = rc == STORE_NOT_FOUND && op->create;
 
 	if (created)
@@ -374,21 +388,21 @@ static int next_body(struct store *st, DB_TXN *txn, void *arg)
 		return STORE_INVALID;
 	}
 	op->grant->increment = rec.increment;
-	store_reserve(st, &rec, op->grant->last);
-	rc = store_write_record(st, txn, &op->key, &rec, 0);
+	store_reserve(st, a, &rec, op->grant->last);
+	rc = store_write_record(st, a, &op->key, &rec, 0);
 	if (rc == STORE_OK && created)
-		rc = store_index_add(st, txn, &op->key);
+		rc = store_index_add(st, a, &op->key);
 	if (rc == STORE_OK && st->opt.hold_lock_ms)
 		hold_lock_for_test(st->opt.hold_lock_ms);
 	return rc;
 }
 
-void store_reserve(struct store *st, struct seq_record *rec, int64_t last)
+void store_reserve(struct store *st, struct txn_attempt *a, struct seq_record *rec, int64_t last)
 {
 	if (st->opt.durability != STORE_DURABILITY_RESERVE)
 		rec->reserved = 0; /* nothing to resume past: every commit is as durable as it gets */
 	else if (record_reserve(rec, last, st->opt.reserve_size))
-		st->sync_commit = 1;
+		a->sync = 1;
 }
 
 static int64_t monotonic_ms(void)
@@ -623,19 +637,18 @@ static struct combine_slot *combine_slot_for(struct store *h, const char *name, 
 	return free_slot;
 }
 
-/* One transaction for the batch's values, split among its requests. */
-static void run_batch(struct store *st, const struct next_op *op, struct combine_req *batch)
+/* One transaction for the batch's values, split among its requests. Returns whether its commit
+ * left a log flush owed (store_run_deferred). */
+static int run_batch(struct store *st, const struct next_op *op, struct combine_req *batch)
 {
 	struct store_grant all = { 0 };
 	struct next_op joint = { op->key, op->type, NULL, 0, &all, 0, 1, 0 };
 	uint64_t taken = 0;
-	int rc;
+	int rc, flush_owed;
 
 	for (struct combine_req *r = batch; r; r = r->next)
 		joint.count += r->count;
-	st->defer_flush = 1;
-	rc = store_run_txn(st, RUN_DURABLE, next_body, &joint);
-	st->defer_flush = 0;
+	rc = store_run_deferred(st, next_body, &joint, &flush_owed);
 	for (struct combine_req *r = batch; r; r = r->next) {
 		if (rc != STORE_OK) {
 			/* Refused, exhausted for the sum, or not there yet: each alone. Other failures
@@ -653,13 +666,14 @@ static void run_batch(struct store *st, const struct next_op *op, struct combine
 		                          (__int128)(r->count - 1) * all.increment);
 		taken += r->count;
 	}
+	return flush_owed;
 }
 
 /* The batch's values are its requests' once its commit is on disk; a failed flush is the answer
  * of every request that had values. */
-static void finish_batch(struct store *st, struct combine_req *batch)
+static void finish_batch(struct store *st, struct combine_req *batch, int flush_owed)
 {
-	int rc = flush_deferred(st);
+	int rc = flush_owed ? store_log_flush(st) : STORE_OK;
 
 	for (struct combine_req *r = batch; r && rc != STORE_OK; r = r->next)
 		if (r->rc == STORE_OK)
@@ -673,7 +687,7 @@ static int next_combined(struct store *st, const char *name, size_t len, struct 
 	struct combine_req me = { .count = op->count };
 	struct combine_slot *slot;
 	struct combine_req *batch;
-	int alone;
+	int alone, flush_owed = 0;
 
 	pthread_mutex_lock(&h->combine_lock);
 	slot = combine_slot_for(h, name, len, op->type);
@@ -706,7 +720,7 @@ static int next_combined(struct store *st, const char *name, size_t len, struct 
 	if (alone)
 		me.rc = next_alone(st, name, len, op, create);
 	else
-		run_batch(st, op, batch);
+		flush_owed = run_batch(st, op, batch);
 
 	/* A batch's commit has released the record: the next batch may take its values while this
 	 * one waits for the disk, and the two flushes overlap or merge (group commit) instead of
@@ -718,7 +732,7 @@ static int next_combined(struct store *st, const char *name, size_t len, struct 
 	pthread_cond_broadcast(&h->combine_done);
 	pthread_mutex_unlock(&h->combine_lock);
 	if (!alone)
-		finish_batch(st, batch);
+		finish_batch(st, batch, flush_owed);
 
 	pthread_mutex_lock(&h->combine_lock);
 	for (struct combine_req *r = batch; r; r = r->next)
@@ -757,11 +771,11 @@ struct record_op {
 	struct seq_record *rec;
 };
 
-static int get_body(struct store *st, DB_TXN *txn, void *arg)
+static int get_body(struct store *st, struct txn_attempt *a, void *arg)
 {
 	struct record_op *op = arg;
 
-	return store_read_record(st, txn, &op->key, 0, op->rec);
+	return store_read_record(st, a, &op->key, 0, op->rec);
 }
 
 int store_get(struct store *st, const char *name, size_t len, struct seq_record *out)
@@ -773,12 +787,12 @@ int store_get(struct store *st, const char *name, size_t len, struct seq_record 
 	return store_run_txn(st, RUN_READ, get_body, &op);
 }
 
-static int create_body(struct store *st, DB_TXN *txn, void *arg)
+static int create_body(struct store *st, struct txn_attempt *a, void *arg)
 {
 	struct record_op *op = arg;
-	int rc = store_write_record(st, txn, &op->key, op->rec, DB_NOOVERWRITE);
+	int rc = store_write_record(st, a, &op->key, op->rec, DB_NOOVERWRITE);
 
-	return rc == STORE_OK ? store_index_add(st, txn, &op->key) : rc;
+	return rc == STORE_OK ? store_index_add(st, a, &op->key) : rc;
 }
 
 int store_create(struct store *st, const char *name, size_t len, const struct seq_record *rec)
@@ -819,10 +833,10 @@ struct configure_op {
 	const char *why;
 };
 
-static int configure_body(struct store *st, DB_TXN *txn, void *arg)
+static int configure_body(struct store *st, struct txn_attempt *a, void *arg)
 {
 	struct configure_op *op = arg;
-	int rc = store_read_record(st, txn, &op->key, DB_RMW, &op->rec);
+	int rc = store_read_record(st, a, &op->key, DB_RMW, &op->rec);
 
 	if (rc != STORE_OK && rc != STORE_NOT_FOUND)
 		return rc;
@@ -834,8 +848,8 @@ static int configure_body(struct store *st, DB_TXN *txn, void *arg)
 	if (record_apply(&op->rec, op->ch, !op->created, (uint64_t)time(NULL), &op->why) !=
 	    RECORD_OK)
 		return STORE_INVALID;
-	rc = store_write_record(st, txn, &op->key, &op->rec, 0);
-	return rc == STORE_OK && op->created ? store_index_add(st, txn, &op->key) : rc;
+	rc = store_write_record(st, a, &op->key, &op->rec, 0);
+	return rc == STORE_OK && op->created ? store_index_add(st, a, &op->key) : rc;
 }
 
 int store_configure(struct store *st, const char *name, size_t len,
@@ -865,11 +879,11 @@ int store_set_next(struct store *st, const char *name, size_t len, int64_t next)
 	return store_configure(st, name, len, &ch, STORE_CHANGE_ONLY, NULL, NULL, &why);
 }
 
-static int delete_body(struct store *st, DB_TXN *txn, void *arg)
+static int delete_body(struct store *st, struct txn_attempt *a, void *arg)
 {
 	struct record_op *op = arg;
 
-	return remove_sequence(st, txn, &op->key);
+	return remove_sequence(st, a, &op->key);
 }
 
 int store_delete(struct store *st, const char *name, size_t len)
@@ -911,7 +925,7 @@ static const char *import_refusal(const struct seq_record *old, const struct seq
 	return NULL;
 }
 
-static int import_body(struct store *st, DB_TXN *txn, void *arg)
+static int import_body(struct store *st, struct txn_attempt *a, void *arg)
 {
 	struct import_op *op = arg;
 
@@ -919,7 +933,7 @@ static int import_body(struct store *st, DB_TXN *txn, void *arg)
 		const struct store_item *it = &op->items[i];
 		DBT key = store_name_key(it->name, it->len);
 		struct seq_record old, rec = it->rec;
-		int rc = store_read_record(st, txn, &key, DB_RMW, &old);
+		int rc = store_read_record(st, a, &key, DB_RMW, &old);
 
 		op->bad = i;
 		if (rc != STORE_OK && rc != STORE_NOT_FOUND)
@@ -927,11 +941,11 @@ static int import_body(struct store *st, DB_TXN *txn, void *arg)
 		if (rc == STORE_OK && !op->force && (op->why = import_refusal(&old, &rec)) != NULL)
 			return STORE_INVALID;
 		if (rc == STORE_NOT_FOUND) {
-			rc = store_index_add(st, txn, &key);
+			rc = store_index_add(st, a, &key);
 			if (rc != STORE_OK)
 				return rc;
 		}
-		if ((rc = store_write_record(st, txn, &key, &rec, 0)) != STORE_OK) {
+		if ((rc = store_write_record(st, a, &key, &rec, 0)) != STORE_OK) {
 			op->why = "the record is not valid.";
 			return rc;
 		}
@@ -959,7 +973,7 @@ int store_import(struct store *st, const struct store_item *items, size_t n, int
 	return rc;
 }
 
-static int count_body(struct store *st, DB_TXN *txn, void *arg)
+static int count_body(struct store *st, struct txn_attempt *a, void *arg)
 {
 	size_t *counts = arg;
 	DBC *cursor = NULL;
@@ -968,7 +982,7 @@ static int count_body(struct store *st, DB_TXN *txn, void *arg)
 	int err;
 
 	counts[0] = counts[1] = 0;
-	err = st->sequences->cursor(st->sequences, txn, &cursor, DB_READ_COMMITTED);
+	err = st->sequences->cursor(st->sequences, a->txn, &cursor, DB_READ_COMMITTED);
 	while (err == 0 && (err = cursor->get(cursor, &key, &val, DB_NEXT)) == 0) {
 		counts[0]++;
 		counts[1] += record_decode(val.data, val.size, &rec) != RECORD_OK;
@@ -977,7 +991,7 @@ static int count_body(struct store *st, DB_TXN *txn, void *arg)
 		cursor->close(cursor);
 	free(key.data);
 	free(val.data);
-	return STORE_DB_ERROR(st, err == DB_NOTFOUND ? 0 : err, "count");
+	return STORE_DB_ERROR(st, a, err == DB_NOTFOUND ? 0 : err, "count");
 }
 
 int store_count(struct store *st, size_t *total, size_t *corrupt)
@@ -1011,7 +1025,7 @@ struct list_chunk_op {
 	struct list_entry entries[LIST_CHUNK];
 };
 
-static int list_chunk_body(struct store *st, DB_TXN *txn, void *arg)
+static int list_chunk_body(struct store *st, struct txn_attempt *a, void *arg)
 {
 	struct list_chunk_op *op = arg;
 	char name[STORE_NAME_MAX];
@@ -1028,7 +1042,7 @@ static int list_chunk_body(struct store *st, DB_TXN *txn, void *arg)
 		key.size = (u_int32_t)op->after_len;
 		step = DB_SET_RANGE; /* the first name >= after */
 	}
-	err = st->names->cursor(st->names, txn, &cursor, DB_READ_COMMITTED);
+	err = st->names->cursor(st->names, a->txn, &cursor, DB_READ_COMMITTED);
 	while (err == 0 && op->count < op->want && (err = cursor->get(cursor, &key, &val, step)) == 0) {
 		struct list_entry *e = &op->entries[op->count];
 		DBT seq_key = store_name_key(name, key.size);
@@ -1036,7 +1050,7 @@ static int list_chunk_body(struct store *st, DB_TXN *txn, void *arg)
 		step = DB_NEXT;
 		if (op->after_len && key.size == op->after_len && !memcmp(name, op->after, key.size))
 			continue; /* strictly after */
-		rc = store_read_record(st, txn, &seq_key, 0, &e->rec);
+		rc = store_read_record(st, a, &seq_key, 0, &e->rec);
 		if (rc == STORE_NOT_FOUND) { /* deleted between the two reads */
 			rc = STORE_OK;
 			continue;
@@ -1050,7 +1064,7 @@ static int list_chunk_body(struct store *st, DB_TXN *txn, void *arg)
 	if (cursor)
 		cursor->close(cursor);
 	if (rc == STORE_OK && err != 0 && err != DB_NOTFOUND)
-		rc = STORE_DB_ERROR(st, err, "list");
+		rc = STORE_DB_ERROR(st, a, err, "list");
 	return rc;
 }
 
@@ -1064,7 +1078,7 @@ struct change_chunk_op {
 	const void *arg;
 };
 
-static int change_chunk_body(struct store *st, DB_TXN *txn, void *arg)
+static int change_chunk_body(struct store *st, struct txn_attempt *a, void *arg)
 {
 	struct change_chunk_op *op = arg;
 
@@ -1072,7 +1086,7 @@ static int change_chunk_body(struct store *st, DB_TXN *txn, void *arg)
 	for (size_t i = 0; i < op->n; i++) {
 		DBT key = store_name_key(op->entries[i].name, op->entries[i].len);
 		struct seq_record rec;
-		int rc = store_read_record(st, txn, &key, DB_RMW, &rec);
+		int rc = store_read_record(st, a, &key, DB_RMW, &rec);
 
 		if (rc == STORE_NOT_FOUND)
 			continue;
@@ -1080,7 +1094,7 @@ static int change_chunk_body(struct store *st, DB_TXN *txn, void *arg)
 			return rc;
 		if (!op->change(&rec, op->arg))
 			continue;
-		if ((rc = store_write_record(st, txn, &key, &rec, 0)) != STORE_OK)
+		if ((rc = store_write_record(st, a, &key, &rec, 0)) != STORE_OK)
 			return rc;
 		op->moved++;
 	}
@@ -1177,14 +1191,14 @@ struct delete_chunk_op {
 	size_t deleted;
 };
 
-static int delete_chunk_body(struct store *st, DB_TXN *txn, void *arg)
+static int delete_chunk_body(struct store *st, struct txn_attempt *a, void *arg)
 {
 	struct delete_chunk_op *op = arg;
 
 	op->deleted = 0;
 	for (size_t i = 0; i < op->n; i++) {
 		DBT key = store_name_key(op->entries[i].name, op->entries[i].len);
-		int rc = remove_sequence(st, txn, &key);
+		int rc = remove_sequence(st, a, &key);
 
 		if (rc == STORE_OK)
 			op->deleted++;
@@ -1226,13 +1240,13 @@ static const char mark_key[] = "generator.mark_ms";
 static const char mark_epoch_key[] = "generator.epoch_ms";
 
 /* One 8-byte record of meta into *v; *found = 0 when absent. */
-static int read_meta_i64(struct store *st, DB_TXN *txn, u_int32_t flags, const char *name,
+static int read_meta_i64(struct store *st, struct txn_attempt *a, u_int32_t flags, const char *name,
                          int64_t *v, int *found)
 {
 	unsigned char buf[8];
 	DBT key = { .data = (void *)name, .size = (u_int32_t)strlen(name) };
 	DBT val = { .data = buf, .ulen = sizeof(buf), .flags = DB_DBT_USERMEM };
-	int err = st->meta->get(st->meta, txn, &key, &val, flags);
+	int err = st->meta->get(st->meta, a->txn, &key, &val, flags);
 	uint64_t u = 0;
 
 	*v = 0;
@@ -1240,7 +1254,7 @@ static int read_meta_i64(struct store *st, DB_TXN *txn, u_int32_t flags, const c
 	if (err == DB_NOTFOUND)
 		return STORE_OK;
 	if (err != 0)
-		return STORE_DB_ERROR(st, err, "read the generator mark");
+		return STORE_DB_ERROR(st, a, err, "read the generator mark");
 	if (val.size != sizeof(buf)) {
 		STORE_LOG(&st->opt, LOG_ERROR, "the generator record %s has %u bytes, not 8",
 		          name, val.size);
@@ -1253,7 +1267,7 @@ static int read_meta_i64(struct store *st, DB_TXN *txn, u_int32_t flags, const c
 	return STORE_OK;
 }
 
-static int write_meta_i64(struct store *st, DB_TXN *txn, const char *name, int64_t v)
+static int write_meta_i64(struct store *st, struct txn_attempt *a, const char *name, int64_t v)
 {
 	unsigned char buf[8];
 	DBT key = { .data = (void *)name, .size = (u_int32_t)strlen(name) };
@@ -1262,23 +1276,24 @@ static int write_meta_i64(struct store *st, DB_TXN *txn, const char *name, int64
 
 	for (int i = 7; i >= 0; i--, u >>= 8)
 		buf[i] = (unsigned char)u;
-	return STORE_DB_ERROR(st, st->meta->put(st->meta, txn, &key, &val, 0), "raise the mark");
+	return STORE_DB_ERROR(st, a, st->meta->put(st->meta, a->txn, &key, &val, 0), "raise the mark");
 }
 
-static int read_mark(struct store *st, DB_TXN *txn, u_int32_t flags, struct store_mark *out)
+static int read_mark(struct store *st, struct txn_attempt *a, u_int32_t flags,
+                     struct store_mark *out)
 {
-	int found, rc = read_meta_i64(st, txn, flags, mark_key, &out->ms, &found);
+	int found, rc = read_meta_i64(st, a, flags, mark_key, &out->ms, &found);
 
 	if (rc == STORE_OK)
-		rc = read_meta_i64(st, txn, flags, mark_epoch_key, &out->epoch_ms, &found);
+		rc = read_meta_i64(st, a, flags, mark_epoch_key, &out->epoch_ms, &found);
 	if (rc == STORE_OK && !found)
 		out->epoch_ms = STORE_MARK_NO_EPOCH;
 	return rc;
 }
 
-static int mark_get_body(struct store *st, DB_TXN *txn, void *arg)
+static int mark_get_body(struct store *st, struct txn_attempt *a, void *arg)
 {
-	return read_mark(st, txn, 0, arg);
+	return read_mark(st, a, 0, arg);
 }
 
 int store_mark_get(struct store *st, struct store_mark *out)
@@ -1286,12 +1301,12 @@ int store_mark_get(struct store *st, struct store_mark *out)
 	return store_run_txn(st, RUN_READ, mark_get_body, out);
 }
 
-static int mark_raise_body(struct store *st, DB_TXN *txn, void *arg)
+static int mark_raise_body(struct store *st, struct txn_attempt *a, void *arg)
 {
 	const struct store_mark *want = arg;
 	struct store_mark have;
 	int64_t reach;
-	int rc = read_mark(st, txn, DB_RMW, &have);
+	int rc = read_mark(st, a, DB_RMW, &have);
 
 	if (rc != STORE_OK)
 		return rc;
@@ -1303,9 +1318,9 @@ static int mark_raise_body(struct store *st, DB_TXN *txn, void *arg)
 	reach = want->ms - want->epoch_ms;
 	if (have.ms != 0 && have.ms - have.epoch_ms > reach)
 		reach = have.ms - have.epoch_ms;
-	rc = write_meta_i64(st, txn, mark_key, want->epoch_ms + reach);
+	rc = write_meta_i64(st, a, mark_key, want->epoch_ms + reach);
 	if (rc == STORE_OK)
-		rc = write_meta_i64(st, txn, mark_epoch_key, want->epoch_ms);
+		rc = write_meta_i64(st, a, mark_epoch_key, want->epoch_ms);
 	return rc;
 }
 
@@ -1316,7 +1331,7 @@ int store_mark_raise(struct store *st, int64_t ms, int64_t epoch_ms)
 	return store_run_txn(st, RUN_SYNC, mark_raise_body, &want);
 }
 
-static int ping_body(struct store *st, DB_TXN *txn, void *arg)
+static int ping_body(struct store *st, struct txn_attempt *a, void *arg)
 {
 	static const char schema_key[] = "schema";
 	DBT key = { .data = (void *)schema_key, .size = sizeof(schema_key) - 1 };
@@ -1324,7 +1339,7 @@ static int ping_body(struct store *st, DB_TXN *txn, void *arg)
 	DBT val = { .data = &version, .ulen = sizeof(version), .flags = DB_DBT_USERMEM };
 
 	(void)arg;
-	return STORE_DB_ERROR(st, st->meta->get(st->meta, txn, &key, &val, 0), "ping");
+	return STORE_DB_ERROR(st, a, st->meta->get(st->meta, a->txn, &key, &val, 0), "ping");
 }
 
 int store_ping(struct store *st)

@@ -108,7 +108,8 @@ static int log_quota(const struct store_options *opt)
 	return 0;
 }
 
-int store_from_db_error(struct store *st, int err, const char *what, const char *file, int line)
+int store_from_db_error(struct store *st, struct txn_attempt *a, int err, const char *what,
+                        const char *file, int line)
 {
 	switch (err) {
 	case 0:
@@ -118,8 +119,9 @@ int store_from_db_error(struct store *st, int err, const char *what, const char 
 	case DB_KEYEXIST:
 		return STORE_EXISTS;
 	case DB_LOCK_DEADLOCK:
-		/* The transaction is retried; only running out of retries is worth a warning. */
-		st->deadlocked = 1;
+		/* The attempt is run again; only running out of retries is worth a warning. */
+		if (a)
+			a->retry = 1;
 		return STORE_BUSY;
 	case DB_LOCK_NOTGRANTED:
 		store_logf(&st->opt, LOG_WARN, file, line, "%s: lock wait timed out", what);
@@ -933,7 +935,7 @@ int store_expire_locks(struct store *st)
 	int err = st->env->lock_detect(st->env, 0, DB_LOCK_EXPIRE, &rejected);
 
 	if (err != 0) {
-		STORE_DB_ERROR(st, err, "lock_detect");
+		STORE_DB_ERROR(st, NULL, err, "lock_detect");
 		return -1;
 	}
 	return rejected;
@@ -943,14 +945,14 @@ int store_checkpoint(struct store *st, int force)
 {
 	int err = st->env->txn_checkpoint(st->env, 0, 0, force ? DB_FORCE : 0);
 
-	return STORE_DB_ERROR(st, err, "txn_checkpoint");
+	return STORE_DB_ERROR(st, NULL, err, "txn_checkpoint");
 }
 
 int store_checkpoint_due(struct store *st, unsigned kbytes)
 {
 	int err = st->env->txn_checkpoint(st->env, kbytes, 0, 0);
 
-	return STORE_DB_ERROR(st, err, "txn_checkpoint");
+	return STORE_DB_ERROR(st, NULL, err, "txn_checkpoint");
 }
 
 int store_log_allocate(struct store *st)
@@ -961,11 +963,11 @@ int store_log_allocate(struct store *st)
 	int err = st->env->log_stat(st->env, &stat, 0), fd, rc = STORE_OK;
 
 	if (err != 0)
-		return STORE_DB_ERROR(st, err, "log_stat");
+		return STORE_DB_ERROR(st, NULL, err, "log_stat");
 	snprintf(path, sizeof(path), "%s/log.%010u", st->opt.data_dir, stat->st_cur_file);
 	free(stat);
 	if ((err = st->env->get_lg_max(st->env, &max)) != 0)
-		return STORE_DB_ERROR(st, err, "get_lg_max");
+		return STORE_DB_ERROR(st, NULL, err, "get_lg_max");
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) /* not created yet, or removed since: next time */
 		return STORE_OK;

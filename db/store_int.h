@@ -70,12 +70,8 @@ struct store {
 	struct store_options opt;
 	struct store *owner;   /* a peer's (store_open_peer) base handle; NULL for a base */
 	_Atomic int panicked;  /* set by Berkeley DB's event callback, from any thread */
-	int deadlocked;        /* the current transaction attempt lost a deadlock: retry it */
 	int in_failchk;        /* Berkeley DB's complaints now describe dead processes: warnings */
 	int env_lock_fd;       /* data_dir/env.lock: shared while open, exclusive for recovery */
-	int sync_commit;       /* the current attempt raised a reservation: flush before answering */
-	int defer_flush;       /* commits leave their log flush to the caller (store.c, "Combining") */
-	int flush_pending;     /* a commit left its flush to the caller */
 	pthread_mutex_t cache_lock;  /* a base's: guards cache for the peers of every thread */
 	pthread_mutex_t refill_lock; /* a base's: one thread at a time takes a cached block */
 	pthread_mutex_t create_lock; /* a base's: one thread at a time creates a sequence */
@@ -88,16 +84,34 @@ struct store {
 };
 
 enum txn_kind {
-	RUN_READ,    /* read committed: a long scan does not hold its read locks to the end */
-	RUN_DURABLE, /* commit, then flush the log as the durability setting asks */
-	RUN_SYNC,    /* commit, then flush the log whatever the durability setting */
+	RUN_READ,             /* read committed: a long scan does not hold its read locks to the end */
+	RUN_DURABLE,          /* commit, then flush the log as the durability setting asks */
+	RUN_DURABLE_DEFERRED, /* as RUN_DURABLE, the flush left to the caller (store_run_deferred) */
+	RUN_SYNC,             /* commit, then flush the log whatever the durability setting */
 };
 
-typedef int txn_body_fn(struct store *st, DB_TXN *txn, void *arg);
+/*
+ * One attempt at a transaction, handed to its body: the transaction to work in, and what the
+ * attempt tells the runner. Nothing about an attempt lives in the store handle.
+ */
+struct txn_attempt {
+	DB_TXN *txn;
+	int retry; /* it lost a deadlock (store_from_db_error): abort, back off, run the body again */
+	int sync;  /* it moved a reservation (store_reserve): its commit is synced */
+};
+
+typedef int txn_body_fn(struct store *st, struct txn_attempt *a, void *arg);
 
 /* Run body in a transaction of the given kind, retrying it when it loses a deadlock. Returns
  * body's result, or the commit's when the body succeeded. */
 int store_run_txn(struct store *st, enum txn_kind kind, txn_body_fn *body, void *arg);
+
+/* As store_run_txn(RUN_DURABLE), but a log flush the commit owes is left to the caller: then
+ * *flush_owed is 1, and the caller answers only after store_log_flush(). */
+int store_run_deferred(struct store *st, txn_body_fn *body, void *arg, int *flush_owed);
+
+/* Flush the log up to the last commit. Returns a store result. */
+int store_log_flush(struct store *st);
 
 /* The key of a sequence name. */
 DBT store_name_key(const char *name, size_t len);
@@ -105,24 +119,26 @@ DBT store_name_key(const char *name, size_t len);
 /* 1 when name breaks name_check(). */
 int store_name_invalid(const char *name, size_t len);
 
-/* Read and check a record: STORE_OK, NOT_FOUND, BUSY (deadlocked set) or UNAVAILABLE. */
-int store_read_record(struct store *st, DB_TXN *txn, DBT *key, u_int32_t flags,
+/* Read and check a record: STORE_OK, NOT_FOUND, BUSY (a->retry set on a deadlock) or
+ * UNAVAILABLE. */
+int store_read_record(struct store *st, struct txn_attempt *a, DBT *key, u_int32_t flags,
                       struct seq_record *rec);
 
 /* Encode and write a record (updated = now): STORE_OK, INVALID or a failure. */
-int store_write_record(struct store *st, DB_TXN *txn, DBT *key, struct seq_record *rec,
-                       u_int32_t flags);
+int store_write_record(struct store *st, struct txn_attempt *a, DBT *key,
+                       struct seq_record *rec, u_int32_t flags);
 
 /* Add a new sequence's name to the names index and count it, in the transaction that writes
  * its record. Returns STORE_OK, STORE_LIMIT (max_sequences reached) or a failure. */
-int store_index_add(struct store *st, DB_TXN *txn, DBT *key);
+int store_index_add(struct store *st, struct txn_attempt *a, DBT *key);
 
 /* Count the names again and store the count (recovery, once per start). Returns a result. */
 int store_count_refresh(struct store *st);
 
-/* Durability reserve: keep rec's reservation ahead of `last` (asking for a synced commit when it
- * moves); under any other durability, drop it. For every path that issues values. */
-void store_reserve(struct store *st, struct seq_record *rec, int64_t last);
+/* Durability reserve: keep rec's reservation ahead of `last`, asking for a synced commit of the
+ * attempt (a->sync) when it moves; under any other durability, drop it. For every path that
+ * issues values. */
+void store_reserve(struct store *st, struct txn_attempt *a, struct seq_record *rec, int64_t last);
 
 /* Durability reserve, after an unclean stop: move every counter past its reservation, a chunk
  * of names per synced transaction. *moved counts those that moved. */
@@ -136,8 +152,11 @@ void store_logf(const struct store_options *opt, int level, const char *file, in
                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 #define STORE_LOG(opt, level, ...) store_logf((opt), (level), __FILE__, __LINE__, __VA_ARGS__)
 
-/* Map a Berkeley DB error from a store operation to a store result, logging what is unexpected. */
-int store_from_db_error(struct store *st, int err, const char *what, const char *file, int line);
-#define STORE_DB_ERROR(st, err, what) store_from_db_error((st), (err), (what), __FILE__, __LINE__)
+/* Map a Berkeley DB error from a store operation to a store result, logging what is unexpected.
+ * A deadlock inside an attempt (a; NULL outside any) marks it for another try. */
+int store_from_db_error(struct store *st, struct txn_attempt *a, int err, const char *what,
+                        const char *file, int line);
+#define STORE_DB_ERROR(st, a, err, what) \
+	store_from_db_error((st), (a), (err), (what), __FILE__, __LINE__)
 
 #endif

@@ -46,18 +46,18 @@ static int apply_period(struct seq_record *rec, int64_t now_ms, struct period_vi
 }
 
 /* Read a prefix for change: NOT_FOUND unless it exists and is a prefix. */
-static int read_prefix(struct store *st, DB_TXN *txn, DBT *key, u_int32_t flags,
+static int read_prefix(struct store *st, struct txn_attempt *a, DBT *key, u_int32_t flags,
                        struct seq_record *rec)
 {
-	int rc = store_read_record(st, txn, key, flags, rec);
+	int rc = store_read_record(st, a, key, flags, rec);
 
 	if (rc == STORE_OK && !record_is_prefix(rec))
 		return STORE_NOT_FOUND;
 	return rc;
 }
 
-static int audit_put(struct store *st, DB_TXN *txn, const char *name, size_t len, int kind,
-                     uint64_t seq, const struct audit_entry *e)
+static int audit_put(struct store *st, struct txn_attempt *a, const char *name, size_t len,
+                     int kind, uint64_t seq, const struct audit_entry *e)
 {
 	unsigned char kbuf[AUDIT_KEY_MAX], vbuf[AUDIT_VALUE_MAX];
 	DBT key = { .data = kbuf, .size = (u_int32_t)audit_key(kbuf, name, len, kind, seq) };
@@ -67,19 +67,19 @@ static int audit_put(struct store *st, DB_TXN *txn, const char *name, size_t len
 	if (val.size == 0)
 		return STORE_INVALID;
 	/* Never overwrite: an entry, once written, is the record of a number a client holds. */
-	err = st->audit->put(st->audit, txn, &key, &val, DB_NOOVERWRITE);
+	err = st->audit->put(st->audit, a->txn, &key, &val, DB_NOOVERWRITE);
 	if (err == DB_KEYEXIST) {
 		STORE_LOG(&st->opt, LOG_ERROR, "prefix '%.*s': audit position %llu is taken",
 		          (int)len, name, (unsigned long long)seq);
 		return STORE_UNAVAILABLE;
 	}
-	return STORE_DB_ERROR(st, err, "write the audit");
+	return STORE_DB_ERROR(st, a, err, "write the audit");
 }
 
 /* The last entry of `kind` of a prefix: its position, and its counter when e is not NULL. Both 0
  * when there is none. */
-static int audit_last(struct store *st, DB_TXN *txn, const char *name, size_t len, int kind,
-                      uint64_t *seq, struct audit_entry *e)
+static int audit_last(struct store *st, struct txn_attempt *a, const char *name, size_t len,
+                      int kind, uint64_t *seq, struct audit_entry *e)
 {
 	unsigned char kbuf[AUDIT_KEY_MAX], vbuf[AUDIT_VALUE_MAX];
 	DBT key = { .data = kbuf, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
@@ -92,7 +92,7 @@ static int audit_last(struct store *st, DB_TXN *txn, const char *name, size_t le
 		e->counter = 0;
 	/* Just past the last possible key of this prefix and kind, then one step back. */
 	key.size = (u_int32_t)audit_key(kbuf, name, len, kind, UINT64_MAX);
-	err = st->audit->cursor(st->audit, txn, &cursor, DB_READ_COMMITTED);
+	err = st->audit->cursor(st->audit, a->txn, &cursor, DB_READ_COMMITTED);
 	if (err == 0) {
 		err = cursor->get(cursor, &key, &val, DB_SET_RANGE);
 		if (err == 0)
@@ -109,20 +109,20 @@ static int audit_last(struct store *st, DB_TXN *txn, const char *name, size_t le
 	}
 	if (cursor)
 		cursor->close(cursor);
-	return STORE_DB_ERROR(st, err == DB_NOTFOUND ? 0 : err, "read the audit");
+	return STORE_DB_ERROR(st, a, err == DB_NOTFOUND ? 0 : err, "read the audit");
 }
 
 /* Write an admin event with the next event position of the prefix. Events are numbered like
  * numbers, 1, 2, 3: a position from the clock would sort a later event first after a clock
  * step back, and a client paging with after= would never see it. The prefix's record is locked
  * by the caller, so no two events can take the same position. */
-static int audit_event_put(struct store *st, DB_TXN *txn, const char *name, size_t len,
+static int audit_event_put(struct store *st, struct txn_attempt *a, const char *name, size_t len,
                            const struct audit_entry *e)
 {
 	uint64_t last;
-	int rc = audit_last(st, txn, name, len, AUDIT_KIND_EVENT, &last, NULL);
+	int rc = audit_last(st, a, name, len, AUDIT_KIND_EVENT, &last, NULL);
 
-	return rc == STORE_OK ? audit_put(st, txn, name, len, AUDIT_KIND_EVENT, last + 1, e) : rc;
+	return rc == STORE_OK ? audit_put(st, a, name, len, AUDIT_KIND_EVENT, last + 1, e) : rc;
 }
 
 struct configure_prefix_op {
@@ -166,13 +166,13 @@ static int apply_config(struct seq_record *rec, const struct store_prefix_config
 	return 0;
 }
 
-static int configure_prefix_body(struct store *st, DB_TXN *txn, void *arg)
+static int configure_prefix_body(struct store *st, struct txn_attempt *a, void *arg)
 {
 	struct configure_prefix_op *op = arg;
 	struct audit_entry *e;
 	struct period_view view;
 	uint64_t seq = 0;
-	int rc = store_read_record(st, txn, &op->key, DB_RMW, &op->rec);
+	int rc = store_read_record(st, a, &op->key, DB_RMW, &op->rec);
 
 	if (rc != STORE_OK && rc != STORE_NOT_FOUND)
 		return rc;
@@ -181,7 +181,7 @@ static int configure_prefix_body(struct store *st, DB_TXN *txn, void *arg)
 		if (op->created) {
 			record_init(&op->rec, RECORD_TYPE_LONG, 1, (uint64_t)(op->c->now_ms / 1000));
 			/* Entries of a deleted prefix of this name stay: continue after them. */
-			rc = audit_last(st, txn, op->name, op->len, AUDIT_KIND_NUMBER, &seq, NULL);
+			rc = audit_last(st, a, op->name, op->len, AUDIT_KIND_NUMBER, &seq, NULL);
 			if (rc != STORE_OK)
 				return rc;
 			op->rec.audit_seq = seq;
@@ -212,9 +212,9 @@ static int configure_prefix_body(struct store *st, DB_TXN *txn, void *arg)
 		}
 		op->rec.period = view.period; /* the period only: the counter is not reset */
 	}
-	rc = store_write_record(st, txn, &op->key, &op->rec, 0);
+	rc = store_write_record(st, a, &op->key, &op->rec, 0);
 	if (rc == STORE_OK && op->created)
-		rc = store_index_add(st, txn, &op->key);
+		rc = store_index_add(st, a, &op->key);
 	if (rc != STORE_OK)
 		return rc;
 	e = calloc(1, sizeof(*e));
@@ -229,7 +229,7 @@ static int configure_prefix_body(struct store *st, DB_TXN *txn, void *arg)
 	snprintf(e->note, sizeof(e->note), "format %s, padding %u, reset %s, zone %s",
 	         op->rec.format, op->rec.padding, template_rule_name(op->rec.reset_rule),
 	         op->rec.timezone);
-	rc = audit_event_put(st, txn, op->name, op->len, e);
+	rc = audit_event_put(st, a, op->name, op->len, e);
 	free(e);
 	return rc;
 }
@@ -264,13 +264,13 @@ struct next_prefix_op {
 	struct audit_entry *e;
 };
 
-static int next_prefix_body(struct store *st, DB_TXN *txn, void *arg)
+static int next_prefix_body(struct store *st, struct txn_attempt *a, void *arg)
 {
 	struct next_prefix_op *op = arg;
 	struct seq_record rec;
 	struct period_view view;
 	int64_t first, last;
-	int rc = read_prefix(st, txn, &op->key, DB_RMW, &rec);
+	int rc = read_prefix(st, a, &op->key, DB_RMW, &rec);
 
 	if (rc != STORE_OK)
 		return rc;
@@ -305,12 +305,12 @@ static int next_prefix_body(struct store *st, DB_TXN *txn, void *arg)
 		memcpy(e->full_number, n->full_number, sizeof(e->full_number));
 		snprintf(e->client_id, sizeof(e->client_id), "%s", op->who->client_id);
 		snprintf(e->generated_by, sizeof(e->generated_by), "%s", op->who->generated_by);
-		rc = audit_put(st, txn, op->name, op->len, AUDIT_KIND_NUMBER, n->seq, e);
+		rc = audit_put(st, a, op->name, op->len, AUDIT_KIND_NUMBER, n->seq, e);
 		if (rc != STORE_OK)
 			return rc;
 	}
-	store_reserve(st, &rec, last);
-	return store_write_record(st, txn, &op->key, &rec, 0);
+	store_reserve(st, a, &rec, last);
+	return store_write_record(st, a, &op->key, &rec, 0);
 }
 
 int store_prefix_next(struct store *st, const char *name, size_t len,
@@ -338,14 +338,14 @@ struct status_op {
 	struct store_prefix_status *out;
 };
 
-static int status_body(struct store *st, DB_TXN *txn, void *arg)
+static int status_body(struct store *st, struct txn_attempt *a, void *arg)
 {
 	struct status_op *op = arg;
 	struct store_prefix_status *s = op->out;
 	struct period_view view;
 	struct audit_entry *last;
 	uint64_t seq;
-	int rc = read_prefix(st, txn, &op->key, 0, &s->rec);
+	int rc = read_prefix(st, a, &op->key, 0, &s->rec);
 
 	if (rc != STORE_OK)
 		return rc;
@@ -361,7 +361,7 @@ static int status_body(struct store *st, DB_TXN *txn, void *arg)
 	last = malloc(sizeof(*last));
 	if (!last)
 		return STORE_UNAVAILABLE;
-	rc = audit_last(st, txn, op->name, op->len, AUDIT_KIND_NUMBER, &seq, last);
+	rc = audit_last(st, a, op->name, op->len, AUDIT_KIND_NUMBER, &seq, last);
 	s->last_audit_counter = last->counter;
 	free(last);
 	return rc;
@@ -386,14 +386,14 @@ struct reset_op {
 	const char *why;
 };
 
-static int reset_body(struct store *st, DB_TXN *txn, void *arg)
+static int reset_body(struct store *st, struct txn_attempt *a, void *arg)
 {
 	struct reset_op *op = arg;
 	struct store_reset *r = op->r;
 	struct seq_record rec;
 	struct period_view view;
 	struct audit_entry *e;
-	int rc = read_prefix(st, txn, &op->key, DB_RMW, &rec);
+	int rc = read_prefix(st, a, &op->key, DB_RMW, &rec);
 
 	if (rc != STORE_OK)
 		return rc;
@@ -412,7 +412,7 @@ static int reset_body(struct store *st, DB_TXN *txn, void *arg)
 	rec.next = r->set_to + 1;
 	rec.flags &= (uint16_t)~RECORD_FLAG_EXHAUSTED;
 	r->new_value = r->set_to;
-	rc = store_write_record(st, txn, &op->key, &rec, 0);
+	rc = store_write_record(st, a, &op->key, &rec, 0);
 	if (rc != STORE_OK)
 		return rc;
 	e = calloc(1, sizeof(*e));
@@ -428,7 +428,7 @@ static int reset_body(struct store *st, DB_TXN *txn, void *arg)
 	memcpy(e->id, r->reset_id, 16);
 	snprintf(e->admin_user, sizeof(e->admin_user), "%s", r->admin_user);
 	snprintf(e->note, sizeof(e->note), "%s", r->reason);
-	rc = audit_event_put(st, txn, op->name, op->len, e);
+	rc = audit_event_put(st, a, op->name, op->len, e);
 	free(e);
 	return rc;
 }
@@ -460,7 +460,7 @@ struct audit_chunk_op {
 	struct audit_entry entries[AUDIT_CHUNK];
 };
 
-static int audit_chunk_body(struct store *st, DB_TXN *txn, void *arg)
+static int audit_chunk_body(struct store *st, struct txn_attempt *a, void *arg)
 {
 	struct audit_chunk_op *op = arg;
 	unsigned char kbuf[AUDIT_KEY_MAX], vbuf[AUDIT_VALUE_MAX];
@@ -475,7 +475,7 @@ static int audit_chunk_body(struct store *st, DB_TXN *txn, void *arg)
 	if (op->after == UINT64_MAX)
 		return STORE_OK;
 	key.size = (u_int32_t)audit_key(kbuf, op->name, op->len, op->kind, op->after + 1);
-	err = st->audit->cursor(st->audit, txn, &cursor, DB_READ_COMMITTED);
+	err = st->audit->cursor(st->audit, a->txn, &cursor, DB_READ_COMMITTED);
 	while (err == 0 && op->count < op->want &&
 	       (err = cursor->get(cursor, &key, &val, step)) == 0) {
 		step = DB_NEXT;
@@ -491,7 +491,7 @@ static int audit_chunk_body(struct store *st, DB_TXN *txn, void *arg)
 	}
 	if (cursor)
 		cursor->close(cursor);
-	return STORE_DB_ERROR(st, err == DB_NOTFOUND ? 0 : err, "read the audit");
+	return STORE_DB_ERROR(st, a, err == DB_NOTFOUND ? 0 : err, "read the audit");
 }
 
 int store_audit_list(struct store *st, const char *name, size_t len, int kind, uint64_t after,
