@@ -1,9 +1,6 @@
 /*
- * store: the sequence operations. Each one is a short transaction run by store_run_txn(): begin, the
- * operation's body, commit (or abort), and a bounded retry when Berkeley DB picks it as a deadlock
- * victim. Bodies read a record with a write lock (DB_RMW) when they will change it, so two workers
- * never both read and then both try to upgrade. The environment's lifecycle is in store_env.c, the
- * record's bytes in record.c.
+ * store: the sequence operations, each a short transaction whose body store_txn.c runs. The
+ * environment's lifecycle is in store_env.c, the record's bytes in record.c.
  */
 #include "store_int.h"
 #include "name.h"
@@ -15,37 +12,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#define STORE_DEADLOCK_RETRIES 10
-
-static const char *const rc_names[STORE_RC_COUNT] = {
-	[STORE_OK] = "ok",
-	[STORE_NOT_FOUND] = "not found",
-	[STORE_EXISTS] = "already exists",
-	[STORE_EXHAUSTED] = "exhausted",
-	[STORE_TYPE_MISMATCH] = "type mismatch",
-	[STORE_INVALID] = "invalid value",
-	[STORE_BUSY] = "busy",
-	[STORE_UNAVAILABLE] = "unavailable",
-	[STORE_PREFIX] = "a formatted prefix",
-	[STORE_FULL] = "storage full: the disk that holds the store has no room",
-	[STORE_LIMIT] = "too many sequences: max_sequences in nextid.conf is reached",
-};
-
-const char *store_rc_name(int rc)
-{
-	if (rc < 0 || rc >= STORE_RC_COUNT)
-		return "unknown";
-	return rc_names[rc];
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 /*
  * The test hook's sleep (NEXTID_TEST_HOLD_LOCK_MS) holding the record lock. It sleeps on
@@ -61,176 +27,7 @@ static void hold_lock_for_test(unsigned ms)
 		;
 }
 
-/* A deadlock victim waits a little, at random, so the two sides do not collide again. */
-static void backoff(struct store *st, int attempt)
-{
-	unsigned cap = 1u << (attempt < 5 ? attempt : 5);
 
-	sleep_ms((unsigned)rand_r(&st->backoff_seed) % (cap + 1));
-}
-
-
-/*
- * The commit policy. Commit without waiting for the disk, so the record lock is released at once;
- * then, under durability sync, flush the log up to here before the caller answers. Concurrent
- * workers share those flushes (group commit) instead of queueing behind the lock through every
- * fsync: each commit's own flush covers every earlier record. A client must never hold a value
- * that recovery can undo, unless a reservation on disk covers it: DB_TXN_NOSYNC leaves the commit
- * in shared memory, which recovery discards.
- *
- * A commit that moves a reservation (durability reserve: a->sync) is synchronous instead, holding
- * the record's lock until it is on disk: released earlier, another worker could hand out a value
- * the reservation covers, without a flush of its own, before the reservation reached the disk,
- * and a power cut then would issue that value again (found by tests/powercut). A commit that
- * stays within the reservation does not even write its log records to the file (DB_TXN_NOSYNC:
- * they wait in the log buffer for the next flush): a crash that loses them is an unclean stop,
- * after which every counter resumes past its reservation, which is on disk. Measured on one hot
- * sequence: the write per commit, under the log's mutex, cost about 7% of the throughput.
- *
- * RUN_DURABLE_DEFERRED commits as RUN_DURABLE but leaves the flush it owes to the caller
- * (*flush_owed), who answers only once store_log_flush() has paid it.
- */
-static int txn_commit(struct store *st, struct txn_attempt *a, enum txn_kind kind,
-                      int *flush_owed)
-{
-	int durable = kind == RUN_DURABLE || kind == RUN_DURABLE_DEFERRED;
-	int reserving = a->sync && st->opt.durability == STORE_DURABILITY_RESERVE;
-	int flush = !reserving && (kind == RUN_SYNC || a->sync ||
-	                           (durable && st->opt.durability == STORE_DURABILITY_SYNC));
-	int within_reservation = durable && !reserving &&
-	                         st->opt.durability == STORE_DURABILITY_RESERVE;
-	int err = a->txn->commit(a->txn, kind == RUN_READ     ? 0
-	                                 : reserving          ? DB_TXN_SYNC
-	                                 : within_reservation ? DB_TXN_NOSYNC
-	                                                      : DB_TXN_WRITE_NOSYNC);
-
-	if (err == 0 && flush && kind == RUN_DURABLE_DEFERRED && flush_owed)
-		*flush_owed = 1;
-	else if (err == 0 && flush)
-		err = st->env->log_flush(st->env, NULL);
-	return STORE_DB_ERROR(st, a, err, "commit");
-}
-
-int store_log_flush(struct store *st)
-{
-	return STORE_DB_ERROR(st, NULL, st->env->log_flush(st->env, NULL), "log flush");
-}
-
-/* Begin an attempt's transaction, with the lock timeout the options ask for. */
-static int txn_begin(struct store *st, struct txn_attempt *a, enum txn_kind kind)
-{
-	int err = st->env->txn_begin(st->env, NULL, &a->txn,
-	                             kind == RUN_READ ? DB_READ_COMMITTED : 0);
-
-	if (err == 0)
-		err = a->txn->set_timeout(a->txn, (db_timeout_t)st->opt.lock_timeout_ms * 1000,
-		                          DB_SET_LOCK_TIMEOUT);
-	if (err != 0 && a->txn)
-		a->txn->abort(a->txn);
-	return STORE_DB_ERROR(st, NULL, err, "txn_begin");
-}
-
-static int run_txn(struct store *st, enum txn_kind kind, txn_body_fn *body, void *arg,
-                   int *flush_owed)
-{
-	int rc = STORE_BUSY;
-
-	/* What a guest (nextidctl) reports done must be on disk before it says so, whatever the
-	 * durability: under reserve, a commit within a reservation would otherwise wait in the log
-	 * buffer for one of the service's flushes, and a crash before it loses the change (a set
-	 * --next, after which the counter resumed behind the value set). Nor does a guest's close
-	 * flush the log: it leaves the clean mark to the service (store_close). */
-	if ((kind == RUN_DURABLE || kind == RUN_DURABLE_DEFERRED) && st->opt.guest)
-		kind = RUN_SYNC;
-
-	for (int attempt = 0; attempt < STORE_DEADLOCK_RETRIES; attempt++) {
-		struct txn_attempt a = { 0 };
-
-		if (st->opt.stats)
-			atomic_fetch_add_explicit(&st->opt.stats->transactions, 1, memory_order_relaxed);
-		if ((rc = txn_begin(st, &a, kind)) != STORE_OK)
-			return rc;
-		rc = body(st, &a, arg);
-		if (rc == STORE_OK) /* a failed commit has ended the txn too */
-			rc = txn_commit(st, &a, kind, flush_owed);
-		else
-			a.txn->abort(a.txn);
-		if (!a.retry)
-			return rc;
-		if (st->opt.stats)
-			atomic_fetch_add_explicit(&st->opt.stats->deadlock_retries, 1,
-			                          memory_order_relaxed);
-		backoff(st, attempt);
-	}
-	STORE_LOG(&st->opt, LOG_WARN, "still deadlocked after %d tries",
-	          STORE_DEADLOCK_RETRIES);
-	return rc;
-}
-
-int store_run_txn(struct store *st, enum txn_kind kind, txn_body_fn *body, void *arg)
-{
-	return run_txn(st, kind, body, arg, NULL);
-}
-
-int store_run_deferred(struct store *st, txn_body_fn *body, void *arg, int *flush_owed)
-{
-	*flush_owed = 0;
-	return run_txn(st, RUN_DURABLE_DEFERRED, body, arg, flush_owed);
-}
-
-DBT store_name_key(const char *name, size_t len)
-{
-	return (DBT){ .data = (void *)name, .size = (u_int32_t)len };
-}
-
-/* Every entry point checks the name itself: nextidctl and future importers reach the store
- * without passing through the HTTP layer's checks. */
-int store_name_invalid(const char *name, size_t len)
-{
-	const char *why;
-
-	return name_check(name, len, &why) != 0;
-}
-
-/* Read and check a record. Returns STORE_OK, NOT_FOUND, BUSY or UNAVAILABLE. */
-int store_read_record(struct store *st, struct txn_attempt *a, DBT *key, u_int32_t flags,
-                       struct seq_record *rec)
-{
-	unsigned char buf[RECORD_SIZE];
-	DBT val = { .data = buf, .ulen = sizeof(buf), .flags = DB_DBT_USERMEM };
-	int err = st->sequences->get(st->sequences, a->txn, key, &val, flags);
-	int rrc;
-
-	if (err == DB_BUFFER_SMALL) {
-		STORE_LOG(&st->opt, LOG_ERROR, "sequence '%.*s': record of %u bytes, not %d",
-		          (int)key->size, (const char *)key->data, val.size, RECORD_SIZE);
-		return STORE_UNAVAILABLE;
-	}
-	if (err != 0)
-		return STORE_DB_ERROR(st, a, err, "read sequence");
-	rrc = record_decode(buf, val.size, rec);
-	if (rrc != RECORD_OK) {
-		STORE_LOG(&st->opt, LOG_ERROR, "sequence '%.*s': corrupt record (code %d)",
-		          (int)key->size, (const char *)key->data, rrc);
-		return STORE_UNAVAILABLE;
-	}
-	return STORE_OK;
-}
-
-int store_write_record(struct store *st, struct txn_attempt *a, DBT *key, struct seq_record *rec,
-                        u_int32_t flags)
-{
-	unsigned char buf[RECORD_SIZE];
-	DBT val = { .data = buf, .size = sizeof(buf) };
-
-	rec->updated = (uint64_t)time(NULL);
-	if (record_encode(rec, buf) != RECORD_OK)
-		return STORE_INVALID;
-	return STORE_DB_ERROR(st, a, st->sequences->put(st->sequences, a->txn, key, &val, flags),
-	                      "write sequence");
-}
-
-/* Add a new sequence's name to the names index, in the transaction that writes its record. */
 /*
  * How many sequences there are, kept in meta beside them and changed in the transaction that
  * adds or removes a name, so that max_sequences is exact. A store written before the count
@@ -254,7 +51,7 @@ static int count_names(struct store *st, struct txn_attempt *a, uint64_t *n)
 	return STORE_DB_ERROR(st, a, err == DB_NOTFOUND ? 0 : err, "count the names");
 }
 
-static int count_get(struct store *st, struct txn_attempt *a, uint64_t *n)
+int store_count_get(struct store *st, struct txn_attempt *a, uint64_t *n)
 {
 	unsigned char buf[8];
 	DBT key = { .data = (void *)count_key, .size = sizeof(count_key) - 1 };
@@ -275,7 +72,7 @@ static int count_get(struct store *st, struct txn_attempt *a, uint64_t *n)
 	return STORE_OK;
 }
 
-static int count_put(struct store *st, struct txn_attempt *a, uint64_t n)
+int store_count_put(struct store *st, struct txn_attempt *a, uint64_t n)
 {
 	unsigned char buf[8];
 	DBT key = { .data = (void *)count_key, .size = sizeof(count_key) - 1 };
@@ -297,40 +94,9 @@ int store_count_refresh(struct store *st)
 		return STORE_DB_ERROR(st, NULL, err, "begin");
 	rc = count_names(st, &a, &n);
 	if (rc == STORE_OK)
-		rc = count_put(st, &a, n);
+		rc = store_count_put(st, &a, n);
 	err = rc == STORE_OK ? a.txn->commit(a.txn, 0) : (a.txn->abort(a.txn), 0);
 	return rc == STORE_OK ? STORE_DB_ERROR(st, NULL, err, "commit") : rc;
-}
-
-int store_index_add(struct store *st, struct txn_attempt *a, DBT *key)
-{
-	DBT none = { .data = (void *)"", .size = 0 };
-	uint64_t n;
-	int rc = count_get(st, a, &n);
-
-	if (rc != STORE_OK)
-		return rc;
-	if (st->opt.max_sequences && n >= st->opt.max_sequences)
-		return STORE_LIMIT;
-	rc = STORE_DB_ERROR(st, a, st->names->put(st->names, a->txn, key, &none, 0), "index a name");
-	return rc == STORE_OK ? count_put(st, a, n + 1) : rc;
-}
-
-/* Delete a sequence's record and its name. Returns STORE_OK, NOT_FOUND or a failure. */
-static int remove_sequence(struct store *st, struct txn_attempt *a, DBT *key)
-{
-	uint64_t n;
-	int err = st->sequences->del(st->sequences, a->txn, key, 0), rc;
-
-	if (err != 0)
-		return STORE_DB_ERROR(st, a, err, "delete sequence");
-	err = st->names->del(st->names, a->txn, key, 0);
-	if (err == DB_NOTFOUND)
-		return STORE_OK; /* nothing to unindex, nothing counted */
-	if (err != 0)
-		return STORE_DB_ERROR(st, a, err, "delete sequence");
-	rc = count_get(st, a, &n);
-	return rc == STORE_OK ? count_put(st, a, n > 0 ? n - 1 : 0) : rc;
 }
 
 struct next_op {
@@ -395,14 +161,6 @@ static int next_body(struct store *st, struct txn_attempt *a, void *arg)
 	if (rc == STORE_OK && st->opt.hold_lock_ms)
 		hold_lock_for_test(st->opt.hold_lock_ms);
 	return rc;
-}
-
-void store_reserve(struct store *st, struct txn_attempt *a, struct seq_record *rec, int64_t last)
-{
-	if (st->opt.durability != STORE_DURABILITY_RESERVE)
-		rec->reserved = 0; /* nothing to resume past: every commit is as durable as it gets */
-	else if (record_reserve(rec, last, st->opt.reserve_size))
-		a->sync = 1;
 }
 
 static int64_t monotonic_ms(void)
@@ -883,7 +641,7 @@ static int delete_body(struct store *st, struct txn_attempt *a, void *arg)
 {
 	struct record_op *op = arg;
 
-	return remove_sequence(st, a, &op->key);
+	return store_remove_record(st, a, &op->key);
 }
 
 int store_delete(struct store *st, const char *name, size_t len)
@@ -1198,7 +956,7 @@ static int delete_chunk_body(struct store *st, struct txn_attempt *a, void *arg)
 	op->deleted = 0;
 	for (size_t i = 0; i < op->n; i++) {
 		DBT key = store_name_key(op->entries[i].name, op->entries[i].len);
-		int rc = remove_sequence(st, a, &key);
+		int rc = store_remove_record(st, a, &key);
 
 		if (rc == STORE_OK)
 			op->deleted++;

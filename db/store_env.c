@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,104 +53,12 @@ static const char db_config_text[] =
 	"set_tx_max 1024\n"
 	"log_set_config DB_LOG_AUTO_REMOVE\n";
 
-void store_logf(const struct store_options *opt, int level, const char *file, int line,
-                const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	if (!opt->log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	opt->log(opt->log_ctx, level, file, line, msg);
-}
-
-/*
- * Berkeley DB can say the same thing thousands of times a second: every page a checkpoint cannot
- * write to a full disk, every refused commit. Each process logs at most LOG_BURST such messages
- * per LOG_WINDOW_MS, then one line saying how many it left out. Approximate across threads.
- */
-#define LOG_BURST 20
-#define LOG_WINDOW_MS 10000
-
-static _Atomic int64_t log_window_start_ms;
-static _Atomic unsigned log_in_window, log_dropped;
-
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* May a repetitive message be logged now? */
-static int log_quota(const struct store_options *opt)
-{
-	int64_t now = monotonic_ms(), start = atomic_load(&log_window_start_ms);
-
-	if (now - start >= LOG_WINDOW_MS &&
-	    atomic_compare_exchange_strong(&log_window_start_ms, &start, now)) {
-		unsigned dropped = atomic_exchange(&log_dropped, 0);
-
-		atomic_store(&log_in_window, 0);
-		if (dropped)
-			STORE_LOG(opt, LOG_WARN,
-			          "%u more messages like the above in %d s were left out", dropped,
-			          LOG_WINDOW_MS / 1000);
-	}
-	if (atomic_fetch_add(&log_in_window, 1) < LOG_BURST)
-		return 1;
-	atomic_fetch_add(&log_dropped, 1);
-	return 0;
-}
-
-int store_from_db_error(struct store *st, struct txn_attempt *a, int err, const char *what,
-                        const char *file, int line)
-{
-	switch (err) {
-	case 0:
-		return STORE_OK;
-	case DB_NOTFOUND:
-		return STORE_NOT_FOUND;
-	case DB_KEYEXIST:
-		return STORE_EXISTS;
-	case DB_LOCK_DEADLOCK:
-		/* The attempt is run again; only running out of retries is worth a warning. */
-		if (a)
-			a->retry = 1;
-		return STORE_BUSY;
-	case DB_LOCK_NOTGRANTED:
-		store_logf(&st->opt, LOG_WARN, file, line, "%s: lock wait timed out", what);
-		return STORE_BUSY;
-	case ENOSPC:
-	case EDQUOT:
-	case EFBIG:
-		/* Berkeley DB turns a commit whose log write failed into an abort: nothing changed. */
-		if (log_quota(&st->opt))
-			store_logf(&st->opt, LOG_WARN, file, line, "%s: %s", what,
-			           db_strerror(err));
-		if (st->opt.stats)
-			atomic_fetch_add_explicit(&st->opt.stats->space_errors, 1,
-			                          memory_order_relaxed);
-		return STORE_FULL;
-	case DB_RUNRECOVERY:
-		st->panicked = 1;
-		__attribute__((fallthrough));
-	default:
-		store_logf(&st->opt, LOG_ERROR, file, line, "%s: %s", what, db_strerror(err));
-		return STORE_UNAVAILABLE;
-	}
-}
-
 static void on_db_error(const DB_ENV *env, const char *prefix, const char *msg)
 {
 	struct store *st = env->app_private;
 
 	(void)prefix;
-	if (log_quota(&st->opt))
+	if (store_log_quota(&st->opt))
 		STORE_LOG(&st->opt, st->in_failchk ? LOG_WARN : LOG_ERROR,
 		          "berkeley db: %s", msg);
 }

@@ -1,6 +1,7 @@
 /*
- * store_int: what store.c (sequence operations) and store_env.c (environment lifecycle) share.
- * Nothing outside db/store*.c includes this file.
+ * store_int: what the store's files share: the handle, the transaction runner and its per-attempt
+ * argument (store_txn.c), and the helpers bodies use. Nothing outside db/store*.c includes this
+ * file.
  */
 #ifndef NEXTID_STORE_INT_H
 #define NEXTID_STORE_INT_H
@@ -132,6 +133,15 @@ int store_write_record(struct store *st, struct txn_attempt *a, DBT *key,
  * its record. Returns STORE_OK, STORE_LIMIT (max_sequences reached) or a failure. */
 int store_index_add(struct store *st, struct txn_attempt *a, DBT *key);
 
+/* Delete a sequence's record, its name and its place in the count. Returns STORE_OK, NOT_FOUND
+ * or a failure. */
+int store_remove_record(struct store *st, struct txn_attempt *a, DBT *key);
+
+/* The count of sequences kept in meta, read for change (DB_RMW; counted from the names when it is
+ * missing or damaged), and written. Return a store result. */
+int store_count_get(struct store *st, struct txn_attempt *a, uint64_t *n);
+int store_count_put(struct store *st, struct txn_attempt *a, uint64_t n);
+
 /* Count the names again and store the count (recovery, once per start). Returns a result. */
 int store_count_refresh(struct store *st);
 
@@ -146,6 +156,10 @@ int store_skip_reservations(struct store *st, size_t *moved);
 
 /* Count the sequences and the records among them that do not decode. Returns a store result. */
 int store_count(struct store *st, size_t *total, size_t *corrupt);
+
+/* May a message Berkeley DB may repeat thousands of times a second be logged now? A few per
+ * window per process, then one line saying how many were left out. */
+int store_log_quota(const struct store_options *opt);
 
 /* Log through opt->log, printf-style. */
 void store_logf(const struct store_options *opt, int level, const char *file, int line,
