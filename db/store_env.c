@@ -208,18 +208,21 @@ int store_claim(const struct store_options *opt, unsigned wait_s)
 	return -1;
 }
 
-static struct store *store_new(const struct store_options *opt)
+/* A handle: a base's (owner NULL) with the take path's state of its own, a peer's sharing its
+ * owner's. */
+static struct store *store_new(const struct store_options *opt, struct store *owner)
 {
 	struct store *st = calloc(1, sizeof(*st));
 
 	if (!st)
 		return NULL;
 	st->opt = *opt;
-	pthread_mutex_init(&st->cache_lock, NULL);
-	pthread_mutex_init(&st->refill_lock, NULL);
-	pthread_mutex_init(&st->create_lock, NULL);
-	pthread_mutex_init(&st->combine_lock, NULL);
-	pthread_cond_init(&st->combine_done, NULL);
+	st->owner = owner;
+	st->take = owner ? owner->take : store_take_new();
+	if (!st->take) {
+		free(st);
+		return NULL;
+	}
 	st->backoff_seed = (unsigned)getpid() ^ (unsigned)time(NULL);
 	st->env_lock_fd = -1;
 	return st;
@@ -413,14 +416,11 @@ static int schema_check(struct store *st, int create)
 
 static int clean_set(struct store *st, int clean);
 
-/* The handle's own memory and its locks (store_new's). */
+/* The handle's own memory (store_new's). */
 static void store_free(struct store *st)
 {
-	pthread_mutex_destroy(&st->cache_lock);
-	pthread_mutex_destroy(&st->refill_lock);
-	pthread_mutex_destroy(&st->create_lock);
-	pthread_mutex_destroy(&st->combine_lock);
-	pthread_cond_destroy(&st->combine_done);
+	if (!st->owner)
+		store_take_free(st->take);
 	free(st);
 }
 
@@ -611,7 +611,7 @@ int store_recover(const struct store_options *opt)
 
 	if (ensure_data_dir(opt) != 0)
 		return STORE_UNAVAILABLE;
-	st = store_new(opt);
+	st = store_new(opt, NULL);
 	if (!st)
 		return STORE_UNAVAILABLE;
 	/* Openers hold recovery.lock only for an instant: this comes at once. */
@@ -746,7 +746,7 @@ static int attach(struct store *st)
 
 int store_failchk(const struct store_options *opt)
 {
-	struct store *st = store_new(opt);
+	struct store *st = store_new(opt, NULL);
 	int err = 0, rc = STORE_UNAVAILABLE;
 
 	if (!st)
@@ -783,7 +783,7 @@ static int space_is_low(const struct store_options *opt)
 
 int store_open(const struct store_options *opt, struct store **out)
 {
-	struct store *st = store_new(opt);
+	struct store *st = store_new(opt, NULL);
 	int clean, rc, err;
 
 	*out = NULL;
@@ -814,12 +814,11 @@ int store_open(const struct store_options *opt, struct store **out)
 
 int store_open_peer(struct store *base, struct store **out)
 {
-	struct store *st = store_new(&base->opt);
+	struct store *st = store_new(&base->opt, base);
 
 	*out = NULL;
 	if (!st)
 		return STORE_UNAVAILABLE;
-	st->owner = base;
 	st->env = base->env;
 	st->sequences = base->sequences;
 	st->names = base->names;
@@ -949,7 +948,7 @@ static int verify_file(const struct store_options *opt, const char *file)
  */
 static int recover_copy(const struct store_options *opt, size_t *count)
 {
-	struct store *copy = store_new(opt);
+	struct store *copy = store_new(opt, NULL);
 	size_t corrupt = 0;
 	DB_ENV *env = NULL;
 	int rc = STORE_UNAVAILABLE;

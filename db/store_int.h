@@ -14,7 +14,6 @@
 
 #include <db.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdatomic.h>
 
 #define STORE_SEQUENCES_FILE "sequences.db"
@@ -23,44 +22,6 @@
 #define STORE_AUDIT_FILE "audit.db"
 #define STORE_SCHEMA_VERSION 1
 #define STORE_PATH_MAX (PATH_MAX + 32) /* data_dir and one of its files */
-
-/*
- * A block of a cached sequence's values (record.cache > 1) this process has taken and not handed
- * out yet. Values leave in order; an entry older than STORE_CACHE_TTL_MS is dropped (its values
- * skipped, which a cached sequence allows) so a block never outlives an admin change for long.
- */
-#define STORE_CACHE_SLOTS 64
-#define STORE_CACHE_TTL_MS 5000
-
-struct store_cache_entry {
-	char name[STORE_NAME_MAX];
-	size_t len;          /* 0 = free */
-	int empty;           /* its block ran out: a marker that the sequence is cached */
-	uint8_t type;
-	int64_t next, last, increment;
-	int64_t taken_ms;    /* CLOCK_MONOTONIC */
-};
-
-#define STORE_COMBINE_SLOTS 16 /* names whose requests one process combines at a time */
-
-/* A request waiting to be combined (store.c, "Combining"). */
-struct combine_req {
-	uint64_t count;
-	struct store_grant grant; /* out */
-	int rc;                   /* out: a store result, or COMBINE_ALONE */
-	int taken;                /* a leader took it into its batch */
-	int done;
-	struct combine_req *next;
-};
-
-/* The requests for one name (and type) of one process. */
-struct combine_slot {
-	char name[STORE_NAME_MAX];
-	size_t len;  /* 0 = free */
-	uint8_t type;
-	int leading; /* a leader's transaction runs for this name */
-	struct combine_req *head, *tail; /* waiting for the next batch */
-};
 
 struct store {
 	DB_ENV *env;
@@ -73,16 +34,15 @@ struct store {
 	_Atomic int panicked;  /* set by Berkeley DB's event callback, from any thread */
 	int in_failchk;        /* Berkeley DB's complaints now describe dead processes: warnings */
 	int env_lock_fd;       /* data_dir/env.lock: shared while open, exclusive for recovery */
-	pthread_mutex_t cache_lock;  /* a base's: guards cache for the peers of every thread */
-	pthread_mutex_t refill_lock; /* a base's: one thread at a time takes a cached block */
-	pthread_mutex_t create_lock; /* a base's: one thread at a time creates a sequence */
-	pthread_mutex_t combine_lock; /* a base's: guards combine (store.c, "Combining") */
-	pthread_cond_t combine_done;  /* a base's: a leader finished a batch */
-	struct combine_slot combine[STORE_COMBINE_SLOTS]; /* a base's */
-	struct store_cache_entry cache[STORE_CACHE_SLOTS]; /* a base's; peers use their owner's */
+	struct store_take *take; /* the take path's state (store_next.c): a base's, its peers share it */
 	unsigned backoff_seed; /* jitter for deadlock retries; per process, not shared */
 	int cleared_clean;     /* store_open found the store marked clean and cleared the mark */
 };
+
+/* The take path's state, shared by the threads of a process (store_next.c). Returns NULL when
+ * out of memory; store_take_free accepts NULL. */
+struct store_take *store_take_new(void);
+void store_take_free(struct store_take *t);
 
 enum txn_kind {
 	RUN_READ,             /* read committed: a long scan does not hold its read locks to the end */
@@ -156,6 +116,9 @@ int store_skip_reservations(struct store *st, size_t *moved);
 
 /* Count the sequences and the records among them that do not decode. Returns a store result. */
 int store_count(struct store *st, size_t *total, size_t *corrupt);
+
+/* CLOCK_MONOTONIC in ms. */
+int64_t store_monotonic_ms(void);
 
 /* May a message Berkeley DB may repeat thousands of times a second be logged now? A few per
  * window per process, then one line saying how many were left out. */

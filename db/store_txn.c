@@ -67,7 +67,7 @@ void store_logf(const struct store_options *opt, int level, const char *file, in
 static _Atomic int64_t log_window_start_ms;
 static _Atomic unsigned log_in_window, log_dropped;
 
-static int64_t monotonic_ms(void)
+int64_t store_monotonic_ms(void)
 {
 	struct timespec ts;
 
@@ -78,7 +78,7 @@ static int64_t monotonic_ms(void)
 /* May a repetitive message be logged now? */
 int store_log_quota(const struct store_options *opt)
 {
-	int64_t now = monotonic_ms(), start = atomic_load(&log_window_start_ms);
+	int64_t now = store_monotonic_ms(), start = atomic_load(&log_window_start_ms);
 
 	if (now - start >= LOG_WINDOW_MS &&
 	    atomic_compare_exchange_strong(&log_window_start_ms, &start, now)) {

@@ -1,0 +1,533 @@
+/*
+ * store_next: the take path, where values leave the store: store_next (and store_register, a
+ * random-id type's first use). The only file with thread state: the threads of a process share,
+ * through their handles' struct store_take,
+ *  - the per-sequence cache of blocks a cached sequence handed this process (cache_lock), with
+ *    one thread at a time refilling it (refill_lock);
+ *  - the creator lock: one thread at a time creates a sequence (create_lock);
+ *  - request combining (combine_lock, combine_done). Threads that want values of the same
+ *    sequence at the same moment share one transaction: the first becomes the leader, takes every
+ *    request queued behind it, asks the store for all their values at once and splits the grant
+ *    in queue order, so each still gets consecutive values, in the order the requests arrived.
+ *    Why: on a hot sequence every transaction passes its record lock to the next (a wake-up, a
+ *    context switch) and writes its own log records; one transaction for eight requests does that
+ *    once. Requests that arrive while a leader's transaction runs wait for it and form the next
+ *    batch; that batch may start as soon as the leader's commit is in the log, before its flush
+ *    (pipelining: see next_combined). A batch the store refuses as a whole (a sequence that
+ *    cycles or caches, one that does not exist yet, a bound too close for all of it) sends each
+ *    of its requests alone, exactly as without combining.
+ */
+#include "store_int.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/*
+ * A block of a cached sequence's values (record.cache > 1) this process has taken and not handed
+ * out yet. Values leave in order; an entry older than CACHE_TTL_MS is dropped (its values
+ * skipped, which a cached sequence allows) so a block never outlives an admin change for long.
+ */
+#define CACHE_SLOTS 64
+#define CACHE_TTL_MS 5000
+
+struct cache_entry {
+	char name[STORE_NAME_MAX];
+	size_t len;          /* 0 = free */
+	int empty;           /* its block ran out: a marker that the sequence is cached */
+	uint8_t type;
+	int64_t next, last, increment;
+	int64_t taken_ms;    /* store_monotonic_ms() */
+};
+
+#define COMBINE_SLOTS 16 /* names whose requests one process combines at a time */
+
+/* A request waiting to be combined. */
+struct combine_req {
+	uint64_t count;
+	struct store_grant grant; /* out */
+	int rc;                   /* out: a store result, or COMBINE_ALONE */
+	int taken;                /* a leader took it into its batch */
+	int done;
+	struct combine_req *next;
+};
+
+/* The requests for one name (and type) of one process. */
+struct combine_slot {
+	char name[STORE_NAME_MAX];
+	size_t len;  /* 0 = free */
+	uint8_t type;
+	int leading; /* a leader's transaction runs for this name */
+	struct combine_req *head, *tail; /* waiting for the next batch */
+};
+
+/* What the threads of one process share: a base handle's, used by its peers too. */
+struct store_take {
+	pthread_mutex_t cache_lock;   /* guards cache */
+	pthread_mutex_t refill_lock;  /* one thread at a time takes a cached block */
+	pthread_mutex_t create_lock;  /* one thread at a time creates a sequence */
+	pthread_mutex_t combine_lock; /* guards combine */
+	pthread_cond_t combine_done;  /* a leader finished a batch */
+	struct combine_slot combine[COMBINE_SLOTS];
+	struct cache_entry cache[CACHE_SLOTS];
+};
+
+struct store_take *store_take_new(void)
+{
+	struct store_take *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	pthread_mutex_init(&t->cache_lock, NULL);
+	pthread_mutex_init(&t->refill_lock, NULL);
+	pthread_mutex_init(&t->create_lock, NULL);
+	pthread_mutex_init(&t->combine_lock, NULL);
+	pthread_cond_init(&t->combine_done, NULL);
+	return t;
+}
+
+void store_take_free(struct store_take *t)
+{
+	if (!t)
+		return;
+	pthread_mutex_destroy(&t->cache_lock);
+	pthread_mutex_destroy(&t->refill_lock);
+	pthread_mutex_destroy(&t->create_lock);
+	pthread_mutex_destroy(&t->combine_lock);
+	pthread_cond_destroy(&t->combine_done);
+	free(t);
+}
+
+/*
+ * The test hook's sleep (NEXTID_TEST_HOLD_LOCK_MS) holding the record lock. It sleeps on
+ * CLOCK_BOOTTIME, which nothing else in nextid sleeps on, so that a test reading
+ * /proc/PID/task/TID/syscall ("230 0x7 ..." on x86_64) can tell this sleep from any other
+ * (a deadlock victim's backoff, a /generate waiting for its tick, a stopping worker).
+ */
+static void hold_lock_for_test(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	while (clock_nanosleep(CLOCK_BOOTTIME, 0, &ts, &ts) == EINTR)
+		;
+}
+
+struct next_op {
+	DBT key;
+	uint8_t type;
+	const struct seq_record *create;
+	uint64_t count;
+	struct store_grant *grant;
+	int cached;   /* out: the grant is a whole block of a cached sequence */
+	int combined; /* in: the values of several requests, which next_combined splits */
+	int refused;  /* out: combined, but the sequence is one whose values cannot be split */
+};
+
+static int next_body(struct store *st, struct txn_attempt *a, void *arg)
+{
+	struct next_op *op = arg;
+	struct seq_record rec;
+	int rc = store_read_record(st, a, &op->key, DB_RMW, &rec);
+	int created = rc == STORE_NOT_FOUND && op->create;
+
+	if (created)
+		rec = *op->create;
+	else if (rc != STORE_OK)
+		return rc;
+	op->grant->type = rec.type;
+	if (op->type == 0 ? record_type_max(rec.type) == 0 : rec.type != op->type)
+		return STORE_TYPE_MISMATCH;
+	if (record_is_prefix(&rec)) /* its numbers must pass through the audit */
+		return STORE_PREFIX;
+	/* A combined grant is split into consecutive runs, one per request: a cycling sequence may
+	 * wrap inside it, and a cached one gives blocks; each of their requests goes alone. */
+	if (op->combined && ((rec.flags & RECORD_FLAG_CYCLE) || rec.cache > 1)) {
+		op->refused = 1;
+		return STORE_INVALID;
+	}
+	/* A cached sequence hands this process a block of values for one request; near its bound
+	 * the block shrinks to what is left. */
+	op->cached = 0;
+	for (uint64_t take = op->count == 1 ? rec.cache : 0; take > 1 && !op->cached; take /= 2) {
+		struct seq_record trial = rec;
+
+		if (record_advance(&trial, take, &op->grant->first, &op->grant->last) == RECORD_OK) {
+			rec = trial;
+			op->cached = 1;
+		}
+	}
+	switch (op->cached ? RECORD_OK
+	                   : record_advance(&rec, op->count, &op->grant->first, &op->grant->last)) {
+	case RECORD_OK:
+		break;
+	case RECORD_EXHAUSTED:
+		op->grant->bound = rec.increment > 0 ? rec.max : rec.min;
+		return STORE_EXHAUSTED;
+	default:
+		return STORE_INVALID;
+	}
+	op->grant->increment = rec.increment;
+	store_reserve(st, a, &rec, op->grant->last);
+	rc = store_write_record(st, a, &op->key, &rec, 0);
+	if (rc == STORE_OK && created)
+		rc = store_index_add(st, a, &op->key);
+	if (rc == STORE_OK && st->opt.hold_lock_ms)
+		hold_lock_for_test(st->opt.hold_lock_ms);
+	return rc;
+}
+
+/*
+ * The per-sequence cache. A process's blocks live in its struct store_take, shared by the handles
+ * of every thread under cache_lock: the blocks belong to the worker process, as API.md says. An
+ * entry whose block ran out stays as a marker that the sequence is cached, so that the threads
+ * that miss it next take one new block between them (under refill_lock) rather than one each,
+ * which would skip a block's values at every crash for each thread.
+ */
+enum cache_result {
+	CACHE_TAKEN,   /* *grant holds the next value */
+	CACHE_UNKNOWN, /* no block, nor sign that the sequence is cached: ask the store */
+	CACHE_EMPTY,   /* a cached sequence whose block ran out: refill it once for all threads */
+};
+
+static int cache_entry_is(const struct cache_entry *e, const char *name, size_t len)
+{
+	return e->len == len && memcmp(e->name, name, len) == 0;
+}
+
+/* The entry of `name` to take from: its lowest block with values left (threads that missed at
+ * once may each have brought one back), else a marker of a block that ran out. */
+static struct cache_entry *cache_find(struct store_take *t, const char *name, size_t len)
+{
+	struct cache_entry *found = NULL;
+
+	for (int i = 0; i < CACHE_SLOTS; i++) {
+		struct cache_entry *e = &t->cache[i];
+
+		if (!cache_entry_is(e, name, len))
+			continue;
+		if (!found || (found->empty && !e->empty) ||
+		    (!e->empty && (e->increment > 0 ? e->next < found->next : e->next > found->next)))
+			found = e;
+	}
+	return found;
+}
+
+static enum cache_result cache_take_locked(struct store_take *t, const char *name, size_t len,
+                                           uint8_t type, struct store_grant *grant)
+{
+	struct cache_entry *e = cache_find(t, name, len);
+
+	if (!e)
+		return CACHE_UNKNOWN;
+	if (store_monotonic_ms() - e->taken_ms > CACHE_TTL_MS ||
+	    (type == 0 ? record_type_max(e->type) == 0 : e->type != type)) {
+		e->len = 0; /* stale, or asked as another type: let the store decide */
+		return CACHE_UNKNOWN;
+	}
+	if (e->empty)
+		return CACHE_EMPTY;
+	grant->first = grant->last = e->next;
+	grant->increment = e->increment;
+	grant->type = e->type;
+	if (e->next == e->last)
+		e->empty = 1;
+	else
+		e->next += e->increment;
+	return CACHE_TAKEN;
+}
+
+static enum cache_result cache_take(struct store *st, const char *name, size_t len,
+                                    uint8_t type, struct store_grant *grant)
+{
+	struct store_take *t = st->take;
+	enum cache_result r;
+
+	pthread_mutex_lock(&t->cache_lock);
+	r = cache_take_locked(t, name, len, type, grant);
+	pthread_mutex_unlock(&t->cache_lock);
+	return r;
+}
+
+/* Keep the rest of a block (all but its first value) for the next requests: in the marker its
+ * predecessor left, or a slot of its own, even beside another block of the same name (dropping
+ * either would skip its values for nothing). A full table loses its oldest block. */
+static void cache_keep_locked(struct store_take *t, const char *name, size_t len,
+                              const struct store_grant *grant)
+{
+	struct cache_entry *e = NULL, *free_slot = NULL, *oldest = &t->cache[0];
+
+	for (int i = 0; i < CACHE_SLOTS; i++) {
+		struct cache_entry *c = &t->cache[i];
+
+		if (c->len == 0) {
+			if (!free_slot)
+				free_slot = c;
+		} else if (c->empty && cache_entry_is(c, name, len)) {
+			e = c;
+		} else if (c->taken_ms < oldest->taken_ms) {
+			oldest = c;
+		}
+	}
+	e = e ? e : free_slot ? free_slot : oldest;
+	memcpy(e->name, name, len);
+	e->len = len;
+	e->empty = 0;
+	e->type = grant->type;
+	e->next = grant->first + grant->increment;
+	e->last = grant->last;
+	e->increment = grant->increment;
+	e->taken_ms = store_monotonic_ms();
+}
+
+/* After a store answer for `name`: keep the block it granted, or forget that it was cached. */
+static void cache_update(struct store *st, const char *name, size_t len,
+                         const struct store_grant *grant, int cached)
+{
+	struct store_take *t = st->take;
+
+	pthread_mutex_lock(&t->cache_lock);
+	if (cached) {
+		cache_keep_locked(t, name, len, grant);
+	} else {
+		for (int i = 0; i < CACHE_SLOTS; i++)
+			if (cache_entry_is(&t->cache[i], name, len))
+				t->cache[i].len = 0;
+	}
+	pthread_mutex_unlock(&t->cache_lock);
+}
+
+/* Take values in a transaction; a cached sequence's block goes to the cache, all of it but the
+ * first value, which is the caller's. */
+static int next_from_store(struct store *st, const char *name, size_t len, struct next_op *op)
+{
+	int rc = store_run_txn(st, RUN_DURABLE, next_body, op);
+
+	if (rc == STORE_OK && op->cached) {
+		cache_update(st, name, len, op->grant, 1);
+		op->grant->last = op->grant->first;
+	}
+	return rc;
+}
+
+/* A cached sequence's block ran out: one thread of the process takes the next block while the
+ * others wait for it, then take from it. */
+static int next_refill(struct store *st, const char *name, size_t len, struct next_op *op)
+{
+	struct store_take *t = st->take;
+	int rc = STORE_OK;
+
+	pthread_mutex_lock(&t->refill_lock);
+	if (cache_take(st, name, len, op->type, op->grant) != CACHE_TAKEN) {
+		rc = next_from_store(st, name, len, op);
+		if (rc != STORE_OK || !op->cached)
+			cache_update(st, name, len, op->grant, 0);
+	}
+	pthread_mutex_unlock(&t->refill_lock);
+	return rc;
+}
+
+/*
+ * Take values from a sequence that is created when it does not exist. Creating one splits pages
+ * of both databases (the hash of records, the names' B-tree), and creators running at once
+ * deadlock on those splits: measured, a burst of first requests for 10,000 new names gave up
+ * after 10 retries with 8 threads per worker. So the threads of a process create one at a time,
+ * each first trying the sequence as it exists, which is what nearly every request finds; only
+ * a name that is not there yet takes create_lock.
+ */
+static int next_or_create(struct store *st, const char *name, size_t len, struct next_op *op,
+                          const struct seq_record *create)
+{
+	struct store_take *t = st->take;
+	int rc;
+
+	op->create = NULL;
+	rc = next_from_store(st, name, len, op);
+	if (rc != STORE_NOT_FOUND)
+		return rc;
+	op->create = create;
+	pthread_mutex_lock(&t->create_lock);
+	rc = next_from_store(st, name, len, op);
+	pthread_mutex_unlock(&t->create_lock);
+	return rc;
+}
+
+#define COMBINE_ALONE (-1) /* a request's answer: ask the store alone */
+
+/* One request's own transaction(s), creating the sequence when asked to. */
+static int next_alone(struct store *st, const char *name, size_t len, struct next_op *op,
+                      const struct seq_record *create)
+{
+	return create ? next_or_create(st, name, len, op, create)
+	              : next_from_store(st, name, len, op);
+}
+
+static struct combine_slot *combine_slot_for(struct store_take *t, const char *name, size_t len,
+                                             uint8_t type)
+{
+	struct combine_slot *free_slot = NULL;
+
+	for (int i = 0; i < COMBINE_SLOTS; i++) {
+		struct combine_slot *c = &t->combine[i];
+
+		if (c->len == len && c->type == type && memcmp(c->name, name, len) == 0)
+			return c;
+		if (c->len == 0 && !free_slot)
+			free_slot = c;
+	}
+	if (free_slot) {
+		memcpy(free_slot->name, name, len);
+		free_slot->len = len;
+		free_slot->type = type;
+	}
+	return free_slot;
+}
+
+/* One transaction for the batch's values, split among its requests. Returns whether its commit
+ * left a log flush owed (store_run_deferred). */
+static int run_batch(struct store *st, const struct next_op *op, struct combine_req *batch)
+{
+	struct store_grant all = { 0 };
+	struct next_op joint = { op->key, op->type, NULL, 0, &all, 0, 1, 0 };
+	uint64_t taken = 0;
+	int rc, flush_owed;
+
+	for (struct combine_req *r = batch; r; r = r->next)
+		joint.count += r->count;
+	rc = store_run_deferred(st, next_body, &joint, &flush_owed);
+	for (struct combine_req *r = batch; r; r = r->next) {
+		if (rc != STORE_OK) {
+			/* Refused, exhausted for the sum, or not there yet: each alone. Other failures
+			 * (busy, unavailable, a type mismatch) are every request's answer. */
+			r->rc = joint.refused || rc == STORE_EXHAUSTED || rc == STORE_NOT_FOUND
+			                ? COMBINE_ALONE : rc;
+			r->grant = all;
+			continue;
+		}
+		/* Inside [all.first, all.last] each time; 128 bits for the step there. */
+		r->rc = STORE_OK;
+		r->grant = all;
+		r->grant.first = (int64_t)((__int128)all.first + (__int128)taken * all.increment);
+		r->grant.last = (int64_t)((__int128)r->grant.first +
+		                          (__int128)(r->count - 1) * all.increment);
+		taken += r->count;
+	}
+	return flush_owed;
+}
+
+/* The batch's values are its requests' once its commit is on disk; a failed flush is the answer
+ * of every request that had values. */
+static void finish_batch(struct store *st, struct combine_req *batch, int flush_owed)
+{
+	int rc = flush_owed ? store_log_flush(st) : STORE_OK;
+
+	for (struct combine_req *r = batch; r && rc != STORE_OK; r = r->next)
+		if (r->rc == STORE_OK)
+			r->rc = rc;
+}
+
+static int next_combined(struct store *st, const char *name, size_t len, struct next_op *op,
+                         const struct seq_record *create)
+{
+	struct store_take *t = st->take;
+	struct combine_req me = { .count = op->count };
+	struct combine_slot *slot;
+	struct combine_req *batch;
+	int alone, flush_owed = 0;
+
+	pthread_mutex_lock(&t->combine_lock);
+	slot = combine_slot_for(t, name, len, op->type);
+	if (!slot) { /* every slot serves another name: go alone */
+		pthread_mutex_unlock(&t->combine_lock);
+		return COMBINE_ALONE;
+	}
+	if (slot->tail)
+		slot->tail->next = &me;
+	else
+		slot->head = &me;
+	slot->tail = &me;
+	while (!me.done && (me.taken || slot->leading))
+		pthread_cond_wait(&t->combine_done, &t->combine_lock);
+	if (me.done) {
+		pthread_mutex_unlock(&t->combine_lock);
+		*op->grant = me.grant;
+		return me.rc;
+	}
+	batch = slot->head; /* lead: this request and every one queued with it */
+	alone = batch->next == NULL; /* then batch is &me */
+	for (struct combine_req *r = batch; r; r = r->next)
+		r->taken = 1;
+	slot->head = slot->tail = NULL;
+	slot->leading = 1;
+	pthread_mutex_unlock(&t->combine_lock);
+
+	/* Alone in its batch, a request needs no split: its own transaction, the plain way, while
+	 * it still leads (those arriving now queue for the next batch). */
+	if (alone)
+		me.rc = next_alone(st, name, len, op, create);
+	else
+		flush_owed = run_batch(st, op, batch);
+
+	/* A batch's commit has released the record: the next batch may take its values while this
+	 * one waits for the disk, and the two flushes overlap or merge (group commit) instead of
+	 * following each other. Its requests are answered only once the flush is done. */
+	pthread_mutex_lock(&t->combine_lock);
+	slot->leading = 0;
+	if (!slot->head)
+		slot->len = 0;
+	pthread_cond_broadcast(&t->combine_done);
+	pthread_mutex_unlock(&t->combine_lock);
+	if (!alone)
+		finish_batch(st, batch, flush_owed);
+
+	pthread_mutex_lock(&t->combine_lock);
+	for (struct combine_req *r = batch; r; r = r->next)
+		r->done = 1;
+	pthread_cond_broadcast(&t->combine_done);
+	pthread_mutex_unlock(&t->combine_lock); /* the batch's other requests may be gone now */
+	if (!alone)
+		*op->grant = me.grant;
+	return me.rc;
+}
+
+int store_next(struct store *st, const char *name, size_t len, uint8_t type,
+               const struct seq_record *create, uint64_t count, struct store_grant *grant)
+{
+	struct next_op op = { store_name_key(name, len), type, create, count, grant, 0, 0, 0 };
+	int rc;
+
+	if (store_name_invalid(name, len))
+		return STORE_INVALID;
+	if (count == 1) {
+		switch (cache_take(st, name, len, type, grant)) {
+		case CACHE_TAKEN:
+			return STORE_OK;
+		case CACHE_EMPTY:
+			return next_refill(st, name, len, &op);
+		case CACHE_UNKNOWN:
+			break;
+		}
+	}
+	rc = next_combined(st, name, len, &op, create);
+	return rc != COMBINE_ALONE ? rc : next_alone(st, name, len, &op, create);
+}
+
+int store_register(struct store *st, const char *name, size_t len,
+                   const struct seq_record *create, uint8_t *registered)
+{
+	struct seq_record rec;
+	int rc = store_get(st, name, len, &rec);
+
+	if (rc == STORE_NOT_FOUND) {
+		rec = *create;
+		rc = store_create(st, name, len, create);
+		if (rc == STORE_EXISTS) /* another worker registered it a moment ago */
+			rc = store_get(st, name, len, &rec);
+	}
+	if (rc != STORE_OK)
+		return rc;
+	*registered = rec.type;
+	return rec.type == create->type ? STORE_OK : STORE_TYPE_MISMATCH;
+}
+
