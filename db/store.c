@@ -19,22 +19,6 @@
  */
 static const char count_key[] = "sequences.count";
 
-static int count_names(struct store *st, struct txn_attempt *a, uint64_t *n)
-{
-	DBC *cursor = NULL;
-	DBT key = { .flags = DB_DBT_REALLOC }, val = { .flags = DB_DBT_REALLOC };
-	int err = st->names->cursor(st->names, a->txn, &cursor, 0);
-
-	*n = 0;
-	while (err == 0 && (err = cursor->get(cursor, &key, &val, DB_NEXT)) == 0)
-		(*n)++;
-	if (cursor)
-		cursor->close(cursor);
-	free(key.data);
-	free(val.data);
-	return STORE_DB_ERROR(st, a, err == DB_NOTFOUND ? 0 : err, "count the names");
-}
-
 int store_count_get(struct store *st, struct txn_attempt *a, uint64_t *n)
 {
 	unsigned char buf[8];
@@ -43,10 +27,10 @@ int store_count_get(struct store *st, struct txn_attempt *a, uint64_t *n)
 	int err = st->meta->get(st->meta, a->txn, &key, &val, DB_RMW);
 
 	if (err == DB_NOTFOUND)
-		return count_names(st, a, n);
+		return store_count_names(st, a, n);
 	if (err == 0 && val.size != sizeof(buf)) {
 		STORE_LOG(&st->opt, LOG_WARN, "the sequence count is damaged; counting again");
-		return count_names(st, a, n);
+		return store_count_names(st, a, n);
 	}
 	if (err != 0)
 		return STORE_DB_ERROR(st, a, err, "read the sequence count");
@@ -76,7 +60,7 @@ int store_count_refresh(struct store *st)
 
 	if (err != 0)
 		return STORE_DB_ERROR(st, NULL, err, "begin");
-	rc = count_names(st, &a, &n);
+	rc = store_count_names(st, &a, &n);
 	if (rc == STORE_OK)
 		rc = store_count_put(st, &a, n);
 	err = rc == STORE_OK ? a.txn->commit(a.txn, 0) : (a.txn->abort(a.txn), 0);
@@ -269,267 +253,6 @@ int store_import(struct store *st, const struct store_item *items, size_t n, int
 	rc = store_run_txn(st, RUN_DURABLE, import_body, &op);
 	*bad = op.bad;
 	*why = op.why ? op.why : "";
-	return rc;
-}
-
-static int count_body(struct store *st, struct txn_attempt *a, void *arg)
-{
-	size_t *counts = arg;
-	DBC *cursor = NULL;
-	DBT key = { .flags = DB_DBT_REALLOC }, val = { .flags = DB_DBT_REALLOC };
-	struct seq_record rec;
-	int err;
-
-	counts[0] = counts[1] = 0;
-	err = st->sequences->cursor(st->sequences, a->txn, &cursor, DB_READ_COMMITTED);
-	while (err == 0 && (err = cursor->get(cursor, &key, &val, DB_NEXT)) == 0) {
-		counts[0]++;
-		counts[1] += record_decode(val.data, val.size, &rec) != RECORD_OK;
-	}
-	if (cursor)
-		cursor->close(cursor);
-	free(key.data);
-	free(val.data);
-	return STORE_DB_ERROR(st, a, err == DB_NOTFOUND ? 0 : err, "count");
-}
-
-int store_count(struct store *st, size_t *total, size_t *corrupt)
-{
-	size_t counts[2] = { 0, 0 };
-	int rc = store_run_txn(st, RUN_READ, count_body, counts);
-
-	*total = counts[0];
-	*corrupt = counts[1];
-	return rc;
-}
-
-/*
- * Listing walks the names index (a btree: name order, and a cursor can start anywhere) a chunk
- * per transaction, so a page of a listing costs its own size, not the store's, and no transaction
- * holds more than a chunk's read locks. Callbacks run between transactions: a retried
- * transaction never calls one twice.
- */
-#define LIST_CHUNK 1000
-
-struct list_entry {
-	char name[STORE_NAME_MAX];
-	size_t len;
-	struct seq_record rec;
-};
-
-struct list_chunk_op {
-	char after[STORE_NAME_MAX]; /* the chunk starts after this name ... */
-	size_t after_len;           /* ... or at the first name when 0 */
-	size_t want, count;
-	struct list_entry entries[LIST_CHUNK];
-};
-
-static int list_chunk_body(struct store *st, struct txn_attempt *a, void *arg)
-{
-	struct list_chunk_op *op = arg;
-	char name[STORE_NAME_MAX];
-	unsigned char none[1];
-	DBT key = { .data = name, .ulen = sizeof(name), .flags = DB_DBT_USERMEM };
-	DBT val = { .data = none, .ulen = sizeof(none), .flags = DB_DBT_USERMEM };
-	DBC *cursor = NULL;
-	u_int32_t step = DB_FIRST;
-	int err, rc = STORE_OK;
-
-	op->count = 0;
-	if (op->after_len) {
-		memcpy(name, op->after, op->after_len);
-		key.size = (u_int32_t)op->after_len;
-		step = DB_SET_RANGE; /* the first name >= after */
-	}
-	err = st->names->cursor(st->names, a->txn, &cursor, DB_READ_COMMITTED);
-	while (err == 0 && op->count < op->want && (err = cursor->get(cursor, &key, &val, step)) == 0) {
-		struct list_entry *e = &op->entries[op->count];
-		DBT seq_key = store_name_key(name, key.size);
-
-		step = DB_NEXT;
-		if (op->after_len && key.size == op->after_len && !memcmp(name, op->after, key.size))
-			continue; /* strictly after */
-		rc = store_read_record(st, a, &seq_key, 0, &e->rec);
-		if (rc == STORE_NOT_FOUND) { /* deleted between the two reads */
-			rc = STORE_OK;
-			continue;
-		}
-		if (rc != STORE_OK)
-			break;
-		memcpy(e->name, name, key.size);
-		e->len = key.size;
-		op->count++;
-	}
-	if (cursor)
-		cursor->close(cursor);
-	if (rc == STORE_OK && err != 0 && err != DB_NOTFOUND)
-		rc = STORE_DB_ERROR(st, a, err, "list");
-	return rc;
-}
-
-/* A change applied to every record: returns 1 when it changed rec. */
-typedef int record_change_fn(struct seq_record *rec, const void *arg);
-
-struct change_chunk_op {
-	const struct list_entry *entries;
-	size_t n, moved;
-	record_change_fn *change;
-	const void *arg;
-};
-
-static int change_chunk_body(struct store *st, struct txn_attempt *a, void *arg)
-{
-	struct change_chunk_op *op = arg;
-
-	op->moved = 0;
-	for (size_t i = 0; i < op->n; i++) {
-		DBT key = store_name_key(op->entries[i].name, op->entries[i].len);
-		struct seq_record rec;
-		int rc = store_read_record(st, a, &key, DB_RMW, &rec);
-
-		if (rc == STORE_NOT_FOUND)
-			continue;
-		if (rc != STORE_OK)
-			return rc;
-		if (!op->change(&rec, op->arg))
-			continue;
-		if ((rc = store_write_record(st, a, &key, &rec, 0)) != STORE_OK)
-			return rc;
-		op->moved++;
-	}
-	return STORE_OK;
-}
-
-/* Apply change to every record, a chunk of names per synced transaction (so that no transaction
- * holds more than a chunk's locks); *moved counts the records it changed. */
-static int change_every_record(struct store *st, record_change_fn *change, const void *arg,
-                               size_t *moved)
-{
-	struct list_chunk_op *names = malloc(sizeof(*names));
-	int rc = names ? STORE_OK : STORE_UNAVAILABLE;
-
-	*moved = 0;
-	if (names)
-		names->after_len = 0;
-	while (rc == STORE_OK) {
-		struct change_chunk_op op = { .entries = names->entries, .change = change, .arg = arg };
-
-		names->want = LIST_CHUNK;
-		rc = store_run_txn(st, RUN_READ, list_chunk_body, names);
-		if (rc != STORE_OK || names->count == 0)
-			break;
-		op.n = names->count;
-		rc = store_run_txn(st, RUN_SYNC, change_chunk_body, &op);
-		*moved += rc == STORE_OK ? op.moved : 0;
-		if (names->count < LIST_CHUNK)
-			break;
-		names->after_len = names->entries[names->count - 1].len;
-		memcpy(names->after, names->entries[names->count - 1].name, names->after_len);
-	}
-	free(names);
-	return rc;
-}
-
-static int skip_reservation(struct seq_record *rec, const void *arg)
-{
-	(void)arg;
-	return record_skip_reservation(rec);
-}
-
-int store_skip_reservations(struct store *st, size_t *moved)
-{
-	return change_every_record(st, skip_reservation, NULL, moved);
-}
-
-static int skip_steps(struct seq_record *rec, const void *arg)
-{
-	return record_skip(rec, *(const uint64_t *)arg);
-}
-
-int store_advance_all(struct store *st, uint64_t steps, size_t *moved)
-{
-	if (steps == 0 || steps > INT64_MAX) {
-		*moved = 0;
-		return STORE_INVALID;
-	}
-	return change_every_record(st, skip_steps, &steps, moved);
-}
-
-int store_list(struct store *st, const char *after, size_t after_len, size_t limit,
-               store_list_fn *fn, void *ctx)
-{
-	struct list_chunk_op *op = malloc(sizeof(*op));
-	size_t remaining = limit ? limit : SIZE_MAX;
-	int rc = STORE_OK, stop = 0;
-
-	if (!op)
-		return STORE_UNAVAILABLE;
-	op->after_len = after && after_len <= STORE_NAME_MAX ? after_len : 0;
-	if (op->after_len)
-		memcpy(op->after, after, op->after_len);
-	while (!stop && remaining > 0) {
-		op->want = remaining < LIST_CHUNK ? remaining : LIST_CHUNK;
-		rc = store_run_txn(st, RUN_READ, list_chunk_body, op);
-		if (rc != STORE_OK)
-			break;
-		for (size_t i = 0; i < op->count && !stop; i++)
-			stop = fn(ctx, op->entries[i].name, op->entries[i].len, &op->entries[i].rec);
-		remaining -= op->count;
-		if (op->count < op->want)
-			break;
-		op->after_len = op->entries[op->count - 1].len;
-		memcpy(op->after, op->entries[op->count - 1].name, op->after_len);
-	}
-	free(op);
-	return rc;
-}
-
-struct delete_chunk_op {
-	const struct list_entry *entries;
-	size_t n;
-	size_t deleted;
-};
-
-static int delete_chunk_body(struct store *st, struct txn_attempt *a, void *arg)
-{
-	struct delete_chunk_op *op = arg;
-
-	op->deleted = 0;
-	for (size_t i = 0; i < op->n; i++) {
-		DBT key = store_name_key(op->entries[i].name, op->entries[i].len);
-		int rc = store_remove_record(st, a, &key);
-
-		if (rc == STORE_OK)
-			op->deleted++;
-		else if (rc != STORE_NOT_FOUND) /* gone already: another admin was quicker */
-			return rc;
-	}
-	return STORE_OK;
-}
-
-/* A chunk of names, then deletes by key, until none is left. A reset needs no atomicity: each
- * deleted sequence is simply gone, and the lock table has a fixed size. */
-int store_delete_all(struct store *st, size_t *count)
-{
-	struct list_chunk_op *names = malloc(sizeof(*names));
-	size_t total = 0;
-	int rc = names ? STORE_OK : STORE_UNAVAILABLE;
-
-	while (rc == STORE_OK) {
-		struct delete_chunk_op op = { .entries = names->entries };
-
-		names->after_len = 0;
-		names->want = LIST_CHUNK;
-		rc = store_run_txn(st, RUN_READ, list_chunk_body, names);
-		if (rc != STORE_OK || names->count == 0)
-			break;
-		op.n = names->count;
-		rc = store_run_txn(st, RUN_DURABLE, delete_chunk_body, &op);
-		total += rc == STORE_OK ? op.deleted : 0;
-	}
-	free(names);
-	if (count)
-		*count = total;
 	return rc;
 }
 

@@ -117,6 +117,9 @@ int store_skip_reservations(struct store *st, size_t *moved);
 /* Count the sequences and the records among them that do not decode. Returns a store result. */
 int store_count(struct store *st, size_t *total, size_t *corrupt);
 
+/* Count the names in the names index, in a's transaction. Returns a store result. */
+int store_count_names(struct store *st, struct txn_attempt *a, uint64_t *n);
+
 /* CLOCK_MONOTONIC in ms. */
 int64_t store_monotonic_ms(void);
 

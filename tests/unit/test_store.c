@@ -529,6 +529,74 @@ START_TEST(test_list_records)
 }
 END_TEST
 
+/* Walks over more names than one chunk (a thousand a transaction): listing, advancing and
+ * deleting everything see every name once, in order, across the chunks' seams. */
+#define CHUNKS_N 2345
+
+struct order_ctx {
+	size_t next, calls, stop_after; /* the index the next name must have */
+	int wrong;
+};
+
+static int in_order(void *ctx, const char *name, size_t len, const struct seq_record *rec)
+{
+	struct order_ctx *c = ctx;
+	char want[16];
+
+	snprintf(want, sizeof(want), "s%04zu", c->next++);
+	if (len != strlen(want) || memcmp(name, want, len) != 0 || rec->next != 1)
+		c->wrong++;
+	return ++c->calls == c->stop_after;
+}
+
+START_TEST(test_chunks)
+{
+	struct config cfg;
+	struct store_options opt;
+	struct store *st = fresh(&cfg, &opt, "chunks", STORE_DURABILITY_WRITE);
+	struct store_item *items = calloc(CHUNKS_N, sizeof(*items));
+	char(*names)[16] = calloc(CHUNKS_N, sizeof(*names));
+	struct order_ctx all = { 0 }, page = { .next = 996 }, stopped = { .stop_after = 1500 };
+	size_t bad, n;
+	const char *why;
+	struct seq_record got;
+
+	ck_assert_ptr_nonnull(items);
+	ck_assert_ptr_nonnull(names);
+	for (size_t i = 0; i < CHUNKS_N; i++) {
+		snprintf(names[i], sizeof(names[i]), "s%04zu", i);
+		items[i].name = names[i];
+		items[i].len = strlen(names[i]);
+		record_init(&items[i].rec, RECORD_TYPE_LONG, 1, (uint64_t)time(NULL));
+	}
+	ck_assert_int_eq(store_import(st, items, CHUNKS_N, 0, &bad, &why), STORE_OK);
+
+	ck_assert_int_eq(store_list(st, NULL, 0, 0, in_order, &all), STORE_OK);
+	ck_assert_uint_eq(all.calls, CHUNKS_N);
+	ck_assert_int_eq(all.wrong, 0);
+	ck_assert_int_eq(store_list(st, "s0995", 5, 1010, in_order, &page), STORE_OK);
+	ck_assert_uint_eq(page.calls, 1010); /* s0996 .. s2005: a whole chunk, then ten more */
+	ck_assert_int_eq(page.wrong, 0);
+	ck_assert_int_eq(store_list(st, NULL, 0, 0, in_order, &stopped), STORE_OK);
+	ck_assert_uint_eq(stopped.calls, 1500); /* the callback stops inside the second chunk */
+	ck_assert_int_eq(stopped.wrong, 0);
+
+	ck_assert_int_eq(store_advance_all(st, 7, &n), STORE_OK);
+	ck_assert_uint_eq(n, CHUNKS_N);
+	ck_assert_int_eq(store_get(st, "s2344", 5, &got), STORE_OK);
+	ck_assert_int_eq(got.next, 8);
+
+	ck_assert_int_eq(store_delete_all(st, &n), STORE_OK);
+	ck_assert_uint_eq(n, CHUNKS_N);
+	all = (struct order_ctx){ 0 };
+	ck_assert_int_eq(store_list(st, NULL, 0, 0, in_order, &all), STORE_OK);
+	ck_assert_uint_eq(all.calls, 0);
+	free(names);
+	free(items);
+	store_close(st);
+}
+END_TEST
+
 /* ---- recovery, reopening, claiming ---- */
 
 START_TEST(test_recover_again)
@@ -1126,6 +1194,7 @@ int main(void)
 	tcase_add_test(tc, test_list_empty);
 	tcase_add_test(tc, test_list);
 	tcase_add_test(tc, test_list_records);
+	tcase_add_test(tc, test_chunks);
 	tcase_add_test(tc, test_recover_again);
 	tcase_add_test(tc, test_mark);
 	tcase_add_test(tc, test_open_missing);
