@@ -381,41 +381,6 @@ static int databases_open(struct store *st, u_int32_t flags)
 	return 0;
 }
 
-/* Record the schema version in a new store (create); refuse a store without one, or written by
- * a newer nextid. */
-static int schema_check(struct store *st, int create)
-{
-	static const char schema_key[] = "schema";
-	uint32_t version = STORE_SCHEMA_VERSION, stored;
-	DBT key = { .data = (void *)schema_key, .size = sizeof(schema_key) - 1 };
-	DBT val = { .data = &stored, .ulen = sizeof(stored), .flags = DB_DBT_USERMEM };
-	int err = st->meta->get(st->meta, NULL, &key, &val, 0);
-
-	if (err == DB_NOTFOUND && create) {
-		val.data = &version;
-		val.size = sizeof(version);
-		val.flags = 0;
-		err = st->meta->put(st->meta, NULL, &key, &val, 0); /* auto-commit: opened so */
-		if (err == 0)
-			return 0;
-	}
-	if (err != 0) {
-		STORE_LOG(&st->opt, LOG_ERROR, "cannot read the schema version: %s",
-		          db_strerror(err));
-		return -1;
-	}
-	if (val.size != sizeof(stored) || stored != STORE_SCHEMA_VERSION) {
-		STORE_LOG(&st->opt, LOG_ERROR,
-		          "the store in %s has schema %u; this nextid reads schema %d only",
-		          st->opt.data_dir, val.size == sizeof(stored) ? stored : 0,
-		          STORE_SCHEMA_VERSION);
-		return -1;
-	}
-	return 0;
-}
-
-static int clean_set(struct store *st, int clean);
-
 /* The handle's own memory (store_new's). */
 static void store_free(struct store *st)
 {
@@ -445,7 +410,7 @@ void store_close(struct store *st)
 	 */
 	if (st->meta && st->env_lock_fd >= 0 && !st->panicked &&
 	    (!st->opt.guest || st->cleared_clean) && flock(st->env_lock_fd, LOCK_EX | LOCK_NB) == 0)
-		clean_set(st, 1);
+		store_clean_set(st, 1);
 	/* DB_NOSYNC: the log holds every change of these transactional databases, and flushing the
 	 * cache here could block for good behind a dead process's log mutex. */
 	if (st->sequences)
@@ -547,51 +512,13 @@ static int store_state(const struct store_options *opt)
 	return -1;
 }
 
-/*
- * The clean marker in meta says whether every commit made so far is on disk. The last process to
- * close the store (it alone can take env.lock exclusive) sets it in a synced commit, which also
- * flushes everything before it; the first opener after that clears it. Recovery that finds it
- * cleared knows the log tail may be lost, and under durability reserve resumes every counter
- * past its reservation.
- */
-static const char clean_key[] = "clean";
-
-static int clean_get(struct store *st, int *clean)
-{
-	unsigned char v = 0;
-	DBT key = { .data = (void *)clean_key, .size = sizeof(clean_key) - 1 };
-	DBT val = { .data = &v, .ulen = 1, .flags = DB_DBT_USERMEM };
-	int err = st->meta->get(st->meta, NULL, &key, &val, 0);
-
-	*clean = err == 0 && val.size == 1 && v == 1;
-	return err == 0 || err == DB_NOTFOUND ? 0 : -1;
-}
-
-static int clean_set(struct store *st, int clean)
-{
-	unsigned char v = (unsigned char)clean;
-	DBT key = { .data = (void *)clean_key, .size = sizeof(clean_key) - 1 };
-	DBT val = { .data = &v, .size = 1 };
-	DB_TXN *txn = NULL;
-	int err = st->env->txn_begin(st->env, NULL, &txn, 0);
-
-	if (err == 0)
-		err = st->meta->put(st->meta, txn, &key, &val, 0);
-	if (txn)
-		err = err == 0 ? txn->commit(txn, DB_TXN_SYNC) : (txn->abort(txn), err);
-	if (err != 0)
-		STORE_LOG(&st->opt, LOG_WARN, "cannot mark the store %s: %s",
-		          clean ? "clean" : "in use", db_strerror(err));
-	return err;
-}
-
 /* Resume the counters past their reservations when the last stop was not clean. */
 static int resume_after_unclean_stop(struct store *st)
 {
 	size_t moved = 0;
 	int clean;
 
-	if (clean_get(st, &clean) != 0)
+	if (store_clean_get(st, &clean) != 0)
 		return -1;
 	if (clean)
 		return 0;
@@ -632,7 +559,7 @@ int store_recover(const struct store_options *opt)
 		goto out;
 	}
 	rc = STORE_UNAVAILABLE;
-	if (databases_open(st, create ? DB_CREATE : 0) != 0 || schema_check(st, create) != 0)
+	if (databases_open(st, create ? DB_CREATE : 0) != 0 || store_schema_check(st, create) != 0)
 		goto out;
 	if (!create && resume_after_unclean_stop(st) != 0)
 		goto out;
@@ -799,9 +726,9 @@ int store_open(const struct store_options *opt, struct store **out)
 		 * environment), with the disk full the full disk is what to fix. */
 		return rc == STORE_UNAVAILABLE && space_is_low(opt) ? STORE_FULL : rc;
 	}
-	if (clean_get(st, &clean) != 0)
+	if (store_clean_get(st, &clean) != 0)
 		rc = STORE_UNAVAILABLE;
-	else if (clean && (err = clean_set(st, 0)) != 0)
+	else if (clean && (err = store_clean_set(st, 0)) != 0)
 		rc = err == ENOSPC || err == EDQUOT || err == EFBIG ? STORE_FULL : STORE_UNAVAILABLE;
 	if (rc != STORE_OK) {
 		store_close(st);
@@ -956,7 +883,7 @@ static int recover_copy(const struct store_options *opt, size_t *count)
 	if (!copy || write_db_config(opt) != 0)
 		goto out;
 	if (env_create(copy) != 0 || env_open(copy, DB_CREATE | DB_RECOVER_FATAL) != STORE_OK ||
-	    databases_open(copy, 0) != 0 || schema_check(copy, 0) != 0)
+	    databases_open(copy, 0) != 0 || store_schema_check(copy, 0) != 0)
 		goto out;
 	rc = store_count(copy, count, &corrupt);
 	if (rc == STORE_OK && corrupt) {

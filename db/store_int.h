@@ -105,6 +105,15 @@ int store_count_put(struct store *st, struct txn_attempt *a, uint64_t n);
 /* Count the names again and store the count (recovery, once per start). Returns a result. */
 int store_count_refresh(struct store *st);
 
+/* Record the schema version in a new store (create); refuse a store without one, or written by a
+ * newer nextid. Outside any transaction (the databases auto-commit). Returns 0 or -1 (logged). */
+int store_schema_check(struct store *st, int create);
+
+/* The clean marker (store_meta.c): read it (0, or -1 when it cannot be read), or set it in a
+ * synced commit of its own (0, or Berkeley DB's error, logged). */
+int store_clean_get(struct store *st, int *clean);
+int store_clean_set(struct store *st, int clean);
+
 /* Durability reserve: keep rec's reservation ahead of `last`, asking for a synced commit of the
  * attempt (a->sync) when it moves; under any other durability, drop it. For every path that
  * issues values. */
