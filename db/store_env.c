@@ -1,12 +1,12 @@
 /*
- * store_env: the Berkeley DB environment's lifecycle: creating the data directory and DB_CONFIG,
- * recovery, failchk, opening and closing handles. The sequence operations themselves live in
- * store.c. Facts behind the choices here (zombies look alive, failchk's spurious EBUSY, handles
+ * store_env: the Berkeley DB environment and the handles on it: the callbacks every environment
+ * gets, its shared regions, opening and closing the environment and the databases, and the
+ * housekeeper's calls (lock expiry, checkpoints, the log file's blocks). Who may open, and
+ * recovery, are in store_recover.c. Facts behind the choices here (zombies look alive, handles
  * never crossing fork) are in the project notes on Berkeley DB 5.3.
  */
 #include "store_int.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -23,35 +23,6 @@
 /* Every process opens the environment with the same flags: DB_THREAD must match everywhere. */
 #define STORE_ENV_FLAGS \
 	(DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL | DB_THREAD)
-#define STORE_FILE_MODE 0660
-#define STORE_DIR_MODE 0750
-#define STORE_FAILCHK_TRIES 5
-
-/* Shared settings: read by every opener, including nextidctl and the db5.3_* utilities. The
- * record lock timeout here applies to those tools; our own transactions set theirs from the
- * config. The thread table must outlive many recycled workers between two failchk runs.
- * set_mp_pagesize sizes the mutex region for the cache's page count: Berkeley DB assumes 4 KB
- * pages otherwise, and with our 1 KB hash pages it ran out of mutexes (BDB2034) once about
- * 10,000 sequences were in the cache, after which no process could open the store.
- * The lock and transaction tables get explicit maxima: without them Berkeley DB grows the lock
- * table into the region's shared memory, and one admin transaction over 12,000 sequences took
- * all of it, leaving every later transaction and opener failing with ENOMEM until a restart.
- * With maxima, a transaction too large for the table fails alone and frees what it held. */
-static const char db_config_text[] =
-	"# Written by nextid when it created this store; read by nextid-fcgi, nextidctl and the\n"
-	"# db5.3_* utilities alike. Change it only while the service is stopped.\n"
-	"set_lk_detect DB_LOCK_DEFAULT\n"
-	"set_lock_timeout 500000\n"
-	"set_thread_count 1024\n"
-	"set_lg_bsize 262144\n"
-	"set_lg_max 10485760\n"
-	"set_cachesize 0 16777216 1\n"
-	"set_mp_pagesize 1024\n"
-	"set_lk_max_lockers 4000\n"
-	"set_lk_max_locks 60000\n"
-	"set_lk_max_objects 60000\n"
-	"set_tx_max 1024\n"
-	"log_set_config DB_LOG_AUTO_REMOVE\n";
 
 static void on_db_error(const DB_ENV *env, const char *prefix, const char *msg)
 {
@@ -116,60 +87,6 @@ static int process_is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t
 	return !(state && state[1] == ' ' && (state[2] == 'Z' || state[2] == 'X'));
 }
 
-static int ensure_data_dir(const struct store_options *opt)
-{
-	struct stat sb;
-
-	if (mkdir(opt->data_dir, STORE_DIR_MODE) != 0 && errno != EEXIST) {
-		STORE_LOG(opt, LOG_ERROR, "cannot create data directory %s: %s", opt->data_dir,
-		          strerror(errno));
-		return -1;
-	}
-	if (stat(opt->data_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-		STORE_LOG(opt, LOG_ERROR, "data directory %s is not a directory", opt->data_dir);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Write DB_CONFIG atomically (temporary file, fsync, rename), so no opener reads half, and only
- * when it is absent: an admin may tune it (with the service stopped). When it differs from ours,
- * say so once per recovery, since the settings above are there for measured reasons.
- */
-static int write_db_config(const struct store_options *opt)
-{
-	char path[STORE_PATH_MAX], tmp[STORE_PATH_MAX], have[sizeof(db_config_text)];
-	size_t len = sizeof(db_config_text) - 1;
-	ssize_t n;
-	int fd, rc = -1;
-
-	snprintf(path, sizeof(path), "%s/DB_CONFIG", opt->data_dir);
-	snprintf(tmp, sizeof(tmp), "%s/DB_CONFIG.tmp", opt->data_dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, have, sizeof(have));
-		close(fd);
-		if (n != (ssize_t)len || memcmp(have, db_config_text, len) != 0)
-			STORE_LOG(opt, LOG_WARN, "%s differs from nextid's; keeping it as it is",
-			          path);
-		return 0;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, STORE_FILE_MODE);
-	if (fd < 0)
-		goto out;
-	if (write(fd, db_config_text, len) == (ssize_t)len && fsync(fd) == 0)
-		rc = 0;
-	if (close(fd) != 0)
-		rc = -1;
-	if (rc == 0)
-		rc = rename(tmp, path);
-out:
-	if (rc != 0)
-		STORE_LOG(opt, LOG_ERROR, "cannot write %s: %s", path, strerror(errno));
-	return rc;
-}
-
 void store_options_init(struct store_options *opt, const char *data_dir)
 {
 	memset(opt, 0, sizeof(*opt));
@@ -179,38 +96,7 @@ void store_options_init(struct store_options *opt, const char *data_dir)
 	opt->reserve_size = 100;
 }
 
-int store_claim(const struct store_options *opt, unsigned wait_s)
-{
-	char path[STORE_PATH_MAX];
-	int fd;
-
-	if (ensure_data_dir(opt) != 0)
-		return -1;
-	snprintf(path, sizeof(path), "%s/nextid.lock", opt->data_dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, STORE_FILE_MODE);
-	if (fd < 0) {
-		STORE_LOG(opt, LOG_ERROR, "cannot open %s: %s", path, strerror(errno));
-		return -1;
-	}
-	for (unsigned tenths = 0;; tenths++) {
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			return fd;
-		if (errno != EWOULDBLOCK || tenths >= wait_s * 10)
-			break;
-		if (tenths == 0)
-			STORE_LOG(opt, LOG_INFO,
-			          "waiting for the processes of a previous master to exit");
-		nanosleep(&(struct timespec){ .tv_nsec = 100000000L }, NULL);
-	}
-	STORE_LOG(opt, LOG_ERROR,
-	          "another nextid-fcgi master (or its workers) still uses %s", opt->data_dir);
-	close(fd);
-	return -1;
-}
-
-/* A handle: a base's (owner NULL) with the take path's state of its own, a peer's sharing its
- * owner's. */
-static struct store *store_new(const struct store_options *opt, struct store *owner)
+struct store *store_new(const struct store_options *opt, struct store *owner)
 {
 	struct store *st = calloc(1, sizeof(*st));
 
@@ -228,8 +114,7 @@ static struct store *store_new(const struct store_options *opt, struct store *ow
 	return st;
 }
 
-/* Create the environment handle with our callbacks; the caller opens it. */
-static int env_create(struct store *st)
+int store_env_create(struct store *st)
 {
 	int err = db_env_create(&st->env, 0);
 
@@ -311,9 +196,7 @@ static int regions_allocate(const struct store_options *opt)
 	return rc;
 }
 
-/* Remove the region files of the environment in data_dir, whoever still maps them: Berkeley
- * DB marks them panicked first, so a process still attached learns it must let go. */
-static void regions_remove(const struct store_options *opt)
+void store_regions_remove(const struct store_options *opt)
 {
 	DB_ENV *env = NULL;
 
@@ -321,14 +204,7 @@ static void regions_remove(const struct store_options *opt)
 		env->remove(env, opt->data_dir, DB_FORCE); /* frees the handle */
 }
 
-void store_discard_environment(const struct store_options *opt)
-{
-	regions_remove(opt);
-}
-
-/* Open the environment and allocate its regions. Returns STORE_OK, STORE_FULL or
- * STORE_UNAVAILABLE (logged). */
-static int env_open(struct store *st, u_int32_t extra_flags)
+int store_env_open(struct store *st, u_int32_t extra_flags)
 {
 	int err = st->env->open(st->env, st->opt.data_dir, STORE_ENV_FLAGS | extra_flags,
 	                        STORE_FILE_MODE);
@@ -348,7 +224,7 @@ static int env_open(struct store *st, u_int32_t extra_flags)
  */
 static int db_open_one(struct store *st, DB **out, const char *file, DBTYPE type, u_int32_t flags)
 {
-	DB *db;
+	DB *db = NULL;
 	int err = db_create(&db, st->env, 0);
 
 	if (err == 0 && type == DB_HASH) {
@@ -371,7 +247,7 @@ static int db_open_one(struct store *st, DB **out, const char *file, DBTYPE type
 	return 0;
 }
 
-static int databases_open(struct store *st, u_int32_t flags)
+int store_databases_open(struct store *st, u_int32_t flags)
 {
 	if (db_open_one(st, &st->sequences, STORE_SEQUENCES_FILE, DB_HASH, flags) != 0 ||
 	    db_open_one(st, &st->names, STORE_NAMES_FILE, DB_BTREE, flags) != 0 ||
@@ -428,278 +304,6 @@ void store_close(struct store *st)
 	store_free(st);
 }
 
-#define ENV_LOCK_WAIT_S 10    /* an opener waits this long for a recovery to finish */
-#define RECOVER_LOCK_WAIT_S 5 /* recovery waits this long for outside openers to leave */
-
-/*
- * Two lock files keep recovery and openers apart. data_dir/env.lock: every open handle holds it
- * shared, and recovery waits a little to take it exclusive, so that it rarely pulls the
- * environment from under a process still using it (nextidctl, the sequencer). But recovery
- * cannot wait for ever behind one, so it may go ahead without; data_dir/recovery.lock covers
- * that case: recovery holds it exclusive throughout, and an opener takes it shared on the way in,
- * so nobody ever attaches to a half-recovered environment. Returns the descriptor holding the
- * lock, or -1 after wait_s seconds.
- */
-static int lock_file(const struct store_options *opt, const char *name, int how, unsigned wait_s)
-{
-	char path[STORE_PATH_MAX];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", opt->data_dir, name);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, STORE_FILE_MODE);
-	if (fd < 0) {
-		STORE_LOG(opt, LOG_ERROR, "cannot open %s: %s", path, strerror(errno));
-		return -1;
-	}
-	for (unsigned tenths = 0; flock(fd, how | LOCK_NB) != 0; tenths++) {
-		if (errno != EWOULDBLOCK || tenths >= wait_s * 10) {
-			close(fd);
-			return -1;
-		}
-		nanosleep(&(struct timespec){ .tv_nsec = 100000000L }, NULL);
-	}
-	return fd;
-}
-
-/* Which store files a data directory holds: a store is its three databases and its logs. */
-static int has_file(const char *dir, const char *name)
-{
-	char path[STORE_PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return access(path, F_OK) == 0;
-}
-
-static int has_logs(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int found = 0;
-
-	while (d && !found && (e = readdir(d)) != NULL)
-		found = strncmp(e->d_name, "log.", 4) == 0;
-	if (d)
-		closedir(d);
-	return found;
-}
-
-/*
- * A directory with none of the store's files gets a new store; one with some but not all is
- * refused: a lost or half-restored sequences.db must never become an empty one that hands out
- * 1, 2, 3 again. Returns 1 for "create", 0 for "open what is there", -1 for "refuse" (logged).
- */
-static int store_state(const struct store_options *opt)
-{
-	static const char *const files[] = { STORE_SEQUENCES_FILE, STORE_NAMES_FILE,
-		                             STORE_META_FILE, STORE_AUDIT_FILE };
-	int present = has_logs(opt->data_dir), missing = -1;
-
-	for (int i = 0; i < (int)(sizeof(files) / sizeof(files[0])); i++) {
-		if (has_file(opt->data_dir, files[i]))
-			present = 1;
-		else if (missing < 0)
-			missing = i;
-	}
-	if (!present)
-		return 1;
-	if (missing < 0)
-		return 0;
-	STORE_LOG(opt, LOG_ERROR,
-	          "the store in %s is incomplete: %s is missing. Refusing to start, since a new "
-	          "empty store would issue numbers again; restore the directory from a backup "
-	          "(nextidctl backup) or empty it to start afresh",
-	          opt->data_dir, files[missing]);
-	return -1;
-}
-
-/* Resume the counters past their reservations when the last stop was not clean. */
-static int resume_after_unclean_stop(struct store *st)
-{
-	size_t moved = 0;
-	int clean;
-
-	if (store_clean_get(st, &clean) != 0)
-		return -1;
-	if (clean)
-		return 0;
-	if (store_skip_reservations(st, &moved) != STORE_OK)
-		return -1;
-	if (moved)
-		STORE_LOG(&st->opt, LOG_WARN,
-		          "the last stop was not clean: %zu sequences resume past their reservations",
-		          moved);
-	return 0;
-}
-
-int store_recover(const struct store_options *opt)
-{
-	struct store *st;
-	int rc = STORE_UNAVAILABLE, create, recovery_fd;
-
-	if (ensure_data_dir(opt) != 0)
-		return STORE_UNAVAILABLE;
-	st = store_new(opt, NULL);
-	if (!st)
-		return STORE_UNAVAILABLE;
-	/* Openers hold recovery.lock only for an instant: this comes at once. */
-	recovery_fd = lock_file(opt, "recovery.lock", LOCK_EX, RECOVER_LOCK_WAIT_S);
-	st->env_lock_fd = lock_file(opt, "env.lock", LOCK_EX, RECOVER_LOCK_WAIT_S);
-	if (st->env_lock_fd < 0)
-		STORE_LOG(opt, LOG_WARN,
-		          "a process outside the pool (nextid-sequencer, a stopped nextidctl?) still "
-		          "has the store open after %d s; recovering anyway: it must open the store "
-		          "again", RECOVER_LOCK_WAIT_S);
-	create = store_state(opt);
-	if (create < 0 || write_db_config(opt) != 0)
-		goto out;
-	if (env_create(st) != 0)
-		goto out;
-	if ((rc = env_open(st, DB_CREATE | DB_RECOVER)) != STORE_OK) {
-		rc = rc == STORE_FULL ? STORE_FULL : STORE_UNAVAILABLE;
-		goto out;
-	}
-	rc = STORE_UNAVAILABLE;
-	if (databases_open(st, create ? DB_CREATE : 0) != 0 || store_schema_check(st, create) != 0)
-		goto out;
-	if (!create && resume_after_unclean_stop(st) != 0)
-		goto out;
-	/* Exact again whatever an older nextid or a damaged page left: recovery is alone. */
-	if (store_count_refresh(st) != STORE_OK)
-		goto out;
-	/* From the first commit on, the log file being written has its blocks; the housekeeper
-	 * does the same for each later one. No room for it is no reason to refuse to start. */
-	store_log_allocate(st);
-	if (create)
-		STORE_LOG(opt, LOG_INFO, "created a new store in %s", opt->data_dir);
-	rc = STORE_OK;
-out:
-	if (rc != STORE_OK && st->env) {
-		/* A recovery that failed half way must leave no environment to join, and must not
-		 * mark the store clean on its way out (the counters may not have been moved past
-		 * their reservations): the next recovery starts from the files alone. */
-		st->panicked = 1;
-		store_close(st);
-		regions_remove(opt);
-	} else {
-		store_close(st);
-	}
-	if (recovery_fd >= 0)
-		close(recovery_fd); /* openers may come in now */
-	return rc;
-}
-
-int store_recover_unused(const struct store_options *opt)
-{
-	int claim_fd = store_claim(opt, 0), env_fd = -1, rc = STORE_BUSY;
-
-	if (claim_fd < 0)
-		goto out;
-	env_fd = lock_file(opt, "env.lock", LOCK_EX, 0);
-	if (env_fd < 0) {
-		STORE_LOG(opt, LOG_ERROR,
-		          "a process still has the store in %s open (nextid-sequencer, nextidctl, a "
-		          "worker of the web server)", opt->data_dir);
-		goto out;
-	}
-	close(env_fd); /* store_recover takes it again; nobody held it an instant ago */
-	rc = store_recover(opt);
-out:
-	if (claim_fd >= 0)
-		close(claim_fd);
-	return rc;
-}
-
-/*
- * Recovery holds recovery.lock exclusive from before its wait for env.lock until it is done. A
- * shared try-lock on a descriptor of our own tells, without waiting; held for an instant only, it
- * can at worst make one of recovery's tries (every 100 ms) fail.
- */
-int store_recovery_running(const struct store_options *opt)
-{
-	char path[STORE_PATH_MAX];
-	int fd, running = 0;
-
-	snprintf(path, sizeof(path), "%s/recovery.lock", opt->data_dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	if (flock(fd, LOCK_SH | LOCK_NB) == 0)
-		flock(fd, LOCK_UN);
-	else
-		running = errno == EWOULDBLOCK;
-	close(fd);
-	return running;
-}
-
-/* Open the environment as an ordinary user of it: shared env.lock, no create, no recovery. */
-/* Take env.lock shared, passing through recovery.lock so as never to join a recovery. */
-static int env_lock_shared(const struct store_options *opt)
-{
-	int recovery_fd = lock_file(opt, "recovery.lock", LOCK_SH, ENV_LOCK_WAIT_S);
-	int fd = recovery_fd >= 0 ? lock_file(opt, "env.lock", LOCK_SH, ENV_LOCK_WAIT_S) : -1;
-
-	if (recovery_fd >= 0)
-		close(recovery_fd);
-	return fd;
-}
-
-/* Join the environment. Returns STORE_OK, STORE_FULL or STORE_UNAVAILABLE (logged). */
-static int attach(struct store *st)
-{
-	int rc;
-
-	/*
-	 * Without a master (process_model fcgid), Berkeley DB watches the processes itself:
-	 * DB_REGISTER notes every opener, and an open that finds a dead one runs failchk, or
-	 * recovery when failchk is not enough. A store that does not exist yet is created first,
-	 * by whichever process comes first (recovery holds env.lock exclusive).
-	 */
-	if (st->opt.self_recovering) {
-		if (store_state(&st->opt) == 1 && (rc = store_recover(&st->opt)) != STORE_OK)
-			return rc;
-		st->env_lock_fd = env_lock_shared(&st->opt);
-		if (st->env_lock_fd < 0 || env_create(st) != 0)
-			return STORE_UNAVAILABLE;
-		return env_open(st, DB_CREATE | DB_REGISTER | DB_FAILCHK | DB_RECOVER);
-	}
-	st->env_lock_fd = env_lock_shared(&st->opt);
-	if (st->env_lock_fd < 0) {
-		STORE_LOG(&st->opt, LOG_ERROR,
-		          "the store in %s is being recovered; try again in a moment", st->opt.data_dir);
-		return STORE_UNAVAILABLE;
-	}
-	return env_create(st) == 0 ? env_open(st, 0) : STORE_UNAVAILABLE;
-}
-
-int store_failchk(const struct store_options *opt)
-{
-	struct store *st = store_new(opt, NULL);
-	int err = 0, rc = STORE_UNAVAILABLE;
-
-	if (!st)
-		return STORE_UNAVAILABLE;
-	if ((err = attach(st)) != STORE_OK) {
-		rc = err;
-		goto out;
-	}
-	/* Berkeley DB 5.3.28 answers EBUSY once after a successful cleanup (a known bug): retry. */
-	st->in_failchk = 1;
-	for (int i = 0; i < STORE_FAILCHK_TRIES; i++) {
-		err = st->env->failchk(st->env, 0);
-		if (err != EBUSY)
-			break;
-	}
-	if (err == 0)
-		rc = STORE_OK;
-	else if (err == ENOSPC || err == EDQUOT || err == EFBIG)
-		rc = STORE_FULL;
-	if (err != 0)
-		STORE_LOG(opt, LOG_WARN, "failchk: %s", db_strerror(err));
-out:
-	store_close(st);
-	return rc;
-}
-
 static int space_is_low(const struct store_options *opt)
 {
 	uint64_t free_bytes, total;
@@ -717,8 +321,8 @@ int store_open(const struct store_options *opt, struct store **out)
 	if (!st)
 		return STORE_UNAVAILABLE;
 	/* No DB_CREATE: a missing store must be an error, never a fresh one that starts at 1 again. */
-	rc = attach(st);
-	if (rc == STORE_OK && databases_open(st, 0) != 0)
+	rc = store_attach(st);
+	if (rc == STORE_OK && store_databases_open(st, 0) != 0)
 		rc = STORE_UNAVAILABLE;
 	if (rc != STORE_OK) {
 		store_close(st);
@@ -825,101 +429,3 @@ int store_space(const char *data_dir, uint64_t *free_bytes, uint64_t *total_byte
 	return STORE_OK;
 }
 
-/* A backup target must be new or empty, so a backup never mixes with older files. */
-static int dir_is_absent_or_empty(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int empty = 1;
-
-	if (!d)
-		return errno == ENOENT;
-	while (empty && (e = readdir(d)) != NULL)
-		empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
-	closedir(d);
-	return empty;
-}
-
-/* What verify finds goes to the store's log, not to stderr. */
-static void on_verify_error(const DB_ENV *env, const char *prefix, const char *msg)
-{
-	const struct store_options *opt = env->app_private;
-
-	(void)prefix;
-	STORE_LOG(opt, LOG_ERROR, "berkeley db verify: %s", msg);
-}
-
-/* Berkeley DB's own structural check of one database file of a closed environment. */
-static int verify_file(const struct store_options *opt, const char *file)
-{
-	char path[STORE_PATH_MAX];
-	DB *db;
-	int err;
-
-	snprintf(path, sizeof(path), "%s/%s", opt->data_dir, file);
-	err = db_create(&db, NULL, 0);
-	if (err == 0) {
-		db->get_env(db)->app_private = (void *)opt;
-		db->set_errcall(db, on_verify_error);
-		err = db->verify(db, path, NULL, NULL, 0); /* frees the handle whatever happens */
-	}
-	if (err != 0)
-		STORE_LOG(opt, LOG_ERROR, "verify %s: %s", path, db_strerror(err));
-	return err;
-}
-
-/*
- * Make a copied environment a store of its own: catastrophic recovery replays every copied log
- * record (the copy has no regions to trust), then every record must decode and both database
- * files must pass Berkeley DB's verify. The copy's region files are removed at the end.
- */
-static int recover_copy(const struct store_options *opt, size_t *count)
-{
-	struct store *copy = store_new(opt, NULL);
-	size_t corrupt = 0;
-	DB_ENV *env = NULL;
-	int rc = STORE_UNAVAILABLE;
-
-	if (!copy || write_db_config(opt) != 0)
-		goto out;
-	if (env_create(copy) != 0 || env_open(copy, DB_CREATE | DB_RECOVER_FATAL) != STORE_OK ||
-	    databases_open(copy, 0) != 0 || store_schema_check(copy, 0) != 0)
-		goto out;
-	rc = store_count(copy, count, &corrupt);
-	if (rc == STORE_OK && corrupt) {
-		STORE_LOG(opt, LOG_ERROR, "%zu of %zu records in %s do not decode", corrupt,
-		          *count, opt->data_dir);
-		rc = STORE_UNAVAILABLE;
-	}
-out:
-	store_close(copy);
-	if (rc == STORE_OK && (verify_file(opt, STORE_SEQUENCES_FILE) != 0 ||
-	                       verify_file(opt, STORE_NAMES_FILE) != 0 ||
-	                       verify_file(opt, STORE_AUDIT_FILE) != 0 ||
-	                       verify_file(opt, STORE_META_FILE) != 0))
-		rc = STORE_UNAVAILABLE;
-	if (db_env_create(&env, 0) == 0)
-		env->remove(env, opt->data_dir, 0);
-	return rc;
-}
-
-int store_backup(struct store *st, const char *dir, size_t *count)
-{
-	struct store_options copy_opt = st->opt;
-	int err;
-
-	*count = 0;
-	if (!dir_is_absent_or_empty(dir)) {
-		STORE_LOG(&st->opt, LOG_ERROR, "%s exists and is not empty", dir);
-		return STORE_INVALID;
-	}
-	/* A checkpoint first keeps the log the copy must replay short. */
-	st->env->txn_checkpoint(st->env, 0, 0, 0);
-	err = st->env->backup(st->env, dir, DB_CREATE);
-	if (err != 0) {
-		STORE_LOG(&st->opt, LOG_ERROR, "backup to %s: %s", dir, db_strerror(err));
-		return err == ENOENT || err == EACCES ? STORE_INVALID : STORE_UNAVAILABLE;
-	}
-	copy_opt.data_dir = dir;
-	return recover_copy(&copy_opt, count);
-}

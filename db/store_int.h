@@ -22,6 +22,7 @@
 #define STORE_AUDIT_FILE "audit.db"
 #define STORE_SCHEMA_VERSION 1
 #define STORE_PATH_MAX (PATH_MAX + 32) /* data_dir and one of its files */
+#define STORE_FILE_MODE 0660
 
 struct store {
 	DB_ENV *env;
@@ -38,6 +39,30 @@ struct store {
 	unsigned backoff_seed; /* jitter for deadlock retries; per process, not shared */
 	int cleared_clean;     /* store_open found the store marked clean and cleared the mark */
 };
+
+/*
+ * The environment and the handles on it (store_env.c), for recovery (store_recover.c):
+ * store_new makes a handle, a base's (owner NULL) or a peer's of owner, that store_close frees;
+ * store_env_create gives it an environment handle with the store's callbacks, store_env_open
+ * opens that and allocates its regions (STORE_OK, FULL or UNAVAILABLE, logged), and
+ * store_databases_open opens the four databases (0, or -1 logged). store_regions_remove removes
+ * the region files of data_dir's environment, whoever still maps them: Berkeley DB marks them
+ * panicked first, so a process still attached learns it must let go.
+ */
+struct store *store_new(const struct store_options *opt, struct store *owner);
+int store_env_create(struct store *st);
+int store_env_open(struct store *st, u_int32_t extra_flags);
+int store_databases_open(struct store *st, u_int32_t flags);
+void store_regions_remove(const struct store_options *opt);
+
+/* Join the environment as its options say: through the lock files, recovering first when the
+ * store runs without a master. Returns STORE_OK, STORE_FULL or STORE_UNAVAILABLE (logged). */
+int store_attach(struct store *st);
+
+/* Open a copied environment (a hot backup in opt->data_dir) as a store of its own: DB_CONFIG,
+ * then catastrophic recovery, which replays every copied log record, as the copy has no regions
+ * to trust. Returns STORE_OK with *out set, or STORE_UNAVAILABLE (logged). */
+int store_recover_copy(const struct store_options *opt, struct store **out);
 
 /* The take path's state, shared by the threads of a process (store_next.c). Returns NULL when
  * out of memory; store_take_free accepts NULL. */
