@@ -99,14 +99,6 @@ int store_configure(struct store *st, const char *name, size_t len,
 	return rc;
 }
 
-int store_set_next(struct store *st, const char *name, size_t len, int64_t next)
-{
-	struct record_change ch = { .fields = RECORD_CHANGE_START, .start = next };
-	const char *why;
-
-	return store_configure(st, name, len, &ch, STORE_CHANGE_ONLY, NULL, NULL, &why);
-}
-
 static int delete_body(struct store *st, struct txn_attempt *a, void *arg)
 {
 	struct record_op *op = arg;

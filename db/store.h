@@ -207,10 +207,6 @@ int store_configure(struct store *st, const char *name, size_t len,
                     const struct record_change *ch, int mode, struct seq_record *out,
                     int *created, const char **why);
 
-/* Make `next` the next value issued (it must lie within the sequence's bounds). Returns STORE_OK,
- * NOT_FOUND, INVALID, BUSY or UNAVAILABLE. */
-int store_set_next(struct store *st, const char *name, size_t len, int64_t next);
-
 /* Remove a sequence. Returns STORE_OK, NOT_FOUND, BUSY or UNAVAILABLE. */
 int store_delete(struct store *st, const char *name, size_t len);
 

@@ -139,7 +139,7 @@ enum op {
 	NEXT,     /* store_next(name, type, create, count): first, last or bound */
 	CREATE,   /* store_create(name, create) */
 	GET,      /* store_get(name): next (unless exhausted), flags, type */
-	SET_NEXT, /* store_set_next(name, value) */
+	SET_NEXT, /* set_next(name, value) */
 	DELETE,   /* store_delete(name) */
 	PING,     /* store_ping */
 };
@@ -162,6 +162,15 @@ struct step {
 
 #define REC(t, n, inc, lo, hi, fl)                                                           \
 	{ .type = (t), .next = (n), .increment = (inc), .min = (lo), .max = (hi), .flags = (fl) }
+
+/* Make `next` the next value issued, as `nextidctl set --next` does. */
+static int set_next(struct store *st, const char *name, size_t len, int64_t next)
+{
+	struct record_change ch = { .fields = RECORD_CHANGE_START, .start = next };
+	const char *why;
+
+	return store_configure(st, name, len, &ch, STORE_CHANGE_ONLY, NULL, NULL, &why);
+}
 
 static const struct seq_record long_from_1 = REC(RECORD_TYPE_LONG, 1, 1, 1, INT64_MAX, 0);
 static const struct seq_record long_from_100 = REC(RECORD_TYPE_LONG, 100, 1, 1, INT64_MAX, 0);
@@ -337,7 +346,7 @@ static void run_step(struct store *st, const struct step *s)
 		rc = store_get(st, name, len, &rec);
 		break;
 	case SET_NEXT:
-		rc = store_set_next(st, name, len, s->value);
+		rc = set_next(st, name, len, s->value);
 		break;
 	case DELETE:
 		rc = store_delete(st, name, len);
@@ -891,7 +900,7 @@ START_TEST(test_guest_changes_are_synced)
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		if (store_open(&guest_opt, &st) != STORE_OK ||
-		    store_set_next(st, "g", 1, 5000) != STORE_OK)
+		    set_next(st, "g", 1, 5000) != STORE_OK)
 			_exit(2);
 		_exit(0); /* a crash: no store_close */
 	}
