@@ -1,7 +1,9 @@
 /*
- * store: nextid's named sequences over one transactional Berkeley DB environment. This header is
- * the whole public contract of db/: the FastCGI workers, the housekeeper, the master's helper
- * children and nextidctl all go through it, and it knows nothing of HTTP, FastCGI or JSON.
+ * store: nextid's named sequences over one transactional Berkeley DB environment. This header and
+ * store_prefix.h (formatted prefixes) are the store's contract, with the on-disk formats they
+ * expose (record.h, audit.h, template.h): the FastCGI workers, the housekeeper, the master's
+ * helper children, the sequencer and nextidctl all go through them, and they know nothing of
+ * HTTP, FastCGI or JSON.
  *
  * Processes: a store handle belongs to the process that opened it and must never cross fork().
  * store_recover() must run in exactly one process while no other process has the store open; the
@@ -10,7 +12,6 @@
 #ifndef NEXTID_STORE_H
 #define NEXTID_STORE_H
 
-#include "audit.h"
 #include "log.h"
 #include "record.h"
 
@@ -280,86 +281,6 @@ int store_mark_get(struct store *st, struct store_mark *out);
  * when ms is not past it). Returns STORE_OK, BUSY, UNAVAILABLE.
  */
 int store_mark_raise(struct store *st, int64_t ms, int64_t epoch_ms);
-
-/*
- * Formatted prefixes (API.md section 5): sequences with a number template, a reset rule and a
- * time zone, whose every number is written to the audit trail in the transaction that issues it.
- * A prefix's numbers come only from store_prefix_next; store_next refuses them (STORE_PREFIX).
- */
-
-#define PREFIX_SET_PADDING 0x01u
-#define PREFIX_SET_FORMAT 0x02u
-#define PREFIX_SET_RULE 0x04u
-#define PREFIX_SET_TIMEZONE 0x08u
-
-struct store_prefix_config {
-	unsigned fields;   /* PREFIX_SET_*: what to set; a new prefix takes defaults for the rest */
-	unsigned padding;  /* 0..18 (default 6) */
-	const char *format;   /* template.h syntax (default "{prefix}{counter}") */
-	int reset_rule;       /* enum template_rule (default never) */
-	const char *timezone; /* IANA name (default "UTC") */
-	const char *admin_user; /* who, for the audit ("" if unknown) */
-	int64_t now_ms;
-};
-
-/*
- * Create a prefix, or change one (or turn an existing long sequence into one: its counter goes
- * on). The change is audited. Returns STORE_OK (*out, *created set), INVALID (*why), BUSY,
- * UNAVAILABLE.
- */
-int store_prefix_configure(struct store *st, const char *name, size_t len,
-                           const struct store_prefix_config *c, struct seq_record *out,
-                           int *created, const char **why);
-
-/* Who asks for numbers, for the audit: NUL-terminated, already checked, "" when not given. */
-struct store_caller {
-	const char *client_id, *generated_by;
-	int64_t now_ms;
-};
-
-/* One issued number. */
-struct store_number {
-	int64_t counter;
-	uint64_t seq;                 /* its position in the prefix's audit trail */
-	unsigned char message_id[16]; /* a UUID's bytes */
-	char full_number[AUDIT_NUMBER_MAX + 1];
-};
-
-/*
- * Issue `count` numbers of prefix `name` into out[0..count): the reset rule applied (the period
- * in the prefix's time zone, decided in this transaction), each number rendered and audited in
- * the same transaction. Returns STORE_OK, NOT_FOUND (no such prefix), EXHAUSTED, INVALID (a number
- * does not fit AUDIT_NUMBER_MAX), BUSY or UNAVAILABLE.
- */
-int store_prefix_next(struct store *st, const char *name, size_t len,
-                      const struct store_caller *who, uint64_t count, struct store_number *out);
-
-/* A prefix as its status shows it at now_ms: the period rule applied without issuing. */
-struct store_prefix_status {
-	struct seq_record rec;
-	int64_t current, next;     /* the last counter issued in the period (0: none), the next */
-	int64_t last_audit_counter; /* the counter of the last audited number (0: none) */
-};
-int store_prefix_status(struct store *st, const char *name, size_t len, int64_t now_ms,
-                        struct store_prefix_status *out);
-
-/* A reset: the next number issued becomes set_to + 1; lowering the counter needs force. */
-struct store_reset {
-	int64_t set_to;
-	int force;
-	const char *reason, *admin_user;
-	int64_t now_ms;
-	int64_t old_value, new_value; /* out: the current counter before and after */
-	unsigned char reset_id[16];   /* out */
-};
-int store_prefix_reset(struct store *st, const char *name, size_t len, struct store_reset *r,
-                       const char **why);
-
-/* Audit entries of prefix `name` and `kind` (audit.h) after position `after`, at most limit (0:
- * all), in order. fn returns non-zero to stop. Returns STORE_OK, BUSY or UNAVAILABLE. */
-typedef int store_audit_fn(void *ctx, uint64_t seq, const struct audit_entry *e);
-int store_audit_list(struct store *st, const char *name, size_t len, int kind, uint64_t after,
-                     size_t limit, store_audit_fn *fn, void *ctx);
 
 /* Is the store answering? A read of the schema version. Returns STORE_OK or UNAVAILABLE/BUSY. */
 int store_ping(struct store *st);

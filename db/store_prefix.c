@@ -6,6 +6,7 @@
  * too, so a full number can never repeat. Every number's audit entry is written in the same
  * transaction as the counter: no number without its entry, no entry without its number.
  */
+#include "store_prefix.h"
 #include "store_int.h"
 #include "template.h"
 

@@ -8,7 +8,7 @@
 #include "generator.h"
 #include "params.h"
 #include "respond.h"
-#include "store.h"
+#include "store_prefix.h"
 #include "template.h"
 
 #include <stdio.h>
