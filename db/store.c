@@ -1,16 +1,11 @@
 /*
- * store: the sequence operations, each a short transaction whose body store_txn.c runs. The
- * environment's lifecycle is in store_env.c, the record's bytes in record.c.
+ * store: one sequence at a time, by name: read, create, configure, delete, and import a set in one
+ * transaction. Each is a body that store_txn.c runs. Values leave through store_next.c, walks
+ * over every sequence are store_scan.c's, and the record's bytes are record.c's.
  */
 #include "store_int.h"
-#include "name.h"
 
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 struct record_op {
 	DBT key;

@@ -170,8 +170,8 @@ int store_needs_recovery(const struct store *st);
  * numeric type (int or long) will do; otherwise the answer is STORE_TYPE_MISMATCH.
  * Returns STORE_OK with *grant set, or NOT_FOUND, TYPE_MISMATCH, EXHAUSTED (grant->bound set),
  * BUSY, UNAVAILABLE, or INVALID (an invalid name, count 0 or above 2^63-1, or a `create`
- * record that breaks record_check). The response may be sent once this returns: under durability sync the values
- * are on disk.
+ * record that breaks record_check). The response may be sent once this returns: under durability
+ * sync the values are on disk.
  */
 int store_next(struct store *st, const char *name, size_t len, uint8_t type,
                const struct seq_record *create, uint64_t count, struct store_grant *grant);

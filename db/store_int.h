@@ -1,7 +1,6 @@
 /*
- * store_int: what the store's files share: the handle, the transaction runner and its per-attempt
- * argument (store_txn.c), and the helpers bodies use. Nothing outside db/store*.c includes this
- * file.
+ * store_int: what the store's files share: the handle, and each file's functions for the others,
+ * grouped by the file that defines them. Nothing outside db/store*.c includes this file.
  */
 #ifndef NEXTID_STORE_INT_H
 #define NEXTID_STORE_INT_H
@@ -28,46 +27,19 @@ struct store {
 	DB_ENV *env;
 	DB *sequences; /* hash: name -> record */
 	DB *names;     /* btree: name -> nothing; the order listings walk */
-	DB *meta;      /* btree: "schema" -> version, the id generator's high-water mark */
+	DB *meta;      /* btree: schema version, clean marker, count, generator mark (store_meta.c) */
 	DB *audit;     /* btree: audit.h keys -> entries of formatted prefixes */
 	struct store_options opt;
 	struct store *owner;   /* a peer's (store_open_peer) base handle; NULL for a base */
-	_Atomic int panicked;  /* set by Berkeley DB's event callback, from any thread */
+	struct store_take *take; /* the take path's state (store_next.c): a base's, shared by peers */
+	_Atomic int panicked;  /* Berkeley DB reported a panic (from any thread) or wants recovery */
 	int in_failchk;        /* Berkeley DB's complaints now describe dead processes: warnings */
 	int env_lock_fd;       /* data_dir/env.lock: shared while open, exclusive for recovery */
-	struct store_take *take; /* the take path's state (store_next.c): a base's, its peers share it */
-	unsigned backoff_seed; /* jitter for deadlock retries; per process, not shared */
+	unsigned backoff_seed; /* jitter for deadlock retries; each handle its own */
 	int cleared_clean;     /* store_open found the store marked clean and cleared the mark */
 };
 
-/*
- * The environment and the handles on it (store_env.c), for recovery (store_recover.c):
- * store_new makes a handle, a base's (owner NULL) or a peer's of owner, that store_close frees;
- * store_env_create gives it an environment handle with the store's callbacks, store_env_open
- * opens that and allocates its regions (STORE_OK, FULL or UNAVAILABLE, logged), and
- * store_databases_open opens the four databases (0, or -1 logged). store_regions_remove removes
- * the region files of data_dir's environment, whoever still maps them: Berkeley DB marks them
- * panicked first, so a process still attached learns it must let go.
- */
-struct store *store_new(const struct store_options *opt, struct store *owner);
-int store_env_create(struct store *st);
-int store_env_open(struct store *st, u_int32_t extra_flags);
-int store_databases_open(struct store *st, u_int32_t flags);
-void store_regions_remove(const struct store_options *opt);
-
-/* Join the environment as its options say: through the lock files, recovering first when the
- * store runs without a master. Returns STORE_OK, STORE_FULL or STORE_UNAVAILABLE (logged). */
-int store_attach(struct store *st);
-
-/* Open a copied environment (a hot backup in opt->data_dir) as a store of its own: DB_CONFIG,
- * then catastrophic recovery, which replays every copied log record, as the copy has no regions
- * to trust. Returns STORE_OK with *out set, or STORE_UNAVAILABLE (logged). */
-int store_recover_copy(const struct store_options *opt, struct store **out);
-
-/* The take path's state, shared by the threads of a process (store_next.c). Returns NULL when
- * out of memory; store_take_free accepts NULL. */
-struct store_take *store_take_new(void);
-void store_take_free(struct store_take *t);
+/* ---- store_txn.c: the runner, the commit policy, errors and logging, record I/O ---- */
 
 enum txn_kind {
 	RUN_READ,             /* read committed: a long scan does not hold its read locks to the end */
@@ -99,6 +71,31 @@ int store_run_deferred(struct store *st, txn_body_fn *body, void *arg, int *flus
 /* Flush the log up to the last commit. Returns a store result. */
 int store_log_flush(struct store *st);
 
+/* Durability reserve: keep rec's reservation ahead of `last`, asking for a synced commit of the
+ * attempt (a->sync) when it moves; under any other durability, drop it. For every path that
+ * issues values. */
+void store_reserve(struct store *st, struct txn_attempt *a, struct seq_record *rec,
+                   int64_t last);
+
+/* Map a Berkeley DB error from a store operation to a store result, logging what is unexpected.
+ * A deadlock inside an attempt (a; NULL outside any) marks it for another try. */
+int store_from_db_error(struct store *st, struct txn_attempt *a, int err, const char *what,
+                        const char *file, int line);
+#define STORE_DB_ERROR(st, a, err, what) \
+	store_from_db_error((st), (a), (err), (what), __FILE__, __LINE__)
+
+/* Log through opt->log, printf-style. */
+void store_logf(const struct store_options *opt, int level, const char *file, int line,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+#define STORE_LOG(opt, level, ...) store_logf((opt), (level), __FILE__, __LINE__, __VA_ARGS__)
+
+/* May a message Berkeley DB may repeat thousands of times a second be logged now? A few per
+ * window per process, then one line saying how many were left out. */
+int store_log_quota(const struct store_options *opt);
+
+/* CLOCK_MONOTONIC in ms. */
+int64_t store_monotonic_ms(void);
+
 /* The key of a sequence name. */
 DBT store_name_key(const char *name, size_t len);
 
@@ -122,8 +119,29 @@ int store_index_add(struct store *st, struct txn_attempt *a, DBT *key);
  * or a failure. */
 int store_remove_record(struct store *st, struct txn_attempt *a, DBT *key);
 
-/* The count of sequences kept in meta, read for change (DB_RMW; counted from the names when it is
- * missing or damaged), and written. Return a store result. */
+/* ---- store_next.c: the take path ---- */
+
+/* Its state, shared by the threads of a process. Returns NULL when out of memory;
+ * store_take_free accepts NULL. */
+struct store_take *store_take_new(void);
+void store_take_free(struct store_take *t);
+
+/* ---- store_scan.c: walks over every sequence ---- */
+
+/* Count the names in the names index, in a's transaction. Returns a store result. */
+int store_count_names(struct store *st, struct txn_attempt *a, uint64_t *n);
+
+/* Count the sequences and the records among them that do not decode. Returns a store result. */
+int store_count(struct store *st, size_t *total, size_t *corrupt);
+
+/* Durability reserve, after an unclean stop: move every counter past its reservation, a chunk
+ * of names per synced transaction. *moved counts those that moved. */
+int store_skip_reservations(struct store *st, size_t *moved);
+
+/* ---- store_meta.c: what meta.db holds ---- */
+
+/* The count of sequences, read for change (DB_RMW; counted from the names when it is missing or
+ * damaged), and written. Return a store result. */
 int store_count_get(struct store *st, struct txn_attempt *a, uint64_t *n);
 int store_count_put(struct store *st, struct txn_attempt *a, uint64_t n);
 
@@ -134,43 +152,36 @@ int store_count_refresh(struct store *st);
  * newer nextid. Outside any transaction (the databases auto-commit). Returns 0 or -1 (logged). */
 int store_schema_check(struct store *st, int create);
 
-/* The clean marker (store_meta.c): read it (0, or -1 when it cannot be read), or set it in a
- * synced commit of its own (0, or Berkeley DB's error, logged). */
+/* The clean marker: read it (0, or -1 when it cannot be read), or set it in a synced commit of
+ * its own (0, or Berkeley DB's error, logged). */
 int store_clean_get(struct store *st, int *clean);
 int store_clean_set(struct store *st, int clean);
 
-/* Durability reserve: keep rec's reservation ahead of `last`, asking for a synced commit of the
- * attempt (a->sync) when it moves; under any other durability, drop it. For every path that
- * issues values. */
-void store_reserve(struct store *st, struct txn_attempt *a, struct seq_record *rec, int64_t last);
+/* ---- store_env.c: the environment and the handles on it ---- */
 
-/* Durability reserve, after an unclean stop: move every counter past its reservation, a chunk
- * of names per synced transaction. *moved counts those that moved. */
-int store_skip_reservations(struct store *st, size_t *moved);
+/*
+ * For recovery (store_recover.c): store_new makes a handle, a base's (owner NULL) or a peer's of
+ * owner, that store_close frees; store_env_create gives it an environment handle with the
+ * store's callbacks, store_env_open opens that and allocates its regions (STORE_OK, FULL or
+ * UNAVAILABLE, logged), and store_databases_open opens the four databases (0, or -1 logged).
+ * store_regions_remove removes the region files of data_dir's environment, whoever still maps
+ * them: Berkeley DB marks them panicked first, so a process still attached learns it must let go.
+ */
+struct store *store_new(const struct store_options *opt, struct store *owner);
+int store_env_create(struct store *st);
+int store_env_open(struct store *st, u_int32_t extra_flags);
+int store_databases_open(struct store *st, u_int32_t flags);
+void store_regions_remove(const struct store_options *opt);
 
-/* Count the sequences and the records among them that do not decode. Returns a store result. */
-int store_count(struct store *st, size_t *total, size_t *corrupt);
+/* ---- store_recover.c: who may run the environment, and recovery ---- */
 
-/* Count the names in the names index, in a's transaction. Returns a store result. */
-int store_count_names(struct store *st, struct txn_attempt *a, uint64_t *n);
+/* Join the environment as its options say: through the lock files, recovering first when the
+ * store runs without a master. Returns STORE_OK, STORE_FULL or STORE_UNAVAILABLE (logged). */
+int store_attach(struct store *st);
 
-/* CLOCK_MONOTONIC in ms. */
-int64_t store_monotonic_ms(void);
-
-/* May a message Berkeley DB may repeat thousands of times a second be logged now? A few per
- * window per process, then one line saying how many were left out. */
-int store_log_quota(const struct store_options *opt);
-
-/* Log through opt->log, printf-style. */
-void store_logf(const struct store_options *opt, int level, const char *file, int line,
-                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-#define STORE_LOG(opt, level, ...) store_logf((opt), (level), __FILE__, __LINE__, __VA_ARGS__)
-
-/* Map a Berkeley DB error from a store operation to a store result, logging what is unexpected.
- * A deadlock inside an attempt (a; NULL outside any) marks it for another try. */
-int store_from_db_error(struct store *st, struct txn_attempt *a, int err, const char *what,
-                        const char *file, int line);
-#define STORE_DB_ERROR(st, a, err, what) \
-	store_from_db_error((st), (a), (err), (what), __FILE__, __LINE__)
+/* Open a copied environment (a hot backup in opt->data_dir) as a store of its own: DB_CONFIG,
+ * then catastrophic recovery, which replays every copied log record, as the copy has no regions
+ * to trust. Returns STORE_OK with *out set, or STORE_UNAVAILABLE (logged). */
+int store_recover_copy(const struct store_options *opt, struct store **out);
 
 #endif

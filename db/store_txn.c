@@ -168,7 +168,8 @@ static void backoff(struct store *st, int attempt)
  * sequence: the write per commit, under the log's mutex, cost about 7% of the throughput.
  *
  * RUN_DURABLE_DEFERRED commits as RUN_DURABLE but leaves the flush it owes to the caller
- * (*flush_owed), who answers only once store_log_flush() has paid it.
+ * (*flush_owed), who answers only once store_log_flush() has paid it. A replica's acknowledgement,
+ * when there is one, belongs here too: after the flush, before any caller may answer.
  */
 static int txn_commit(struct store *st, struct txn_attempt *a, enum txn_kind kind,
                       int *flush_owed)
