@@ -1,7 +1,7 @@
 /*
  * store_next: the take path, where values leave the store: store_next (and store_register, a
- * random-id type's first use). The only file with thread state: the threads of a process share,
- * through their handles' struct store_take,
+ * random-id type's first use). The only file with locks between threads: the threads of a
+ * process share, through their handles' struct store_take,
  *  - the per-sequence cache of blocks a cached sequence handed this process (cache_lock), with
  *    one thread at a time refilling it (refill_lock);
  *  - the creator lock: one thread at a time creates a sequence (create_lock);

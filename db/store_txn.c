@@ -259,6 +259,15 @@ int store_run_deferred(struct store *st, txn_body_fn *body, void *arg, int *flus
 	return run_txn(st, RUN_DURABLE_DEFERRED, body, arg, flush_owed);
 }
 
+void store_reserve(struct store *st, struct txn_attempt *a, struct seq_record *rec,
+                   int64_t last)
+{
+	if (st->opt.durability != STORE_DURABILITY_RESERVE)
+		rec->reserved = 0; /* nothing to resume past: every commit is as durable as it gets */
+	else if (record_reserve(rec, last, st->opt.reserve_size))
+		a->sync = 1;
+}
+
 DBT store_name_key(const char *name, size_t len)
 {
 	return (DBT){ .data = (void *)name, .size = (u_int32_t)len };
@@ -340,13 +349,4 @@ int store_remove_record(struct store *st, struct txn_attempt *a, DBT *key)
 		return STORE_DB_ERROR(st, a, err, "delete sequence");
 	rc = store_count_get(st, a, &n);
 	return rc == STORE_OK ? store_count_put(st, a, n > 0 ? n - 1 : 0) : rc;
-}
-
-void store_reserve(struct store *st, struct txn_attempt *a, struct seq_record *rec,
-                   int64_t last)
-{
-	if (st->opt.durability != STORE_DURABILITY_RESERVE)
-		rec->reserved = 0; /* nothing to resume past: every commit is as durable as it gets */
-	else if (record_reserve(rec, last, st->opt.reserve_size))
-		a->sync = 1;
 }
