@@ -90,11 +90,46 @@ int template_period_start(uint32_t period, int rule, struct template_date *out);
 int template_tz_valid(const char *tz, const char **why);
 
 /*
+ * The offset from UTC, in seconds east (Berlin in winter 3600, New York -18000), of zone tz at
+ * unix time t, into *utoff (OUT). Returns 0, or -1 for a name template_tz_valid refuses, a zone
+ * whose file is missing or refused by template_zone_parse, or a t more than two days outside the
+ * years 1..9999 (*utoff unchanged). The zone's file is read on
+ * the first call for it and kept (16 zones; beyond, the one used least recently is dropped), so a
+ * tzdata update reaches a process that started before it when a zone is read again, which for a
+ * worker means when it is replaced. "UTC" is 0 without a file and without a lock. Thread-safe;
+ * the process's environment is never read or changed.
+ */
+int template_tz_offset(int64_t t, const char *tz, int32_t *utoff);
+
+/*
  * The local date (OUT) of unix time t (seconds) in zone tz. Returns 0, or -1 for a zone that
  * template_tz_valid refuses or a moment whose local year is outside 1..9999 (*out unchanged).
  * Sets the process's TZ to ":" tz and leaves it there, under a lock of its own, so threads may
  * call it at once. Other code in the process must not rely on TZ or localtime().
  */
 int template_local_date(int64_t t, const char *tz, struct template_date *out);
+
+/*
+ * A zone file's contents (TZif, RFC 8536), parsed. template_tz_offset reads files through it;
+ * tests and the fuzzer hand it any bytes. Accepted: version 2 or later (the 64-bit block is
+ * used, the version 1 block skipped), at most 2000 transitions in strictly increasing order, 1
+ * to 256 time types with offsets from -24:59:59 to +25:59:59, no leap seconds, and a footer that
+ * is empty or a POSIX TZ string ("CET-1CEST,M3.5.0,M10.5.0/3", with version 3's switch times from
+ * -167 to 167 hours) which must have both switches when it names daylight saving time. Anything
+ * else, a size over 64 KiB included, is refused whole.
+ *
+ * Moments before the first transition take time type 0; those after the last take the footer's
+ * rule, or with an empty footer the last transition's type (which a zone with switches still to
+ * come gets wrong, and which zic writes only for zones whose future no rule expresses: on Debian
+ * 12, none outside right/, which template_tz_valid refuses).
+ *
+ * template_zone_parse returns 0 and sets *out (OUT; free it with template_zone_free), or -1 and
+ * sets *out to NULL. template_zone_offset sets *utoff as template_tz_offset does and returns 0, or
+ * -1 for a t more than two days outside the years 1..9999. template_zone_free(NULL) does nothing.
+ */
+struct template_zone;
+int template_zone_parse(const void *buf, size_t len, struct template_zone **out);
+int template_zone_offset(const struct template_zone *z, int64_t t, int32_t *utoff);
+void template_zone_free(struct template_zone *z);
 
 #endif
