@@ -3,7 +3,10 @@
  * prefix's time zone. A template is parsed into a short list of tokens (text, prefix, counter,
  * period number, date fields) by the same code for template_check and template_render, so what
  * check accepts is exactly what render can print. Output is written byte by byte against the
- * caller's capacity: no sprintf, and nothing is ever truncated silently.
+ * caller's capacity: no sprintf, and nothing is ever truncated silently. Local dates come from
+ * the zone's own file (TZif), read here once and kept in a small cache: the process's TZ,
+ * tzset() and localtime() are never used, since a worker's threads ask in different zones at
+ * once and TZ is one per process.
  */
 #include "template.h"
 
@@ -18,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define ZONEINFO_DIR "/usr/share/zoneinfo/"
@@ -1067,101 +1069,36 @@ int template_tz_offset(int64_t t, const char *tz, int32_t *utoff)
 	return cached_offset(tz, t, utoff);
 }
 
-/*
- * Does the zone file exist and start with the TZif magic? The magic matters: zoneinfo also holds
- * files that are not zones ("leapseconds", "tzdata.zi" and friends), and glibc silently uses UTC
- * for a TZ it cannot read, which would put a prefix's resets at the wrong hour without a word.
- * O_NONBLOCK so that nothing odd in the directory (a FIFO) can hang a worker.
- */
-static int tz_file_ok(const char *tz)
-{
-	char path[sizeof(ZONEINFO_DIR) + TEMPLATE_TZ_MAX];
-	char magic[4];
-	struct stat st;
-	int fd, n, ok;
-
-	n = snprintf(path, sizeof(path), "%s%s", ZONEINFO_DIR, tz);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return 0;
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
-		return 0;
-	ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	     read(fd, magic, sizeof(magic)) == (ssize_t)sizeof(magic) &&
-	     memcmp(magic, "TZif", sizeof(magic)) == 0;
-	close(fd);
-	return ok;
-}
-
-
 int template_tz_valid(const char *tz, const char **why)
 {
+	int32_t ignored;
+
 	if (tz_name_ok(tz, why) != 0)
 		return -1;
-	if (!tz_file_ok(tz))
+	/* Read (and kept) through the same path as every later use, so a name accepted here is a
+	 * zone that answers. */
+	if (template_tz_offset(0, tz, &ignored) != 0)
 		return fail(why, "timezone is not a known IANA time zone, such as Europe/Berlin or UTC.");
-	return 0;
-}
-
-/*
- * The TZ value this module last set (":" and the zone name), "" before the first call. TZ is
- * process state, so one cache per process is the whole story, and tz_lock serializes the threads
- * of a worker around it (set TZ, then convert in that zone) within this module; keeping
- * it means a request in the zone of the previous one costs no file read, where setting TZ and
- * calling tzset() every time would re-read the zone file on every request. The leading ':' makes
- * glibc read the name as a file under /usr/share/zoneinfo, never as a POSIX rule ("UTC0").
- */
-static char tz_current[1 + TEMPLATE_TZ_MAX + 1];
-static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* Is tz the zone in force? Also compares the environment, in case other code changed TZ. */
-static int tz_is_current(const char *tz)
-{
-	const char *env;
-
-	return tz_current[0] != '\0' && strcmp(tz_current + 1, tz) == 0 &&
-	       (env = getenv("TZ")) != NULL && strcmp(env, tz_current) == 0;
-}
-
-static int tz_use(const char *tz)
-{
-	char value[sizeof(tz_current)];
-	int n;
-
-	if (tz_is_current(tz))
-		return 0;
-	/* Validate first: glibc falls back to UTC for a zone it cannot load, silently. */
-	if (template_tz_valid(tz, NULL) != 0)
-		return -1;
-	n = snprintf(value, sizeof(value), ":%s", tz);
-	if (n < 0 || (size_t)n >= sizeof(value))
-		return -1;
-	tz_current[0] = '\0';
-	if (setenv("TZ", value, 1) != 0)
-		return -1;
-	/* localtime_r need not read TZ again (glibc's does not); tzset() makes it. */
-	tzset();
-	memcpy(tz_current, value, (size_t)n + 1);
 	return 0;
 }
 
 int template_local_date(int64_t t, const char *tz, struct template_date *out)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-	int failed;
+	int32_t off;
+	int64_t days, y;
+	int m;
 
-	if (tz == NULL || (int64_t)tt != t)
+	if (template_tz_offset(t, tz, &off) != 0)
 		return -1;
-	pthread_mutex_lock(&tz_lock);
-	failed = tz_use(tz) != 0 || localtime_r(&tt, &tm) == NULL;
-	pthread_mutex_unlock(&tz_lock);
-	if (failed)
+	days = floor_div(t + off, 86400);
+	y = year_of(days);
+	if (y < 1 || y > 9999)
 		return -1;
-	/* Compare before adding 1900: tm_year may be near INT_MAX for absurd t. */
-	if (tm.tm_year < 1 - 1900 || tm.tm_year > 9999 - 1900)
-		return -1;
-	out->year = tm.tm_year + 1900;
-	out->month = tm.tm_mon + 1;
-	out->day = tm.tm_mday;
+	days -= year_start(y);
+	for (m = 12; days_before_month(y, m) > days; m--)
+		;
+	out->year = (int)y;
+	out->month = m;
+	out->day = (int)(days - days_before_month(y, m)) + 1;
 	return 0;
 }

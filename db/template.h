@@ -2,8 +2,10 @@
  * template: the number formats of the formatted-number API (API.md §5). A prefix's template turns
  * its counter, its name and the date of its reset period into the full number ("SG000001",
  * "INV2026-0001"); its reset rule and time zone decide which period a moment falls in. Pure
- * functions except the two time zone ones, which read /usr/share/zoneinfo and set the process's
- * TZ (see template_local_date). Any process may use it; it leaves storing the template and the
+ * functions except the time zone ones, which read a zone's file under /usr/share/zoneinfo once
+ * and keep it in a small cache of their own; none of them reads or sets the process's TZ or
+ * calls localtime(), so the threads of a worker may call them at once and the rest of the
+ * process keeps the host's zone. Any process may use it; it leaves storing the template and the
  * period, and restarting the counter, to the store.
  */
 #ifndef NEXTID_TEMPLATE_H
@@ -83,9 +85,10 @@ int template_period_start(uint32_t period, int rule, struct template_date *out);
  * Is tz an IANA zone name we can use? 1 to TEMPLATE_TZ_MAX bytes of [A-Za-z0-9_+-] in
  * '/'-separated parts (no leading, trailing or doubled '/'; no '.', so no ".."), starting with a
  * capital letter as every IANA name does (which keeps out zoneinfo's "localtime", "posixrules",
- * "right/..." and "posix/..."), and naming a zone file (TZif) under /usr/share/zoneinfo (package
- * tzdata). "UTC" is valid. Returns 0, or -1 with
- * *why (when why is not NULL) a static sentence for a 400 answer, starting "timezone ".
+ * "right/..." and "posix/..."), and naming a zone file under /usr/share/zoneinfo (package tzdata)
+ * that template_zone_parse accepts; the zone is then kept for later calls. "UTC" is valid without
+ * a file. Returns 0, or -1 with *why (when why is not NULL) a static sentence for a 400 answer,
+ * starting "timezone ".
  */
 int template_tz_valid(const char *tz, const char **why);
 
@@ -102,10 +105,9 @@ int template_tz_valid(const char *tz, const char **why);
 int template_tz_offset(int64_t t, const char *tz, int32_t *utoff);
 
 /*
- * The local date (OUT) of unix time t (seconds) in zone tz. Returns 0, or -1 for a zone that
- * template_tz_valid refuses or a moment whose local year is outside 1..9999 (*out unchanged).
- * Sets the process's TZ to ":" tz and leaves it there, under a lock of its own, so threads may
- * call it at once. Other code in the process must not rely on TZ or localtime().
+ * The local date (OUT) of unix time t (seconds) in zone tz: t plus template_tz_offset, as a
+ * calendar date. Returns 0, or -1 for a zone that template_tz_valid refuses or a moment whose
+ * local year is outside 1..9999 (*out unchanged). Thread-safe, as template_tz_offset.
  */
 int template_local_date(int64_t t, const char *tz, struct template_date *out);
 

@@ -7,8 +7,9 @@
  * generated templates through check and render (which must agree and never overrun), and every
  * byte value in the places the grammar cares about. Then the zones: offsets at known moments
  * (each switch of the year, and after 2037 where the files' rules take over), every zone in
- * zoneinfo against glibc's own reading, threads sharing the cache, and zone files spoiled field
- * by field, footers rule by rule, truncated at every byte and corrupted at random.
+ * zoneinfo against glibc's own reading, threads sharing the cache, the process's TZ left alone
+ * while threads and other code work in other zones, and zone files spoiled field by field,
+ * footers rule by rule, truncated at every byte and corrupted at random.
  */
 #include "template.h"
 #include "unit.h"
@@ -17,6 +18,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <time.h>
 
 #define NEVER TEMPLATE_NEVER
@@ -805,6 +807,110 @@ START_TEST(test_local_date_tz_changed_elsewhere)
 	ck_assert_int_eq(template_local_date(1795273200, "Nope/Nowhere", &d), -1);
 	ck_assert_int_eq(template_local_date(1795273199, "Asia/Tokyo", &d), 0);
 	ck_assert_int_eq(d.day, 21);
+}
+END_TEST
+
+/*
+ * A prefix's zone is the module's own business: the process's TZ and localtime() keep the host's
+ * zone (here UTC) before, during and after a call in another zone.
+ */
+START_TEST(test_local_date_leaves_the_environment_alone)
+{
+	time_t t = 1795273200; /* 2026-11-21T15:00:00Z: 2026-11-22 00:00 in Tokyo */
+	struct template_date d;
+	struct tm tm;
+
+	ck_assert_int_eq(setenv("TZ", "UTC0", 1), 0);
+	tzset();
+	ck_assert_int_eq(template_local_date(t, "Asia/Tokyo", &d), 0);
+	ck_assert_int_eq(d.day, 22);
+	ck_assert_str_eq(getenv("TZ"), "UTC0");
+	ck_assert_ptr_nonnull(localtime_r(&t, &tm));
+	ck_assert_int_eq(tm.tm_mday, 21);
+	ck_assert_int_eq(tm.tm_hour, 15);
+	ck_assert_ptr_nonnull(localtime(&t)); /* localtime() reads TZ again: still UTC */
+	ck_assert_int_eq(localtime(&t)->tm_hour, 15);
+}
+END_TEST
+
+/* Instants whose local date differs between the zones, so that a wrong zone is a wrong day. */
+static const struct local_row race_rows[] = {
+	{ __LINE__, 1795273200, "Asia/Tokyo", D(2026, 11, 22), "Tokyo, midnight (15:00Z)" },
+	{ __LINE__, 1784098799, "America/Los_Angeles", D(2026, 7, 14), "Los Angeles, 06:59:59Z" },
+	{ __LINE__, 1795285800, "Asia/Kolkata", D(2026, 11, 22), "Kolkata, midnight (18:30Z)" },
+	{ __LINE__, 1797339600, "Australia/Lord_Howe", D(2026, 12, 16), "Lord Howe, 13:00Z" },
+};
+
+#define RACE_THREADS 4
+#define RACE_CALLS 5000
+
+struct race {
+	atomic_int stop;
+	atomic_int wrong_dates;    /* template_local_date answers in a wrong zone */
+	atomic_int wrong_host;     /* the bystander's localtime_r in a zone not its own */
+};
+
+/* Threads of a worker taking numbers of prefixes in four zones, as a worker's threads do. */
+static void *race_taker(void *arg)
+{
+	struct race *r = arg;
+
+	for (int i = 0; i < RACE_CALLS; i++) {
+		const struct local_row *row = &race_rows[i % UNIT_ROWS(race_rows)];
+		struct template_date got = D(0, 0, 0);
+
+		if (template_local_date(row->t, row->tz, &got) != 0 || got.year != row->want.year ||
+		    got.month != row->want.month || got.day != row->want.day)
+			atomic_fetch_add(&r->wrong_dates, 1);
+	}
+	return NULL;
+}
+
+/*
+ * Other code of the same process working in the host's zone (UTC), as a library's logging would:
+ * localtime_r, and now and then the classic timegm of setting TZ, tzset() and putting it back.
+ */
+static void *race_bystander(void *arg)
+{
+	struct race *r = arg;
+	time_t t = 1795273200;
+
+	for (unsigned i = 0; !atomic_load(&r->stop); i++) {
+		struct tm tm;
+
+		if (i % 16 == 0) {
+			setenv("TZ", "UTC0", 1);
+			tzset();
+		}
+		if (localtime_r(&t, &tm) == NULL || tm.tm_hour != 15)
+			atomic_fetch_add(&r->wrong_host, 1);
+	}
+	return NULL;
+}
+
+START_TEST(test_local_date_threads_and_a_bystander)
+{
+	struct race r = { 0 };
+	pthread_t takers[RACE_THREADS], bystander;
+	time_t t = 1795273200;
+	struct tm tm;
+
+	ck_assert_int_eq(setenv("TZ", "UTC0", 1), 0);
+	tzset();
+	ck_assert_int_eq(pthread_create(&bystander, NULL, race_bystander, &r), 0);
+	for (int k = 0; k < RACE_THREADS; k++)
+		ck_assert_int_eq(pthread_create(&takers[k], NULL, race_taker, &r), 0);
+	for (int k = 0; k < RACE_THREADS; k++)
+		ck_assert_int_eq(pthread_join(takers[k], NULL), 0);
+	atomic_store(&r.stop, 1);
+	ck_assert_int_eq(pthread_join(bystander, NULL), 0);
+	ck_assert_msg(atomic_load(&r.wrong_dates) == 0 && atomic_load(&r.wrong_host) == 0,
+	              "%d of %d local dates in a wrong zone; the bystander saw another zone %d times",
+	              atomic_load(&r.wrong_dates), RACE_THREADS * RACE_CALLS,
+	              atomic_load(&r.wrong_host));
+	/* and afterwards, the host's zone is still the host's */
+	ck_assert_ptr_nonnull(localtime_r(&t, &tm));
+	ck_assert_int_eq(tm.tm_hour, 15);
 }
 END_TEST
 
@@ -1753,6 +1859,8 @@ int main(void)
 	UNIT_TABLE(tc, test_local_date, local_rows);
 	tcase_add_test(tc, test_local_date_switching);
 	tcase_add_test(tc, test_local_date_tz_changed_elsewhere);
+	tcase_add_test(tc, test_local_date_leaves_the_environment_alone);
+	tcase_add_test(tc, test_local_date_threads_and_a_bystander);
 	tcase_add_test(tc, test_generated);
 	tcase_add_test(tc, test_every_byte);
 	tcase_add_test(tc, test_offset);
