@@ -6,12 +6,16 @@
  *   [0] padding (0..255: above 18 must be refused)   [1] rule (0..255: above 3 must be refused)
  *   [2..3] year  [4] month  [5] day  (any values: an invalid date must be refused when shown)
  *   [6..13] counter n (int64, little-endian: negative must be refused)
- *   [14] bit 0: render without a date  [15] unused
+ *   [14] bit 0: render without a date
+ *   [15] bit 0: the rest is a zone file instead (TZif), for template_zone_parse; [6..13] is then a
+ *        moment to ask it about
  * Checks: check and render agree (a template check refuses never renders; one it accepts always
  * renders with valid arguments and room), the result is NUL-terminated and as long as returned,
  * it is never truncated (one byte less room is a refusal with ""), and the counter's digits
  * appear in it. The template's bytes are also tried as a time zone name: one that passes must be
- * a plain relative path under /usr/share/zoneinfo.
+ * a plain relative path under /usr/share/zoneinfo. A zone file that template_zone_parse accepts
+ * answers every moment of the years 1..9999 with an offset RFC 8536 allows, and refuses moments
+ * far outside them; one it refuses leaves no zone.
  */
 #include "template.h"
 
@@ -47,6 +51,34 @@ static void check_tz(const char *tz)
 		broken("a valid zone is a plain relative path", tz);
 	if (template_local_date(1700000000, tz, &d) != 0 || d.year < 2023 || d.year > 2024)
 		broken("a valid zone gives a local date", tz);
+}
+
+/* The moments every accepted zone is asked about, besides the fuzzer's own. */
+static const int64_t zone_moments[] = { -62135769600, -2208988800, 0, 1700000000, 2000000000,
+	                                2147483648, 4102444800, 253402473600 };
+
+static void check_zone_file(const uint8_t *bytes, size_t len, int64_t t)
+{
+	struct template_zone *z = NULL;
+	int32_t off;
+
+	if (template_zone_parse(bytes, len, &z) != 0) {
+		if (z != NULL)
+			broken("a refused zone file leaves no zone", NULL);
+		return;
+	}
+	for (size_t i = 0; i <= sizeof(zone_moments) / sizeof(zone_moments[0]); i++) {
+		int64_t at = i < sizeof(zone_moments) / sizeof(zone_moments[0]) ? zone_moments[i] : t;
+		int in_range = at >= zone_moments[0] && at <= 253402473600;
+		int rc = template_zone_offset(z, at, &off);
+
+		if (in_range != (rc == 0))
+			broken("a zone answers exactly the moments of years 1..9999, two days either side",
+			       NULL);
+		if (rc == 0 && (off < -89999 || off > 93599))
+			broken("an offset is within -24:59:59 .. +25:59:59", NULL);
+	}
+	template_zone_free(z);
 }
 
 static void check_periods(int rule, const struct template_date *d)
@@ -88,6 +120,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		un = un << 8 | data[6 + i];
 	n = (int64_t)un;
 	rest = data + PARAMS;
+	if (data[15] & 1) {
+		check_zone_file(rest, size - PARAMS, n);
+		return 0;
+	}
 	nul = memchr(rest, '\0', size - PARAMS);
 	tlen = nul ? (size_t)(nul - rest) : size - PARAMS;
 	if (tlen >= sizeof(tmpl))
