@@ -27,6 +27,7 @@ import signal
 import threading
 import time
 import urllib.parse
+import zoneinfo
 
 import pytest
 
@@ -810,6 +811,82 @@ def test_concurrent_clients_across_a_boundary_restart_the_counter_exactly_once(f
             assert (r["message_id"], r["generated_at"]) == (n["message_id"], n["generated_at"]), \
                 (r, n)
     expect_status(srv, name, len(by_period[new]), len(by_period[new]) + 1, len(by_period[new]))
+
+
+# Two zones at once in one worker's threads ------------------------------------------------
+
+# Kiritimati (+14) and Pago Pago (-11) are 25 hours apart, so their dates differ at every moment:
+# a number worked out in the other prefix's zone, or in the host's, shows a wrong day.
+TWO_ZONES = {"K": "Pacific/Kiritimati", "P": "Pacific/Pago_Pago"}
+TWO_ZONES_MIDNIGHT = "2026-11-22T10:00:00Z"  # 2026-11-23 00:00 in Kiritimati, 23:00 in Pago Pago
+
+
+def local_day(zone, unix_s):
+    return datetime.datetime.fromtimestamp(unix_s, zoneinfo.ZoneInfo(zone)).strftime("%Y%m%d")
+
+
+@needs_faketime
+@pytest.mark.slow
+def test_two_zones_taken_at_once_by_one_workers_threads_each_number_in_its_own_zone(nextid):
+    """One worker, 8 threads, 8 clients x 200 requests alternating between a prefix in each zone,
+    across midnight in Kiritimati: every number has the day of its own zone at the moment it was
+    issued, and each prefix's counters run 1..n in each of its days. The clock is faked by a fixed
+    offset in the environment (no file to re-read, which libfaketime does unsafely across
+    threads), so it runs on from the moment chosen, as the real clock does."""
+    boundary = at(TWO_ZONES_MIDNIGHT)
+    offset = int(boundary - 15 - time.time())  # the server starts 15 s before midnight
+    env = {"LD_PRELOAD": FAKETIME_SO, "FAKETIME": "%+d" % offset, "DONT_FAKE_MONOTONIC": "1",
+           "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+    srv = nextid(config={"admin_token": TOKEN, "threads": "8"}, env=env, workers=1)
+    for name, zone in TWO_ZONES.items():
+        assert configure(srv, name, {"format_template": "{prefix}{yyyy}{mm}{dd}-{counter:5}",
+                                     "reset_rule": "daily", "timezone": zone}).status == 200
+    probe = check_number(take(srv, "K"), "K", 1)
+    assert abs(parse_time(probe["generated_at"]) - (time.time() + offset)) < 2, probe
+    midnight_real = boundary - offset
+    assert time.time() < midnight_real - 1, "the server took too long to start"
+    time.sleep(midnight_real - 0.5 - time.time())
+
+    results = [[] for _ in range(8)]
+
+    def client(k):
+        for i in range(200):
+            if i == 100:  # half before midnight (whatever the speed), half after
+                time.sleep(max(0.0, midnight_real + 0.05 - time.time()))
+            name = "KP"[(k + i) % 2]
+            results[k].append((k, name, take(srv, name, client_id="c%d" % k)))
+
+    threads = [threading.Thread(target=client, args=(k,), daemon=True) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not any(t.is_alive() for t in threads), "a client did not finish"
+
+    by_day = collections.defaultdict(list)
+    wrong = []
+    for k, name, reply in (r for client in results for r in client):
+        body = check_number(reply, name, client_id="c%d" % k)
+        m = re.fullmatch(r"([KP])(\d{8})-(\d{5,})", body["full_number"])
+        assert m and m.group(1) == name and int(m.group(3)) == body["counter"], body
+        issued = parse_time(body["generated_at"])
+        want = local_day(TWO_ZONES[name], issued)
+        # A request that read the clock just before midnight and committed after one that read
+        # it just after takes the new day (the period never goes back): only then a later day.
+        late = m.group(2) == local_day(TWO_ZONES[name], issued + 2) and issued < boundary
+        if m.group(2) != want and not late:
+            wrong.append((body["full_number"], body["generated_at"], want))
+        by_day[(name, m.group(2))].append(body["counter"])
+    assert not wrong, "%d numbers with another zone's day, e.g. %r" % (len(wrong), wrong[:5])
+    probe_day = local_day("Pacific/Kiritimati", parse_time(probe["generated_at"]))
+    by_day[("K", probe_day)].append(1)
+    assert sorted(by_day) == [("K", "20261122"), ("K", "20261123"), ("P", "20261121")], \
+        sorted(by_day)
+    for (name, day), counters in by_day.items():
+        assert sorted(counters) == list(range(1, len(counters) + 1)), \
+            "%s on %s: counters not 1..%d once each: %r" % (name, day, len(counters),
+                                                          sorted(counters)[:40])
+    assert sum(len(c) for c in by_day.values()) == 1601
 
 
 # The audit under load and after SIGKILL --------------------------------------------------
