@@ -28,6 +28,16 @@
 
 #define D(y, m, d) { (y), (m), (d) }
 
+/*
+ * ck_assert reports every check that passes to the parent process (a write, in fork mode): loops
+ * of a hundred thousand checks and more use this instead, which speaks only on failure.
+ */
+#define require(expr, ...)                         \
+	do {                                       \
+		if (!(expr))                       \
+			ck_abort_msg(__VA_ARGS__); \
+	} while (0)
+
 /* ---- rule names ---- */
 
 struct rule_row {
@@ -593,13 +603,13 @@ START_TEST(test_period_walk)
 		struct tm tm;
 		struct template_date d;
 
-		ck_assert_ptr_nonnull(gmtime_r(&t, &tm));
+		require(gmtime_r(&t, &tm) != NULL, "gmtime_r");
 		d.year = tm.tm_year + 1900;
 		d.month = tm.tm_mon + 1;
 		d.day = tm.tm_mday;
 		if (d.year == 2101 && d.month == 3)
 			break;
-		ck_assert_uint_eq(template_period(NEVER, &d), 0);
+		require(template_period(NEVER, &d) == 0, "%d-%d-%d: never", d.year, d.month, d.day);
 		for (int r = 0; r < 3; r++) {
 			uint32_t p = template_period(rules[r], &d);
 			struct template_date s;
@@ -607,14 +617,14 @@ START_TEST(test_period_walk)
 			              : rules[r] == MONTHLY ? d.month != prev.month || d.year != prev.year
 			                                    : 1;
 
-			ck_assert_msg(p > 0 && p >= last[r] && (p != last[r]) == changed,
-			              "%d-%d-%d rule %d: %" PRIu32 " after %" PRIu32, d.year, d.month,
-			              d.day, rules[r], p, last[r]);
-			ck_assert_int_eq(template_period_start(p, rules[r], &s), 0);
+			require(p > 0 && p >= last[r] && (p != last[r]) == changed,
+			        "%d-%d-%d rule %d: %" PRIu32 " after %" PRIu32, d.year, d.month, d.day,
+			        rules[r], p, last[r]);
+			require(template_period_start(p, rules[r], &s) == 0, "%" PRIu32 " has no start", p);
 			if (changed && prev.year != 0) /* the walk starts mid-year */
-				ck_assert_msg(s.year == d.year && s.month == d.month && s.day == d.day,
-				              "%d-%d-%d rule %d: starts %d-%d-%d", d.year, d.month, d.day,
-				              rules[r], s.year, s.month, s.day);
+				require(s.year == d.year && s.month == d.month && s.day == d.day,
+				        "%d-%d-%d rule %d: starts %d-%d-%d", d.year, d.month, d.day, rules[r],
+				        s.year, s.month, s.day);
 			last[r] = p;
 		}
 		prev = d;
@@ -1005,10 +1015,6 @@ START_TEST(test_every_byte)
 END_TEST
 
 /*
- * ck_assert reports every check that passes to the parent process (a write, in fork mode): the
- * loops below, of a million checks, use this instead, which speaks only on failure.
- */
-/*
  * The tables of this part are cheap, and a fork per row costs more than the row under ASan: each
  * runs in one test, which goes through every row, prints each one that fails and then fails with
  * the first.
@@ -1034,12 +1040,6 @@ static void failed(struct failures *f, const char *fmt, ...)
 
 #define FAILURES_NONE(f) \
 	ck_assert_msg((f)->count == 0, "%d rows failed, the first: %s", (f)->count, (f)->first)
-
-#define require(expr, ...)                         \
-	do {                                       \
-		if (!(expr))                       \
-			ck_abort_msg(__VA_ARGS__); \
-	} while (0)
 
 /* ---- offsets at known moments ---- */
 
@@ -1163,11 +1163,11 @@ static long compare_glibc(const char *zone, int64_t t)
 
 	require(localtime_r(&tt, &tm) != NULL, "localtime_r");
 	require(template_tz_offset(t, zone, &off) == 0 && off == tm.tm_gmtoff,
-	              "%s at %" PRId64 ": offset %" PRId32 ", glibc %ld", zone, t, off, tm.tm_gmtoff);
+	        "%s at %" PRId64 ": offset %" PRId32 ", glibc %ld", zone, t, off, tm.tm_gmtoff);
 	require(template_local_date(t, zone, &d) == 0 && d.year == tm.tm_year + 1900 &&
-	                      d.month == tm.tm_mon + 1 && d.day == tm.tm_mday,
-	              "%s at %" PRId64 ": %d-%d-%d, glibc %d-%d-%d", zone, t, d.year, d.month, d.day,
-	              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	                d.month == tm.tm_mon + 1 && d.day == tm.tm_mday,
+	        "%s at %" PRId64 ": %d-%d-%d, glibc %d-%d-%d", zone, t, d.year, d.month, d.day,
+	        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 	return tm.tm_gmtoff;
 }
 
@@ -1615,7 +1615,10 @@ static const struct footer_row footer_rows[] = {
 	  { { 1774745999, -7200 }, { 1774746000, -3600 }, { 1792889999, -3600 }, { 1792890000, -7200 } },
 	  "Nuuk: a negative switch time (-1:00, Saturday 23:00)" },
 	{ __LINE__, S("EST5EDT,0/0,J365/25"), 1,
-	  { { 1767243599, -14400 }, { 1767243600, -14400 }, { 1798779600, -14400 }, { 1782907200, -14400 } },
+	  { { 1767243599, -14400 },
+	    { 1767243600, -14400 },
+	    { 1798779600, -14400 },
+	    { 1782907200, -14400 } },
 	  "daylight saving all year (RFC 8536's example)" },
 	{ __LINE__, S("AAA0BBB,J60/0,J300/0"), 1,
 	  { { 1709251199, 0 }, { 1709251200, 3600 } },
@@ -1746,7 +1749,7 @@ START_TEST(test_zone_truncated)
 			require(part != NULL, "malloc");
 			memcpy(part, whole, cut);
 			require(parse_ok(part, cut) == (cut == len), "%s cut to %zu of %zu bytes",
-			              real_zones[k], cut, len);
+			        real_zones[k], cut, len);
 			free(part);
 		}
 		free(whole);
