@@ -13,8 +13,8 @@
 
 void handle_metrics(struct exchange *x)
 {
-	size_t n, len;
-	const char *const *names = router_endpoint_names(&n);
+	const char *names[METRICS_ENDPOINTS];
+	size_t n = router_endpoint_names(names, METRICS_ENDPOINTS), len;
 	struct metrics_space space = { 0 };
 	char *text;
 

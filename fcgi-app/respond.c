@@ -97,6 +97,17 @@ static void check(struct exchange *x, yajl_gen_status s)
 		x->json_failed = 1;
 }
 
+yajl_gen respond_json_generator(void)
+{
+	yajl_gen gen = yajl_gen_alloc(NULL);
+
+	if (gen) {
+		yajl_gen_config(gen, yajl_gen_beautify, 0);
+		yajl_gen_config(gen, yajl_gen_validate_utf8, 1);
+	}
+	return gen;
+}
+
 void respond_json_begin(struct exchange *x)
 {
 	yajl_gen_clear(x->app->gen);

@@ -13,6 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A new JSON generator as respond builds bodies with (struct app's gen): compact, refusing
+ * invalid UTF-8. NULL when out of memory; yajl_gen_free frees it. */
+yajl_gen respond_json_generator(void);
+
 /* Building a JSON body: begin, then the values, then send. A failed call marks the exchange and
  * respond_json_send answers 500 instead of a half-built body. */
 void respond_json_begin(struct exchange *x);

@@ -1,6 +1,9 @@
 /*
- * router: nextid's endpoint table and the matcher. Literal segments are compared after
- * percent-decoding, as the web server would have; '*' captures the raw segment for the handler.
+ * router: nextid's endpoint table, the matcher, and the request path around them. Each row is a
+ * method mask, a path pattern of literal segments and '*' (exactly one non-empty segment,
+ * captured raw for the handler), and the handler. Literal segments are compared after
+ * percent-decoding, as the web server would have. A path that matches no row is 404; a path that
+ * matches only with other methods is 405 with their Allow list.
  */
 #include "router.h"
 #include "handle_admin.h"
@@ -10,17 +13,29 @@
 #include "handle_next.h"
 #include "handle_prefix.h"
 #include "handle_sequence.h"
+#include "log.h"
+#include "metrics.h"
 #include "respond.h"
 #include "scoreboard.h"
 #include "store.h"
 
 #include <string.h>
+#include <time.h>
 
 #define M_GET REQUEST_GET
 #define M_HEAD REQUEST_HEAD
 #define M_POST REQUEST_POST
 #define M_PUT REQUEST_PUT
 #define M_DELETE REQUEST_DELETE
+
+typedef void handler_fn(struct exchange *x);
+
+struct route {
+	unsigned methods; /* enum request_method bits */
+	const char *pattern;
+	handler_fn *handler;
+	int without_store; /* answers even when the store will not open (health, metrics...) */
+};
 
 static const struct route routes[] = {
 	{ M_GET | M_POST, "/next/*", handle_next_value, 0 },
@@ -50,6 +65,7 @@ static const struct route routes[] = {
 };
 
 #define ROUTE_COUNT (sizeof(routes) / sizeof(routes[0]))
+#define ENDPOINT_OTHER ((int)ROUTE_COUNT) /* metrics' row for what no route answered */
 _Static_assert(ROUTE_COUNT < METRICS_ENDPOINTS, "metrics need a counter row per route");
 
 static int literal_matches(const struct request_segment *seg, const char *lit, size_t lit_len)
@@ -90,32 +106,34 @@ static int pattern_matches(const char *pattern, struct exchange *x)
 	}
 }
 
-const struct route *router_match(const struct route *table, size_t n, struct exchange *x,
-                                 unsigned *allowed)
+/*
+ * Find the row for x's request. Returns the row, filling x->cap/x->ncap, or NULL with *allowed set
+ * to the methods of rows whose pattern matched (0: no pattern matched).
+ */
+static const struct route *match(struct exchange *x, unsigned *allowed)
 {
 	*allowed = 0;
-	for (size_t r = 0; r < n; r++) {
-		if (!pattern_matches(table[r].pattern, x))
+	for (size_t r = 0; r < ROUTE_COUNT; r++) {
+		if (!pattern_matches(routes[r].pattern, x))
 			continue;
-		if (table[r].methods & x->req.method)
-			return &table[r];
+		if (routes[r].methods & x->req.method)
+			return &routes[r];
 		if (!*allowed)
 			x->endpoint = (int)r; /* for metrics: the path's row, though the method is wrong */
-		*allowed |= table[r].methods;
+		*allowed |= routes[r].methods;
 	}
 	x->ncap = 0;
 	return NULL;
 }
 
-void router_dispatch(struct exchange *x)
+/* Run the handler of x's route, or answer 404/405 or the store-less 503 instead. */
+static void dispatch(struct exchange *x)
 {
 	unsigned allowed;
-	const struct route *route = router_match(routes, ROUTE_COUNT, x, &allowed);
+	const struct route *route = match(x, &allowed);
 
 	if (route)
 		x->endpoint = (int)(route - routes);
-	else if (!allowed)
-		x->endpoint = (int)ROUTE_COUNT; /* "other"; a 405 keeps the row its path matched */
 	if (route && !x->app->store && !route->without_store && x->app->store_rc == STORE_FULL)
 		respond_store_error(x, STORE_FULL, "", 0);
 	else if (route && !x->app->store && !route->without_store)
@@ -131,16 +149,40 @@ void router_dispatch(struct exchange *x)
 		              "documentation.");
 }
 
-const char *const *router_endpoint_names(size_t *n)
+static int64_t now_us(void)
 {
-	static const char *names[ROUTE_COUNT + 1];
+	struct timespec ts;
 
-	/* Built on first use from the table; read-only afterwards (one thread per process). */
-	if (!names[0]) {
-		for (size_t i = 0; i < ROUTE_COUNT; i++)
-			names[i] = routes[i].pattern;
-		names[ROUTE_COUNT] = "other";
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void router_serve(struct exchange *x, char *const *envp)
+{
+	int64_t start = now_us();
+	int status = request_parse(&x->req, envp);
+
+	x->endpoint = ENDPOINT_OTHER; /* until a path matches; a 405 keeps the row its path matched */
+	if (status != REQUEST_OK)
+		respond_request_error(x, status);
+	else
+		dispatch(x);
+	if (x->status == 0) {
+		LOG_ERROR("no answer for %.*s", (int)x->req.path_len, x->req.path);
+		respond_error(x, 500, "Internal error", "The failure is logged.");
 	}
-	*n = ROUTE_COUNT + 1;
-	return names;
+	metrics_observe(&x->app->slot->m, x->endpoint, x->status, now_us() - start);
+	if (x->issued)
+		atomic_fetch_add_explicit(&x->app->slot->m.issued, x->issued, memory_order_relaxed);
+}
+
+size_t router_endpoint_names(const char **names, size_t cap)
+{
+	size_t n = 0;
+
+	for (; n < ROUTE_COUNT && n < cap; n++)
+		names[n] = routes[n].pattern;
+	if (n < cap)
+		names[n++] = "other";
+	return n;
 }

@@ -1,35 +1,31 @@
 /*
- * router: the table of endpoints. Each row is a method mask, a path pattern of literal segments
- * and '*' (exactly one non-empty segment, captured raw), and the handler. A path that matches no
- * row is 404; a path that matches only with other methods is 405 with their Allow list.
+ * router: one request, from its FastCGI parameters to the last byte of its answer. The worker
+ * (worker.c) and the fuzz harness (tests/fuzz/harness.c) both serve through router_serve, so the
+ * path a fuzzer tries is the one a client reaches.
  */
 #ifndef NEXTID_ROUTER_H
 #define NEXTID_ROUTER_H
 
 #include "exchange.h"
 
-typedef void handler_fn(struct exchange *x);
-
-struct route {
-	unsigned methods; /* enum request_method bits */
-	const char *pattern;
-	handler_fn *handler;
-	int without_store; /* answers even when the store will not open (health, metrics...) */
-};
+#include <stddef.h>
 
 /*
- * Find the row of `table` (n rows) for req. Returns the row, filling x->cap/x->ncap, or NULL with
- * *allowed set to the methods of rows whose pattern matched (0: no pattern matched).
+ * Serve the request whose parameters are envp (a NULL-terminated "NAME=value" array): parse it,
+ * route it through nextid's table and run the handler, or answer 400/413/414, 404, 405 (with its
+ * Allow list) or, for an endpoint that needs the store while it is not open, 503. A handler that
+ * leaves without answering gets a logged 500. The answer is counted in x->app->slot's metrics
+ * before this returns (the caller flushes it afterwards: a client that scrapes /metrics right
+ * after its answer finds it counted).
+ *
+ * x comes with app, out and in set and the rest zero; afterwards x->status is the status
+ * answered, x->endpoint the row counted and x->issued what the answer handed out.
  */
-const struct route *router_match(const struct route *table, size_t n, struct exchange *x,
-                                 unsigned *allowed);
+void router_serve(struct exchange *x, char *const *envp);
 
-/* Route x through nextid's table and run the handler, or answer 404/405 itself, or 503 when the
- * handler needs the store and it is not open. Sets x->endpoint. */
-void router_dispatch(struct exchange *x);
-
-/* The endpoints' labels for metrics: every row's pattern, then "other" (no route, bad request).
- * *n is how many; x->endpoint indexes them. */
-const char *const *router_endpoint_names(size_t *n);
+/* The endpoints' labels for metrics, copied into names[0..cap): every row's pattern, then
+ * "other" (no route, or a request that could not be parsed). x->endpoint indexes them. Returns
+ * how many there are (at most METRICS_ENDPOINTS). */
+size_t router_endpoint_names(const char **names, size_t cap);
 
 #endif

@@ -33,7 +33,6 @@
 #include "acceptor.h"
 #include "config.h"
 #include "log.h"
-#include "metrics.h"
 #include "respond.h"
 #include "router.h"
 #include "scoreboard.h"
@@ -126,14 +125,6 @@ static uint64_t request_limit(const struct config *cfg)
 	return base - spread + (uint64_t)rand_r(&seed) % (2 * spread + 1);
 }
 
-static int64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Ask the first thread to stop the process, for `why` unless a reason was given already. */
 static void request_stop(struct worker *w, int why)
 {
@@ -143,32 +134,12 @@ static void request_stop(struct worker *w, int why)
 	pthread_kill(w->first, SIGTERM);
 }
 
-/* Answer one request and count it. It is counted before the answer leaves (FCGX_Finish_r, which
- * the caller runs, flushes it): a client that scrapes /metrics right after its answer must find
- * it counted. */
+/* Answer one request (router_serve counts it before FCGX_Finish_r flushes it). */
 static void serve(struct app *app, FCGX_Request *fr)
 {
-	struct exchange x = { .app = app, .out = fr->out, .in = fr->in, .endpoint = -1 };
-	int64_t start = now_us();
-	int status = request_parse(&x.req, fr->envp);
+	struct exchange x = { .app = app, .out = fr->out, .in = fr->in };
 
-	if (status != REQUEST_OK)
-		respond_request_error(&x, status);
-	else
-		router_dispatch(&x);
-	if (x.status == 0) {
-		LOG_ERROR("no answer for %.*s", (int)x.req.path_len, x.req.path);
-		respond_error(&x, 500, "Internal error", "The failure is logged.");
-	}
-	if (x.endpoint < 0) { /* never routed (a bad request): counted as "other" */
-		size_t n;
-
-		router_endpoint_names(&n);
-		x.endpoint = (int)n - 1;
-	}
-	metrics_observe(&app->slot->m, x.endpoint, x.status, now_us() - start);
-	if (x.issued)
-		atomic_fetch_add_explicit(&app->slot->m.issued, x.issued, memory_order_relaxed);
+	router_serve(&x, fr->envp);
 }
 
 /* (Re)open the process's store unless it is open or was tried less than a second ago. Called
@@ -224,12 +195,8 @@ static int open_app(struct worker_thread *t)
 	app->cfg = args->cfg;
 	app->sb = args->sb;
 	app->slot = t->w->slot;
-	app->gen = yajl_gen_alloc(NULL);
-	if (!app->gen)
-		return -1;
-	yajl_gen_config(app->gen, yajl_gen_beautify, 0);
-	yajl_gen_config(app->gen, yajl_gen_validate_utf8, 1);
-	return 0;
+	app->gen = respond_json_generator();
+	return app->gen ? 0 : -1;
 }
 
 static void close_app(struct app *app)

@@ -8,7 +8,7 @@
 #include "config.h"
 #include "exchange.h"
 #include "log.h"
-#include "metrics.h"
+#include "memstream.h"
 #include "respond.h"
 #include "router.h"
 #include "scoreboard.h"
@@ -20,50 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <yajl/yajl_tree.h>
 
 /* Requests between two fresh stores: a listing stays short, and the log files few. */
 #define WIPE_EVERY 5000
-
-/* ---- the transport: memory streams in place of libfcgi ---- */
-
-struct memstream {
-	unsigned char *buf;
-	size_t len, cap, pos;
-};
-
-int FCGX_PutStr(const char *str, int n, FCGX_Stream *stream)
-{
-	struct memstream *m = stream->data;
-
-	if (n < 0)
-		return -1;
-	if (m->len + (size_t)n > m->cap) {
-		size_t cap = (m->len + (size_t)n) * 2 + 256;
-		unsigned char *buf = realloc(m->buf, cap);
-
-		if (!buf)
-			return -1;
-		m->buf = buf;
-		m->cap = cap;
-	}
-	memcpy(m->buf + m->len, str, (size_t)n);
-	m->len += (size_t)n;
-	return n;
-}
-
-int FCGX_GetStr(char *str, int n, FCGX_Stream *stream)
-{
-	struct memstream *m = stream->data;
-	size_t left = m->len - m->pos, take = n < 0 ? 0 : (size_t)n;
-
-	if (take > left)
-		take = left;
-	memcpy(str, m->buf + m->pos, take);
-	m->pos += take;
-	return (int)take;
-}
 
 /* ---- the worker's state ---- */
 
@@ -180,11 +140,8 @@ void harness_init(void)
 	atomic_store(&app.slot->role, SLOT_ROLE_WORKER);
 	/* A fresh store has no mark: the generator starts at zero, as the master seeds it. */
 	atomic_store(&sb->gen_seeded, 1);
-	app.gen = yajl_gen_alloc(NULL);
-	if (!app.gen)
-		die("yajl_gen_alloc");
-	yajl_gen_config(app.gen, yajl_gen_beautify, 0);
-	yajl_gen_config(app.gen, yajl_gen_validate_utf8, 1);
+	if (!(app.gen = respond_json_generator()))
+		die("respond_json_generator");
 	open_store();
 	add_fixtures();
 }
@@ -416,31 +373,16 @@ static void check_answer(const struct exchange *x, const char *method, const str
 	}
 }
 
-static int64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* As worker.c's serve(), with the answer going to memory and checked afterwards. */
+/* Serve as the worker does (router_serve), with the answer going to memory and checked. */
 int harness_serve(char *const *envp, const uint8_t *body, size_t len)
 {
-	struct memstream in = { (unsigned char *)body, len, len, 0 }, out = { 0 };
-	FCGX_Stream in_stream = { .isReader = 1, .data = &in };
-	FCGX_Stream out_stream = { .data = &out };
-	struct exchange x = { .app = &app, .out = &out_stream, .in = &in_stream, .endpoint = -1 };
+	struct memstream in, out;
+	struct exchange x = { .app = &app, .in = memstream_input(&in, body, len),
+		              .out = memstream_output(&out) };
 	const char *method = request_param(envp, "REQUEST_METHOD");
-	int64_t start = now_us();
-	int status;
 
 	served++;
-	status = request_parse(&x.req, envp);
-	if (status != REQUEST_OK)
-		respond_request_error(&x, status);
-	else
-		router_dispatch(&x);
+	router_serve(&x, envp);
 	failing_envp = envp;
 	failing_out = &out;
 	if (verbose)
@@ -448,13 +390,6 @@ int harness_serve(char *const *envp, const uint8_t *body, size_t len)
 	check_answer(&x, method ? method : "", &out);
 	failing_envp = NULL;
 	failing_out = NULL;
-	if (x.endpoint < 0) {
-		size_t n;
-
-		router_endpoint_names(&n);
-		x.endpoint = (int)n - 1;
-	}
-	metrics_observe(&app.slot->m, x.endpoint, x.status, now_us() - start);
-	free(out.buf);
+	memstream_free(&out);
 	return x.status;
 }

@@ -1,12 +1,11 @@
 /*
  * harness: a worker's request path in one process, for the libFuzzer targets. It sets up what a
  * worker holds (a real store in a temporary directory, a scoreboard, a yajl generator, a config
- * with an admin token), runs one request the way worker.c's serve() does (request_parse, then
- * router_dispatch or respond_request_error), and checks the bytes that came out against API.md
- * section 1. A broken rule aborts with the request and the answer on stderr, so libFuzzer keeps
- * the input as a crash. libfcgi is not linked: the harness defines the two stream functions the
- * request path calls (FCGX_PutStr, FCGX_GetStr) over memory buffers. It fakes the transport only;
- * the store, the router and the handlers are the real code. With NEXTID_FUZZ_VERBOSE set in the
+ * with an admin token), serves one request through router_serve, as a worker does, and checks
+ * the bytes that came out against API.md section 1. A broken rule aborts with the request and the
+ * answer on stderr, so libFuzzer keeps the input as a crash. libfcgi is not linked: memstream.c
+ * stands in for its two stream functions over memory buffers. It fakes the transport only; the
+ * store, the router and the handlers are the real code. With NEXTID_FUZZ_VERBOSE set in the
  * environment, every answer is printed: replay an input with `build/fuzz/fuzz_request FILE`.
  */
 #ifndef NEXTID_FUZZ_HARNESS_H
