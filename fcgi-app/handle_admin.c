@@ -33,6 +33,11 @@ static const struct field_spec put_fields[] = {
 	{ "cache", RECORD_CHANGE_CACHE, FIELD_CACHE },
 };
 
+/* A change the store refuses, with its reason. */
+static const struct respond_answers configure_answers = {
+	.rc = { [STORE_INVALID] = { 400, "Invalid options", "{why}", 0 } },
+};
+
 static const struct field_spec next_fields[] = {
 	{ "next", RECORD_CHANGE_START, FIELD_INT64 },
 };
@@ -176,7 +181,7 @@ static void configure(struct exchange *x, const struct field_spec *specs, size_t
 	struct record_change ch;
 	struct seq_record rec;
 	yajl_val body = NULL;
-	const char *why;
+	const char *why = NULL;
 	int created = 0, rc;
 	size_t len;
 
@@ -192,12 +197,13 @@ static void configure(struct exchange *x, const struct field_spec *specs, size_t
 		return;
 	}
 	rc = store_configure(x->app->store, name, len, &ch, mode, &rec, &created, &why);
-	if (rc == STORE_INVALID)
-		respond_error(x, 400, "Invalid options", why);
-	else if (rc != STORE_OK)
-		respond_store_error(x, rc, name, len);
-	else
-		reply_sequence(x, created ? 201 : 200, name, len, &rec);
+	if (rc != STORE_OK) {
+		const struct respond_subject about = { .name = name, .len = len, .why = why };
+
+		respond_store_error_about(x, &configure_answers, rc, &about);
+		return;
+	}
+	reply_sequence(x, created ? 201 : 200, name, len, &rec);
 }
 
 void handle_admin_put(struct exchange *x)
@@ -222,7 +228,7 @@ void handle_admin_show(struct exchange *x)
 		return;
 	rc = store_get(x->app->store, name, len, &rec);
 	if (rc != STORE_OK)
-		respond_store_error(x, rc, name, len);
+		respond_store_error(x, NULL, rc, name, len);
 	else
 		reply_sequence(x, 200, name, len, &rec);
 }
@@ -237,7 +243,7 @@ void handle_admin_delete(struct exchange *x)
 		return;
 	rc = store_delete(x->app->store, name, len);
 	if (rc != STORE_OK) {
-		respond_store_error(x, rc, name, len);
+		respond_store_error(x, NULL, rc, name, len);
 		return;
 	}
 	respond_json_begin(x);
@@ -269,7 +275,7 @@ void handle_admin_list(struct exchange *x)
 	respond_json_array_open(x);
 	rc = store_list(x->app->store, page.after, page.after_len, page.limit, list_one, x);
 	if (rc != STORE_OK) {
-		respond_store_error(x, rc, "", 0);
+		respond_store_error(x, NULL, rc, "", 0);
 		return;
 	}
 	respond_json_array_close(x);

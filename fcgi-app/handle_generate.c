@@ -38,7 +38,7 @@ static int mark_covers_or_reply(struct exchange *x, int64_t tick_ms)
 		return 0;
 	rc = store_mark_raise(x->app->store, want, x->app->cfg->generator_epoch_ms);
 	if (rc != STORE_OK) {
-		respond_store_error(x, rc, "", 0);
+		respond_store_error(x, NULL, rc, "", 0);
 		return -1;
 	}
 	while (have < want && !atomic_compare_exchange_weak(mark, &have, want))

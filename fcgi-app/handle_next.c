@@ -42,7 +42,7 @@ void handle_next_value(struct exchange *x)
 	char name[NAME_MAX_BYTES];
 	size_t len;
 	struct seq_record fresh;
-	struct store_grant grant;
+	struct store_grant grant = { 0 };
 	int text, rc;
 
 	if (params_name_or_reply(x, 0, name, &len) != 0 || text_wanted_or_reply(x, &text) != 0)
@@ -50,17 +50,12 @@ void handle_next_value(struct exchange *x)
 	record_init(&fresh, RECORD_TYPE_LONG, x->app->cfg->default_start, (uint64_t)time(NULL));
 	rc = store_next(x->app->store, name, len, 0,
 	                x->app->cfg->create_on_first_use ? &fresh : NULL, 1, &grant);
-	if (rc == STORE_NOT_FOUND) {
-		respond_not_created(x, name, len);
-		return;
-	}
-	if (rc == STORE_TYPE_MISMATCH) {
-		/* /next serves counters; it creates long sequences, so that is the type it asks for. */
-		respond_type_mismatch(x, name, len, record_type_name(grant.type), "long");
-		return;
-	}
 	if (rc != STORE_OK) {
-		respond_store_error(x, rc, name, len);
+		/* /next serves counters; it creates long sequences, so that is the type it asks for. */
+		const struct respond_subject about = { .name = name, .len = len, .wanted = "long",
+			                               .registered = record_type_name(grant.type) };
+
+		respond_store_error_about(x, &respond_take_answers, rc, &about);
 		return;
 	}
 	x->issued = 1;

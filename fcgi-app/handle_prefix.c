@@ -58,26 +58,27 @@ static void json_key_time(struct exchange *x, const char *key, int64_t ms)
 	json_key_str(x, key, text);
 }
 
-static void reply_not_configured(struct exchange *x, const char *name, size_t len)
-{
-	char title[256], message[512];
+/* Every prefix endpoint: a name that is no prefix, a number longer than its room. */
+static const struct respond_answers prefix_answers = {
+	.rc = {
+		[STORE_NOT_FOUND] = { 404, "prefix {name} not configured",
+		                      "Configure it first with POST /api/v1/config/{name} (admin).", 0 },
+		[STORE_INVALID] = { 400, "Invalid number",
+		                    "The formatted number is longer than 1024 bytes; shorten the "
+		                    "template.", 0 },
+	},
+};
 
-	snprintf(title, sizeof(title), "prefix %.*s not configured", (int)len, name);
-	snprintf(message, sizeof(message),
-	         "Configure it first with POST /api/v1/config/%.*s (admin).", (int)len, name);
-	respond_error(x, 404, title, message);
-}
+/* A configuration the store refuses, with its reason (it creates a missing prefix). */
+static const struct respond_answers config_answers = {
+	.rc = { [STORE_INVALID] = { 400, "Invalid configuration", "{why}", 0 } },
+};
 
-static void reply_failure(struct exchange *x, int rc, const char *name, size_t len)
-{
-	if (rc == STORE_NOT_FOUND)
-		reply_not_configured(x, name, len);
-	else if (rc == STORE_INVALID)
-		respond_error(x, 400, "Invalid number",
-		              "The formatted number is longer than 1024 bytes; shorten the template.");
-	else
-		respond_store_error(x, rc, name, len);
-}
+/* A reset the store refuses, with its reason. */
+static const struct respond_answers reset_answers = {
+	.fallback = &prefix_answers,
+	.rc = { [STORE_INVALID] = { 400, "Invalid reset", "{why}", 0 } },
+};
 
 /* A free-text parameter from the query (client_id, generated_by): "" when absent. */
 static int query_text_or_reply(struct exchange *x, const char *key, char *out, size_t cap)
@@ -150,7 +151,7 @@ void handle_prefix_config_get(struct exchange *x)
 	if (rc == STORE_OK && !record_is_prefix(&rec))
 		rc = STORE_NOT_FOUND;
 	if (rc != STORE_OK) {
-		reply_failure(x, rc, name, len);
+		respond_store_error(x, &prefix_answers, rc, name, len);
 		return;
 	}
 	respond_json_begin(x);
@@ -207,11 +208,11 @@ static int config_or_reply(struct exchange *x, yajl_val body, struct store_prefi
 
 void handle_prefix_config_set(struct exchange *x)
 {
-	char name[NAME_MAX_BYTES], admin_user[AUDIT_TEXT_MAX + 1], message[160];
+	char name[NAME_MAX_BYTES], admin_user[AUDIT_TEXT_MAX + 1];
 	struct store_prefix_config c = { .now_ms = generator_clock_ms(), .admin_user = admin_user };
 	struct seq_record rec;
 	yajl_val body = NULL;
-	const char *why;
+	const char *why = NULL;
 	int rc, created = 0; /* the store says; the answer is the same either way */
 	size_t len;
 
@@ -224,11 +225,10 @@ void handle_prefix_config_set(struct exchange *x)
 	else
 		rc = -1;
 	yajl_tree_free(body);
-	if (rc == STORE_INVALID) {
-		snprintf(message, sizeof(message), "%s", why);
-		respond_error(x, 400, "Invalid configuration", message);
-	} else if (rc > 0) {
-		respond_store_error(x, rc, name, len);
+	if (rc > 0) {
+		const struct respond_subject about = { .name = name, .len = len, .why = why };
+
+		respond_store_error_about(x, &config_answers, rc, &about);
 	} else if (rc == STORE_OK) {
 		/* 200 with this message whether the prefix was created or changed: the Sequential ID
 		 * Counter answered so, and a client written against it may look for exactly that. */
@@ -257,7 +257,7 @@ static int issue_or_reply(struct exchange *x, const char *name, size_t len,
 	}
 	free(*out);
 	*out = NULL;
-	reply_failure(x, rc, name, len);
+	respond_store_error(x, &prefix_answers, rc, name, len);
 	return -1;
 }
 
@@ -347,7 +347,7 @@ void handle_prefix_status(struct exchange *x)
 		return;
 	rc = store_prefix_status(x->app->store, name, len, generator_clock_ms(), &s);
 	if (rc != STORE_OK) {
-		reply_failure(x, rc, name, len);
+		respond_store_error(x, &prefix_answers, rc, name, len);
 		return;
 	}
 	respond_json_begin(x);
@@ -376,7 +376,7 @@ void handle_prefix_reset(struct exchange *x)
 	struct store_reset r = { .reason = reason, .admin_user = admin_user,
 		                 .now_ms = generator_clock_ms() };
 	yajl_val body = NULL, v[4];
-	const char *why;
+	const char *why = NULL;
 	size_t len;
 	int ok, rc;
 
@@ -401,12 +401,10 @@ void handle_prefix_reset(struct exchange *x)
 	if (!ok)
 		return;
 	rc = store_prefix_reset(x->app->store, name, len, &r, &why);
-	if (rc == STORE_INVALID) {
-		respond_error(x, 400, "Invalid reset", why);
-		return;
-	}
 	if (rc != STORE_OK) {
-		reply_failure(x, rc, name, len);
+		const struct respond_subject about = { .name = name, .len = len, .why = why };
+
+		respond_store_error_about(x, &reset_answers, rc, &about);
 		return;
 	}
 	snprintf(message, sizeof(message), "Counter reset from %lld to %lld",
@@ -487,7 +485,7 @@ void handle_prefix_audit(struct exchange *x)
 	if (rc == STORE_OK && !record_is_prefix(&rec))
 		rc = STORE_NOT_FOUND;
 	if (rc != STORE_OK) {
-		reply_failure(x, rc, name, len);
+		respond_store_error(x, &prefix_answers, rc, name, len);
 		return;
 	}
 	respond_json_begin(x);
@@ -500,7 +498,7 @@ void handle_prefix_audit(struct exchange *x)
 	                      events ? AUDIT_KIND_EVENT : AUDIT_KIND_NUMBER, after, limit,
 	                      events ? audit_event : audit_number, x);
 	if (rc != STORE_OK) {
-		respond_store_error(x, rc, name, len);
+		respond_store_error(x, &prefix_answers, rc, name, len);
 		return;
 	}
 	respond_json_array_close(x);

@@ -11,7 +11,6 @@
 #include "respond.h"
 #include "store.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -76,29 +75,22 @@ static int batch_size_or_reply(struct exchange *x, uint64_t *n)
 	return rc == 0 ? 0 : -1;
 }
 
-static void reply_overflow(struct exchange *x, const char *name, size_t len, uint8_t type,
-                           int64_t bound)
-{
-	char message[320];
+#define OVERFLOW "Entity '{name}' cannot go past {bound}; nothing was consumed."
 
-	snprintf(message, sizeof(message), "Entity '%.*s' cannot go past %lld; nothing was consumed.",
-	         (int)len, name, (long long)bound);
-	respond_error(x, 409, type == RECORD_TYPE_INT ? "Integer overflow" : "Long overflow",
-	              message);
-}
+/* Taking values as a type: past the bound, the store refuses the whole request. */
+static const struct respond_answers long_take_answers = {
+	.fallback = &respond_take_answers,
+	.rc = { [STORE_EXHAUSTED] = { 409, "Long overflow", OVERFLOW, 0 } },
+};
 
-/* Answer a failed store_next or store_register about `name`, requested as `type`. */
-static void reply_store_failure(struct exchange *x, int rc, const char *name, size_t len,
-                                uint8_t type, const struct store_grant *grant)
-{
-	if (rc == STORE_TYPE_MISMATCH)
-		respond_type_mismatch(x, name, len, record_type_name(grant->type),
-		                      record_type_name(type));
-	else if (rc == STORE_EXHAUSTED)
-		reply_overflow(x, name, len, type, grant->bound);
-	else
-		respond_store_error(x, rc, name, len);
-}
+static const struct respond_answers int_take_answers = {
+	.fallback = &long_take_answers,
+	.rc = { [STORE_EXHAUSTED] = { 409, "Integer overflow", OVERFLOW, 0 } },
+};
+
+static const struct respond_answers status_answers = {
+	.rc = { [STORE_NOT_FOUND] = { 404, "Entity not found", "No entity is named '{name}'.", 0 } },
+};
 
 /* Start an answer's map with "entityName" and "dataType". */
 static void json_name_and_type(struct exchange *x, const char *name, size_t len, uint8_t type)
@@ -142,6 +134,7 @@ static int take_or_reply(struct exchange *x, const char *name, size_t len, uint8
                          uint64_t count, struct store_grant *grant)
 {
 	struct seq_record fresh;
+	struct respond_subject about = { .name = name, .len = len };
 	int rc;
 
 	record_init(&fresh, type, 1, (uint64_t)time(NULL));
@@ -155,10 +148,11 @@ static int take_or_reply(struct exchange *x, const char *name, size_t len, uint8
 		x->issued = count;
 		return 0;
 	}
-	if (rc == STORE_NOT_FOUND)
-		respond_not_created(x, name, len);
-	else
-		reply_store_failure(x, rc, name, len, type, grant);
+	about.registered = record_type_name(grant->type);
+	about.wanted = record_type_name(type);
+	about.bound = grant->bound;
+	respond_store_error_about(x, type == RECORD_TYPE_INT ? &int_take_answers : &long_take_answers,
+	                          rc, &about);
 	return -1;
 }
 
@@ -247,7 +241,7 @@ static void json_entity(struct exchange *x, const char *name, size_t len,
 
 void handle_sequence_status(struct exchange *x)
 {
-	char name[NAME_MAX_BYTES], message[256];
+	char name[NAME_MAX_BYTES];
 	struct seq_record rec;
 	size_t len;
 	int rc;
@@ -255,13 +249,8 @@ void handle_sequence_status(struct exchange *x)
 	if (params_name_or_reply(x, 0, name, &len) != 0)
 		return;
 	rc = store_get(x->app->store, name, len, &rec);
-	if (rc == STORE_NOT_FOUND) {
-		snprintf(message, sizeof(message), "No entity is named '%.*s'.", (int)len, name);
-		respond_error(x, 404, "Entity not found", message);
-		return;
-	}
 	if (rc != STORE_OK) {
-		respond_store_error(x, rc, name, len);
+		respond_store_error(x, &status_answers, rc, name, len);
 		return;
 	}
 	respond_json_begin(x);
@@ -288,7 +277,7 @@ void handle_sequence_list(struct exchange *x)
 	respond_json_array_open(x);
 	rc = store_list(x->app->store, page.after, page.after_len, page.limit, list_one, x);
 	if (rc != STORE_OK) {
-		respond_store_error(x, rc, "", 0);
+		respond_store_error(x, NULL, rc, "", 0);
 		return;
 	}
 	respond_json_array_close(x);

@@ -1,6 +1,8 @@
 /*
- * respond: status line, headers and body for every answer, and the table from store results to
- * HTTP. The JSON generator belongs to the worker (struct app) and is reset for each body.
+ * respond: status line, headers and body for every answer, and the one place a store result
+ * becomes an HTTP status: handlers pass the result with their family's table, which words what
+ * it knows better and leaves the rest to the common table here. The JSON generator belongs to the
+ * worker's thread (struct app) and is reset for each body.
  */
 #include "respond.h"
 #include "log.h"
@@ -10,34 +12,44 @@
 #include <stdio.h>
 #include <string.h>
 
-struct store_answer {
-	int status;
-	const char *title;
-	const char *message; /* "%s" (at most once) stands for the sequence name */
+/* The common answers: what every family says unless its own table words a result otherwise. */
+static const struct respond_answers common_answers = {
+	.rc = {
+		[STORE_NOT_FOUND] = { 404, "Sequence not found", "No sequence is named '{name}'.", 0 },
+		[STORE_EXISTS] = { 409, "Sequence exists", "A sequence named '{name}' exists already.",
+		                   0 },
+		[STORE_EXHAUSTED] = { 409, "Sequence exhausted",
+		                      "Sequence '{name}' reached its maximum; raise its max or enable "
+		                      "cycle.", 0 },
+		[STORE_TYPE_MISMATCH] = { 400, "Type mismatch",
+		                          "Sequence '{name}' has a type this endpoint cannot serve.", 0 },
+		[STORE_INVALID] = { 400, "Invalid value",
+		                    "The value is outside what sequence '{name}' allows.", 0 },
+		[STORE_BUSY] = { 503, "Store unavailable", "The store is busy; retry in a moment.", 0 },
+		[STORE_UNAVAILABLE] = { 503, "Store unavailable",
+		                        "The store cannot answer right now; retry in a moment.", 0 },
+		[STORE_PREFIX] = { 409, "Formatted prefix",
+		                   "Sequence '{name}' is a formatted prefix: take its numbers from "
+		                   "/api/v1/next, which records each in the audit trail.", 0 },
+		[STORE_FULL] = { 503, "Storage full",
+		                 "The disk that holds the store is full; nothing was taken or changed. "
+		                 "Free space on it: nextid resumes by itself.", 0 },
+		[STORE_LIMIT] = { 409, "Too many sequences",
+		                  "Creating '{name}' would pass max_sequences; delete unused sequences, "
+		                  "or raise max_sequences in nextid.conf.", 0 },
+	},
 };
 
-/* The only place a store result becomes an HTTP status. */
-static const struct store_answer store_answers[STORE_RC_COUNT] = {
-	[STORE_NOT_FOUND] = { 404, "Sequence not found", "No sequence is named '%s'." },
-	[STORE_EXISTS] = { 409, "Sequence exists", "A sequence named '%s' exists already." },
-	[STORE_EXHAUSTED] = { 409, "Sequence exhausted",
-		              "Sequence '%s' reached its maximum; raise its max or enable cycle." },
-	[STORE_TYPE_MISMATCH] = { 400, "Type mismatch",
-		                  "Sequence '%s' has a type this endpoint cannot serve." },
-	[STORE_INVALID] = { 400, "Invalid value",
-		            "The value is outside what sequence '%s' allows." },
-	[STORE_BUSY] = { 503, "Store unavailable", "The store is busy; retry in a moment." },
-	[STORE_UNAVAILABLE] = { 503, "Store unavailable",
-		                "The store cannot answer right now; retry in a moment." },
-	[STORE_PREFIX] = { 409, "Formatted prefix",
-		           "Sequence '%s' is a formatted prefix: take its numbers from /api/v1/next, "
-		           "which records each in the audit trail." },
-	[STORE_FULL] = { 503, "Storage full",
-		         "The disk that holds the store is full; nothing was taken or changed. "
-		         "Free space on it: nextid resumes by itself." },
-	[STORE_LIMIT] = { 409, "Too many sequences",
-		          "Creating '%s' would pass max_sequences; delete unused sequences, or raise "
-		          "max_sequences in nextid.conf." },
+const struct respond_answers respond_take_answers = {
+	.rc = {
+		[STORE_NOT_FOUND] = { 404, "Sequence not found",
+		                      "No sequence is named '{name}', and this service creates "
+		                      "sequences only through its admin API or nextidctl "
+		                      "(create_on_first_use = no).", 0 },
+		[STORE_TYPE_MISMATCH] = { 400, "Type mismatch",
+		                          "Entity '{name}' is registered as '{registered}', cannot use "
+		                          "'{wanted}'", 1 },
+	},
 };
 
 static const char internal_error_body[] =
@@ -209,8 +221,10 @@ void respond_typed(struct exchange *x, int status, const char *type, const char 
 	send_answer(x, status, type, "", body, len, 0);
 }
 
-static void error_with_headers(struct exchange *x, int status, const char *title,
-                               const char *message, const char *extra)
+/* Every JSON error: {"error","message"}, then "registeredType" unless registered is NULL; extra
+ * holds header lines or "". */
+static void send_error(struct exchange *x, int status, const char *title, const char *message,
+                       const char *registered, const char *extra)
 {
 	respond_json_begin(x);
 	respond_json_map_open(x);
@@ -218,69 +232,119 @@ static void error_with_headers(struct exchange *x, int status, const char *title
 	respond_json_string(x, title, strlen(title));
 	respond_json_key(x, "message");
 	respond_json_string(x, message, strlen(message));
+	if (registered) {
+		respond_json_key(x, "registeredType");
+		respond_json_string(x, registered, strlen(registered));
+	}
 	respond_json_map_close(x);
 	send_json(x, status, extra);
 }
 
 void respond_error(struct exchange *x, int status, const char *title, const char *message)
 {
-	error_with_headers(x, status, title, message, "");
+	send_error(x, status, title, message, NULL, "");
 }
 
-void respond_store_error(struct exchange *x, int store_rc, const char *name, size_t len)
+/* Append text[0..len) to buf (used bytes of cap), as much as fits. */
+static void append(char *buf, size_t cap, size_t *used, const char *text, size_t len)
 {
-	const struct store_answer *a;
-	const char *hole;
-	char message[512];
+	if (*used + 1 >= cap)
+		return;
+	if (len > cap - 1 - *used)
+		len = cap - 1 - *used;
+	memcpy(buf + *used, text, len);
+	*used += len;
+	buf[*used] = '\0';
+}
 
-	if (store_rc <= STORE_OK || store_rc >= STORE_RC_COUNT) {
-		LOG_ERROR("no answer for store result %d", store_rc);
+/* What the placeholder key[0..klen) ("{name}"...) stands for in about: *len bytes, or NULL when
+ * it is no placeholder. bound holds the number for {bound}. */
+static const char *placeholder(const char *key, size_t klen, const struct respond_subject *about,
+                               char bound[24], size_t *len)
+{
+#define IS(k) (klen == sizeof(k) - 1 && memcmp(key, k, klen) == 0)
+	const char *v;
+
+	if (IS("{name}")) {
+		*len = about->name ? about->len : 0;
+		return about->name ? about->name : "";
+	}
+	if (IS("{bound}")) {
+		*len = (size_t)snprintf(bound, 24, "%lld", (long long)about->bound);
+		return bound;
+	}
+	if (IS("{why}"))
+		v = about->why;
+	else if (IS("{registered}"))
+		v = about->registered;
+	else if (IS("{wanted}"))
+		v = about->wanted;
+	else
+		return NULL;
+#undef IS
+	v = v ? v : "";
+	*len = strlen(v);
+	return v;
+}
+
+/* Write wording into buf (cap bytes), each {placeholder} replaced from about; the text put in is
+ * not scanned again, so a name holding "{why}" stays as it is. */
+static void expand(const char *wording, const struct respond_subject *about, char *buf,
+                   size_t cap)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (const char *p = wording; *p;) {
+		const char *open = strchr(p, '{'), *close = open ? strchr(open, '}') : NULL, *value;
+		char bound[24];
+		size_t len;
+
+		if (!close) {
+			append(buf, cap, &used, p, strlen(p));
+			return;
+		}
+		append(buf, cap, &used, p, (size_t)(open - p));
+		value = placeholder(open, (size_t)(close + 1 - open), about, bound, &len);
+		if (value)
+			append(buf, cap, &used, value, len);
+		else
+			append(buf, cap, &used, open, (size_t)(close + 1 - open));
+		p = close + 1;
+	}
+}
+
+void respond_store_error_about(struct exchange *x, const struct respond_answers *family, int rc,
+                               const struct respond_subject *about)
+{
+	const struct respond_answer *a;
+	char title[512], message[512];
+
+	if (rc <= STORE_OK || rc >= STORE_RC_COUNT) {
+		LOG_ERROR("no answer for store result %d", rc);
 		respond_error(x, 500, "Internal error", "The failure is logged.");
 		return;
 	}
-	a = &store_answers[store_rc];
-	hole = strstr(a->message, "%s");
-	if (hole)
-		snprintf(message, sizeof(message), "%.*s%.*s%s", (int)(hole - a->message), a->message,
-		         (int)len, name, hole + 2);
-	else
-		snprintf(message, sizeof(message), "%s", a->message);
-	respond_error(x, a->status, a->title, message);
+	while (family && family->rc[rc].status == 0)
+		family = family->fallback;
+	a = &(family ? family : &common_answers)->rc[rc];
+	expand(a->title, about, title, sizeof(title));
+	expand(a->message, about, message, sizeof(message));
+	send_error(x, a->status, title, message,
+	           a->registered_type ? (about->registered ? about->registered : "") : NULL, "");
 }
 
-void respond_not_created(struct exchange *x, const char *name, size_t len)
+void respond_store_error(struct exchange *x, const struct respond_answers *family, int rc,
+                         const char *name, size_t len)
 {
-	char message[512];
+	const struct respond_subject about = { .name = name, .len = len };
 
-	snprintf(message, sizeof(message),
-	         "No sequence is named '%.*s', and this service creates sequences only through its "
-	         "admin API or nextidctl (create_on_first_use = no).",
-	         (int)len, name);
-	respond_error(x, 404, "Sequence not found", message);
-}
-
-void respond_type_mismatch(struct exchange *x, const char *name, size_t len,
-                           const char *registered, const char *wanted)
-{
-	char message[512];
-	int n = snprintf(message, sizeof(message), "Entity '%.*s' is registered as '%s', cannot use '%s'",
-	                 (int)len, name, registered, wanted);
-
-	respond_json_begin(x);
-	respond_json_map_open(x);
-	respond_json_key(x, "error");
-	respond_json_string(x, "Type mismatch", 13);
-	respond_json_key(x, "message");
-	respond_json_string(x, message, n > 0 && (size_t)n < sizeof(message) ? (size_t)n : 0);
-	respond_json_key(x, "registeredType");
-	respond_json_string(x, registered, strlen(registered));
-	respond_json_map_close(x);
-	respond_json_send(x, 400);
+	respond_store_error_about(x, family, rc, &about);
 }
 
 void respond_unauthorized(struct exchange *x, const char *message)
 {
-	error_with_headers(x, 401, "Unauthorized", message, "WWW-Authenticate: Bearer\r\n");
+	send_error(x, 401, "Unauthorized", message, NULL, "WWW-Authenticate: Bearer\r\n");
 }
 
 static size_t format_methods(unsigned allowed, char *buf, size_t cap)
@@ -314,7 +378,7 @@ void respond_not_allowed(struct exchange *x, unsigned allowed)
 	format_methods(allowed, methods, sizeof(methods));
 	snprintf(header, sizeof(header), "Allow: %s\r\n", methods);
 	snprintf(message, sizeof(message), "Allowed methods: %s.", methods);
-	error_with_headers(x, 405, "Method not allowed", message, header);
+	send_error(x, 405, "Method not allowed", message, NULL, header);
 }
 
 void respond_request_error(struct exchange *x, int request_status)

@@ -1,14 +1,16 @@
 /*
  * respond: the only way a handler answers. It writes the FastCGI status and headers, a compact
- * JSON body (built with yajl, every call checked) or a text body, and owns the one table that maps
- * a store result to an HTTP status, title and message. Errors are always JSON
- * {"error": title, "message": sentence}; internals (paths, Berkeley DB messages) go to the log.
- * Every answer carries Cache-Control: no-store; a HEAD request gets the headers only.
+ * JSON body (built with yajl, every call checked) or a text body, and turns every store result
+ * into an HTTP status, title and message: its common table, or the table an API family gives.
+ * Errors are always JSON {"error": title, "message": sentence}; internals (paths, Berkeley DB
+ * messages) go to the log. Every answer carries Cache-Control: no-store; a HEAD request gets the
+ * headers only.
  */
 #ifndef NEXTID_RESPOND_H
 #define NEXTID_RESPOND_H
 
 #include "exchange.h"
+#include "store.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -47,16 +49,48 @@ void respond_typed(struct exchange *x, int status, const char *type, const char 
 /* A JSON error. */
 void respond_error(struct exchange *x, int status, const char *title, const char *message);
 
-/* The JSON error for a store result about the sequence `name` (valid UTF-8, len bytes). */
-void respond_store_error(struct exchange *x, int store_rc, const char *name, size_t len);
+/*
+ * How an API family words a store result: the status, title and message of its JSON error. In
+ * the title and the message, {name} stands for the sequence or prefix, {why} for the store's
+ * reason, {bound} for the bound a take reached, {registered} and {wanted} for type names.
+ */
+struct respond_answer {
+	int status; /* 0: this table says nothing of the result; its fallback does */
+	const char *title;
+	const char *message;
+	int registered_type; /* the body adds "registeredType": {registered} */
+};
 
-/* 404 for a name that does not exist where create_on_first_use = no: says how to create it. */
-void respond_not_created(struct exchange *x, const char *name, size_t len);
+/* A family's table: an answer per store result, and the table to ask for the others (NULL: the
+ * common answers, which cover every result). */
+struct respond_answers {
+	const struct respond_answers *fallback;
+	struct respond_answer rc[STORE_RC_COUNT];
+};
 
-/* 400 Type mismatch: the sequence is registered as `registered`, the request wanted `wanted`
- * (type names). Adds "registeredType", as the Sequence Service answered. */
-void respond_type_mismatch(struct exchange *x, const char *name, size_t len,
-                           const char *registered, const char *wanted);
+/* What an answer may name besides the status. */
+struct respond_subject {
+	const char *name; /* the sequence or prefix (valid UTF-8, len bytes); NULL: none */
+	size_t len;
+	const char *why;                 /* the store's reason (STORE_INVALID) */
+	const char *registered, *wanted; /* type names (STORE_TYPE_MISMATCH) */
+	int64_t bound;                   /* the bound a take reached (STORE_EXHAUSTED) */
+};
+
+/*
+ * The JSON error for store result rc (not STORE_OK), worded by `family` (NULL: the common
+ * answers): the one place a store result becomes an HTTP status. respond_store_error names the
+ * sequence only; respond_store_error_about names what `about` holds.
+ */
+void respond_store_error(struct exchange *x, const struct respond_answers *family, int rc,
+                         const char *name, size_t len);
+void respond_store_error_about(struct exchange *x, const struct respond_answers *family, int rc,
+                               const struct respond_subject *about);
+
+/* What the endpoints that take values from a name (/next, /api/next-id, /api/next-batch) answer
+ * beyond the common answers: a name not created (404, where create_on_first_use = no) and a
+ * type mismatch (400 with "registeredType", as the Sequence Service answered). */
+extern const struct respond_answers respond_take_answers;
 
 /* 401 with WWW-Authenticate: Bearer. */
 void respond_unauthorized(struct exchange *x, const char *message);

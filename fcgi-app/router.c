@@ -126,6 +126,15 @@ static const struct route *match(struct exchange *x, unsigned *allowed)
 	return NULL;
 }
 
+/* Without a store, an endpoint that needs one answers why it has none. */
+static const struct respond_answers storeless_answers = {
+	.rc = {
+		[STORE_UNAVAILABLE] = { 503, "Store unavailable",
+		                        "The store cannot be opened; the reason is in the service log.",
+		                        0 },
+	},
+};
+
 /* Run the handler of x's route, or answer 404/405 or the store-less 503 instead. */
 static void dispatch(struct exchange *x)
 {
@@ -134,11 +143,10 @@ static void dispatch(struct exchange *x)
 
 	if (route)
 		x->endpoint = (int)(route - routes);
-	if (route && !x->app->store && !route->without_store && x->app->store_rc == STORE_FULL)
-		respond_store_error(x, STORE_FULL, "", 0);
-	else if (route && !x->app->store && !route->without_store)
-		respond_error(x, 503, "Store unavailable",
-		              "The store cannot be opened; the reason is in the service log.");
+	if (route && !x->app->store && !route->without_store)
+		respond_store_error(x, &storeless_answers,
+		                    x->app->store_rc == STORE_FULL ? STORE_FULL : STORE_UNAVAILABLE, "",
+		                    0);
 	else if (route)
 		route->handler(x);
 	else if (allowed)

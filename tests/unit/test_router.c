@@ -390,6 +390,20 @@ START_TEST(test_with_store)
 }
 END_TEST
 
+/* Without the admin token: 401 and the scheme to use, before the body is read. */
+START_TEST(test_unauthorized)
+{
+	struct answer a;
+
+	serve("PUT", "/api/admin/sequences/u1", "{\"max\":", 0, &a);
+	ck_assert_int_eq(a.status, 401);
+	ck_assert_ptr_nonnull(strstr(a.head, "WWW-Authenticate: Bearer\r\n"));
+	ck_assert_str_eq(a.body, ERR("Unauthorized", "Send the admin token as \\\"Authorization: "
+	                                             "Bearer <admin_token>\\\"."));
+	answer_free(&a);
+}
+END_TEST
+
 /* ---- fixtures ---- */
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -475,6 +489,7 @@ int main(void)
 	tcase_add_checked_fixture(with, store_setup, store_teardown);
 	tcase_set_timeout(with, 60);
 	UNIT_TABLE(with, test_with_store, store_rows);
+	tcase_add_test(with, test_unauthorized);
 	suite_add_tcase(suite, with);
 	return unit_run(suite);
 }
