@@ -23,16 +23,19 @@ void log_setup(int min_level, const char *role)
 	log_role = role;
 }
 
-static void format_time(char *buf, size_t len)
+void log_format_time(int64_t unix_ms, char *buf, size_t len)
 {
-	struct timespec ts;
+	/* Floor, not truncation: a time before 1970 stays in its own second. */
+	time_t s = (time_t)(unix_ms / 1000 - (unix_ms % 1000 < 0));
+	int ms = (int)(unix_ms - (int64_t)s * 1000);
 	struct tm tm;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	         ts.tv_nsec / 1000000L);
+	if (!gmtime_r(&s, &tm)) {
+		snprintf(buf, len, "(a time out of range)");
+		return;
+	}
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
 static int gen_string(yajl_gen g, const char *s)
@@ -48,10 +51,12 @@ static int gen_pair(yajl_gen g, const char *key, const char *value)
 /* Build the line; 0 on success. The message alone may fail (invalid UTF-8): say so instead. */
 static int build_line(yajl_gen g, int level, const char *file, int line, const char *msg)
 {
-	char when[80], where[128];
+	char when[LOG_TIME_MAX], where[128];
+	struct timespec now;
 	int ok;
 
-	format_time(when, sizeof(when));
+	clock_gettime(CLOCK_REALTIME, &now);
+	log_format_time((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, when, sizeof(when));
 	snprintf(where, sizeof(where), "%s:%d", file, line);
 	ok = yajl_gen_map_open(g) == yajl_gen_status_ok && gen_pair(g, "level", level_names[level]) &&
 	     gen_pair(g, "time", when) && gen_string(g, "pid") &&
