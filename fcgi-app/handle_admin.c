@@ -10,7 +10,6 @@
 #include "respond.h"
 #include "store.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #define CACHE_MAX 1000000
@@ -23,6 +22,13 @@ struct field_spec {
 	enum field_kind kind;
 };
 
+/* A body's fields, and the sentence for a key that is none of them. */
+struct field_set {
+	const struct field_spec *specs;
+	size_t n;
+	const char *unknown;
+};
+
 static const struct field_spec put_fields[] = {
 	{ "type", RECORD_CHANGE_TYPE, FIELD_TYPE },
 	{ "start", RECORD_CHANGE_START, FIELD_INT64 },
@@ -33,23 +39,33 @@ static const struct field_spec put_fields[] = {
 	{ "cache", RECORD_CHANGE_CACHE, FIELD_CACHE },
 };
 
+static const struct field_spec next_fields[] = {
+	{ "next", RECORD_CHANGE_START, FIELD_INT64 },
+};
+
+#define FIELDS_MAX (sizeof(put_fields) / sizeof(put_fields[0]))
+
+static const struct field_set put_set = {
+	put_fields, FIELDS_MAX,
+	"Unknown field; the fields are type, start, increment, min, max, cycle and cache."
+};
+
+static const struct field_set next_set = { next_fields, 1,
+	                                   "Unknown field; the only field is next." };
+
 /* A change the store refuses, with its reason. */
 static const struct respond_answers configure_answers = {
 	.rc = { [STORE_INVALID] = { 400, "Invalid options", "{why}", 0 } },
 };
 
-static const struct field_spec next_fields[] = {
-	{ "next", RECORD_CHANGE_START, FIELD_INT64 },
-};
-
-/* {"name","type","next","increment","min","max","cycle","cache","exhausted"}; the counter fields
- * are null for random-id types, and next is null once the sequence is exhausted. */
-static void json_sequence(struct exchange *x, const char *name, size_t len,
-                          const struct seq_record *rec)
+/* A sequence as admin answers show it: "name", "type", "next", "increment", "min", "max",
+ * "cycle", "cache", "exhausted"; the counter fields are null for random-id types, and next is
+ * null once the sequence is exhausted. */
+static void sequence(struct exchange *x, const char *name, size_t len,
+                     const struct seq_record *rec)
 {
 	int counter = record_type_max(rec->type) != 0;
 	int exhausted = (rec->flags & RECORD_FLAG_EXHAUSTED) != 0;
-	const char *type = record_type_name(rec->type);
 	const struct {
 		const char *key;
 		int64_t value;
@@ -59,32 +75,24 @@ static void json_sequence(struct exchange *x, const char *name, size_t len,
 		        { "min", rec->min, counter },
 		        { "max", rec->max, counter } };
 
-	respond_json_map_open(x);
-	respond_json_key(x, "name");
-	respond_json_string(x, name, len);
-	respond_json_key(x, "type");
-	respond_json_string(x, type, strlen(type));
+	respond_json_kv_strn(x, "name", name, len);
+	respond_json_kv_str(x, "type", record_type_name(rec->type));
 	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
-		respond_json_key(x, numbers[i].key);
 		if (numbers[i].present)
-			respond_json_counter(x, rec->type, numbers[i].value);
+			respond_json_kv_counter(x, numbers[i].key, rec->type, numbers[i].value);
 		else
-			respond_json_null(x);
+			respond_json_kv_null(x, numbers[i].key);
 	}
-	respond_json_key(x, "cycle");
-	respond_json_bool(x, (rec->flags & RECORD_FLAG_CYCLE) != 0);
-	respond_json_key(x, "cache");
-	respond_json_int(x, rec->cache);
-	respond_json_key(x, "exhausted");
-	respond_json_bool(x, exhausted);
-	respond_json_map_close(x);
+	respond_json_kv_bool(x, "cycle", (rec->flags & RECORD_FLAG_CYCLE) != 0);
+	respond_json_kv_int(x, "cache", rec->cache);
+	respond_json_kv_bool(x, "exhausted", exhausted);
 }
 
 static void reply_sequence(struct exchange *x, int status, const char *name, size_t len,
                            const struct seq_record *rec)
 {
 	respond_json_begin(x);
-	json_sequence(x, name, len, rec);
+	sequence(x, name, len, rec);
 	respond_json_send(x, status);
 }
 
@@ -137,45 +145,39 @@ static int read_field(const struct field_spec *f, yajl_val v, struct record_chan
 	return 0;
 }
 
-/* Read the body's fields (each of `specs`, at most once, nothing else) into ch, or answer 400. */
-static int change_or_reply(struct exchange *x, yajl_val body, const struct field_spec *specs,
-                           size_t nspecs, struct record_change *ch)
+struct change_reader {
+	const struct field_spec *specs;
+	struct record_change *ch;
+};
+
+/* params_fields' check: read a field into the change as the body gives it. */
+static int check_field(void *ctx, size_t k, yajl_val v, const char **why)
 {
-	char message[160];
-	const char *why = NULL;
+	struct change_reader *r = ctx;
 
-	memset(ch, 0, sizeof(*ch));
-	for (size_t i = 0; i < body->u.object.len; i++) {
-		const char *key = body->u.object.keys[i];
-		const struct field_spec *f = NULL;
-
-		for (size_t k = 0; k < nspecs && !f; k++)
-			if (strcmp(specs[k].key, key) == 0)
-				f = &specs[k];
-		if (!f) {
-			respond_error(x, 400, "Invalid field",
-			              nspecs > 1 ? "Unknown field; the fields are type, start, increment, "
-			                           "min, max, cycle and cache."
-			                         : "Unknown field; the only field is next.");
-			return -1;
-		}
-		if (ch->fields & f->bit) {
-			snprintf(message, sizeof(message), "Field '%s' is given more than once.", f->key);
-			respond_error(x, 400, "Invalid field", message);
-			return -1;
-		}
-		if (read_field(f, body->u.object.values[i], ch, &why) != 0) {
-			respond_error(x, 400, "Invalid field", why);
-			return -1;
-		}
-		ch->fields |= f->bit;
-	}
+	if (read_field(&r->specs[k], v, r->ch, why) != 0)
+		return -1;
+	r->ch->fields |= r->specs[k].bit;
 	return 0;
 }
 
+/* Read the body's fields (each of the set, at most once, nothing else) into ch, or answer 400. */
+static int change_or_reply(struct exchange *x, yajl_val body, const struct field_set *set,
+                           struct record_change *ch)
+{
+	const char *keys[FIELDS_MAX];
+	yajl_val values[FIELDS_MAX];
+	struct change_reader r = { set->specs, ch };
+	const struct params_fields f = { keys, set->n, set->unknown, check_field, &r };
+
+	memset(ch, 0, sizeof(*ch));
+	for (size_t k = 0; k < set->n; k++)
+		keys[k] = set->specs[k].key;
+	return params_fields_or_reply(x, body, &f, values);
+}
+
 /* Apply the body's change to `name` and answer with the sequence. */
-static void configure(struct exchange *x, const struct field_spec *specs, size_t nspecs,
-                      int mode)
+static void configure(struct exchange *x, const struct field_set *set, int mode)
 {
 	char name[NAME_MAX_BYTES];
 	struct record_change ch;
@@ -188,7 +190,7 @@ static void configure(struct exchange *x, const struct field_spec *specs, size_t
 	if (auth_admin_or_reply(x) != 0 || params_name_or_reply(x, 0, name, &len) != 0 ||
 	    params_json_body_or_reply(x, &body) != 0)
 		return;
-	rc = change_or_reply(x, body, specs, nspecs, &ch);
+	rc = change_or_reply(x, body, set, &ch);
 	yajl_tree_free(body);
 	if (rc != 0)
 		return;
@@ -208,13 +210,12 @@ static void configure(struct exchange *x, const struct field_spec *specs, size_t
 
 void handle_admin_put(struct exchange *x)
 {
-	configure(x, put_fields, sizeof(put_fields) / sizeof(put_fields[0]),
-	          STORE_CREATE_OR_CHANGE);
+	configure(x, &put_set, STORE_CREATE_OR_CHANGE);
 }
 
 void handle_admin_set_next(struct exchange *x)
 {
-	configure(x, next_fields, 1, STORE_CHANGE_ONLY);
+	configure(x, &next_set, STORE_CHANGE_ONLY);
 }
 
 void handle_admin_show(struct exchange *x)
@@ -247,18 +248,16 @@ void handle_admin_delete(struct exchange *x)
 		return;
 	}
 	respond_json_begin(x);
-	respond_json_map_open(x);
-	respond_json_key(x, "name");
-	respond_json_string(x, name, len);
-	respond_json_key(x, "deleted");
-	respond_json_bool(x, 1);
-	respond_json_map_close(x);
+	respond_json_kv_strn(x, "name", name, len);
+	respond_json_kv_bool(x, "deleted", 1);
 	respond_json_send(x, 200);
 }
 
 static int list_one(void *ctx, const char *name, size_t len, const struct seq_record *rec)
 {
-	json_sequence(ctx, name, len, rec);
+	respond_json_map_open(ctx);
+	sequence(ctx, name, len, rec);
+	respond_json_map_close(ctx);
 	return 0;
 }
 
@@ -270,7 +269,6 @@ void handle_admin_list(struct exchange *x)
 	if (auth_admin_or_reply(x) != 0 || params_page_or_reply(x, &page) != 0)
 		return;
 	respond_json_begin(x);
-	respond_json_map_open(x);
 	respond_json_key(x, "sequences");
 	respond_json_array_open(x);
 	rc = store_list(x->app->store, page.after, page.after_len, page.limit, list_one, x);
@@ -279,6 +277,5 @@ void handle_admin_list(struct exchange *x)
 		return;
 	}
 	respond_json_array_close(x);
-	respond_json_map_close(x);
 	respond_json_send(x, 200);
 }

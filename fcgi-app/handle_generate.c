@@ -87,17 +87,6 @@ static int take_or_reply(struct exchange *x, uint64_t count, uint64_t *ids)
 	return 0;
 }
 
-static void json_id(struct exchange *x, uint64_t id, int as_string)
-{
-	char digits[24];
-	int n = snprintf(digits, sizeof(digits), "%llu", (unsigned long long)id);
-
-	if (as_string)
-		respond_json_string(x, digits, (size_t)n);
-	else
-		respond_json_number(x, digits, (size_t)n);
-}
-
 /* ?format=string or ?format=number (the default). Answers 400 itself and returns -1. */
 static int as_string_or_reply(struct exchange *x, int *as_string)
 {
@@ -140,20 +129,16 @@ void handle_generate(struct exchange *x)
 	if (rc < 0 || as_string_or_reply(x, &as_string) != 0 || take_or_reply(x, count, ids) != 0)
 		return;
 	respond_json_begin(x);
-	respond_json_map_open(x);
 	if (rc == 1) { /* no count: one id, as go-id answered */
-		respond_json_key(x, "id");
-		json_id(x, ids[0], as_string);
+		respond_json_kv_u64(x, "id", ids[0], as_string);
 	} else {
 		respond_json_key(x, "ids");
 		respond_json_array_open(x);
 		for (uint64_t i = 0; i < count; i++)
-			json_id(x, ids[i], as_string);
+			respond_json_u64(x, ids[i], as_string);
 		respond_json_array_close(x);
 	}
-	respond_json_key(x, "timestamp");
-	respond_json_int(x, generator_clock_ms() / 1000);
-	respond_json_map_close(x);
+	respond_json_kv_int(x, "timestamp", generator_clock_ms() / 1000);
 	respond_json_send(x, 200);
 }
 
@@ -171,17 +156,10 @@ void handle_generate_decompose(struct exchange *x)
 	}
 	generator_decompose(id, x->app->cfg->generator_epoch_ms, &parts);
 	respond_json_begin(x);
-	respond_json_map_open(x);
-	respond_json_key(x, "id");
-	json_id(x, id, 0);
-	respond_json_key(x, "time");
-	respond_json_int(x, (int64_t)parts.tick);
-	respond_json_key(x, "sequence");
-	respond_json_int(x, (int64_t)parts.sequence);
-	respond_json_key(x, "machine_id");
-	respond_json_int(x, (int64_t)parts.machine_id);
-	respond_json_key(x, "unix_ms");
-	respond_json_int(x, parts.unix_ms);
-	respond_json_map_close(x);
+	respond_json_kv_u64(x, "id", id, 0);
+	respond_json_kv_int(x, "time", (int64_t)parts.tick);
+	respond_json_kv_int(x, "sequence", (int64_t)parts.sequence);
+	respond_json_kv_int(x, "machine_id", (int64_t)parts.machine_id);
+	respond_json_kv_int(x, "unix_ms", parts.unix_ms);
 	respond_json_send(x, 200);
 }

@@ -9,15 +9,11 @@
 #include "store.h"
 
 #include <stdio.h>
-#include <string.h>
 
 static void status_only(struct exchange *x, int status, const char *word)
 {
 	respond_json_begin(x);
-	respond_json_map_open(x);
-	respond_json_key(x, "status");
-	respond_json_string(x, word, strlen(word));
-	respond_json_map_close(x);
+	respond_json_kv_str(x, "status", word);
 	respond_json_send(x, status);
 }
 
@@ -28,12 +24,8 @@ void handle_health(struct exchange *x)
 		return;
 	}
 	respond_json_begin(x);
-	respond_json_map_open(x);
-	respond_json_key(x, "status");
-	respond_json_string(x, "healthy", 7);
-	respond_json_key(x, "uptime");
-	respond_json_int(x, (int64_t)scoreboard_uptime(x->app->sb));
-	respond_json_map_close(x);
+	respond_json_kv_str(x, "status", "healthy");
+	respond_json_kv_int(x, "uptime", (int64_t)scoreboard_uptime(x->app->sb));
 	respond_json_send(x, 200);
 }
 

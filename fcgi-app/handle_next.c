@@ -67,11 +67,7 @@ void handle_next_value(struct exchange *x)
 		return;
 	}
 	respond_json_begin(x);
-	respond_json_map_open(x);
-	respond_json_key(x, "next_value");
-	respond_json_int(x, grant.first);
-	respond_json_key(x, "sequence_id");
-	respond_json_string(x, name, len);
-	respond_json_map_close(x);
+	respond_json_kv_int(x, "next_value", grant.first);
+	respond_json_kv_strn(x, "sequence_id", name, len);
 	respond_json_send(x, 200);
 }

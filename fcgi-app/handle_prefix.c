@@ -20,44 +20,6 @@
 #define AUDIT_LIMIT_DEFAULT 100
 #define AUDIT_LIMIT_MAX 1000
 
-static void json_str(struct exchange *x, const char *s)
-{
-	respond_json_string(x, s, strlen(s));
-}
-
-static void json_key_str(struct exchange *x, const char *key, const char *s)
-{
-	respond_json_key(x, key);
-	json_str(x, s);
-}
-
-static void json_key_int(struct exchange *x, const char *key, int64_t v)
-{
-	respond_json_key(x, key);
-	respond_json_int(x, v);
-}
-
-static void json_key_id(struct exchange *x, const char *key, const unsigned char id[16])
-{
-	char text[37];
-
-	audit_format_id(id, text);
-	json_key_str(x, key, text);
-}
-
-/* RFC 3339 in UTC with milliseconds: 2026-11-22T01:23:45.678Z */
-static void json_key_time(struct exchange *x, const char *key, int64_t ms)
-{
-	time_t s = (time_t)(ms / 1000);
-	struct tm tm;
-	char text[96]; /* the compiler cannot bound tm's fields; real dates need 24 bytes */
-
-	gmtime_r(&s, &tm);
-	snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
-	json_key_str(x, key, text);
-}
-
 /* Every prefix endpoint: a name that is no prefix, a number longer than its room. */
 static const struct respond_answers prefix_answers = {
 	.rc = {
@@ -122,20 +84,15 @@ static int body_text_or_reply(struct exchange *x, yajl_val v, const char *key, s
 	return -1;
 }
 
-/* A prefix's configuration; message (NULL for none) goes first. */
-static void json_config(struct exchange *x, const char *name, size_t len,
-                        const struct seq_record *rec, const char *message)
+/* A prefix's configuration: "prefix", "padding_length", "format_template", "reset_rule",
+ * "timezone". */
+static void config(struct exchange *x, const char *name, size_t len, const struct seq_record *rec)
 {
-	respond_json_map_open(x);
-	if (message)
-		json_key_str(x, "message", message);
-	respond_json_key(x, "prefix");
-	respond_json_string(x, name, len);
-	json_key_int(x, "padding_length", rec->padding);
-	json_key_str(x, "format_template", rec->format);
-	json_key_str(x, "reset_rule", template_rule_name(rec->reset_rule));
-	json_key_str(x, "timezone", rec->timezone);
-	respond_json_map_close(x);
+	respond_json_kv_strn(x, "prefix", name, len);
+	respond_json_kv_int(x, "padding_length", rec->padding);
+	respond_json_kv_str(x, "format_template", rec->format);
+	respond_json_kv_str(x, "reset_rule", template_rule_name(rec->reset_rule));
+	respond_json_kv_str(x, "timezone", rec->timezone);
 }
 
 void handle_prefix_config_get(struct exchange *x)
@@ -155,12 +112,13 @@ void handle_prefix_config_get(struct exchange *x)
 		return;
 	}
 	respond_json_begin(x);
-	json_config(x, name, len, &rec, NULL);
+	config(x, name, len, &rec);
 	respond_json_send(x, 200);
 }
 
 static const char *const config_keys[] = { "padding_length", "format_template", "reset_rule",
 	                                   "timezone", "admin_user" };
+static const struct params_fields config_fields = { config_keys, 5, NULL, NULL, NULL };
 
 /* Read the config body into c. Answers 400 itself and returns -1. */
 static int config_or_reply(struct exchange *x, yajl_val body, struct store_prefix_config *c,
@@ -170,7 +128,7 @@ static int config_or_reply(struct exchange *x, yajl_val body, struct store_prefi
 	int64_t padding;
 	const char *s;
 
-	if (params_fields_or_reply(x, body, config_keys, 5, v) != 0)
+	if (params_fields_or_reply(x, body, &config_fields, v) != 0)
 		return -1;
 	if (v[0]) {
 		if (params_json_i64(v[0], 0, TEMPLATE_PADDING_MAX, &padding) != 0) {
@@ -219,23 +177,23 @@ void handle_prefix_config_set(struct exchange *x)
 	if (auth_admin_or_reply(x) != 0 || params_name_or_reply(x, 0, name, &len) != 0 ||
 	    params_json_body_or_reply(x, &body) != 0)
 		return;
-	rc = config_or_reply(x, body, &c, admin_user, sizeof(admin_user));
-	if (rc == 0)
-		rc = store_prefix_configure(x->app->store, name, len, &c, &rec, &created, &why);
-	else
-		rc = -1;
-	yajl_tree_free(body);
-	if (rc > 0) {
+	if (config_or_reply(x, body, &c, admin_user, sizeof(admin_user)) != 0)
+		goto out;
+	rc = store_prefix_configure(x->app->store, name, len, &c, &rec, &created, &why);
+	if (rc != STORE_OK) {
 		const struct respond_subject about = { .name = name, .len = len, .why = why };
 
 		respond_store_error_about(x, &config_answers, rc, &about);
-	} else if (rc == STORE_OK) {
-		/* 200 with this message whether the prefix was created or changed: the Sequential ID
-		 * Counter answered so, and a client written against it may look for exactly that. */
-		respond_json_begin(x);
-		json_config(x, name, len, &rec, "configuration updated successfully");
-		respond_json_send(x, 200);
+		goto out;
 	}
+	/* 200 with this message whether the prefix was created or changed: the Sequential ID
+	 * Counter answered so, and a client written against it may look for exactly that. */
+	respond_json_begin(x);
+	respond_json_kv_str(x, "message", "configuration updated successfully");
+	config(x, name, len, &rec);
+	respond_json_send(x, 200);
+out:
+	yajl_tree_free(body);
 }
 
 /* Issue count numbers; on success *out is an array the caller frees. Answers failures. */
@@ -274,23 +232,21 @@ void handle_prefix_next(struct exchange *x)
 	    issue_or_reply(x, name, len, &who, 1, &n) != 0)
 		return;
 	respond_json_begin(x);
-	respond_json_map_open(x);
-	respond_json_key(x, "prefix");
-	respond_json_string(x, name, len);
-	json_key_int(x, "counter", n->counter);
-	json_key_str(x, "full_number", n->full_number);
+	respond_json_kv_strn(x, "prefix", name, len);
+	respond_json_kv_int(x, "counter", n->counter);
+	respond_json_kv_str(x, "full_number", n->full_number);
 	if (client_id[0])
-		json_key_str(x, "client_id", client_id);
+		respond_json_kv_str(x, "client_id", client_id);
 	if (generated_by[0])
-		json_key_str(x, "generated_by", generated_by);
-	json_key_id(x, "message_id", n->message_id);
-	json_key_time(x, "generated_at", who.now_ms);
-	respond_json_map_close(x);
+		respond_json_kv_str(x, "generated_by", generated_by);
+	respond_json_kv_uuid(x, "message_id", n->message_id);
+	respond_json_kv_time(x, "generated_at", who.now_ms);
 	respond_json_send(x, 200);
 	free(n);
 }
 
 static const char *const batch_keys[] = { "count", "client_id", "generated_by" };
+static const struct params_fields batch_fields = { batch_keys, 3, NULL, NULL, NULL };
 
 void handle_prefix_batch(struct exchange *x)
 {
@@ -301,39 +257,37 @@ void handle_prefix_batch(struct exchange *x)
 	yajl_val body = NULL, v[3];
 	int64_t count = 0;
 	size_t len;
-	int ok;
 
 	if (params_name_or_reply(x, 0, name, &len) != 0 || params_json_body_or_reply(x, &body) != 0)
 		return;
-	ok = params_fields_or_reply(x, body, batch_keys, 3, v) == 0;
-	if (ok && params_json_i64(v[0], 1, BATCH_MAX, &count) != 0) {
+	if (params_fields_or_reply(x, body, &batch_fields, v) != 0)
+		goto out;
+	if (params_json_i64(v[0], 1, BATCH_MAX, &count) != 0) {
 		respond_error(x, 400, "Invalid field", "count must be between 1 and 1000.");
-		ok = 0;
+		goto out;
 	}
-	ok = ok && body_text_or_reply(x, v[1], "client_id", AUDIT_TEXT_MAX, client_id,
-	                              sizeof(client_id)) == 0 &&
-	     body_text_or_reply(x, v[2], "generated_by", AUDIT_TEXT_MAX, generated_by,
-	                        sizeof(generated_by)) == 0;
-	yajl_tree_free(body);
-	if (!ok || issue_or_reply(x, name, len, &who, (uint64_t)count, &n) != 0)
-		return;
+	if (body_text_or_reply(x, v[1], "client_id", AUDIT_TEXT_MAX, client_id,
+	                       sizeof(client_id)) != 0 ||
+	    body_text_or_reply(x, v[2], "generated_by", AUDIT_TEXT_MAX, generated_by,
+	                       sizeof(generated_by)) != 0 ||
+	    issue_or_reply(x, name, len, &who, (uint64_t)count, &n) != 0)
+		goto out;
 	if (audit_new_id(batch_id) != 0)
 		memset(batch_id, 0, sizeof(batch_id));
 	respond_json_begin(x);
-	respond_json_map_open(x);
-	respond_json_key(x, "prefix");
-	respond_json_string(x, name, len);
-	json_key_int(x, "start_counter", n[0].counter);
-	json_key_int(x, "end_counter", n[count - 1].counter);
+	respond_json_kv_strn(x, "prefix", name, len);
+	respond_json_kv_int(x, "start_counter", n[0].counter);
+	respond_json_kv_int(x, "end_counter", n[count - 1].counter);
 	respond_json_key(x, "full_numbers");
 	respond_json_array_open(x);
 	for (int64_t i = 0; i < count; i++)
-		json_str(x, n[i].full_number);
+		respond_json_string(x, n[i].full_number, strlen(n[i].full_number));
 	respond_json_array_close(x);
-	json_key_id(x, "batch_id", batch_id);
-	respond_json_map_close(x);
+	respond_json_kv_uuid(x, "batch_id", batch_id);
 	respond_json_send(x, 200);
+out:
 	free(n);
+	yajl_tree_free(body);
 }
 
 void handle_prefix_status(struct exchange *x)
@@ -351,23 +305,19 @@ void handle_prefix_status(struct exchange *x)
 		return;
 	}
 	respond_json_begin(x);
-	respond_json_map_open(x);
-	respond_json_key(x, "prefix");
-	respond_json_string(x, name, len);
-	json_key_int(x, "current_counter", s.current);
-	respond_json_key(x, "next_counter");
+	respond_json_kv_strn(x, "prefix", name, len);
+	respond_json_kv_int(x, "current_counter", s.current);
 	if (s.next > 0)
-		respond_json_int(x, s.next);
+		respond_json_kv_int(x, "next_counter", s.next);
 	else
-		respond_json_null(x); /* exhausted */
-	respond_json_key(x, "db_healthy");
-	respond_json_bool(x, 1);
-	json_key_int(x, "last_audit_counter", s.last_audit_counter);
-	respond_json_map_close(x);
+		respond_json_kv_null(x, "next_counter"); /* exhausted */
+	respond_json_kv_bool(x, "db_healthy", 1);
+	respond_json_kv_int(x, "last_audit_counter", s.last_audit_counter);
 	respond_json_send(x, 200);
 }
 
 static const char *const reset_keys[] = { "set_to", "reason", "admin_user", "force" };
+static const struct params_fields reset_fields = { reset_keys, 4, NULL, NULL, NULL };
 
 void handle_prefix_reset(struct exchange *x)
 {
@@ -378,47 +328,44 @@ void handle_prefix_reset(struct exchange *x)
 	yajl_val body = NULL, v[4];
 	const char *why = NULL;
 	size_t len;
-	int ok, rc;
+	int rc;
 
 	if (auth_admin_or_reply(x) != 0 || params_name_or_reply(x, 0, name, &len) != 0 ||
 	    params_json_body_or_reply(x, &body) != 0)
 		return;
-	ok = params_fields_or_reply(x, body, reset_keys, 4, v) == 0;
-	if (ok && params_json_i64(v[0], 0, INT64_MAX - 1, &r.set_to) != 0) {
+	if (params_fields_or_reply(x, body, &reset_fields, v) != 0)
+		goto out;
+	if (params_json_i64(v[0], 0, INT64_MAX - 1, &r.set_to) != 0) {
 		respond_error(x, 400, "Invalid field", "set_to must be a whole number from 0.");
-		ok = 0;
+		goto out;
 	}
-	if (ok && v[3] && !YAJL_IS_TRUE(v[3]) && !YAJL_IS_FALSE(v[3])) {
+	if (v[3] && !YAJL_IS_TRUE(v[3]) && !YAJL_IS_FALSE(v[3])) {
 		respond_error(x, 400, "Invalid field", "force must be true or false.");
-		ok = 0;
+		goto out;
 	}
-	r.force = ok && v[3] && YAJL_IS_TRUE(v[3]);
-	ok = ok &&
-	     body_text_or_reply(x, v[1], "reason", AUDIT_NOTE_MAX, reason, sizeof(reason)) == 0 &&
-	     body_text_or_reply(x, v[2], "admin_user", AUDIT_TEXT_MAX, admin_user,
-	                        sizeof(admin_user)) == 0;
-	yajl_tree_free(body);
-	if (!ok)
-		return;
+	r.force = v[3] && YAJL_IS_TRUE(v[3]);
+	if (body_text_or_reply(x, v[1], "reason", AUDIT_NOTE_MAX, reason, sizeof(reason)) != 0 ||
+	    body_text_or_reply(x, v[2], "admin_user", AUDIT_TEXT_MAX, admin_user,
+	                       sizeof(admin_user)) != 0)
+		goto out;
 	rc = store_prefix_reset(x->app->store, name, len, &r, &why);
 	if (rc != STORE_OK) {
 		const struct respond_subject about = { .name = name, .len = len, .why = why };
 
 		respond_store_error_about(x, &reset_answers, rc, &about);
-		return;
+		goto out;
 	}
 	snprintf(message, sizeof(message), "Counter reset from %lld to %lld",
 	         (long long)r.old_value, (long long)r.new_value);
 	respond_json_begin(x);
-	respond_json_map_open(x);
-	respond_json_key(x, "success");
-	respond_json_bool(x, 1);
-	json_key_str(x, "message", message);
-	json_key_int(x, "old_value", r.old_value);
-	json_key_int(x, "new_value", r.new_value);
-	json_key_id(x, "reset_id", r.reset_id);
-	respond_json_map_close(x);
+	respond_json_kv_bool(x, "success", 1);
+	respond_json_kv_str(x, "message", message);
+	respond_json_kv_int(x, "old_value", r.old_value);
+	respond_json_kv_int(x, "new_value", r.new_value);
+	respond_json_kv_uuid(x, "reset_id", r.reset_id);
 	respond_json_send(x, 200);
+out:
+	yajl_tree_free(body);
 }
 
 static int audit_number(void *ctx, uint64_t seq, const struct audit_entry *e)
@@ -426,13 +373,13 @@ static int audit_number(void *ctx, uint64_t seq, const struct audit_entry *e)
 	struct exchange *x = ctx;
 
 	respond_json_map_open(x);
-	json_key_int(x, "seq", (int64_t)seq);
-	json_key_int(x, "counter", e->counter);
-	json_key_str(x, "full_number", e->full_number);
-	json_key_str(x, "client_id", e->client_id);
-	json_key_str(x, "generated_by", e->generated_by);
-	json_key_id(x, "message_id", e->id);
-	json_key_time(x, "generated_at", e->time_ms);
+	respond_json_kv_int(x, "seq", (int64_t)seq);
+	respond_json_kv_int(x, "counter", e->counter);
+	respond_json_kv_str(x, "full_number", e->full_number);
+	respond_json_kv_str(x, "client_id", e->client_id);
+	respond_json_kv_str(x, "generated_by", e->generated_by);
+	respond_json_kv_uuid(x, "message_id", e->id);
+	respond_json_kv_time(x, "generated_at", e->time_ms);
 	respond_json_map_close(x);
 	return 0;
 }
@@ -442,18 +389,18 @@ static int audit_event(void *ctx, uint64_t seq, const struct audit_entry *e)
 	struct exchange *x = ctx;
 
 	respond_json_map_open(x);
-	json_key_int(x, "seq", (int64_t)seq);
-	json_key_str(x, "event", e->event == AUDIT_RESET ? "reset" : "config");
+	respond_json_kv_int(x, "seq", (int64_t)seq);
+	respond_json_kv_str(x, "event", e->event == AUDIT_RESET ? "reset" : "config");
 	if (e->event == AUDIT_RESET) {
-		json_key_int(x, "old_value", e->old_value);
-		json_key_int(x, "new_value", e->counter);
-		json_key_str(x, "reason", e->note);
+		respond_json_kv_int(x, "old_value", e->old_value);
+		respond_json_kv_int(x, "new_value", e->counter);
+		respond_json_kv_str(x, "reason", e->note);
 	} else {
-		json_key_str(x, "settings", e->note);
+		respond_json_kv_str(x, "settings", e->note);
 	}
-	json_key_str(x, "admin_user", e->admin_user);
-	json_key_id(x, "id", e->id);
-	json_key_time(x, "at", e->time_ms);
+	respond_json_kv_str(x, "admin_user", e->admin_user);
+	respond_json_kv_uuid(x, "id", e->id);
+	respond_json_kv_time(x, "at", e->time_ms);
 	respond_json_map_close(x);
 	return 0;
 }
@@ -489,9 +436,7 @@ void handle_prefix_audit(struct exchange *x)
 		return;
 	}
 	respond_json_begin(x);
-	respond_json_map_open(x);
-	respond_json_key(x, "prefix");
-	respond_json_string(x, name, len);
+	respond_json_kv_strn(x, "prefix", name, len);
 	respond_json_key(x, "records");
 	respond_json_array_open(x);
 	rc = store_audit_list(x->app->store, name, len,
@@ -502,6 +447,5 @@ void handle_prefix_audit(struct exchange *x)
 		return;
 	}
 	respond_json_array_close(x);
-	respond_json_map_close(x);
 	respond_json_send(x, 200);
 }

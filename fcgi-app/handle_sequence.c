@@ -27,16 +27,13 @@ static const char *const type_descriptions[][2] = {
 
 #define TYPE_COUNT (sizeof(type_descriptions) / sizeof(type_descriptions[0]))
 
-static void json_str(struct exchange *x, const char *s)
+/* "key": ["int", "long", ...] */
+static void valid_types(struct exchange *x, const char *key)
 {
-	respond_json_string(x, s, strlen(s));
-}
-
-static void json_valid_types(struct exchange *x)
-{
+	respond_json_key(x, key);
 	respond_json_array_open(x);
 	for (size_t i = 0; i < TYPE_COUNT; i++)
-		json_str(x, type_descriptions[i][0]);
+		respond_json_string(x, type_descriptions[i][0], strlen(type_descriptions[i][0]));
 	respond_json_array_close(x);
 }
 
@@ -52,14 +49,10 @@ static int data_type_or_reply(struct exchange *x, uint8_t *type)
 	if (rc == QUERY_OK && (*type = record_type_parse(value, len)) != 0)
 		return 0;
 	respond_json_begin(x);
-	respond_json_map_open(x);
-	respond_json_key(x, "error");
-	json_str(x, "Valid dataType is required");
-	respond_json_key(x, "message");
-	json_str(x, "dataType must be one of int, long, uuid8, uuid12, uuid16, uuid22.");
-	respond_json_key(x, "validTypes");
-	json_valid_types(x);
-	respond_json_map_close(x);
+	respond_json_kv_str(x, "error", "Valid dataType is required");
+	respond_json_kv_str(x, "message",
+	                    "dataType must be one of int, long, uuid8, uuid12, uuid16, uuid22.");
+	valid_types(x, "validTypes");
 	respond_json_send(x, 400);
 	return -1;
 }
@@ -92,20 +85,11 @@ static const struct respond_answers status_answers = {
 	.rc = { [STORE_NOT_FOUND] = { 404, "Entity not found", "No entity is named '{name}'.", 0 } },
 };
 
-/* Start an answer's map with "entityName" and "dataType". */
-static void json_name_and_type(struct exchange *x, const char *name, size_t len, uint8_t type)
+/* "entityName" and "dataType", which every answer about an entity starts with. */
+static void name_and_type(struct exchange *x, const char *name, size_t len, uint8_t type)
 {
-	respond_json_key(x, "entityName");
-	respond_json_string(x, name, len);
-	respond_json_key(x, "dataType");
-	json_str(x, record_type_name(type));
-}
-
-static void json_head(struct exchange *x, const char *name, size_t len, uint8_t type)
-{
-	respond_json_begin(x);
-	respond_json_map_open(x);
-	json_name_and_type(x, name, len, type);
+	respond_json_kv_strn(x, "entityName", name, len);
+	respond_json_kv_str(x, "dataType", record_type_name(type));
 }
 
 /* A random-id type fixed to a name on first use, or, with create_on_first_use = no, only
@@ -156,7 +140,8 @@ static int take_or_reply(struct exchange *x, const char *name, size_t len, uint8
 	return -1;
 }
 
-static int json_random_id(struct exchange *x, uint8_t type)
+/* A new random id of `type` as a JSON string, or a 503 answered instead (returns -1). */
+static int random_id(struct exchange *x, uint8_t type)
 {
 	char id[32];
 	size_t n = record_uuid_length(type);
@@ -180,15 +165,15 @@ void handle_sequence_next_id(struct exchange *x)
 	if (params_name_or_reply(x, 0, name, &len) != 0 || data_type_or_reply(x, &type) != 0 ||
 	    take_or_reply(x, name, len, type, 1, &grant) != 0)
 		return;
-	json_head(x, name, len, type);
-	respond_json_key(x, "value");
-	if (record_uuid_length(type)) {
-		if (json_random_id(x, type) != 0)
-			return;
+	respond_json_begin(x);
+	name_and_type(x, name, len, type);
+	if (!record_uuid_length(type)) {
+		respond_json_kv_counter(x, "value", type, grant.first);
 	} else {
-		respond_json_counter(x, type, grant.first);
+		respond_json_key(x, "value");
+		if (random_id(x, type) != 0)
+			return;
 	}
-	respond_json_map_close(x);
 	respond_json_send(x, 200);
 }
 
@@ -203,40 +188,33 @@ void handle_sequence_next_batch(struct exchange *x)
 	if (params_name_or_reply(x, 0, name, &len) != 0 || data_type_or_reply(x, &type) != 0 ||
 	    batch_size_or_reply(x, &count) != 0 || take_or_reply(x, name, len, type, count, &grant))
 		return;
-	json_head(x, name, len, type);
-	respond_json_key(x, "batchSize");
-	respond_json_int(x, (int64_t)count);
-	if (record_uuid_length(type)) {
+	respond_json_begin(x);
+	name_and_type(x, name, len, type);
+	respond_json_kv_int(x, "batchSize", (int64_t)count);
+	if (!record_uuid_length(type)) {
+		respond_json_kv_counter(x, "startValue", type, grant.first);
+		respond_json_kv_counter(x, "endValue", type, grant.last);
+	} else {
 		respond_json_key(x, "values");
 		respond_json_array_open(x);
 		for (uint64_t i = 0; i < count; i++)
-			if (json_random_id(x, type) != 0)
+			if (random_id(x, type) != 0)
 				return;
 		respond_json_array_close(x);
-	} else {
-		respond_json_key(x, "startValue");
-		respond_json_counter(x, type, grant.first);
-		respond_json_key(x, "endValue");
-		respond_json_counter(x, type, grant.last);
 	}
-	respond_json_map_close(x);
 	respond_json_send(x, 200);
 }
 
-/* An entity as status and list show it: {"entityName","dataType","currentValue"}, where
+/* An entity as status and list show it: "entityName", "dataType", "currentValue", where
  * currentValue is the next value to be issued, or null when there is none (random-id types, an
  * exhausted sequence). */
-static void json_entity(struct exchange *x, const char *name, size_t len,
-                        const struct seq_record *rec)
+static void entity(struct exchange *x, const char *name, size_t len, const struct seq_record *rec)
 {
-	respond_json_map_open(x);
-	json_name_and_type(x, name, len, rec->type);
-	respond_json_key(x, "currentValue");
+	name_and_type(x, name, len, rec->type);
 	if (record_uuid_length(rec->type) || (rec->flags & RECORD_FLAG_EXHAUSTED))
-		respond_json_null(x);
+		respond_json_kv_null(x, "currentValue");
 	else
-		respond_json_counter(x, rec->type, rec->next);
-	respond_json_map_close(x);
+		respond_json_kv_counter(x, "currentValue", rec->type, rec->next);
 }
 
 void handle_sequence_status(struct exchange *x)
@@ -254,13 +232,15 @@ void handle_sequence_status(struct exchange *x)
 		return;
 	}
 	respond_json_begin(x);
-	json_entity(x, name, len, &rec);
+	entity(x, name, len, &rec);
 	respond_json_send(x, 200);
 }
 
 static int list_one(void *ctx, const char *name, size_t len, const struct seq_record *rec)
 {
-	json_entity(ctx, name, len, rec);
+	respond_json_map_open(ctx);
+	entity(ctx, name, len, rec);
+	respond_json_map_close(ctx);
 	return 0;
 }
 
@@ -272,7 +252,6 @@ void handle_sequence_list(struct exchange *x)
 	if (params_page_or_reply(x, &page) != 0)
 		return;
 	respond_json_begin(x);
-	respond_json_map_open(x);
 	respond_json_key(x, "entities");
 	respond_json_array_open(x);
 	rc = store_list(x->app->store, page.after, page.after_len, page.limit, list_one, x);
@@ -281,23 +260,17 @@ void handle_sequence_list(struct exchange *x)
 		return;
 	}
 	respond_json_array_close(x);
-	respond_json_map_close(x);
 	respond_json_send(x, 200);
 }
 
 void handle_sequence_types(struct exchange *x)
 {
 	respond_json_begin(x);
-	respond_json_map_open(x);
-	respond_json_key(x, "availableTypes");
-	json_valid_types(x);
+	valid_types(x, "availableTypes");
 	respond_json_key(x, "description");
 	respond_json_map_open(x);
-	for (size_t i = 0; i < TYPE_COUNT; i++) {
-		respond_json_key(x, type_descriptions[i][0]);
-		json_str(x, type_descriptions[i][1]);
-	}
-	respond_json_map_close(x);
+	for (size_t i = 0; i < TYPE_COUNT; i++)
+		respond_json_kv_str(x, type_descriptions[i][0], type_descriptions[i][1]);
 	respond_json_map_close(x);
 	respond_json_send(x, 200);
 }

@@ -123,34 +123,43 @@ int params_json_body_or_reply(struct exchange *x, yajl_val *out)
 	return -1;
 }
 
-int params_fields_or_reply(struct exchange *x, yajl_val body, const char *const *keys, size_t n,
+/* "Unknown field; the fields are a, b, c." into message. */
+static void list_fields(const struct params_fields *f, char *message, size_t cap)
+{
+	size_t used = (size_t)snprintf(message, cap, "Unknown field; the fields are");
+
+	for (size_t j = 0; j < f->n && used < cap; j++)
+		used += (size_t)snprintf(message + used, cap - used, "%s %s", j ? "," : "", f->keys[j]);
+	if (used < cap)
+		snprintf(message + used, cap - used, ".");
+}
+
+int params_fields_or_reply(struct exchange *x, yajl_val body, const struct params_fields *f,
                            yajl_val *values)
 {
 	char message[256];
-	size_t used = 0;
+	const char *why = message;
 
-	for (size_t k = 0; k < n; k++)
+	for (size_t k = 0; k < f->n; k++)
 		values[k] = NULL;
 	for (size_t i = 0; i < body->u.object.len; i++) {
+		yajl_val v = body->u.object.values[i];
 		size_t k = 0;
 
-		while (k < n && strcmp(keys[k], body->u.object.keys[i]) != 0)
+		while (k < f->n && strcmp(f->keys[k], body->u.object.keys[i]) != 0)
 			k++;
-		if (k < n && !values[k]) {
-			values[k] = body->u.object.values[i];
+		if (k < f->n && !values[k] && (!f->check || f->check(f->ctx, k, v, &why) == 0)) {
+			values[k] = v;
 			continue;
 		}
-		if (k < n) {
-			snprintf(message, sizeof(message), "Field '%s' is given more than once.", keys[k]);
-		} else {
-			used = (size_t)snprintf(message, sizeof(message), "Unknown field; the fields are");
-			for (size_t j = 0; j < n && used < sizeof(message); j++)
-				used += (size_t)snprintf(message + used, sizeof(message) - used, "%s %s",
-				                         j ? "," : "", keys[j]);
-			if (used < sizeof(message))
-				snprintf(message + used, sizeof(message) - used, ".");
-		}
-		respond_error(x, 400, "Invalid field", message);
+		if (k == f->n && f->unknown)
+			why = f->unknown;
+		else if (k == f->n)
+			list_fields(f, message, sizeof(message));
+		else if (values[k])
+			snprintf(message, sizeof(message), "Field '%s' is given more than once.",
+			         f->keys[k]);
+		respond_error(x, 400, "Invalid field", why); /* else: check's reason */
 		return -1;
 	}
 	return 0;

@@ -49,12 +49,23 @@ int params_page_or_reply(struct exchange *x, struct params_page *page);
  */
 int params_json_body_or_reply(struct exchange *x, yajl_val *out);
 
+/* What a JSON object body may hold. */
+struct params_fields {
+	const char *const *keys; /* the allowed keys, n of them */
+	size_t n;
+	const char *unknown; /* the 400's message for another key; NULL: one listing the keys */
+	/* Called for each field as the body gives it (k: its index in keys): 0, or -1 with *why
+	 * the 400's message. NULL: the caller checks the values afterwards. */
+	int (*check)(void *ctx, size_t k, yajl_val v, const char **why);
+	void *ctx;
+};
+
 /*
- * The fields of a JSON object body: keys[0..n) are the allowed keys; values[i] is set to the
- * value of keys[i], or NULL when absent. An unknown key or a key given twice answers 400 (naming
- * the allowed keys) and returns -1.
+ * The fields of a JSON object body: values[k] is set to the value of keys[k], or NULL when
+ * absent. The fields are taken in the body's order; the first unknown key, key given twice or
+ * value that check refuses answers 400 "Invalid field" and returns -1.
  */
-int params_fields_or_reply(struct exchange *x, yajl_val body, const char *const *keys, size_t n,
+int params_fields_or_reply(struct exchange *x, yajl_val body, const struct params_fields *f,
                            yajl_val *values);
 
 /* A short free text (client_id, admin_user, reason...): 1 to max bytes of UTF-8 without control

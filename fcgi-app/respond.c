@@ -125,6 +125,7 @@ void respond_json_begin(struct exchange *x)
 	yajl_gen_clear(x->app->gen);
 	yajl_gen_reset(x->app->gen, NULL);
 	x->json_failed = 0;
+	check(x, yajl_gen_map_open(x->app->gen));
 }
 
 void respond_json_map_open(struct exchange *x)
@@ -147,16 +148,6 @@ void respond_json_array_close(struct exchange *x)
 	check(x, yajl_gen_array_close(x->app->gen));
 }
 
-void respond_json_null(struct exchange *x)
-{
-	check(x, yajl_gen_null(x->app->gen));
-}
-
-void respond_json_bool(struct exchange *x, int v)
-{
-	check(x, yajl_gen_bool(x->app->gen, v));
-}
-
 void respond_json_key(struct exchange *x, const char *key)
 {
 	check(x, yajl_gen_string(x->app->gen, (const unsigned char *)key, strlen(key)));
@@ -167,27 +158,79 @@ void respond_json_string(struct exchange *x, const char *s, size_t len)
 	check(x, yajl_gen_string(x->app->gen, (const unsigned char *)s, len));
 }
 
-void respond_json_int(struct exchange *x, int64_t v)
+void respond_json_u64(struct exchange *x, uint64_t v, int as_string)
 {
+	char digits[24];
+	int n = snprintf(digits, sizeof(digits), "%llu", (unsigned long long)v);
+
+	if (as_string)
+		respond_json_string(x, digits, (size_t)n);
+	else
+		check(x, yajl_gen_number(x->app->gen, digits, (size_t)n));
+}
+
+void respond_json_kv_str(struct exchange *x, const char *key, const char *s)
+{
+	respond_json_kv_strn(x, key, s, strlen(s));
+}
+
+void respond_json_kv_strn(struct exchange *x, const char *key, const char *s, size_t len)
+{
+	respond_json_key(x, key);
+	respond_json_string(x, s, len);
+}
+
+void respond_json_kv_int(struct exchange *x, const char *key, int64_t v)
+{
+	respond_json_key(x, key);
 	check(x, yajl_gen_integer(x->app->gen, (long long)v));
 }
 
-void respond_json_counter(struct exchange *x, uint8_t type, int64_t v)
+void respond_json_kv_counter(struct exchange *x, const char *key, uint8_t type, int64_t v)
 {
 	char digits[24];
 	int n;
 
 	if (type == RECORD_TYPE_INT) {
-		respond_json_int(x, v);
+		respond_json_kv_int(x, key, v);
 		return;
 	}
 	n = snprintf(digits, sizeof(digits), "%lld", (long long)v);
-	respond_json_string(x, digits, (size_t)n);
+	respond_json_kv_strn(x, key, digits, (size_t)n);
 }
 
-void respond_json_number(struct exchange *x, const char *digits, size_t len)
+void respond_json_kv_u64(struct exchange *x, const char *key, uint64_t v, int as_string)
 {
-	check(x, yajl_gen_number(x->app->gen, digits, len));
+	respond_json_key(x, key);
+	respond_json_u64(x, v, as_string);
+}
+
+void respond_json_kv_bool(struct exchange *x, const char *key, int v)
+{
+	respond_json_key(x, key);
+	check(x, yajl_gen_bool(x->app->gen, v));
+}
+
+void respond_json_kv_null(struct exchange *x, const char *key)
+{
+	respond_json_key(x, key);
+	check(x, yajl_gen_null(x->app->gen));
+}
+
+void respond_json_kv_time(struct exchange *x, const char *key, int64_t unix_ms)
+{
+	char text[LOG_TIME_MAX];
+
+	log_format_time(unix_ms, text, sizeof(text));
+	respond_json_kv_str(x, key, text);
+}
+
+void respond_json_kv_uuid(struct exchange *x, const char *key, const unsigned char id[16])
+{
+	char text[37];
+
+	audit_format_id(id, text);
+	respond_json_kv_str(x, key, text);
 }
 
 static void send_json(struct exchange *x, int status, const char *extra)
@@ -195,6 +238,7 @@ static void send_json(struct exchange *x, int status, const char *extra)
 	const unsigned char *buf;
 	size_t len;
 
+	check(x, yajl_gen_map_close(x->app->gen));
 	if (x->json_failed || yajl_gen_get_buf(x->app->gen, &buf, &len) != yajl_gen_status_ok) {
 		LOG_ERROR("could not build the JSON answer for %.*s", (int)x->req.path_len,
 		          x->req.path);
@@ -227,16 +271,10 @@ static void send_error(struct exchange *x, int status, const char *title, const 
                        const char *registered, const char *extra)
 {
 	respond_json_begin(x);
-	respond_json_map_open(x);
-	respond_json_key(x, "error");
-	respond_json_string(x, title, strlen(title));
-	respond_json_key(x, "message");
-	respond_json_string(x, message, strlen(message));
-	if (registered) {
-		respond_json_key(x, "registeredType");
-		respond_json_string(x, registered, strlen(registered));
-	}
-	respond_json_map_close(x);
+	respond_json_kv_str(x, "error", title);
+	respond_json_kv_str(x, "message", message);
+	if (registered)
+		respond_json_kv_str(x, "registeredType", registered);
 	send_json(x, status, extra);
 }
 

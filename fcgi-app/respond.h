@@ -19,25 +19,41 @@
  * invalid UTF-8. NULL when out of memory; yajl_gen_free frees it. */
 yajl_gen respond_json_generator(void);
 
-/* Building a JSON body: begin, then the values, then send. A failed call marks the exchange and
- * respond_json_send answers 500 instead of a half-built body. */
+/*
+ * Building a JSON answer, which is always an object: respond_json_begin opens it, the calls below
+ * add to it, respond_json_send closes and sends it. A pair is one call, so that a handler reads as
+ * the answer it writes. A failed call marks the exchange, and respond_json_send then answers 500
+ * instead of a half-built body.
+ */
 void respond_json_begin(struct exchange *x);
+void respond_json_send(struct exchange *x, int status);
+
+/*
+ * "key": value pairs. str: a C string; strn: len bytes (both valid UTF-8, or the answer fails as
+ * above). counter: a value of a sequence of `type`, a JSON number for int and a string of digits
+ * for long, so that JavaScript clients read every digit (the Sequence Service's convention).
+ * u64: a JSON number, or with as_string its digits as a string, for clients that would round it.
+ * time: unix ms as RFC 3339 in UTC with milliseconds (log_format_time). uuid: 16 bytes as a UUID.
+ */
+void respond_json_kv_str(struct exchange *x, const char *key, const char *s);
+void respond_json_kv_strn(struct exchange *x, const char *key, const char *s, size_t len);
+void respond_json_kv_int(struct exchange *x, const char *key, int64_t v);
+void respond_json_kv_counter(struct exchange *x, const char *key, uint8_t type, int64_t v);
+void respond_json_kv_u64(struct exchange *x, const char *key, uint64_t v, int as_string);
+void respond_json_kv_bool(struct exchange *x, const char *key, int v);
+void respond_json_kv_null(struct exchange *x, const char *key);
+void respond_json_kv_time(struct exchange *x, const char *key, int64_t unix_ms);
+void respond_json_kv_uuid(struct exchange *x, const char *key, const unsigned char id[16]);
+
+/* Nesting: respond_json_key names the object or array that follows. Arrays hold objects, strings
+ * (len bytes) or unsigned numbers (as respond_json_kv_u64 writes them). */
+void respond_json_key(struct exchange *x, const char *key);
 void respond_json_map_open(struct exchange *x);
 void respond_json_map_close(struct exchange *x);
 void respond_json_array_open(struct exchange *x);
 void respond_json_array_close(struct exchange *x);
-void respond_json_key(struct exchange *x, const char *key);
-void respond_json_null(struct exchange *x);
-void respond_json_bool(struct exchange *x, int v);
 void respond_json_string(struct exchange *x, const char *s, size_t len);
-void respond_json_int(struct exchange *x, int64_t v);
-/* A number given as its decimal digits (for values past int64, such as unsigned ids). */
-void respond_json_number(struct exchange *x, const char *digits, size_t len);
-void respond_json_send(struct exchange *x, int status);
-
-/* A counter value of a sequence of `type`: a JSON number for int, a string of digits for long,
- * so that JavaScript clients read every digit (the Sequence Service's convention). */
-void respond_json_counter(struct exchange *x, uint8_t type, int64_t v);
+void respond_json_u64(struct exchange *x, uint64_t v, int as_string);
 
 /* A text/plain answer. */
 void respond_text(struct exchange *x, int status, const char *body, size_t len);
