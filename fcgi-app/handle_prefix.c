@@ -311,7 +311,9 @@ void handle_prefix_status(struct exchange *x)
 		respond_json_kv_int(x, "next_counter", s.next);
 	else
 		respond_json_kv_null(x, "next_counter"); /* exhausted */
-	respond_json_kv_bool(x, "db_healthy", 1);
+	/* The replaced service's key: whether the store answers its health check (store_ping, as
+	 * /health/ready asks it), not merely that this read went through. */
+	respond_json_kv_bool(x, "db_healthy", store_ping(x->app->store) == STORE_OK);
 	respond_json_kv_int(x, "last_audit_counter", s.last_audit_counter);
 	respond_json_send(x, 200);
 }

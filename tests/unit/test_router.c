@@ -15,6 +15,7 @@
 #include "router.h"
 #include "scoreboard.h"
 #include "store.h"
+#include "store_int.h" /* the db_healthy test breaks a store's health check on purpose */
 #include "unit.h"
 
 #include <errno.h>
@@ -404,6 +405,40 @@ START_TEST(test_unauthorized)
 }
 END_TEST
 
+/* /api/v1/status reports the store's health check, not a constant: a store whose check fails
+ * (its schema key removed underneath it) still serves the prefix, with "db_healthy": false. */
+START_TEST(test_status_reports_the_health_check)
+{
+	static const char prefix[] = "{\"prefix\":\"h\",\"current_counter\":0,\"next_counter\":1,"
+	                             "\"db_healthy\":%s,\"last_audit_counter\":0}\n";
+	struct store_options own = opt;
+	struct store *shared = app.store;
+	DBT key = { .data = "schema", .size = 6 };
+	char path[128], want[256];
+	struct answer a;
+
+	snprintf(path, sizeof(path), "%s/unhealthy", base_dir);
+	own.data_dir = path;
+	ck_assert_int_eq(store_recover(&own), STORE_OK);
+	ck_assert_int_eq(store_open(&own, &app.store), STORE_OK);
+	serve("POST", "/api/v1/config/h", "{\"format_template\":\"{prefix}-{counter}\"}", 1, &a);
+	ck_assert_int_eq(a.status, 200);
+	answer_free(&a);
+	serve("GET", "/api/v1/status/h", NULL, 0, &a);
+	snprintf(want, sizeof(want), prefix, "true");
+	ck_assert_str_eq(a.body, want);
+	answer_free(&a);
+	ck_assert_int_eq(app.store->meta->del(app.store->meta, NULL, &key, 0), 0);
+	serve("GET", "/api/v1/status/h", NULL, 0, &a);
+	ck_assert_int_eq(a.status, 200);
+	snprintf(want, sizeof(want), prefix, "false");
+	ck_assert_str_eq(a.body, want);
+	answer_free(&a);
+	store_close(app.store);
+	app.store = shared;
+}
+END_TEST
+
 /* ---- fixtures ---- */
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -490,6 +525,7 @@ int main(void)
 	tcase_set_timeout(with, 60);
 	UNIT_TABLE(with, test_with_store, store_rows);
 	tcase_add_test(with, test_unauthorized);
+	tcase_add_test(with, test_status_reports_the_health_check);
 	suite_add_tcase(suite, with);
 	return unit_run(suite);
 }
