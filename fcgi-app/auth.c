@@ -8,7 +8,9 @@
 #include <string.h>
 #include <strings.h>
 
-int auth_equal(const char *secret, size_t secret_len, const char *candidate, size_t candidate_len)
+/* Compare a secret with a candidate in time that depends only on the secret's length. */
+static int auth_equal(const char *secret, size_t secret_len, const char *candidate,
+                      size_t candidate_len)
 {
 	unsigned char diff = (unsigned char)(secret_len != candidate_len);
 

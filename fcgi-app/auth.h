@@ -14,7 +14,4 @@
 /* Returns 0 when the request carries the admin token, else answers 401/403 and returns -1. */
 int auth_admin_or_reply(struct exchange *x);
 
-/* Compare a secret with a candidate in time that depends only on the secret's length. */
-int auth_equal(const char *secret, size_t secret_len, const char *candidate, size_t candidate_len);
-
 #endif

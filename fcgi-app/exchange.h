@@ -1,7 +1,8 @@
 /*
- * exchange: what a handler works with. struct app is set up once per worker (its store handle,
- * the scoreboard, the config, a reusable JSON generator); struct exchange is one request and its
- * answer. Handlers read `req` and `cap`, call the store, and answer through respond.h only.
+ * exchange: what a handler works with. struct app is set up once per worker thread (its store
+ * handle, the scoreboard, the config, a reusable JSON generator); struct exchange is one request
+ * and its answer. Handlers read `req` and `cap`, call the store, and answer through respond.h
+ * only.
  */
 #ifndef NEXTID_EXCHANGE_H
 #define NEXTID_EXCHANGE_H

@@ -24,7 +24,7 @@
 #define HOUSEKEEPER_SPACE_EVERY_TICKS 10
 #define HOUSEKEEPER_FULL_BACKOFF_MS 5000
 
-/* Signal-handler state, as in worker.c. */
+/* Set by the SIGTERM handler; the tick loop ends when it sees it. */
 static volatile sig_atomic_t keeper_stop;
 
 static void on_sigterm(int sig)

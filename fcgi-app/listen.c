@@ -99,9 +99,10 @@ static int listen_tcp(const char *address)
 		return -1;
 	}
 	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
-	if (fd >= 0 && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	                bind(fd, res->ai_addr, res->ai_addrlen) != 0 ||
-	                listen(fd, LISTEN_BACKLOG) != 0)) {
+	if (fd < 0)
+		LOG_ERROR("cannot listen on %s: socket: %s", address, strerror(errno));
+	else if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	         bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, LISTEN_BACKLOG) != 0) {
 		LOG_ERROR("cannot listen on %s: %s", address, strerror(errno));
 		close(fd);
 		fd = -1;

@@ -11,7 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Count one answered request of `endpoint` (router_endpoint) with `status`, taking `us`. */
+/* Count one answered request of `endpoint` (an index of router_endpoint_names) with `status`,
+ * taking `us`. */
 void metrics_observe(struct slot_metrics *m, int endpoint, int status, int64_t us);
 
 /* Move everything counted in from into into (the master, when from's process has exited). */

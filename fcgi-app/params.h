@@ -69,7 +69,8 @@ int params_fields_or_reply(struct exchange *x, yajl_val body, const struct param
                            yajl_val *values);
 
 /* A short free text (client_id, admin_user, reason...): 1 to max bytes of UTF-8 without control
- * characters. Returns 0, or -1 with *why naming `what`'s rule. */
+ * characters. Returns 0, or -1 with *why the rule it breaks, worded to follow the field's name
+ * ("is empty or too long"). */
 int params_text_check(const char *s, size_t len, size_t max, const char **why);
 
 /* Read the JSON value v (NULL when absent) as an integer in [lo, hi] (a JSON integer, or a string

@@ -353,12 +353,10 @@ static int spawn(struct pool *pool, enum child_role role)
 	}
 	i = (size_t)(kid - pool->kids);
 	slot = &pool->sb->slots[i];
-	atomic_store(&slot->requests, 0);
 	for (size_t t = 0; t < CONFIG_THREADS_MAX; t++)
 		atomic_store(&slot->busy_since_ms[t], 0);
 	atomic_store(&slot->heartbeat_ms, 0); /* a stamp of the slot's last housekeeper is no sign */
 	atomic_store(&slot->state, SLOT_STARTING);
-	atomic_store(&slot->started_at, (uint64_t)time(NULL));
 	atomic_store(&slot->role, role == ROLE_KEEPER ? SLOT_ROLE_KEEPER : SLOT_ROLE_WORKER);
 	pid = fork();
 	if (pid < 0) {

@@ -419,14 +419,20 @@ void respond_not_allowed(struct exchange *x, unsigned allowed)
 	send_error(x, 405, "Method not allowed", message, NULL, header);
 }
 
+/* A limit's digits in a message, from the macro that sets it. */
+#define DIGITS_(n) #n
+#define DIGITS(n) DIGITS_(n)
+
 void respond_request_error(struct exchange *x, int request_status)
 {
 	switch (request_status) {
 	case REQUEST_URI_TOO_LONG:
-		respond_error(x, 414, "URI too long", "The request URI exceeds 8192 bytes.");
+		respond_error(x, 414, "URI too long",
+		              "The request URI exceeds " DIGITS(REQUEST_URI_MAX) " bytes.");
 		break;
 	case REQUEST_BODY_TOO_LARGE:
-		respond_error(x, 413, "Request too large", "The request body exceeds 65536 bytes.");
+		respond_error(x, 413, "Request too large",
+		              "The request body exceeds " DIGITS(REQUEST_BODY_MAX) " bytes.");
 		break;
 	default:
 		respond_error(x, 400, "Bad request",

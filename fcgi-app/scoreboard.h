@@ -1,8 +1,9 @@
 /*
  * scoreboard: the pool's shared memory, created by the master before it forks and inherited by
  * every child. A fixed array of per-worker slots plus pool-wide figures, all updated with relaxed
- * atomics on the hot path; /health reads it today, /metrics will. It holds no lock: a worker
- * killed at any moment cannot leave it inconsistent, only a counter short by one.
+ * atomics on the hot path; /health and /metrics read it, the master watches its slots. It holds
+ * no lock: a worker killed at any moment cannot leave it inconsistent, only a counter short by
+ * one.
  */
 #ifndef NEXTID_SCOREBOARD_H
 #define NEXTID_SCOREBOARD_H
@@ -40,8 +41,6 @@ enum slot_role { SLOT_ROLE_NONE, SLOT_ROLE_WORKER, SLOT_ROLE_KEEPER };
 struct scoreboard_slot {
 	_Atomic int pid;
 	_Atomic int state;           /* enum slot_state */
-	_Atomic uint64_t requests;   /* served by this process */
-	_Atomic uint64_t started_at; /* unix seconds */
 	/* Per thread of the worker: CLOCK_MONOTONIC ms when its request in hand began, 0 idle. */
 	_Atomic int64_t busy_since_ms[CONFIG_THREADS_MAX];
 	_Atomic int role;              /* enum slot_role */

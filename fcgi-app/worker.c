@@ -272,7 +272,6 @@ static void *serve_loop(void *arg)
 		finish_request(&t->fr);
 		atomic_store(&t->phase, PHASE_ACCEPTING);
 		atomic_store_explicit(busy_since, 0, memory_order_relaxed);
-		atomic_fetch_add_explicit(&w->slot->requests, 1, memory_order_relaxed);
 		if (t->app.store && store_needs_recovery(t->app.store))
 			request_stop(w, WORKER_EXIT_NEEDS_RECOVERY);
 		else if (w->limit && atomic_fetch_add(&w->served, 1) + 1 == w->limit)

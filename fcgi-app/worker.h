@@ -1,8 +1,9 @@
 /*
  * worker: one pre-forked process of the pool. It opens its own store handle (handles never cross
- * fork), then accepts and answers FastCGI requests one at a time on the inherited socket. It
- * finishes the request in hand and exits on SIGTERM, after max_requests, or when the store reports
- * that it needs recovery. Called by the master in the child right after fork.
+ * fork), then answers FastCGI requests on the inherited socket with `threads` threads, one
+ * request per thread at a time. It finishes the requests in hand and exits on SIGTERM, after
+ * max_requests, or when the store reports that it needs recovery. Called by the master in the
+ * child right after fork.
  */
 #ifndef NEXTID_WORKER_H
 #define NEXTID_WORKER_H
