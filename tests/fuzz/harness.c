@@ -11,11 +11,11 @@
 #include "memstream.h"
 #include "respond.h"
 #include "router.h"
+#include "scratch.h"
 #include "scoreboard.h"
 #include "store.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,19 +35,9 @@ static char base_dir[256];
 static unsigned long served;
 static int verbose; /* NEXTID_FUZZ_VERBOSE set: print every answer (to replay an input by hand) */
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 static void remove_base(void)
 {
-	if (base_dir[0])
-		nftw(base_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_remove(base_dir);
 }
 
 static void die(const char *what)
@@ -76,7 +66,7 @@ static void close_store(void)
 {
 	store_close(app.store);
 	app.store = NULL;
-	nftw(cfg.data_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_remove(cfg.data_dir);
 }
 
 /* What every fresh store starts with (harness.h), made through the request path itself. */
@@ -115,16 +105,13 @@ static void add_fixtures(void)
 
 void harness_init(void)
 {
-	const char *tmp = getenv("TMPDIR");
-
 	if (app.gen)
 		return;
 	verbose = getenv("NEXTID_FUZZ_VERBOSE") != NULL;
 	/* Only errors: a fuzzer run makes millions of requests. */
 	log_setup(LOG_ERROR, "fuzz");
-	snprintf(base_dir, sizeof(base_dir), "%s/nextid-fuzz-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(base_dir))
-		die("mkdtemp");
+	if (scratch_make(base_dir, sizeof(base_dir), "fuzz") != 0)
+		die("scratch_make");
 	atexit(remove_base);
 	config_defaults(&cfg);
 	cfg.durability = CONFIG_DURABILITY_WRITE; /* no fsync per request: speed, same code paths */

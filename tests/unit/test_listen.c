@@ -5,6 +5,7 @@
  */
 #include "listen.h"
 #include "log.h"
+#include "scratch.h"
 #include "unit.h"
 
 #include <errno.h>
@@ -14,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[64];
+static char dir[256];
 
 struct listen_row {
 	int line;
@@ -106,20 +107,13 @@ END_TEST
 /* Each row gets a fresh directory (checked: in the row's own process under CK_FORK). */
 static void setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/nextid-test-listen-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(scratch_make(dir, sizeof(dir), "test-listen"), 0);
 	log_setup(LOG_INFO, "test");
 }
 
 static void teardown(void)
 {
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/fcgi.sock", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/a-file", dir);
-	unlink(path);
-	rmdir(dir);
+	scratch_remove(dir);
 }
 
 int main(void)

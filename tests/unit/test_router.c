@@ -13,19 +13,17 @@
 #include "memstream.h"
 #include "respond.h"
 #include "router.h"
+#include "scratch.h"
 #include "scoreboard.h"
 #include "store.h"
 #include "store_int.h" /* the db_healthy test breaks a store's health check on purpose */
 #include "unit.h"
 
-#include <errno.h>
-#include <ftw.h>
-#include <unistd.h>
 
 #define TOKEN "router-test-token"
 #define ENV_MAX 8
 
-static char base_dir[64];
+static char base_dir[256];
 static struct config cfg;
 static struct store_options opt;
 static struct scoreboard *sb;
@@ -254,9 +252,13 @@ END_TEST
 
 #define NONE { { 0 } }
 #define PUT_SEQ(name, body) { "PUT", "/api/admin/sequences/" name, body }
-#define PREFIX(name) { "POST", "/api/v1/config/" name, "{\"format_template\":\"{prefix}-{counter}\"}" }
+#define PREFIX(name) \
+	{ "POST", "/api/v1/config/" name, "{\"format_template\":\"{prefix}-{counter}\"}" }
 #define NOT_CONFIGURED(p) \
 	ERR("prefix " p " not configured", "Configure it first with POST /api/v1/config/" p " (admin).")
+#define MISMATCH(name, registered, wanted) \
+	"{\"error\":\"Type mismatch\",\"message\":\"Entity '" name "' is registered as '" \
+	registered "', cannot use '" wanted "'\",\"registeredType\":\"" registered "\"}\n"
 #define IS_PREFIX(name) \
 	ERR("Formatted prefix", "Sequence '" name "' is a formatted prefix: take its numbers from " \
 	                        "/api/v1/next, which records each in the audit trail.")
@@ -270,9 +272,7 @@ static const struct serve_row store_rows[] = {
 	{ __LINE__, { { "GET", "/api/next-id/n3?dataType=int", NULL } }, "GET", "/next/n3", NULL, 0,
 	  200, JSON, "{\"next_value\":2,\"sequence_id\":\"n3\"}\n", "an int sequence serves too" },
 	{ __LINE__, { PUT_SEQ("n4", "{\"type\":\"uuid8\"}") }, "GET", "/next/n4", NULL, 0, 400, JSON,
-	  "{\"error\":\"Type mismatch\",\"message\":\"Entity 'n4' is registered as 'uuid8', cannot "
-	  "use 'long'\",\"registeredType\":\"uuid8\"}\n",
-	  "a random-id sequence" },
+	  MISMATCH("n4", "uuid8", "long"), "a random-id sequence" },
 	{ __LINE__, { PUT_SEQ("n5", "{\"max\":1}"), { "GET", "/next/n5", NULL } }, "GET", "/next/n5",
 	  NULL, 0, 409, JSON,
 	  ERR("Sequence exhausted",
@@ -288,14 +288,10 @@ static const struct serve_row store_rows[] = {
 	  "status: an int's value is a number" },
 	{ __LINE__, { { "GET", "/api/next-id/s3?dataType=long", NULL } }, "GET",
 	  "/api/next-id/s3?dataType=uuid8", NULL, 0, 400, JSON,
-	  "{\"error\":\"Type mismatch\",\"message\":\"Entity 's3' is registered as 'long', cannot "
-	  "use 'uuid8'\",\"registeredType\":\"long\"}\n",
-	  "another type than the first use's" },
+	  MISMATCH("s3", "long", "uuid8"), "another type than the first use's" },
 	{ __LINE__, { { "GET", "/api/next-id/s4?dataType=uuid8", NULL } }, "GET",
 	  "/api/next-batch/s4?dataType=int&batchSize=2", NULL, 0, 400, JSON,
-	  "{\"error\":\"Type mismatch\",\"message\":\"Entity 's4' is registered as 'uuid8', cannot "
-	  "use 'int'\",\"registeredType\":\"uuid8\"}\n",
-	  "a batch of another type than the registered random-id type" },
+	  MISMATCH("s4", "uuid8", "int"), "a batch of another type than the registered one" },
 	{ __LINE__, { PUT_SEQ("s5", "{\"type\":\"int\",\"max\":2}") }, "GET",
 	  "/api/next-batch/s5?dataType=int&batchSize=3", NULL, 0, 409, JSON,
 	  ERR("Integer overflow", "Entity 's5' cannot go past 2; nothing was consumed."),
@@ -414,7 +410,7 @@ START_TEST(test_status_reports_the_health_check)
 	struct store_options own = opt;
 	struct store *shared = app.store;
 	DBT key = { .data = "schema", .size = 6 };
-	char path[128], want[256];
+	char path[sizeof(base_dir) + 16], want[256];
 	struct answer a;
 
 	snprintf(path, sizeof(path), "%s/unhealthy", base_dir);
@@ -441,15 +437,6 @@ END_TEST
 
 /* ---- fixtures ---- */
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 /* Unchecked: once, in the runner's process. The store is created here and closed again, so that
  * each row (a forked child) opens its own handle: a handle never crosses fork(). */
 static void base_setup(void)
@@ -457,9 +444,8 @@ static void base_setup(void)
 	struct store *st = NULL;
 
 	log_setup(LOG_ERROR, "test");
-	snprintf(base_dir, sizeof(base_dir), "/tmp/nextid-test-router-XXXXXX");
-	if (!mkdtemp(base_dir)) {
-		perror("mkdtemp");
+	if (scratch_make(base_dir, sizeof(base_dir), "test-router") != 0) {
+		perror("scratch_make");
 		exit(EXIT_FAILURE);
 	}
 	config_defaults(&cfg);
@@ -482,7 +468,7 @@ static void base_setup(void)
 
 static void base_teardown(void)
 {
-	nftw(base_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_remove(base_dir);
 	yajl_gen_free(app.gen);
 	scoreboard_close(sb);
 }
