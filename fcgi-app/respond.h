@@ -96,7 +96,9 @@ struct respond_subject {
 /*
  * The JSON error for store result rc (not STORE_OK), worded by `family` (NULL: the common
  * answers): the one place a store result becomes an HTTP status. respond_store_error names the
- * sequence only; respond_store_error_about names what `about` holds.
+ * sequence only; respond_store_error_about names what `about` holds. (/health/ready is no store
+ * result of a request: it judges readiness from the store's ping and the free space it measures,
+ * and words its 503 itself.)
  */
 void respond_store_error(struct exchange *x, const struct respond_answers *family, int rc,
                          const char *name, size_t len);
