@@ -5,6 +5,7 @@
  * worker's thread (struct app) and is reset for each body.
  */
 #include "respond.h"
+#include "audit.h"
 #include "log.h"
 #include "record.h"
 #include "store.h"
