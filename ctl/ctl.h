@@ -11,6 +11,8 @@
 #define NEXTID_CTL_H
 
 #include "config.h"
+
+#include <stdatomic.h>
 #include "store.h"
 
 #include <stdio.h>
@@ -49,13 +51,18 @@ void ctl_remove_dir(const char *dir, int keep_dir);
 /*
  * The watchdog (ctl_watch.c): a thread that ends the process, exit status CTL_INTERRUPTED, with
  * the line "nextidctl: <command> was interrupted: <what happened>; <after>", when a recovery of
- * the store begins once ctl_watch_attached() said the store is open, or when the main thread has
+ * the store begins once the opener holds env.lock (store_options.joined, ctl_watch_joined) or
+ * ctl_watch_attached() said the store is open, or when the main thread has
  * waited for a lock for timeout_s without running. opt, command and after must outlive it.
  * ctl_watch_start returns 0, or -1 with errno set.
  */
 int ctl_watch_start(const struct store_options *opt, const char *command, const char *after,
                     unsigned timeout_s);
 void ctl_watch_attached(void);
+
+/* The flag ctl_watch_attached sets, for struct store_options.joined: the store sets it as soon
+ * as it holds env.lock, before an open that may block. */
+atomic_int *ctl_watch_joined(void);
 /* The command is done with status, and its output written: should the close that follows not
  * finish, the watchdog ends the process with that status and says nothing. */
 void ctl_watch_closing(int status);

@@ -190,6 +190,11 @@ int ctl_watch_start(const struct store_options *opt, const char *command, const 
 	return 0;
 }
 
+atomic_int *ctl_watch_joined(void)
+{
+	return &watch.attached;
+}
+
 void ctl_watch_attached(void)
 {
 	atomic_store(&watch.attached, 1);

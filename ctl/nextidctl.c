@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -373,14 +374,19 @@ static int cmd_verify(struct ctl *c, int argc, char **argv)
 	(void)argv;
 	if (argc != 0)
 		return ctl_fail(CTL_USAGE, "verify takes no arguments");
-	snprintf(dir, sizeof(dir), "%s/nextid-verify-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir))
+	/* The watchdog may end the process at any moment: it knows the copy's directory before
+	 * the directory exists, and forgets it only once it is gone, so no moment leaves one. */
+	snprintf(dir, sizeof(dir), "%s/nextid-verify-%d-%lld", tmp && *tmp ? tmp : "/tmp",
+	         (int)getpid(), (long long)time(NULL));
+	ctl_watch_remove_on_end(dir, 0);
+	if (mkdir(dir, 0700) != 0) {
+		ctl_watch_remove_on_end(NULL, 0);
 		return ctl_fail(CTL_FAIL, "verify: cannot make a directory for the copy: %s",
 		                strerror(errno));
-	ctl_watch_remove_on_end(dir, 0);
+	}
 	rc = store_backup(c->store, dir, &count);
-	ctl_watch_remove_on_end(NULL, 0);
 	ctl_remove_dir(dir, 0);
+	ctl_watch_remove_on_end(NULL, 0);
 	if (rc != STORE_OK && store_needs_recovery(c->store))
 		return ctl_interrupted(); /* not a finding about the store: it went away under us */
 	if (rc != STORE_OK) {
@@ -507,6 +513,7 @@ static int run(const struct command *cmd, const char *config_path, int argc, cha
 	c.opt.log = remember_store_message;
 	c.opt.log_ctx = &c;
 	c.opt.guest = 1;
+	c.opt.joined = ctl_watch_joined(); /* the watchdog watches from env.lock on */
 	/* Offline, recover holds recovery.lock itself and nobody else may use the store. */
 	if (!cmd->offline &&
 	    ctl_watch_start(&c.opt, cmd->name, cmd->after, (unsigned)c.cfg.request_timeout_s) != 0)

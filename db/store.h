@@ -62,6 +62,9 @@ struct store_options {
 	int self_recovering;      /* process_model fcgid: no master; every open may recover */
 	int guest;                /* nextidctl: marks the store clean at close only when it found
 	                             it clean (see store_close) */
+	atomic_int *joined;       /* may be NULL: set to 1 from the moment the opener holds
+	                             env.lock (a recovery then waits for it), for a watchdog that
+	                             must end it when one begins (nextidctl) */
 	struct store_stats *stats; /* where to count (may be NULL) */
 	int64_t reserve_size;      /* durability reserve: values one synced reservation covers */
 	uint64_t max_sequences;    /* creating more answers STORE_LIMIT; 0 = no bound */

@@ -353,6 +353,8 @@ int store_attach(struct store *st)
 		if (store_state(&st->opt) == 1 && (rc = store_recover(&st->opt)) != STORE_OK)
 			return rc;
 		st->env_lock_fd = env_lock_shared(&st->opt);
+		if (st->env_lock_fd >= 0 && st->opt.joined)
+			atomic_store(st->opt.joined, 1);
 		if (st->env_lock_fd < 0 || store_env_create(st) != 0)
 			return STORE_UNAVAILABLE;
 		return store_env_open(st, DB_CREATE | DB_REGISTER | DB_FAILCHK | DB_RECOVER);
@@ -363,6 +365,10 @@ int store_attach(struct store *st)
 		          "the store in %s is being recovered; try again in a moment", st->opt.data_dir);
 		return STORE_UNAVAILABLE;
 	}
+	/* From here a recovery waits for us: a watchdog must know, since the open itself can block
+	 * on a mutex a dead process left. */
+	if (st->opt.joined)
+		atomic_store(st->opt.joined, 1);
 	return store_env_create(st) == 0 ? store_env_open(st, 0) : STORE_UNAVAILABLE;
 }
 

@@ -7,6 +7,7 @@
 #include "numparse.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #define LISTEN_BACKLOG 1024
+#define LISTEN_KEPT_ENV "NEXTID_LISTEN_FD"
 
 int listen_inherited(void)
 {
@@ -46,6 +48,47 @@ int listen_systemd(void)
 		return -1;
 	}
 	return 3;
+}
+
+int listen_kept(void)
+{
+	const char *text = getenv(LISTEN_KEPT_ENV), *why;
+	int64_t fd;
+	int accepting = 0;
+	socklen_t len = sizeof(accepting);
+
+	if (!text)
+		return -1;
+	if (numparse_i64(text, strlen(text), 0, INT32_MAX, &fd, &why) != 0) {
+		LOG_ERROR("%s '%.16s' %s; opening the socket afresh", LISTEN_KEPT_ENV, text, why);
+		unsetenv(LISTEN_KEPT_ENV);
+		return -1;
+	}
+	unsetenv(LISTEN_KEPT_ENV);
+	if (getsockopt((int)fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) != 0 || !accepting) {
+		LOG_ERROR("%s=%lld is not a listening socket; opening the socket afresh",
+		          LISTEN_KEPT_ENV, (long long)fd);
+		return -1;
+	}
+	fcntl((int)fd, F_SETFD, FD_CLOEXEC); /* the workers get it by fork(), no program by exec */
+	return (int)fd;
+}
+
+int listen_keep(int fd)
+{
+	char text[16];
+	int flags = fcntl(fd, F_GETFD);
+
+	if (flags < 0 || fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) != 0)
+		return -1;
+	snprintf(text, sizeof(text), "%d", fd);
+	return setenv(LISTEN_KEPT_ENV, text, 1);
+}
+
+void listen_unkeep(int fd)
+{
+	unsetenv(LISTEN_KEPT_ENV);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
 static int listen_unix(const char *path)

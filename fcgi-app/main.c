@@ -20,7 +20,8 @@ static const char usage_text[] =
 	"Serves nextid over FastCGI with a pre-forked pool of workers. Without --socket it serves on\n"
 	"the socket systemd passed (socket activation), else on fd 0 when a web server passed a\n"
 	"listening socket there, else on the config's `socket`.\n"
-	"Signals: SIGTERM/SIGINT stop gracefully, SIGHUP reloads the configuration.\n";
+	"Signals: SIGTERM/SIGINT stop gracefully, SIGHUP reloads the configuration, SIGUSR2 restarts\n"
+	"in place (same process and socket: runs the program file again, e.g. after an upgrade).\n";
 
 /* Parse argv into *args. Returns 0, 1 for --help, -1 on a usage error (printed). */
 static int parse_args(int argc, char **argv, struct pool_args *args)
@@ -155,7 +156,7 @@ static int check_store_owner(const struct config *cfg)
 
 int main(int argc, char **argv)
 {
-	struct pool_args args = { .config_path = CONFIG_DEFAULT_PATH };
+	struct pool_args args = { .argv = argv, .config_path = CONFIG_DEFAULT_PATH };
 	char err[CONFIG_ERR_MAX];
 	int rc = parse_args(argc, argv, &args);
 

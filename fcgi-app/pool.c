@@ -1,10 +1,10 @@
 /*
  * pool: fork, reap, signals and recovery for the master. The master's loop waits for a signal
- * (SIGCHLD, SIGTERM, SIGINT, SIGHUP stay blocked and are taken with sigtimedwait) or a 100 ms tick,
- * then reaps every exited child before anything else (a zombie still looks alive to failchk), and
- * finally brings the pool back to its target shape. Store work always happens in children:
- * recovery and failchk run in short-lived helpers under a watchdog, because failchk can hang
- * forever when a process died while waiting for a lock.
+ * (SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR2 stay blocked and are taken with sigtimedwait) or a
+ * 100 ms tick, then reaps every exited child before anything else (a zombie still looks alive to
+ * failchk), and finally brings the pool back to its target shape. Store work always happens in
+ * children: recovery and failchk run in short-lived helpers under a watchdog, because failchk
+ * can hang forever when a process died while waiting for a lock.
  */
 #include "pool.h"
 #include "generator.h"
@@ -17,6 +17,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,10 @@ struct pool {
 	int64_t broken_retry_ms;             /* when to try recovery again */
 	int64_t broken_backoff_ms;
 	pid_t spawned_by;                    /* who started us with the socket on fd 0, or 0 */
+	int listen_own;                      /* listen_fd is ours, opened on cfg.socket */
+	int restarting;                      /* SIGUSR2: stopping to run the program again */
+	int keep_listener;                   /* ... handing it listen_fd */
+	char exe[PATH_MAX];                  /* the program file a restart in place runs */
 };
 
 static int64_t now_ms(void)
@@ -749,6 +754,75 @@ static void apply_overrides(const struct pool_args *args, struct config *cfg)
 		cfg->workers = args->workers_override;
 }
 
+/*
+ * SIGUSR2, a restart in place: stop every child as for SIGTERM, then run the program file again
+ * in this process (restart_exec). The socket stays open throughout, so a web server's requests
+ * wait in its backlog instead of being refused: an upgrade without systemd (which holds the
+ * socket itself) is invisible to clients, and the new program serves them. Refused, as a reload
+ * is, when the config does not load, since the new program would not start on it.
+ */
+static void begin_restart(struct pool *pool)
+{
+	char err[CONFIG_ERR_MAX];
+	struct config next;
+
+	if (config_load(pool->args->config_path, &next, err, sizeof(err)) != 0) {
+		LOG_ERROR("restart refused, serving on with the running program: %s", err);
+		return;
+	}
+	apply_overrides(pool->args, &next);
+	/* A socket of ours whose path the config changed is the one thing not kept. */
+	pool->keep_listener = !pool->listen_own || strcmp(next.socket, pool->cfg.socket) == 0;
+	LOG_INFO("restarting in place: %s runs again in this process once the requests in progress "
+	         "have finished%s",
+	         pool->exe,
+	         pool->keep_listener ? "; new connections wait on the socket meanwhile"
+	                             : "; on the config's new socket");
+	pool->restarting = 1;
+	begin_stop(pool);
+}
+
+/* Every child is gone: hand over to the program file. Returns only when execv failed, and then
+ * the running program serves on (the caller starts children again). */
+static void restart_exec(struct pool *pool)
+{
+	/* fd 0 (a supervisor's socket) stays open across execv anyway, and is found there again. */
+	int keep = pool->keep_listener && pool->listen_fd != 0;
+
+	if (keep && listen_keep(pool->listen_fd) != 0) {
+		LOG_ERROR("restart: cannot keep the socket open (%s); serving on with the running "
+		          "program",
+		          strerror(errno));
+		return;
+	}
+	if (!pool->keep_listener && pool->cfg.socket[0] == '/')
+		unlink(pool->cfg.socket); /* the new program listens on the config's new path */
+	LOG_INFO("every child has stopped; running %s again", pool->exe);
+	execv(pool->exe, pool->args->argv);
+	LOG_ERROR("restart: cannot run %s (%s); serving on with the running program", pool->exe,
+	          strerror(errno));
+	if (keep)
+		listen_unkeep(pool->listen_fd);
+}
+
+/* The program file this process runs, for a restart in place. After an upgrade replaced it,
+ * /proc/self/exe reads "PATH (deleted)": PATH is then the new program, which is the one wanted. */
+static void remember_exe(struct pool *pool)
+{
+	static const char deleted[] = " (deleted)";
+	ssize_t n = readlink("/proc/self/exe", pool->exe, sizeof(pool->exe) - 1);
+	size_t len;
+
+	if (n <= 0) {
+		snprintf(pool->exe, sizeof(pool->exe), "%s", pool->args->argv[0]);
+		return;
+	}
+	pool->exe[n] = '\0';
+	len = (size_t)n;
+	if (len > sizeof(deleted) - 1 && strcmp(pool->exe + len - (sizeof(deleted) - 1), deleted) == 0)
+		pool->exe[len - (sizeof(deleted) - 1)] = '\0';
+}
+
 /* SIGHUP: read the config again; the next maintain() replaces the workers one at a time. The
  * store and the socket stay as they are: moving them needs a restart. */
 static void reload(struct pool *pool)
@@ -780,8 +854,13 @@ static void reload(struct pool *pool)
 
 static int open_listener(struct pool *pool)
 {
-	int fd = pool->args->socket_override ? -1 : listen_systemd();
+	int fd = listen_kept();
 
+	if (fd >= 0) {
+		LOG_INFO("serving on the socket kept open across a restart in place");
+		return fd;
+	}
+	fd = pool->args->socket_override ? -1 : listen_systemd();
 	if (fd >= 0) {
 		LOG_INFO("serving on the socket systemd passed");
 		return fd;
@@ -795,6 +874,7 @@ static int open_listener(struct pool *pool)
 		LOG_INFO("serving on the socket passed as fd 0 by the process that started us");
 		return 0;
 	}
+	pool->listen_own = 1;
 	return listen_open(pool->cfg.socket);
 }
 
@@ -845,6 +925,7 @@ static int start(struct pool *pool)
 	pool->listen_fd = open_listener(pool);
 	if (pool->listen_fd < 0)
 		return -1;
+	remember_exe(pool);
 	LOG_INFO("serving with %lld workers, durability %s, data in %s",
 	         (long long)pool->cfg.workers, config_durability_name(pool->cfg.durability),
 	         pool->cfg.data_dir);
@@ -873,20 +954,30 @@ int pool_run(const struct pool_args *args)
 		struct timespec tick = { .tv_nsec = POOL_TICK_MS * 1000000L };
 		int sig = sigtimedwait(&wanted, &info, &tick);
 
-		if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT)
+		if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
+			pool->restarting = 0; /* a stop wins over a restart under way */
 			begin_stop(pool);
-		else if (sig == SIGHUP && !pool->stopping)
+		} else if (sig == SIGHUP && !pool->stopping) {
 			reload(pool);
-		else if (sig == SIGUSR1 || sig == SIGUSR2)
+		} else if (sig == SIGUSR2 && !pool->stopping) {
+			begin_restart(pool);
+		} else if (sig == SIGUSR1) {
 			LOG_INFO("signal %d ignored: logs go to stderr, nothing to reopen", sig);
-		if (pool->spawned_by && getppid() != pool->spawned_by && !pool->stopping) {
+		}
+		if (pool->spawned_by && getppid() != pool->spawned_by &&
+		    (!pool->stopping || pool->restarting)) {
 			LOG_WARN("the process that started us with our socket is gone; stopping");
+			pool->restarting = 0;
 			begin_stop(pool);
 		}
 		repair(pool, reap(pool));
 		if (pool->stopping) {
-			if (continue_stop(pool))
-				break;
+			if (continue_stop(pool)) {
+				if (!pool->restarting)
+					break;
+				restart_exec(pool); /* returns only when the program could not be run */
+				pool->stopping = pool->restarting = 0;
+			}
 		} else {
 			retry_broken(pool);
 			if (!pool->broken)

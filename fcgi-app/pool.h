@@ -3,8 +3,10 @@
  * inherits) the listening socket, maps the scoreboard, and then forks and supervises N workers and
  * one housekeeper: it reaps every exit, runs failchk in a watched helper after an abnormal one,
  * stops the world and recovers when failchk fails or hangs, kills a worker stuck on one request
- * and a housekeeper whose heartbeat stops, replaces workers one at a time on SIGHUP and stops
- * gracefully on SIGTERM or SIGINT. It never holds a Berkeley DB handle itself:
+ * and a housekeeper whose heartbeat stops, replaces workers one at a time on SIGHUP, stops
+ * gracefully on SIGTERM or SIGINT, and on SIGUSR2 stops its children and runs its program file
+ * again in its own process, keeping the socket (a restart in place). It never holds a Berkeley
+ * DB handle itself:
  * handles must not cross fork(), and a master that never touches the store cannot be hung by it.
  */
 #ifndef NEXTID_POOL_H
@@ -13,6 +15,7 @@
 #include "config.h"
 
 struct pool_args {
+	char **argv;                 /* the command line, run again by a restart in place */
 	const char *config_path;
 	struct config cfg;           /* loaded at start; SIGHUP loads config_path again */
 	const char *socket_override; /* --socket, or NULL */

@@ -1,8 +1,10 @@
-"""Stopping, starting and reloading the master: counters continue, no request is refused, a
-graceful stop lets a request in flight finish, a bad config stops start-up (API.md section 9)."""
+"""Stopping, starting, reloading and restarting the master in place: counters continue, no
+request is refused, a graceful stop lets a request in flight finish, a bad config stops start-up
+(API.md section 9)."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -65,6 +67,66 @@ def test_sighup_replaces_every_worker_without_refusing_a_request(nextid):
     assert len(after) == 4 and not set(after) & set(before), (before, after)
     expect_next(srv.get("/next/fresh-after-reload"), 100, "fresh-after-reload")
     expect_next(srv.get("/next/hup"), len(values) + 1, "hup")
+
+
+def wait_for_log(srv, text, deadline_s=10):
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        with open(srv.master_log, encoding="utf-8", errors="replace") as f:
+            if text in f.read():
+                return
+        time.sleep(0.05)
+    pytest.fail("the master never logged %r" % text)
+
+
+@pytest.mark.slow
+def test_sigusr2_restarts_in_place_on_the_replaced_program_without_refusing_a_request(
+        nextid, monkeypatch, tmp_path):
+    """SIGUSR2 stops the children, runs the program file again in the same process and keeps the
+    socket open, so requests wait on it instead of being refused: an upgrade's restart without
+    systemd (which would hold the socket itself). The upgrade replaced the program file first,
+    and the restarted master runs the new one."""
+    program = str(tmp_path / "nextid-fcgi")
+    shutil.copy(FCGI, program)
+    monkeypatch.setattr(nextid_server, "FCGI", program)
+    srv = nextid(config={"workers": 2})
+    master = srv.master_pid
+    before = srv.worker_pids()
+    assert len(before) == 2, before
+    shutil.copy(FCGI, program + ".new")
+    os.rename(program + ".new", program)  # as dpkg installs a new version
+    assert os.readlink("/proc/%d/exe" % master) == program + " (deleted)"
+
+    load = Load(srv, "/next/usr2", clients=4, duration_s=2.0, max_requests=5000).start()
+    time.sleep(0.5)
+    os.kill(master, signal.SIGUSR2)
+    load.wait()
+
+    assert load.statuses() == {200: load.count()}, (load.statuses(), load.errors[:3])
+    values = load.values()
+    assert sorted(values) == list(range(1, len(values) + 1))
+    wait_for_log(srv, "serving on the socket kept open across a restart in place")
+    assert srv.master.poll() is None and srv.master_pid == master
+    assert os.readlink("/proc/%d/exe" % master) == program
+    deadline = time.monotonic() + 10
+    after = srv.worker_pids()
+    while (len(after) != 2 or set(after) & set(before)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        after = srv.worker_pids()
+    assert len(after) == 2 and not set(after) & set(before), (before, after)
+    expect_next(srv.get("/next/usr2"), len(values) + 1, "usr2")
+
+
+def test_sigusr2_with_a_config_that_does_not_load_is_refused_and_serving_goes_on(nextid):
+    srv = nextid(config={"workers": 1})
+    expect_next(srv.get("/next/refused"), 1, "refused")
+    before = srv.worker_pids()
+    with open(srv.conf_path, "a", encoding="utf-8") as f:
+        f.write("no_such_key = 1\n")
+    os.kill(srv.master_pid, signal.SIGUSR2)
+    wait_for_log(srv, "restart refused, serving on with the running program: ")
+    assert srv.worker_pids() == before
+    expect_next(srv.get("/next/refused"), 2, "refused")
 
 
 @pytest.mark.slow
