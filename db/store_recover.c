@@ -7,6 +7,7 @@
  * spurious EBUSY, handles never crossing fork) are in the project notes on Berkeley DB 5.3.
  */
 #include "store_int.h"
+#include "clock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -133,7 +134,7 @@ static int lock_file(const struct store_options *opt, const char *name, int how,
 		}
 		if (tenths == 0 && waiting)
 			STORE_LOG(opt, LOG_INFO, "%s", waiting);
-		nanosleep(&(struct timespec){ .tv_nsec = 100000000L }, NULL);
+		clock_sleep_ms(100);
 	}
 	return fd;
 }
