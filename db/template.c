@@ -150,24 +150,14 @@ static int fail(const char **why, const char *sentence)
 /* Control characters first, as the more specific complaint, then UTF-8 (as name_check does). */
 static int check_bytes(const char *s, size_t len, const char **why)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	int bad_utf8 = 0;
-
-	for (size_t i = 0; i < len;) {
-		size_t n;
-
-		if (p[i] < 0x20 || p[i] == 0x7F)
-			return fail(why, "format_template must not contain control characters.");
-		n = name_utf8_char_len(p + i, len - i);
-		if (n == 0) {
-			bad_utf8 = 1;
-			n = 1;
-		}
-		i += n;
-	}
-	if (bad_utf8)
+	switch (name_text_check(s, len, 0)) {
+	case NAME_TEXT_OK:
+		return 0;
+	case NAME_TEXT_UTF8:
 		return fail(why, "format_template must be valid UTF-8.");
-	return 0;
+	default:
+		return fail(why, "format_template must not contain control characters.");
+	}
 }
 
 static const struct {
