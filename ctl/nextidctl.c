@@ -200,10 +200,31 @@ static int create_options(int argc, char **argv, struct record_change *ch)
 	return 0;
 }
 
+/* create and set: apply ch to sequence name (mode STORE_CREATE_ONLY or STORE_CHANGE_ONLY) and say
+ * what the store answered, for command cmd. */
+static int configure(struct ctl *c, const char *cmd, const char *name,
+                     const struct record_change *ch, int mode)
+{
+	const char *why;
+	int rc = store_configure(c->store, name, strlen(name), ch, mode, NULL, NULL, &why);
+
+	switch (rc) {
+	case STORE_OK:
+		return CTL_OK;
+	case STORE_EXISTS:
+		return ctl_fail(CTL_FAIL, "%s: sequence '%s' exists already", cmd, name);
+	case STORE_NOT_FOUND:
+		return ctl_fail(CTL_FAIL, "%s: no sequence is named '%s'", cmd, name);
+	case STORE_INVALID:
+		return ctl_fail(CTL_FAIL, "%s: %s", cmd, why);
+	default:
+		return ctl_store_fail(c, "%s: %s", cmd, store_rc_name(rc));
+	}
+}
+
 static int cmd_create(struct ctl *c, int argc, char **argv)
 {
 	struct record_change ch;
-	const char *why;
 	int rc;
 
 	if (argc < 1)
@@ -213,36 +234,18 @@ static int cmd_create(struct ctl *c, int argc, char **argv)
 	rc = create_options(argc - 1, argv + 1, &ch);
 	if (rc != 0)
 		return rc;
-	rc = store_configure(c->store, argv[0], strlen(argv[0]), &ch, STORE_CREATE_ONLY, NULL, NULL,
-	                     &why);
-	if (rc == STORE_EXISTS)
-		return ctl_fail(CTL_FAIL, "create: sequence '%s' exists already", argv[0]);
-	if (rc == STORE_INVALID)
-		return ctl_fail(CTL_FAIL, "create: %s", why);
-	if (rc != STORE_OK)
-		return ctl_store_fail(c, "create: %s", store_rc_name(rc));
-	return CTL_OK;
+	return configure(c, "create", argv[0], &ch, STORE_CREATE_ONLY);
 }
 
 static int cmd_set(struct ctl *c, int argc, char **argv)
 {
 	struct record_change ch = { .fields = RECORD_CHANGE_START };
-	const char *why;
-	int rc;
 
 	if (argc != 3 || strcmp(argv[1], "--next") != 0)
 		return ctl_fail(CTL_USAGE, "usage: nextidctl set NAME --next N");
 	if (ctl_check_name(argv[0]) != 0 || ctl_parse_i64("--next", argv[2], &ch.start) != 0)
 		return CTL_USAGE;
-	rc = store_configure(c->store, argv[0], strlen(argv[0]), &ch, STORE_CHANGE_ONLY, NULL, NULL,
-	                     &why);
-	if (rc == STORE_NOT_FOUND)
-		return ctl_fail(CTL_FAIL, "set: no sequence is named '%s'", argv[0]);
-	if (rc == STORE_INVALID)
-		return ctl_fail(CTL_FAIL, "set: %s", why);
-	if (rc != STORE_OK)
-		return ctl_store_fail(c, "set: %s", store_rc_name(rc));
-	return CTL_OK;
+	return configure(c, "set", argv[0], &ch, STORE_CHANGE_ONLY);
 }
 
 static int cmd_delete(struct ctl *c, int argc, char **argv)
