@@ -5,6 +5,7 @@
  * sequence-reset flags in ctl_reset.c.
  */
 #include "ctl.h"
+#include "dir.h"
 #include "name.h"
 #include "numparse.h"
 
@@ -264,33 +265,19 @@ static int cmd_delete(struct ctl *c, int argc, char **argv)
 	return CTL_OK;
 }
 
-/* -1: dir does not exist, 0: it is empty, 1: it holds something or cannot be read. */
-static int dir_content(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int found = 0;
-
-	if (!d)
-		return errno == ENOENT ? -1 : 1;
-	while (!found && (e = readdir(d)) != NULL)
-		found = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-	closedir(d);
-	return found;
-}
-
 static int cmd_backup(struct ctl *c, int argc, char **argv)
 {
 	size_t count;
-	int rc, content;
+	enum dir_find content;
+	int rc;
 
 	if (argc != 1)
 		return ctl_fail(CTL_USAGE, "usage: nextidctl backup DIR");
 	/* What an interrupted backup leaves in DIR is of no use: the watchdog removes it, but only
 	 * what this backup wrote (it refuses a directory that holds anything). */
-	content = dir_content(argv[0]);
-	if (content <= 0)
-		ctl_watch_remove_on_end(argv[0], content == 0);
+	content = dir_find(argv[0], "");
+	if (content == DIR_ABSENT || content == DIR_NONE)
+		ctl_watch_remove_on_end(argv[0], content == DIR_NONE);
 	rc = store_backup(c->store, argv[0], &count);
 	if (rc != STORE_OK && store_needs_recovery(c->store))
 		return ctl_interrupted(); /* which removes the copy too */
