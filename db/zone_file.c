@@ -7,6 +7,7 @@
  */
 #include "zone_file.h"
 
+#include "bigendian.h"
 #include "calendar.h"
 #include "numparse.h"
 
@@ -68,26 +69,6 @@ static const unsigned char *take(struct bytes *b, uint64_t n)
 	return at;
 }
 
-static uint32_t be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* A two's complement big-endian int64, without the implementation-defined unsigned conversion. */
-static int64_t be64(const unsigned char *p)
-{
-	uint64_t v = (uint64_t)be32(p) << 32 | be32(p + 4);
-
-	return v <= INT64_MAX ? (int64_t)v : -(int64_t)(~v) - 1;
-}
-
-static int32_t be32_signed(const unsigned char *p)
-{
-	uint32_t v = be32(p);
-
-	return v <= INT32_MAX ? (int32_t)v : -(int32_t)(~v) - 1;
-}
-
 /* A header's counts, in file order. */
 struct tzif_counts {
 	uint32_t isut, isstd, leap, times, types, chars;
@@ -100,12 +81,12 @@ static int read_header(struct bytes *b, unsigned char *version, struct tzif_coun
 	if (h == NULL || memcmp(h, "TZif", 4) != 0)
 		return -1;
 	*version = h[4]; /* then 15 unused bytes */
-	c->isut = be32(h + 20);
-	c->isstd = be32(h + 24);
-	c->leap = be32(h + 28);
-	c->times = be32(h + 32);
-	c->types = be32(h + 36);
-	c->chars = be32(h + 40);
+	c->isut = (uint32_t)bigendian_get(h + 20, 4);
+	c->isstd = (uint32_t)bigendian_get(h + 24, 4);
+	c->leap = (uint32_t)bigendian_get(h + 28, 4);
+	c->times = (uint32_t)bigendian_get(h + 32, 4);
+	c->types = (uint32_t)bigendian_get(h + 36, 4);
+	c->chars = (uint32_t)bigendian_get(h + 40, 4);
 	return 0;
 }
 
@@ -315,14 +296,14 @@ static int read_block(const unsigned char *p, const struct tzif_counts *c, struc
 	const unsigned char *types = p + (size_t)c->times * 9;
 
 	for (uint32_t i = 0; i < c->times; i++) {
-		z->at[i] = be64(p + (size_t)i * 8);
+		z->at[i] = bigendian_get_signed(p + (size_t)i * 8, 8);
 		z->type[i] = p[(size_t)c->times * 8 + i];
 		if ((i > 0 && z->at[i] <= z->at[i - 1]) || z->type[i] >= c->types)
 			return -1;
 	}
 	for (uint32_t i = 0; i < c->types; i++) {
 		const unsigned char *tt = types + (size_t)i * 6;
-		int32_t off = be32_signed(tt);
+		int32_t off = (int32_t)bigendian_get_signed(tt, 4);
 
 		/* isdst is 0 or 1; the abbreviation's index points into the abbreviations */
 		if (off < OFFSET_MIN || off > OFFSET_MAX || tt[4] > 1 || tt[5] >= c->chars)
