@@ -3,6 +3,7 @@
  * input) is replaced rather than dropped, so a failure is never silent.
  */
 #include "log.h"
+#include "clock.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -52,11 +53,9 @@ static int gen_pair(yajl_gen g, const char *key, const char *value)
 static int build_line(yajl_gen g, int level, const char *file, int line, const char *msg)
 {
 	char when[LOG_TIME_MAX], where[128];
-	struct timespec now;
 	int ok;
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	log_format_time((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, when, sizeof(when));
+	log_format_time(clock_wall_ms(), when, sizeof(when));
 	snprintf(where, sizeof(where), "%s:%d", file, line);
 	ok = yajl_gen_map_open(g) == yajl_gen_status_ok && gen_pair(g, "level", level_names[level]) &&
 	     gen_pair(g, "time", when) && gen_string(g, "pid") &&

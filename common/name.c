@@ -1,6 +1,7 @@
 /*
- * name: validation of sequence names. The UTF-8 check follows the well-formed byte sequences
- * table of the Unicode standard (D92), which rules out overlong forms such as C0 AF for '/'.
+ * name: validation of sequence names and of text. The UTF-8 check follows the well-formed byte
+ * sequences table of the Unicode standard (D92), which rules out overlong forms such as C0 AF for
+ * '/'.
  */
 #include "name.h"
 
@@ -38,37 +39,47 @@ size_t name_utf8_char_len(const unsigned char *s, size_t len)
 	return need;
 }
 
-int name_check(const char *s, size_t len, const char **why)
+enum name_text name_text_check(const char *s, size_t len, char forbid)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	int bad_utf8 = 0;
 
-	if (len < 1 || len > NAME_MAX_BYTES) {
-		*why = "Name must be 1 to 200 bytes.";
-		return -1;
-	}
 	for (size_t i = 0; i < len;) {
 		size_t n;
 
-		if (p[i] < 0x20 || p[i] == 0x7F) {
-			*why = "Name must not contain control characters.";
-			return -1;
-		}
-		if (p[i] == '/') {
-			*why = "Name must not contain '/'.";
-			return -1;
-		}
+		if (p[i] < 0x20 || p[i] == 0x7F)
+			return NAME_TEXT_CONTROL;
+		if (forbid != 0 && p[i] == (unsigned char)forbid)
+			return NAME_TEXT_FORBIDDEN;
 		n = name_utf8_char_len(p + i, len - i);
 		if (n == 0) {
-			/* Keep looking: a control character or '/' is the more specific complaint. */
+			/* Keep looking: a control character or forbidden byte is the more specific
+			 * complaint. */
 			bad_utf8 = 1;
 			n = 1;
 		}
 		i += n;
 	}
-	if (bad_utf8) {
+	return bad_utf8 ? NAME_TEXT_UTF8 : NAME_TEXT_OK;
+}
+
+int name_check(const char *s, size_t len, const char **why)
+{
+	if (len < 1 || len > NAME_MAX_BYTES) {
+		*why = "Name must be 1 to 200 bytes.";
+		return -1;
+	}
+	switch (name_text_check(s, len, '/')) {
+	case NAME_TEXT_OK:
+		return 0;
+	case NAME_TEXT_CONTROL:
+		*why = "Name must not contain control characters.";
+		return -1;
+	case NAME_TEXT_FORBIDDEN:
+		*why = "Name must not contain '/'.";
+		return -1;
+	default:
 		*why = "Name must be valid UTF-8.";
 		return -1;
 	}
-	return 0;
 }

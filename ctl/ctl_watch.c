@@ -16,6 +16,7 @@
  * waiting without progress counts.
  */
 #include "ctl.h"
+#include "clock.h"
 #include "numparse.h"
 
 #include <errno.h>
@@ -81,7 +82,7 @@ static _Noreturn void end_command(const char *why)
 	 * exit with its own. A thread in an uninterruptible wait (a disk's) parks when it leaves. */
 	pthread_kill(watch.main_thread, WATCH_PARK_SIGNAL);
 	for (int ms = 0; !atomic_load(&watch.parked) && ms < WATCH_PARK_WAIT_MS; ms += 10)
-		nanosleep(&(struct timespec){ .tv_nsec = 10000000L }, NULL);
+		clock_sleep_ms(10);
 	if (atomic_load(&watch.cleanup_set))
 		ctl_remove_dir(watch.cleanup, watch.cleanup_keep_dir);
 	say(why);
@@ -136,7 +137,6 @@ static int64_t main_cpu_ns(void)
  */
 static void *watch_run(void *arg)
 {
-	const struct timespec tick = { .tv_nsec = WATCH_TICK_MS * 1000000L };
 	char why[256];
 	unsigned stalled = 0;
 	int64_t last_cpu = -1;
@@ -145,7 +145,7 @@ static void *watch_run(void *arg)
 	while (!atomic_load(&watch.stop)) {
 		int64_t cpu;
 
-		nanosleep(&tick, NULL);
+		clock_sleep_ms(WATCH_TICK_MS);
 		if (atomic_load(&watch.attached) && store_recovery_running(watch.opt))
 			end_command(recovering);
 		cpu = main_cpu_ns();

@@ -5,6 +5,7 @@
  * sequence-reset flags in ctl_reset.c.
  */
 #include "ctl.h"
+#include "dir.h"
 #include "name.h"
 #include "numparse.h"
 
@@ -201,10 +202,31 @@ static int create_options(int argc, char **argv, struct record_change *ch)
 	return 0;
 }
 
+/* create and set: apply ch to sequence name (mode STORE_CREATE_ONLY or STORE_CHANGE_ONLY) and say
+ * what the store answered, for command cmd. */
+static int configure(struct ctl *c, const char *cmd, const char *name,
+                     const struct record_change *ch, int mode)
+{
+	const char *why;
+	int rc = store_configure(c->store, name, strlen(name), ch, mode, NULL, NULL, &why);
+
+	switch (rc) {
+	case STORE_OK:
+		return CTL_OK;
+	case STORE_EXISTS:
+		return ctl_fail(CTL_FAIL, "%s: sequence '%s' exists already", cmd, name);
+	case STORE_NOT_FOUND:
+		return ctl_fail(CTL_FAIL, "%s: no sequence is named '%s'", cmd, name);
+	case STORE_INVALID:
+		return ctl_fail(CTL_FAIL, "%s: %s", cmd, why);
+	default:
+		return ctl_store_fail(c, "%s: %s", cmd, store_rc_name(rc));
+	}
+}
+
 static int cmd_create(struct ctl *c, int argc, char **argv)
 {
 	struct record_change ch;
-	const char *why;
 	int rc;
 
 	if (argc < 1)
@@ -214,36 +236,18 @@ static int cmd_create(struct ctl *c, int argc, char **argv)
 	rc = create_options(argc - 1, argv + 1, &ch);
 	if (rc != 0)
 		return rc;
-	rc = store_configure(c->store, argv[0], strlen(argv[0]), &ch, STORE_CREATE_ONLY, NULL, NULL,
-	                     &why);
-	if (rc == STORE_EXISTS)
-		return ctl_fail(CTL_FAIL, "create: sequence '%s' exists already", argv[0]);
-	if (rc == STORE_INVALID)
-		return ctl_fail(CTL_FAIL, "create: %s", why);
-	if (rc != STORE_OK)
-		return ctl_store_fail(c, "create: %s", store_rc_name(rc));
-	return CTL_OK;
+	return configure(c, "create", argv[0], &ch, STORE_CREATE_ONLY);
 }
 
 static int cmd_set(struct ctl *c, int argc, char **argv)
 {
 	struct record_change ch = { .fields = RECORD_CHANGE_START };
-	const char *why;
-	int rc;
 
 	if (argc != 3 || strcmp(argv[1], "--next") != 0)
 		return ctl_fail(CTL_USAGE, "usage: nextidctl set NAME --next N");
 	if (ctl_check_name(argv[0]) != 0 || ctl_parse_i64("--next", argv[2], &ch.start) != 0)
 		return CTL_USAGE;
-	rc = store_configure(c->store, argv[0], strlen(argv[0]), &ch, STORE_CHANGE_ONLY, NULL, NULL,
-	                     &why);
-	if (rc == STORE_NOT_FOUND)
-		return ctl_fail(CTL_FAIL, "set: no sequence is named '%s'", argv[0]);
-	if (rc == STORE_INVALID)
-		return ctl_fail(CTL_FAIL, "set: %s", why);
-	if (rc != STORE_OK)
-		return ctl_store_fail(c, "set: %s", store_rc_name(rc));
-	return CTL_OK;
+	return configure(c, "set", argv[0], &ch, STORE_CHANGE_ONLY);
 }
 
 static int cmd_delete(struct ctl *c, int argc, char **argv)
@@ -262,33 +266,19 @@ static int cmd_delete(struct ctl *c, int argc, char **argv)
 	return CTL_OK;
 }
 
-/* -1: dir does not exist, 0: it is empty, 1: it holds something or cannot be read. */
-static int dir_content(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int found = 0;
-
-	if (!d)
-		return errno == ENOENT ? -1 : 1;
-	while (!found && (e = readdir(d)) != NULL)
-		found = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-	closedir(d);
-	return found;
-}
-
 static int cmd_backup(struct ctl *c, int argc, char **argv)
 {
 	size_t count;
-	int rc, content;
+	enum dir_find content;
+	int rc;
 
 	if (argc != 1)
 		return ctl_fail(CTL_USAGE, "usage: nextidctl backup DIR");
 	/* What an interrupted backup leaves in DIR is of no use: the watchdog removes it, but only
 	 * what this backup wrote (it refuses a directory that holds anything). */
-	content = dir_content(argv[0]);
-	if (content <= 0)
-		ctl_watch_remove_on_end(argv[0], content == 0);
+	content = dir_find(argv[0], "");
+	if (content == DIR_ABSENT || content == DIR_NONE)
+		ctl_watch_remove_on_end(argv[0], content == DIR_NONE);
 	rc = store_backup(c->store, argv[0], &count);
 	if (rc != STORE_OK && store_needs_recovery(c->store))
 		return ctl_interrupted(); /* which removes the copy too */

@@ -7,6 +7,8 @@
  */
 #include "audit.h"
 
+#include "bigendian.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,27 +16,12 @@
 
 #define HEADER 46
 
-static void put_be(unsigned char *p, uint64_t v, int bytes)
-{
-	for (int i = bytes - 1; i >= 0; i--, v >>= 8)
-		p[i] = (unsigned char)v;
-}
-
-static uint64_t get_be(const unsigned char *p, int bytes)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < bytes; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 size_t audit_key(unsigned char *key, const char *name, size_t len, int kind, uint64_t seq)
 {
 	memcpy(key, name, len);
 	key[len] = 0x00;
 	key[len + 1] = (unsigned char)kind;
-	put_be(key + len + 2, seq, 8);
+	bigendian_put(key + len + 2, seq, 8);
 	return len + 10;
 }
 
@@ -44,7 +31,7 @@ int audit_key_parse(const unsigned char *key, size_t key_len, const char *name, 
 	if (key_len != len + 10 || memcmp(key, name, len) != 0 || key[len] != 0x00)
 		return -1;
 	*kind = key[len + 1];
-	*seq = get_be(key + len + 2, 8);
+	*seq = bigendian_get(key + len + 2, 8);
 	return 0;
 }
 
@@ -68,10 +55,10 @@ size_t audit_encode(const struct audit_entry *e, unsigned char *buf)
 
 	buf[0] = AUDIT_VERSION;
 	buf[1] = e->event;
-	put_be(buf + 2, (uint64_t)e->counter, 8);
-	put_be(buf + 10, (uint64_t)e->old_value, 8);
-	put_be(buf + 18, e->period, 4);
-	put_be(buf + 22, (uint64_t)e->time_ms, 8);
+	bigendian_put(buf + 2, (uint64_t)e->counter, 8);
+	bigendian_put(buf + 10, (uint64_t)e->old_value, 8);
+	bigendian_put(buf + 18, e->period, 4);
+	bigendian_put(buf + 22, (uint64_t)e->time_ms, 8);
 	memcpy(buf + 30, e->id, 16);
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
 		const char *nul = memchr(strings[i].s, '\0', strings[i].size);
@@ -80,7 +67,7 @@ size_t audit_encode(const struct audit_entry *e, unsigned char *buf)
 		if (!nul)
 			return 0;
 		n = (size_t)(nul - strings[i].s);
-		put_be(buf + pos, n, 2);
+		bigendian_put(buf + pos, n, 2);
 		memcpy(buf + pos + 2, strings[i].s, n);
 		pos += 2 + n;
 	}
@@ -97,17 +84,17 @@ int audit_decode(const void *bytes, size_t len, struct audit_entry *e)
 	    buf[1] > AUDIT_CONFIG)
 		return -1;
 	e->event = buf[1];
-	e->counter = (int64_t)get_be(buf + 2, 8);
-	e->old_value = (int64_t)get_be(buf + 10, 8);
-	e->period = (uint32_t)get_be(buf + 18, 4);
-	e->time_ms = (int64_t)get_be(buf + 22, 8);
+	e->counter = bigendian_get_signed(buf + 2, 8);
+	e->old_value = bigendian_get_signed(buf + 10, 8);
+	e->period = (uint32_t)bigendian_get(buf + 18, 4);
+	e->time_ms = bigendian_get_signed(buf + 22, 8);
 	memcpy(e->id, buf + 30, 16);
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
 		size_t n;
 
 		if (len - pos < 2)
 			return -1;
-		n = (size_t)get_be(buf + pos, 2);
+		n = (size_t)bigendian_get(buf + pos, 2);
 		if (n >= strings[i].size || len - pos - 2 < n)
 			return -1;
 		memcpy((char *)strings[i].s, buf + pos + 2, n);

@@ -8,59 +8,9 @@
  */
 #include "record.h"
 
+#include "bigendian.h"
+
 #include <string.h>
-
-static void put_u16(unsigned char *p, uint16_t v)
-{
-	p[0] = (unsigned char)(v >> 8);
-	p[1] = (unsigned char)v;
-}
-
-static void put_u32(unsigned char *p, uint32_t v)
-{
-	for (int i = 3; i >= 0; i--, v >>= 8)
-		p[i] = (unsigned char)v;
-}
-
-static void put_u64(unsigned char *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (unsigned char)v;
-}
-
-static uint16_t get_u16(const unsigned char *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-	uint32_t v = 0;
-
-	for (int i = 0; i < 4; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-/* Two's complement both ways, without relying on implementation-defined conversions. */
-static uint64_t from_i64(int64_t v)
-{
-	return v < 0 ? ~(uint64_t)(-(v + 1)) : (uint64_t)v;
-}
-
-static int64_t to_i64(uint64_t v)
-{
-	return v > (uint64_t)INT64_MAX ? -(int64_t)(~v) - 1 : (int64_t)v;
-}
 
 int64_t record_type_max(uint8_t type)
 {
@@ -158,21 +108,21 @@ int record_encode(const struct seq_record *rec, unsigned char buf[RECORD_SIZE])
 	memset(buf, 0, RECORD_SIZE);
 	buf[0] = RECORD_VERSION;
 	buf[1] = rec->type;
-	put_u16(buf + 2, rec->flags);
+	bigendian_put(buf + 2, rec->flags, 2);
 	buf[4] = rec->reset_rule;
 	buf[5] = rec->padding;
-	put_u64(buf + 8, from_i64(rec->next));
-	put_u64(buf + 16, from_i64(rec->increment));
-	put_u64(buf + 24, from_i64(rec->min));
-	put_u64(buf + 32, from_i64(rec->max));
-	put_u64(buf + 40, from_i64(rec->reserved));
-	put_u32(buf + 48, rec->cache);
-	put_u32(buf + 52, rec->period);
-	put_u64(buf + 56, rec->created);
-	put_u64(buf + 64, rec->updated);
+	bigendian_put(buf + 8, (uint64_t)rec->next, 8);
+	bigendian_put(buf + 16, (uint64_t)rec->increment, 8);
+	bigendian_put(buf + 24, (uint64_t)rec->min, 8);
+	bigendian_put(buf + 32, (uint64_t)rec->max, 8);
+	bigendian_put(buf + 40, (uint64_t)rec->reserved, 8);
+	bigendian_put(buf + 48, rec->cache, 4);
+	bigendian_put(buf + 52, rec->period, 4);
+	bigendian_put(buf + 56, rec->created, 8);
+	bigendian_put(buf + 64, rec->updated, 8);
 	memcpy(buf + 72, rec->format, RECORD_TEMPLATE_MAX);
 	memcpy(buf + 120, rec->timezone, RECORD_TZ_MAX);
-	put_u64(buf + 168, rec->audit_seq);
+	bigendian_put(buf + 168, rec->audit_seq, 8);
 	return RECORD_OK;
 }
 
@@ -186,21 +136,21 @@ int record_decode(const void *buf, size_t len, struct seq_record *out)
 		return RECORD_BAD_VERSION;
 	memset(out, 0, sizeof(*out));
 	out->type = p[1];
-	out->flags = get_u16(p + 2);
+	out->flags = (uint16_t)bigendian_get(p + 2, 2);
 	out->reset_rule = p[4];
 	out->padding = p[5];
-	out->next = to_i64(get_u64(p + 8));
-	out->increment = to_i64(get_u64(p + 16));
-	out->min = to_i64(get_u64(p + 24));
-	out->max = to_i64(get_u64(p + 32));
-	out->reserved = to_i64(get_u64(p + 40));
-	out->cache = get_u32(p + 48);
-	out->period = get_u32(p + 52);
-	out->created = get_u64(p + 56);
-	out->updated = get_u64(p + 64);
+	out->next = bigendian_get_signed(p + 8, 8);
+	out->increment = bigendian_get_signed(p + 16, 8);
+	out->min = bigendian_get_signed(p + 24, 8);
+	out->max = bigendian_get_signed(p + 32, 8);
+	out->reserved = bigendian_get_signed(p + 40, 8);
+	out->cache = (uint32_t)bigendian_get(p + 48, 4);
+	out->period = (uint32_t)bigendian_get(p + 52, 4);
+	out->created = bigendian_get(p + 56, 8);
+	out->updated = bigendian_get(p + 64, 8);
 	memcpy(out->format, p + 72, RECORD_TEMPLATE_MAX);
 	memcpy(out->timezone, p + 120, RECORD_TZ_MAX);
-	out->audit_seq = get_u64(p + 168);
+	out->audit_seq = bigendian_get(p + 168, 8);
 	return record_check(out);
 }
 

@@ -5,8 +5,8 @@
  * database file must pass Berkeley DB's verify.
  */
 #include "store_int.h"
+#include "dir.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,16 +14,9 @@
 /* A backup target must be new or empty, so a backup never mixes with older files. */
 static int dir_is_absent_or_empty(const char *dir)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int empty = 1;
+	enum dir_find f = dir_find(dir, "");
 
-	if (!d)
-		return errno == ENOENT;
-	while (empty && (e = readdir(d)) != NULL)
-		empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
-	closedir(d);
-	return empty;
+	return f == DIR_ABSENT || f == DIR_NONE;
 }
 
 /* What verify finds goes to the store's log, not to stderr. */

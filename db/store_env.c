@@ -133,6 +133,18 @@ int store_env_create(struct store *st)
 }
 
 /*
+ * Give fd's file every block of its first len bytes, leaving its length alone. Returns STORE_OK
+ * (also on a filesystem without fallocate: nothing better to do than what it offers), STORE_FULL
+ * when the disk or the quota has no room, else STORE_UNAVAILABLE; errno says why.
+ */
+static int allocate_blocks(int fd, off_t len)
+{
+	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, len) == 0 || errno == EOPNOTSUPP)
+		return STORE_OK;
+	return errno == ENOSPC || errno == EDQUOT || errno == EFBIG ? STORE_FULL : STORE_UNAVAILABLE;
+}
+
+/*
  * Give one region file every block of its mapping. Berkeley DB creates region files sparse and
  * maps them whole (the mapping is the region's maximum size), so a region that grows into a
  * hole on a full filesystem gets SIGBUS instead of an error: measured, a full data disk killed
@@ -141,25 +153,18 @@ int store_env_create(struct store *st)
  */
 static int region_allocate(const struct store_options *opt, const char *path, off_t len)
 {
-	int fd = open(path, O_RDWR | O_CLOEXEC), rc = 0;
+	int fd = open(path, O_RDWR | O_CLOEXEC), rc;
 
 	if (fd < 0) {
 		STORE_LOG(opt, LOG_ERROR, "cannot open %s: %s", path, strerror(errno));
 		return STORE_UNAVAILABLE;
 	}
-	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, len) != 0) {
-		if (errno == ENOSPC || errno == EDQUOT || errno == EFBIG) {
-			STORE_LOG(opt, LOG_ERROR,
-			          "no room for the store's shared memory in %s (%lld bytes): %s",
-			          path, (long long)len, strerror(errno));
-			rc = STORE_FULL;
-		} else if (errno != EOPNOTSUPP) {
-			STORE_LOG(opt, LOG_ERROR, "cannot allocate %s: %s", path,
-			          strerror(errno));
-			rc = STORE_UNAVAILABLE;
-		}
-		/* A filesystem without fallocate: nothing better to do than what it offers. */
-	}
+	rc = allocate_blocks(fd, len);
+	if (rc == STORE_FULL)
+		STORE_LOG(opt, LOG_ERROR, "no room for the store's shared memory in %s (%lld bytes): %s",
+		          path, (long long)len, strerror(errno));
+	else if (rc != STORE_OK)
+		STORE_LOG(opt, LOG_ERROR, "cannot allocate %s: %s", path, strerror(errno));
 	close(fd);
 	return rc;
 }
@@ -397,7 +402,7 @@ int store_log_allocate(struct store *st)
 	char path[STORE_PATH_MAX];
 	DB_LOG_STAT *stat = NULL;
 	u_int32_t max = 0;
-	int err = st->env->log_stat(st->env, &stat, 0), fd, rc = STORE_OK;
+	int err = st->env->log_stat(st->env, &stat, 0), fd, rc;
 
 	if (err != 0)
 		return STORE_DB_ERROR(st, NULL, err, "log_stat");
@@ -408,12 +413,9 @@ int store_log_allocate(struct store *st)
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) /* not created yet, or removed since: next time */
 		return STORE_OK;
-	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)max) != 0 && errno != EOPNOTSUPP) {
-		rc = errno == ENOSPC || errno == EDQUOT ? STORE_FULL : STORE_UNAVAILABLE;
-		if (rc != STORE_FULL)
-			STORE_LOG(&st->opt, LOG_WARN, "cannot allocate %s: %s", path,
-			          strerror(errno));
-	}
+	rc = allocate_blocks(fd, (off_t)max);
+	if (rc == STORE_UNAVAILABLE)
+		STORE_LOG(&st->opt, LOG_WARN, "cannot allocate %s: %s", path, strerror(errno));
 	close(fd);
 	return rc;
 }

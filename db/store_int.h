@@ -93,9 +93,6 @@ void store_logf(const struct store_options *opt, int level, const char *file, in
  * window per process, then one line saying how many were left out. */
 int store_log_quota(const struct store_options *opt);
 
-/* CLOCK_MONOTONIC in ms. */
-int64_t store_monotonic_ms(void);
-
 /* The key of a sequence name. */
 DBT store_name_key(const char *name, size_t len);
 

@@ -5,6 +5,7 @@
  * transaction; the others are read and written in the transactions that need them.
  */
 #include "store_int.h"
+#include "bigendian.h"
 
 #include <string.h>
 
@@ -39,8 +40,7 @@ static int meta_get8(struct store *st, struct txn_attempt *a, const char *name,
 	*size = val.size;
 	if (val.size != sizeof(buf))
 		return STORE_INVALID;
-	for (size_t i = 0; i < sizeof(buf); i++)
-		*v = *v << 8 | buf[i];
+	*v = bigendian_get(buf, 8);
 	return STORE_OK;
 }
 
@@ -51,8 +51,7 @@ static int meta_put8(struct store *st, struct txn_attempt *a, const char *name, 
 	DBT key = meta_key(name);
 	DBT val = { .data = buf, .size = sizeof(buf) };
 
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		buf[i] = (unsigned char)v;
+	bigendian_put(buf, v, 8);
 	return STORE_DB_ERROR(st, a, st->meta->put(st->meta, a->txn, &key, &val, 0), what);
 }
 

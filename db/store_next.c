@@ -18,6 +18,7 @@
  *    of its requests alone, exactly as without combining.
  */
 #include "store_int.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -39,7 +40,7 @@ struct cache_entry {
 	int empty;           /* its block ran out: a marker that the sequence is cached */
 	uint8_t type;
 	int64_t next, last, increment;
-	int64_t taken_ms;    /* store_monotonic_ms() */
+	int64_t taken_ms;    /* clock_monotonic_ms() */
 };
 
 #define COMBINE_SLOTS 16 /* names whose requests one process combines at a time */
@@ -221,7 +222,7 @@ static enum cache_result cache_take_locked(struct store_take *t, const char *nam
 
 	if (!e)
 		return CACHE_UNKNOWN;
-	if (store_monotonic_ms() - e->taken_ms > CACHE_TTL_MS ||
+	if (clock_monotonic_ms() - e->taken_ms > CACHE_TTL_MS ||
 	    (type == 0 ? record_type_max(e->type) == 0 : e->type != type)) {
 		e->len = 0; /* stale, or asked as another type: let the store decide */
 		return CACHE_UNKNOWN;
@@ -278,7 +279,7 @@ static void cache_keep_locked(struct store_take *t, const char *name, size_t len
 	e->next = grant->first + grant->increment;
 	e->last = grant->last;
 	e->increment = grant->increment;
-	e->taken_ms = store_monotonic_ms();
+	e->taken_ms = clock_monotonic_ms();
 }
 
 /* After a store answer for `name`: keep the block it granted, or forget that it was cached. */

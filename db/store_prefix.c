@@ -9,6 +9,7 @@
 #include "store_prefix.h"
 #include "store_int.h"
 #include "template.h"
+#include "zone.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@
 /* The period `now` falls in and the date numbers of that period are formatted with. */
 struct period_view {
 	uint32_t period;
-	struct template_date date;
+	struct calendar_date date;
 };
 
 /*
@@ -30,7 +31,7 @@ struct period_view {
  */
 static int apply_period(struct seq_record *rec, int64_t now_ms, struct period_view *v)
 {
-	if (template_local_date(now_ms / 1000, rec->timezone, &v->date) != 0)
+	if (zone_local_date(now_ms / 1000, rec->timezone, &v->date) != 0)
 		return -1;
 	v->period = template_period(rec->reset_rule, &v->date);
 	if (rec->reset_rule == TEMPLATE_NEVER)
@@ -160,7 +161,7 @@ static int apply_config(struct seq_record *rec, const struct store_prefix_config
 		rec->reset_rule = (uint8_t)c->reset_rule;
 	}
 	if (c->fields & PREFIX_SET_TIMEZONE) {
-		if (template_tz_valid(c->timezone, why) != 0)
+		if (zone_check(c->timezone, why) != 0)
 			return -1;
 		snprintf(rec->timezone, sizeof(rec->timezone), "%s", c->timezone);
 	}

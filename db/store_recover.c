@@ -7,8 +7,9 @@
  * spurious EBUSY, handles never crossing fork) are in the project notes on Berkeley DB 5.3.
  */
 #include "store_int.h"
+#include "clock.h"
+#include "dir.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -133,7 +134,7 @@ static int lock_file(const struct store_options *opt, const char *name, int how,
 		}
 		if (tenths == 0 && waiting)
 			STORE_LOG(opt, LOG_INFO, "%s", waiting);
-		nanosleep(&(struct timespec){ .tv_nsec = 100000000L }, NULL);
+		clock_sleep_ms(100);
 	}
 	return fd;
 }
@@ -161,19 +162,6 @@ static int has_file(const char *dir, const char *name)
 	return access(path, F_OK) == 0;
 }
 
-static int has_logs(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int found = 0;
-
-	while (d && !found && (e = readdir(d)) != NULL)
-		found = strncmp(e->d_name, "log.", 4) == 0;
-	if (d)
-		closedir(d);
-	return found;
-}
-
 /*
  * A directory with none of the store's files gets a new store; one with some but not all is
  * refused: a lost or half-restored sequences.db must never become an empty one that hands out
@@ -183,7 +171,7 @@ static int store_state(const struct store_options *opt)
 {
 	static const char *const files[] = { STORE_SEQUENCES_FILE, STORE_NAMES_FILE,
 		                             STORE_META_FILE, STORE_AUDIT_FILE };
-	int present = has_logs(opt->data_dir), missing = -1;
+	int present = dir_find(opt->data_dir, "log.") == DIR_FOUND, missing = -1;
 
 	for (int i = 0; i < (int)(sizeof(files) / sizeof(files[0])); i++) {
 		if (has_file(opt->data_dir, files[i]))

@@ -11,6 +11,7 @@
  * logging, and reading, writing and indexing a record (record.c has its bytes).
  */
 #include "store_int.h"
+#include "clock.h"
 #include "name.h"
 
 #include <errno.h>
@@ -67,18 +68,10 @@ void store_logf(const struct store_options *opt, int level, const char *file, in
 static _Atomic int64_t log_window_start_ms;
 static _Atomic unsigned log_in_window, log_dropped;
 
-int64_t store_monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* May a repetitive message be logged now? */
 int store_log_quota(const struct store_options *opt)
 {
-	int64_t now = store_monotonic_ms(), start = atomic_load(&log_window_start_ms);
+	int64_t now = clock_monotonic_ms(), start = atomic_load(&log_window_start_ms);
 
 	if (now - start >= LOG_WINDOW_MS &&
 	    atomic_compare_exchange_strong(&log_window_start_ms, &start, now)) {
@@ -134,20 +127,12 @@ int store_from_db_error(struct store *st, struct txn_attempt *a, int err, const 
 	}
 }
 
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* A deadlock victim waits a little, at random, so the two sides do not collide again. */
 static void backoff(struct store *st, int attempt)
 {
 	unsigned cap = 1u << (attempt < 5 ? attempt : 5);
 
-	sleep_ms((unsigned)rand_r(&st->backoff_seed) % (cap + 1));
+	clock_sleep_ms((unsigned)rand_r(&st->backoff_seed) % (cap + 1));
 }
 
 /*

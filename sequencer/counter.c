@@ -4,6 +4,7 @@
  * never hand out the same value: both take values in the store's transactions.
  */
 #include "counter.h"
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "record.h"
@@ -32,14 +33,6 @@ struct counter {
 	size_t len;
 	char name[STORE_NAME_MAX + 1];
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * The watchdog. Berkeley DB's mutexes block in the kernel, and one held by a process that died
@@ -114,7 +107,7 @@ static void drop_handle(struct counter *c, const char *why)
 	store_close(c->st);
 	watchdog(0);
 	c->st = NULL;
-	c->next_open_ms = now_ms() + REOPEN_INTERVAL_MS;
+	c->next_open_ms = clock_monotonic_ms() + REOPEN_INTERVAL_MS;
 }
 
 /* Make sure c->st is a usable handle, opening the store when there is none and it is time to
@@ -128,7 +121,7 @@ static int ensure_open(struct counter *c)
 		drop_handle(c, "the store reported that it needs recovery");
 	if (c->st)
 		return 1;
-	now = now_ms();
+	now = clock_monotonic_ms();
 	if (now < c->next_open_ms)
 		return 0;
 	c->next_open_ms = now + REOPEN_INTERVAL_MS;
@@ -165,7 +158,8 @@ static int with_store(struct counter *c, counter_op_fn *op, void *arg)
 	watchdog(c->watchdog_s);
 	rc = op(c, arg);
 	watchdog(0);
-	c->next_check_ms = now_ms() + CHECK_INTERVAL_MS; /* it answered, or it is dropped now */
+	/* it answered, or it is dropped now */
+	c->next_check_ms = clock_monotonic_ms() + CHECK_INTERVAL_MS;
 	if (rc == STORE_UNAVAILABLE)
 		drop_handle(c, "the store did not answer");
 	return rc;
@@ -179,7 +173,7 @@ static int ping_op(struct counter *c, void *arg)
 
 void counter_check(struct counter *c)
 {
-	if (now_ms() >= c->next_check_ms)
+	if (clock_monotonic_ms() >= c->next_check_ms)
 		(void)with_store(c, ping_op, NULL);
 }
 
@@ -286,7 +280,7 @@ static int ensure_sequence_patiently(struct counter *c, int start_given)
 		if (waited == 0)
 			LOG_WARN("sequence '%.*s' is locked; waiting up to %d s for it", (int)c->len,
 			         c->name, START_BUSY_WAIT_MS / 1000);
-		nanosleep(&(struct timespec){ .tv_nsec = START_BUSY_PAUSE_MS * 1000000L }, NULL);
+		clock_sleep_ms(START_BUSY_PAUSE_MS);
 		watchdog(c->watchdog_s + OPEN_WAIT_S);
 		rc = ensure_sequence(c, start_given);
 	}

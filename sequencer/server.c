@@ -9,6 +9,7 @@
  * the events of that turn can no longer point at it.
  */
 #include "server.h"
+#include "clock.h"
 #include "counter.h"
 #include "log.h"
 #include "proto.h"
@@ -86,14 +87,6 @@ struct server {
 	int64_t stop_deadline_ms, next_tick_ms, reject_logged_ms;
 	unsigned long long rejected;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void signal_set(sigset_t *set)
 {
@@ -249,7 +242,7 @@ static void conn_new(struct server *s, int fd, const struct sockaddr_storage *sa
 		return;
 	}
 	c->fd = fd;
-	c->active_ms = now_ms();
+	c->active_ms = clock_monotonic_ms();
 	describe_peer(sa, c->peer, sizeof(c->peer));
 	/* Replies are small and answer a request: Nagle would only hold them back. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -273,7 +266,7 @@ static void conn_new(struct server *s, int fd, const struct sockaddr_storage *sa
  * of the close, so the client reads the reason rather than a reset. */
 static void reject(struct server *s, int fd)
 {
-	int64_t now = now_ms();
+	int64_t now = clock_monotonic_ms();
 
 	(void)!send(fd, PROTO_TOO_MANY, sizeof(PROTO_TOO_MANY) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 	shutdown(fd, SHUT_WR);
@@ -357,7 +350,7 @@ static size_t conn_read(struct server *s, struct conn *c)
 	n = recv(c->fd, c->in + c->in_len, room, 0);
 	if (n > 0) {
 		c->in_len += (size_t)n;
-		c->active_ms = now_ms();
+		c->active_ms = clock_monotonic_ms();
 		ready_add(s, c);
 	} else if (n == 0) {
 		/* The client sent all it will (echo GETSEQ | nc): answer it, then close. */
@@ -567,7 +560,7 @@ static void conn_flush(struct server *s, struct conn *c)
 
 		if (n > 0) {
 			c->out_off += (size_t)n;
-			c->active_ms = now_ms();
+			c->active_ms = clock_monotonic_ms();
 		} else if (n < 0 && errno == EINTR) {
 			continue;
 		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -582,7 +575,7 @@ static void conn_flush(struct server *s, struct conn *c)
 	if (c->state == CONN_CLOSING && out_pending(c) == 0) {
 		shutdown(c->fd, SHUT_WR);
 		c->state = CONN_LINGER;
-		c->linger_until_ms = now_ms() + LINGER_MS;
+		c->linger_until_ms = clock_monotonic_ms() + LINGER_MS;
 	}
 	/* Lines left unanswered while too far behind are answered now (a partial line left at the
 	 * end of input was dropped by conn_collect, so it does not count). */
@@ -660,7 +653,7 @@ static void bury(struct server *s)
  * nothing more. */
 static void begin_stop(struct server *s, int sig)
 {
-	int64_t now = now_ms();
+	int64_t now = clock_monotonic_ms();
 
 	if (s->stopping) {
 		LOG_WARN("%s again: closing every connection now", strsignal(sig));
@@ -717,7 +710,7 @@ int server_run(struct server *s)
 	struct epoll_event events[MAX_EVENTS];
 
 	for (;;) {
-		int64_t now = now_ms();
+		int64_t now = clock_monotonic_ms();
 		int n, acceptable = 0;
 
 		if (s->stopping && (s->nconns == 0 || now >= s->stop_deadline_ms))
@@ -739,7 +732,7 @@ int server_run(struct server *s)
 		}
 		serve(s);
 		flush_all(s);
-		now = now_ms();
+		now = clock_monotonic_ms();
 		if (now >= s->next_tick_ms)
 			tick(s, now);
 		bury(s);

@@ -1,23 +1,26 @@
 /*
- * fuzz_template: template_check and template_render (db/template.c), with the period helpers and
- * the time zone check on the way.
+ * fuzz_template: what a prefix's configuration holds. template_check and template_render
+ * (db/template.c) with the period helpers on the way, the zone names of db/zone.c, and zone files
+ * through db/zone_file.c.
  *
  * Input: 16 bytes of parameters, then the template, a NUL, and the prefix (up to a NUL):
  *   [0] padding (0..255: above 18 must be refused)   [1] rule (0..255: above 3 must be refused)
  *   [2..3] year  [4] month  [5] day  (any values: an invalid date must be refused when shown)
  *   [6..13] counter n (int64, little-endian: negative must be refused)
  *   [14] bit 0: render without a date
- *   [15] bit 0: the rest is a zone file instead (TZif), for template_zone_parse; [6..13] is then a
+ *   [15] bit 0: the rest is a zone file instead (TZif), for zone_file_parse; [6..13] is then a
  *        moment to ask it about
  * Checks: check and render agree (a template check refuses never renders; one it accepts always
  * renders with valid arguments and room), the result is NUL-terminated and as long as returned,
  * it is never truncated (one byte less room is a refusal with ""), and the counter's digits
  * appear in it. The template's bytes are also tried as a time zone name: one that passes must be
- * a plain relative path under /usr/share/zoneinfo. A zone file that template_zone_parse accepts
+ * a plain relative path under /usr/share/zoneinfo. A zone file that zone_file_parse accepts
  * answers every moment of the years 1..9999 with an offset RFC 8536 allows, and refuses moments
  * far outside them; one it refuses leaves no zone.
  */
 #include "template.h"
+#include "zone.h"
+#include "zone_file.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -39,17 +42,17 @@ static void broken(const char *rule, const char *tmpl)
 
 static void check_tz(const char *tz)
 {
-	struct template_date d;
+	struct calendar_date d;
 	const char *why = NULL;
 
-	if (template_tz_valid(tz, &why) != 0) {
+	if (zone_check(tz, &why) != 0) {
 		if (!why || strncmp(why, "timezone ", 9) != 0)
 			broken("a refused zone comes with a sentence starting \"timezone \"", tz);
 		return;
 	}
 	if (tz[0] == '/' || strstr(tz, "..") || strstr(tz, "//") || strchr(tz, '.'))
 		broken("a valid zone is a plain relative path", tz);
-	if (template_local_date(1700000000, tz, &d) != 0 || d.year < 2023 || d.year > 2024)
+	if (zone_local_date(1700000000, tz, &d) != 0 || d.year < 2023 || d.year > 2024)
 		broken("a valid zone gives a local date", tz);
 }
 
@@ -59,10 +62,10 @@ static const int64_t zone_moments[] = { -62135769600, -2208988800, 0, 1700000000
 
 static void check_zone_file(const uint8_t *bytes, size_t len, int64_t t)
 {
-	struct template_zone *z = NULL;
+	struct zone_file *z = NULL;
 	int32_t off;
 
-	if (template_zone_parse(bytes, len, &z) != 0) {
+	if (zone_file_parse(bytes, len, &z) != 0) {
 		if (z != NULL)
 			broken("a refused zone file leaves no zone", NULL);
 		return;
@@ -70,7 +73,7 @@ static void check_zone_file(const uint8_t *bytes, size_t len, int64_t t)
 	for (size_t i = 0; i <= sizeof(zone_moments) / sizeof(zone_moments[0]); i++) {
 		int64_t at = i < sizeof(zone_moments) / sizeof(zone_moments[0]) ? zone_moments[i] : t;
 		int in_range = at >= zone_moments[0] && at <= 253402473600;
-		int rc = template_zone_offset(z, at, &off);
+		int rc = zone_file_offset(z, at, &off);
 
 		if (in_range != (rc == 0))
 			broken("a zone answers exactly the moments of years 1..9999, two days either side",
@@ -78,12 +81,12 @@ static void check_zone_file(const uint8_t *bytes, size_t len, int64_t t)
 		if (rc == 0 && (off < -89999 || off > 93599))
 			broken("an offset is within -24:59:59 .. +25:59:59", NULL);
 	}
-	template_zone_free(z);
+	zone_file_free(z);
 }
 
-static void check_periods(int rule, const struct template_date *d)
+static void check_periods(int rule, const struct calendar_date *d)
 {
-	struct template_date start;
+	struct calendar_date start;
 	uint32_t period = template_period(rule, d);
 
 	if (rule == TEMPLATE_NEVER || rule > TEMPLATE_YEARLY) {
@@ -101,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char tmpl[TEMPLATE_MAX * 2 + 2], out[4096], small[4096], digits[24];
 	const char *prefix, *why = NULL;
-	struct template_date date;
+	struct calendar_date date;
 	const uint8_t *rest, *nul;
 	size_t tlen, prefix_len;
 	unsigned padding;

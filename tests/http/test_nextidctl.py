@@ -251,11 +251,14 @@ def test_set_makes_n_the_next_value_issued(server):
 
 def test_set_refuses_a_missing_sequence_or_a_value_out_of_range(server):
     ok(run(server, "create", "r", "--type", "int", "--max", 10, "--start", 4))
-    fails(run(server, "set", "ghost", "--next", 5))
-    fails(run(server, "set", "r", "--next", 11))
-    fails(run(server, "set", "r", "--next", 0))
+    fails(run(server, "set", "ghost", "--next", 5), "nextidctl: set: no sequence is named 'ghost'")
+    fails(run(server, "set", "r", "--next", 11),
+          "nextidctl: set: The next value must lie between min and max.")
+    fails(run(server, "set", "r", "--next", 0),
+          "nextidctl: set: The next value must lie between min and max.")
     ok(run(server, "create", "u", "--type", "uuid8"))
-    fails(run(server, "set", "u", "--next", 5))
+    fails(run(server, "set", "u", "--next", 5),
+          "nextidctl: set: A random-id sequence has no next value to set.")
     expect(status(server, "r"), 200, status_body("r", "int", 4))
     expect(status(server, "ghost"), 404, absent("ghost"))
 

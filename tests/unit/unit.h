@@ -7,6 +7,8 @@
 #define NEXTID_UNIT_H
 
 #include <check.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,53 @@ static inline const char *unit_show(const void *bytes, size_t len, char *buf, si
 	}
 	buf[o] = '\0';
 	return buf;
+}
+
+/*
+ * ck_assert reports every check that passes to the parent process (a write, in fork mode): loops
+ * of a hundred thousand checks and more use this instead, which speaks only on failure.
+ */
+#define UNIT_REQUIRE(expr, ...)                    \
+	do {                                       \
+		if (!(expr))                       \
+			ck_abort_msg(__VA_ARGS__); \
+	} while (0)
+
+/*
+ * A table whose rows are cheap runs in one test rather than as a loop test, since a fork per row
+ * costs more than the row under ASan: the test goes through every row, reports each one that
+ * fails with unit_failed, and ends with UNIT_FAILURES_NONE, which fails with the first.
+ */
+struct unit_failures {
+	int count;
+	char first[512];
+};
+
+__attribute__((format(printf, 2, 3))) static inline void unit_failed(struct unit_failures *f,
+                                                                     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (f->count++ == 0)
+		vsnprintf(f->first, sizeof(f->first), fmt, ap);
+	va_end(ap);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+#define UNIT_FAILURES_NONE(f) \
+	ck_assert_msg((f)->count == 0, "%d rows failed, the first: %s", (f)->count, (f)->first)
+
+/* A small deterministic generator (xorshift64), so a failure is reproducible from its seed. */
+static inline uint64_t unit_random(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
 }
 
 /* Run every test of the suite (fork mode follows CK_FORK); the exit status of main. */
