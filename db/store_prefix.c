@@ -228,6 +228,8 @@ static int configure_prefix_body(struct store *st, struct txn_attempt *a, void *
 	e->time_ms = op->c->now_ms;
 	e->counter = op->rec.next;
 	snprintf(e->admin_user, sizeof(e->admin_user), "%s", op->c->admin_user);
+	snprintf(e->correlation_id, sizeof(e->correlation_id), "%s",
+	         op->c->correlation_id ? op->c->correlation_id : "");
 	snprintf(e->note, sizeof(e->note), "format %s, padding %u, reset %s, zone %s",
 	         op->rec.format, op->rec.padding, template_rule_name(op->rec.reset_rule),
 	         op->rec.timezone);
@@ -499,6 +501,8 @@ static int reset_body(struct store *st, struct txn_attempt *a, void *arg)
 	e->time_ms = r->now_ms;
 	memcpy(e->id, r->reset_id, 16);
 	snprintf(e->admin_user, sizeof(e->admin_user), "%s", r->admin_user);
+	snprintf(e->correlation_id, sizeof(e->correlation_id), "%s",
+	         r->correlation_id ? r->correlation_id : "");
 	snprintf(e->note, sizeof(e->note), "%s", r->reason);
 	rc = audit_event_put(st, a, op->name, op->len, e);
 	free(e);

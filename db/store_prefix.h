@@ -26,6 +26,7 @@ struct store_prefix_config {
 	const char *timezone; /* IANA name (default "UTC") */
 	const char *admin_user; /* who, for the audit ("" if unknown) */
 	int64_t now_ms;
+	const char *correlation_id; /* the caller's request id, audited: NULL or "" if none */
 };
 
 /*
@@ -106,6 +107,7 @@ struct store_reset {
 	int64_t now_ms;
 	int64_t old_value, new_value; /* out: the current counter before and after */
 	unsigned char reset_id[16];   /* out */
+	const char *correlation_id;   /* the caller's request id, audited: NULL or "" if none */
 };
 int store_prefix_reset(struct store *st, const char *name, size_t len, struct store_reset *r,
                        const char **why);

@@ -106,8 +106,9 @@ START_TEST(test_group_past_the_maximum)
 {
 	struct store *st = fresh_prefix("INV");
 	const struct store_caller who = { "", "", NOW_MS };
-	struct store_reset r = { .set_to = INT64_MAX - 3, .reason = "", .admin_user = "",
-		                 .now_ms = NOW_MS };
+	struct store_reset r = { .set_to = INT64_MAX - 3, .reason = "near the end",
+		                 .admin_user = "ops", .now_ms = NOW_MS, .correlation_id = "fix-1" };
+	struct collect *events = calloc(1, sizeof(*events));
 	struct store_number a[2], b[5], c[1], d[1];
 	struct store_prefix_take takes[] = {
 		{ .who = &who, .count = 2, .out = a },
@@ -119,6 +120,15 @@ START_TEST(test_group_past_the_maximum)
 	const char *why = NULL;
 
 	ck_assert_int_eq(store_prefix_reset(st, "INV", 3, &r, &why), STORE_OK);
+	ck_assert_ptr_nonnull(events);
+	ck_assert_int_eq(store_audit_list(st, "INV", 3, AUDIT_KIND_EVENT, 0, 0, collect, events),
+	                 STORE_OK);
+	ck_assert_int_eq(events->n, 2); /* the configuration, then the reset */
+	ck_assert_int_eq(events->e[1].event, AUDIT_RESET);
+	ck_assert_str_eq(events->e[1].correlation_id, "fix-1");
+	ck_assert_str_eq(events->e[1].admin_user, "ops");
+	ck_assert_str_eq(events->e[0].correlation_id, "");
+	free(events);
 	ck_assert_int_eq(store_prefix_next_group(st, "INV", 3, NOW_MS, takes, 3), STORE_OK);
 	ck_assert_int_eq(takes[0].rc, STORE_OK);
 	ck_assert_int_eq(a[0].counter, INT64_MAX - 2);
