@@ -59,6 +59,8 @@ static const struct key_row key_table[] = {
 	ROW_NUM(reserve_size, 1, 1000000),
 	ROW_NUM(max_sequences, 0, INT64_MAX),
 	ROW_WORD(create_on_first_use, yes_no_words),
+	{ "grpc_tls_cert", KEY_PATH, offsetof(struct config, grpc_tls_cert), 0, 0, NULL },
+	{ "grpc_tls_key", KEY_PATH, offsetof(struct config, grpc_tls_key), 0, 0, NULL },
 };
 
 #define KEY_COUNT (sizeof(key_table) / sizeof(key_table[0]))

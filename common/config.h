@@ -52,6 +52,8 @@ struct config {
 	int64_t reserve_size;        /* durability reserve: values a synced reservation covers */
 	int64_t max_sequences;       /* sequences the store may hold; 0 = no bound */
 	int64_t create_on_first_use; /* 1: GET /next/<new name> creates it; 0: 404 */
+	char grpc_tls_cert[CONFIG_PATH_MAX]; /* nextid-grpc: PEM certificate chain ("" = plaintext) */
+	char grpc_tls_key[CONFIG_PATH_MAX];  /* nextid-grpc: its PEM private key */
 };
 
 /* Fill *cfg with the documented defaults. */

@@ -2,7 +2,10 @@
  * audit: encoding of audit entries. Layout (big-endian):
  *   0 version  1 event  2 counter(8)  10 old_value(8)  18 period(4)  22 time_ms(8)  30 id(16)
  *   46 five strings, each a 16-bit length then its bytes: full_number, client_id, generated_by,
- *   admin_user, note.
+ *   admin_user, note; then, only when it is not empty, a sixth: correlation_id.
+ * The sixth string came later, and is optional so that the layout stays version 1: an entry
+ * without it is byte for byte what an older nextid wrote and reads, and an entry with it is one an
+ * older nextid skips as damaged (logged) rather than misreads. Decoding accepts both.
  * Decoding trusts nothing: every length is checked against the field and the buffer.
  */
 #include "audit.h"
@@ -48,6 +51,39 @@ struct field {
 	size_t size;
 };
 
+/* Append the string s (at most size bytes with its NUL) at buf + *pos. Returns 0, or -1 when it
+ * has no NUL within its field. */
+static int put_string(unsigned char *buf, size_t *pos, const char *s, size_t size)
+{
+	const char *nul = memchr(s, '\0', size);
+	size_t n;
+
+	if (!nul)
+		return -1;
+	n = (size_t)(nul - s);
+	bigendian_put(buf + *pos, n, 2);
+	memcpy(buf + *pos + 2, s, n);
+	*pos += 2 + n;
+	return 0;
+}
+
+/* Read a string into out (size bytes with its NUL) from buf[*pos..len). Returns 0, or -1 when
+ * it runs past the buffer or does not fit the field. */
+static int get_string(const unsigned char *buf, size_t len, size_t *pos, char *out, size_t size)
+{
+	size_t n;
+
+	if (len - *pos < 2)
+		return -1;
+	n = (size_t)bigendian_get(buf + *pos, 2);
+	if (n >= size || len - *pos - 2 < n)
+		return -1;
+	memcpy(out, buf + *pos + 2, n);
+	out[n] = '\0';
+	*pos += 2 + n;
+	return 0;
+}
+
 size_t audit_encode(const struct audit_entry *e, unsigned char *buf)
 {
 	const struct field strings[] = STRINGS(e);
@@ -60,17 +96,14 @@ size_t audit_encode(const struct audit_entry *e, unsigned char *buf)
 	bigendian_put(buf + 18, e->period, 4);
 	bigendian_put(buf + 22, (uint64_t)e->time_ms, 8);
 	memcpy(buf + 30, e->id, 16);
-	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
-		const char *nul = memchr(strings[i].s, '\0', strings[i].size);
-		size_t n;
-
-		if (!nul)
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+		if (put_string(buf, &pos, strings[i].s, strings[i].size) != 0)
 			return 0;
-		n = (size_t)(nul - strings[i].s);
-		bigendian_put(buf + pos, n, 2);
-		memcpy(buf + pos + 2, strings[i].s, n);
-		pos += 2 + n;
-	}
+	if (!memchr(e->correlation_id, '\0', sizeof(e->correlation_id)))
+		return 0;
+	if (e->correlation_id[0] != '\0' &&
+	    put_string(buf, &pos, e->correlation_id, sizeof(e->correlation_id)) != 0)
+		return 0;
 	return pos;
 }
 
@@ -89,18 +122,14 @@ int audit_decode(const void *bytes, size_t len, struct audit_entry *e)
 	e->period = (uint32_t)bigendian_get(buf + 18, 4);
 	e->time_ms = bigendian_get_signed(buf + 22, 8);
 	memcpy(e->id, buf + 30, 16);
-	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
-		size_t n;
-
-		if (len - pos < 2)
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+		if (get_string(buf, len, &pos, (char *)strings[i].s, strings[i].size) != 0)
 			return -1;
-		n = (size_t)bigendian_get(buf + pos, 2);
-		if (n >= strings[i].size || len - pos - 2 < n)
-			return -1;
-		memcpy((char *)strings[i].s, buf + pos + 2, n);
-		((char *)strings[i].s)[n] = '\0';
-		pos += 2 + n;
-	}
+	e->correlation_id[0] = '\0';
+	if (pos < len && (get_string(buf, len, &pos, e->correlation_id,
+	                             sizeof(e->correlation_id)) != 0 ||
+	                  e->correlation_id[0] == '\0'))
+		return -1; /* an empty sixth string is never written: one encoding per entry */
 	return pos == len ? 0 : -1;
 }
 

@@ -16,10 +16,10 @@
 
 #define AUDIT_VERSION 1
 #define AUDIT_NUMBER_MAX 1024 /* bytes of a full number */
-#define AUDIT_TEXT_MAX 128    /* bytes of client_id, generated_by, admin_user */
+#define AUDIT_TEXT_MAX 128    /* bytes of client_id, generated_by, admin_user, correlation_id */
 #define AUDIT_NOTE_MAX 512    /* bytes of a reset's reason */
 #define AUDIT_KEY_MAX (200 + 2 + 8)
-#define AUDIT_VALUE_MAX (64 + AUDIT_NUMBER_MAX + 3 * AUDIT_TEXT_MAX + AUDIT_NOTE_MAX + 10)
+#define AUDIT_VALUE_MAX (64 + AUDIT_NUMBER_MAX + 4 * AUDIT_TEXT_MAX + AUDIT_NOTE_MAX + 12)
 
 enum audit_kind {
 	AUDIT_KIND_NUMBER = 'n', /* one issued number, seq = the prefix's audit position */
@@ -40,6 +40,7 @@ struct audit_entry {
 	char generated_by[AUDIT_TEXT_MAX + 1];
 	char admin_user[AUDIT_TEXT_MAX + 1];
 	char note[AUDIT_NOTE_MAX + 1]; /* reset: the reason; config: the new settings in words */
+	char correlation_id[AUDIT_TEXT_MAX + 1]; /* issued: the caller's request id ("" if none) */
 };
 
 /* Write the key of entry `seq` of `kind` for prefix name into key (AUDIT_KEY_MAX bytes).
@@ -51,7 +52,8 @@ int audit_key_parse(const unsigned char *key, size_t key_len, const char *name, 
                     int *kind, uint64_t *seq);
 
 /* Encode e into buf (AUDIT_VALUE_MAX bytes). Returns the length, or 0 when a string is too long
- * or not NUL-terminated within its field. */
+ * or not NUL-terminated within its field. An entry without a correlation_id is encoded exactly as
+ * before that field existed (see audit.c). */
 size_t audit_encode(const struct audit_entry *e, unsigned char *buf);
 
 /* Decode len bytes into *e. Returns 0, or -1 when the bytes are not a valid entry. */

@@ -228,6 +228,8 @@ static int configure_prefix_body(struct store *st, struct txn_attempt *a, void *
 	e->time_ms = op->c->now_ms;
 	e->counter = op->rec.next;
 	snprintf(e->admin_user, sizeof(e->admin_user), "%s", op->c->admin_user);
+	snprintf(e->correlation_id, sizeof(e->correlation_id), "%s",
+	         op->c->correlation_id ? op->c->correlation_id : "");
 	snprintf(e->note, sizeof(e->note), "format %s, padding %u, reset %s, zone %s",
 	         op->rec.format, op->rec.padding, template_rule_name(op->rec.reset_rule),
 	         op->rec.timezone);
@@ -260,40 +262,29 @@ struct next_prefix_op {
 	DBT key;
 	const char *name;
 	size_t len;
-	const struct store_caller *who;
-	uint64_t count;
-	struct store_number *out;
+	int64_t now_ms;
+	struct store_prefix_take *takes;
+	size_t n;
+	int none_issued; /* OUT: every take was refused; nothing was written */
 	struct audit_entry *e;
 };
 
-static int next_prefix_body(struct store *st, struct txn_attempt *a, void *arg)
+/* Number, render and audit one take's values first..first+count-1. */
+static int issue_take(struct store *st, struct txn_attempt *a, const struct next_prefix_op *op,
+                      struct seq_record *rec, const struct period_view *view,
+                      struct store_prefix_take *t, int64_t first)
 {
-	struct next_prefix_op *op = arg;
-	struct seq_record rec;
-	struct period_view view;
-	int64_t first, last;
-	int rc = read_prefix(st, a, &op->key, DB_RMW, &rec);
+	const char *correlation_id = t->correlation_id ? t->correlation_id : "";
+	struct audit_entry *e = op->e;
+	int rc;
 
-	if (rc != STORE_OK)
-		return rc;
-	if (apply_period(&rec, op->who->now_ms, &view) != 0)
-		return STORE_UNAVAILABLE;
-	switch (record_advance(&rec, op->count, &first, &last)) {
-	case RECORD_OK:
-		break;
-	case RECORD_EXHAUSTED:
-		return STORE_EXHAUSTED;
-	default:
-		return STORE_INVALID;
-	}
-	for (uint64_t i = 0; i < op->count; i++) {
-		struct store_number *n = &op->out[i];
-		struct audit_entry *e = op->e;
+	for (uint64_t i = 0; i < t->count; i++) {
+		struct store_number *n = &t->out[i];
 
 		n->counter = first + (int64_t)i;
-		n->seq = ++rec.audit_seq;
-		if (template_render(rec.format, op->name, op->len, n->counter, rec.padding,
-		                    rec.reset_rule, &view.date, n->full_number,
+		n->seq = ++rec->audit_seq;
+		if (template_render(rec->format, op->name, op->len, n->counter, rec->padding,
+		                    rec->reset_rule, &view->date, n->full_number,
 		                    sizeof(n->full_number)) < 0)
 			return STORE_INVALID;
 		if (audit_new_id(n->message_id) != 0)
@@ -301,35 +292,113 @@ static int next_prefix_body(struct store *st, struct txn_attempt *a, void *arg)
 		memset(e, 0, sizeof(*e));
 		e->event = AUDIT_ISSUED;
 		e->counter = n->counter;
-		e->period = view.period;
-		e->time_ms = op->who->now_ms;
+		e->period = view->period;
+		e->time_ms = op->now_ms;
 		memcpy(e->id, n->message_id, 16);
 		memcpy(e->full_number, n->full_number, sizeof(e->full_number));
-		snprintf(e->client_id, sizeof(e->client_id), "%s", op->who->client_id);
-		snprintf(e->generated_by, sizeof(e->generated_by), "%s", op->who->generated_by);
+		snprintf(e->client_id, sizeof(e->client_id), "%s", t->who->client_id);
+		snprintf(e->generated_by, sizeof(e->generated_by), "%s", t->who->generated_by);
+		snprintf(e->correlation_id, sizeof(e->correlation_id), "%s", correlation_id);
 		rc = audit_put(st, a, op->name, op->len, AUDIT_KIND_NUMBER, n->seq, e);
 		if (rc != STORE_OK)
 			return rc;
 	}
-	store_reserve(st, a, &rec, last);
+	return STORE_OK;
+}
+
+/*
+ * Each take in order. A take that runs past the maximum, or whose number does not fit its room,
+ * gets nothing and leaves the record as it was for the next: the record and its audit position
+ * are worked on in a copy that only a take which succeeded moves forward. (A failed audit write
+ * fails the transaction, so its half-written entries go with it.)
+ */
+static int next_prefix_body(struct store *st, struct txn_attempt *a, void *arg)
+{
+	struct next_prefix_op *op = arg;
+	struct seq_record rec, work;
+	struct period_view view;
+	int64_t first, last, issued_to = 0; /* counters start at 1: 0 is "none" */
+	int rc = read_prefix(st, a, &op->key, DB_RMW, &rec);
+
+	op->none_issued = 0;
+
+	if (rc != STORE_OK)
+		return rc;
+	if (apply_period(&rec, op->now_ms, &view) != 0)
+		return STORE_UNAVAILABLE;
+	for (size_t i = 0; i < op->n; i++) {
+		struct store_prefix_take *t = &op->takes[i];
+
+		work = rec;
+		switch (record_advance(&work, t->count, &first, &last)) {
+		case RECORD_OK:
+			break;
+		case RECORD_EXHAUSTED:
+			t->rc = STORE_EXHAUSTED;
+			continue;
+		default:
+			t->rc = STORE_INVALID;
+			continue;
+		}
+		/* The widest number is the last (a counter only grows within a take): when it fits,
+		 * all do, and a take that does not fit is refused before it writes anything. */
+		if (template_render(work.format, op->name, op->len, last, work.padding,
+		                    work.reset_rule, &view.date, t->out[t->count - 1].full_number,
+		                    sizeof(t->out[0].full_number)) < 0) {
+			t->rc = STORE_INVALID;
+			continue;
+		}
+		t->rc = issue_take(st, a, op, &work, &view, t, first);
+		if (t->rc != STORE_OK)
+			return t->rc;
+		rec = work;
+		issued_to = last;
+	}
+	if (issued_to == 0) {
+		/* Nothing to commit (every take refused): end the transaction without a write, and
+		 * without a log flush, as a single take that fails always did. */
+		op->none_issued = 1;
+		return STORE_EXHAUSTED;
+	}
+	store_reserve(st, a, &rec, issued_to);
 	return store_write_record(st, a, &op->key, &rec, 0);
+}
+
+int store_prefix_next_group(struct store *st, const char *name, size_t len, int64_t now_ms,
+                            struct store_prefix_take *takes, size_t n)
+{
+	struct next_prefix_op op = { .key = store_name_key(name, len), .name = name, .len = len,
+		                     .now_ms = now_ms, .takes = takes, .n = n };
+	int rc, flush_owed = 0;
+
+	if (store_name_invalid(name, len) || n == 0)
+		return STORE_INVALID;
+	for (size_t i = 0; i < n; i++)
+		if (takes[i].count == 0)
+			return STORE_INVALID;
+	op.e = malloc(sizeof(*op.e));
+	if (!op.e)
+		return STORE_UNAVAILABLE;
+	/* The commit releases the record; the flush follows, and only then may anyone answer. */
+	rc = store_run_deferred(st, next_prefix_body, &op, &flush_owed);
+	if (rc != STORE_OK && op.none_issued)
+		rc = STORE_OK; /* each take's rc says why it got nothing */
+	else if (rc == STORE_OK && flush_owed)
+		rc = store_log_flush(st);
+	free(op.e);
+	return rc;
 }
 
 int store_prefix_next(struct store *st, const char *name, size_t len,
                       const struct store_caller *who, uint64_t count, struct store_number *out)
 {
-	struct next_prefix_op op = { .key = store_name_key(name, len), .name = name, .len = len,
-		                     .who = who, .count = count, .out = out };
+	struct store_prefix_take take = { .who = who, .count = count, .out = out };
 	int rc;
 
-	if (store_name_invalid(name, len) || count == 0)
+	if (count == 0)
 		return STORE_INVALID;
-	op.e = malloc(sizeof(*op.e));
-	if (!op.e)
-		return STORE_UNAVAILABLE;
-	rc = store_run_txn(st, RUN_DURABLE, next_prefix_body, &op);
-	free(op.e);
-	return rc;
+	rc = store_prefix_next_group(st, name, len, who->now_ms, &take, 1);
+	return rc == STORE_OK ? take.rc : rc;
 }
 
 struct status_op {
@@ -363,8 +432,11 @@ static int status_body(struct store *st, struct txn_attempt *a, void *arg)
 	last = malloc(sizeof(*last));
 	if (!last)
 		return STORE_UNAVAILABLE;
+	last->time_ms = 0;
 	rc = audit_last(st, a, op->name, op->len, AUDIT_KIND_NUMBER, &seq, last);
 	s->last_audit_counter = last->counter;
+	s->last_audit_ms = seq ? last->time_ms : 0;
+	s->audited = seq;
 	free(last);
 	return rc;
 }
@@ -429,6 +501,8 @@ static int reset_body(struct store *st, struct txn_attempt *a, void *arg)
 	e->time_ms = r->now_ms;
 	memcpy(e->id, r->reset_id, 16);
 	snprintf(e->admin_user, sizeof(e->admin_user), "%s", r->admin_user);
+	snprintf(e->correlation_id, sizeof(e->correlation_id), "%s",
+	         r->correlation_id ? r->correlation_id : "");
 	snprintf(e->note, sizeof(e->note), "%s", r->reason);
 	rc = audit_event_put(st, a, op->name, op->len, e);
 	free(e);

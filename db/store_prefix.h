@@ -26,6 +26,7 @@ struct store_prefix_config {
 	const char *timezone; /* IANA name (default "UTC") */
 	const char *admin_user; /* who, for the audit ("" if unknown) */
 	int64_t now_ms;
+	const char *correlation_id; /* the caller's request id, audited: NULL or "" if none */
 };
 
 /*
@@ -60,12 +61,38 @@ struct store_number {
 int store_prefix_next(struct store *st, const char *name, size_t len,
                       const struct store_caller *who, uint64_t count, struct store_number *out);
 
+/* One caller's part of a group take: its count of numbers, written to out[0..count). */
+struct store_prefix_take {
+	const struct store_caller *who; /* its audit fields (its now_ms is not used) */
+	const char *correlation_id;     /* the caller's request id, audited: NULL or "" if none */
+	uint64_t count;                 /* 1 or more */
+	struct store_number *out;
+	int rc; /* OUT: STORE_OK, EXHAUSTED (took nothing) or INVALID (a number too long) */
+};
+
+/*
+ * Issue the numbers of n takes of prefix `name` in one transaction, in the order given, at now_ms
+ * (one period for all): a group commit, one lock hand-off and one log flush for many callers. Each
+ * take gets consecutive numbers, audited with its own caller's fields, or, when what it asks runs
+ * past the maximum, nothing (rc EXHAUSTED) while the takes after it still get theirs: each gets
+ * what it would have got alone in that order. Returns STORE_OK when the transaction committed and
+ * is as durable as the durability setting promises (each take's rc then says what it got), or
+ * NOT_FOUND, INVALID (the name, or a take of count 0), BUSY or UNAVAILABLE for all: nothing was
+ * issued. The record's lock is released before the log flush, so another group can take its
+ * numbers meanwhile; the function returns after the flush.
+ */
+int store_prefix_next_group(struct store *st, const char *name, size_t len, int64_t now_ms,
+                            struct store_prefix_take *takes, size_t n);
+
 /* A prefix as its status shows it at now_ms: the period rule applied without issuing. Returns
  * STORE_OK (*out set), NOT_FOUND (no such prefix), INVALID (the name), BUSY or UNAVAILABLE. */
 struct store_prefix_status {
 	struct seq_record rec;
 	int64_t current, next;     /* the last counter issued in the period (0: none), the next */
 	int64_t last_audit_counter; /* the counter of the last audited number (0: none) */
+	int64_t last_audit_ms;      /* when it was issued, unix ms (0: none) */
+	uint64_t audited;           /* numbers in the audit under this name, ever: the position of
+	                               the last (a prefix deleted and made again continues it) */
 };
 int store_prefix_status(struct store *st, const char *name, size_t len, int64_t now_ms,
                         struct store_prefix_status *out);
@@ -80,6 +107,7 @@ struct store_reset {
 	int64_t now_ms;
 	int64_t old_value, new_value; /* out: the current counter before and after */
 	unsigned char reset_id[16];   /* out */
+	const char *correlation_id;   /* the caller's request id, audited: NULL or "" if none */
 };
 int store_prefix_reset(struct store *st, const char *name, size_t len, struct store_reset *r,
                        const char **why);

@@ -36,6 +36,8 @@ static int field(struct config *cfg, const char *name, char **str, int64_t **num
 		{ "log_level", offsetof(struct config, log_level), 0 },
 		{ "default_start", offsetof(struct config, default_start), 0 },
 		{ "checkpoint_interval_s", offsetof(struct config, checkpoint_interval_s), 0 },
+		{ "grpc_tls_cert", offsetof(struct config, grpc_tls_cert), 1 },
+		{ "grpc_tls_key", offsetof(struct config, grpc_tls_key), 1 },
 	};
 
 	*str = NULL;
@@ -55,7 +57,7 @@ static int field(struct config *cfg, const char *name, char **str, int64_t **num
 static const char *const field_names[] = {
 	"data_dir",  "socket",        "workers",      "threads",  "max_requests",   "durability",
 	"lock_timeout_ms", "shutdown_timeout_s", "log_level", "default_start",
-	"checkpoint_interval_s",
+	"checkpoint_interval_s", "grpc_tls_cert", "grpc_tls_key",
 };
 
 /* Compare two configs field by field; describe the first difference in buf, or return NULL. */
@@ -159,6 +161,10 @@ static const struct ok_row ok_rows[] = {
 	{ __LINE__, S("checkpoint_interval_s = 86400"), "checkpoint_interval_s", 86400, NULL,
 	  "checkpoint interval maximum" },
 	{ __LINE__, S("data_dir = /srv/nextid\n"), "data_dir", 0, "/srv/nextid", "data_dir" },
+	{ __LINE__, S("grpc_tls_cert = /etc/nextid/grpc.crt\n"), "grpc_tls_cert", 0,
+	  "/etc/nextid/grpc.crt", "grpc_tls_cert" },
+	{ __LINE__, S("grpc_tls_key = /etc/nextid/grpc.key\n"), "grpc_tls_key", 0,
+	  "/etc/nextid/grpc.key", "grpc_tls_key" },
 	{ __LINE__, S("data_dir = /\n"), "data_dir", 0, "/", "the root as data_dir" },
 	{ __LINE__, S("data_dir =   /a b/c  \r\n"), "data_dir", 0, "/a b/c",
 	  "inner spaces stay, outer spaces and CR go" },
@@ -298,6 +304,8 @@ static const struct err_row err_rows[] = {
 	  FILE_NAME ":1: log_level: 'verbose' is not one of the allowed words"
 	            " (allowed: debug, info, warn, error)",
 	  "bad log level" },
+	{ __LINE__, S("grpc_tls_key = grpc.key"),
+	  FILE_NAME ":1: grpc_tls_key: 'grpc.key' must be an absolute path", "relative key file" },
 	{ __LINE__, S("data_dir = var/lib/nextid"),
 	  FILE_NAME ":1: data_dir: 'var/lib/nextid' must be an absolute path", "relative data_dir" },
 	{ __LINE__, S("data_dir = ./nextid"),
