@@ -66,7 +66,7 @@ enum name_text name_text_check(const char *s, size_t len, char forbid)
 int name_check(const char *s, size_t len, const char **why)
 {
 	if (len < 1 || len > NAME_MAX_BYTES) {
-		*why = "Name must be 1 to 200 bytes.";
+		*why = NAME_LENGTH_WHY;
 		return -1;
 	}
 	switch (name_text_check(s, len, '/')) {
