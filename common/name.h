@@ -37,7 +37,4 @@ enum name_text {
  */
 enum name_text name_text_check(const char *s, size_t len, char forbid);
 
-/* Length of the valid UTF-8 sequence starting at s (at most len bytes), or 0 if invalid. */
-size_t name_utf8_char_len(const unsigned char *s, size_t len);
-
 #endif
