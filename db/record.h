@@ -1,7 +1,10 @@
 /*
  * record: the on-disk sequence record. A fixed-size, versioned, big-endian byte layout, so a store
  * written on one machine reads the same on another and a future layout can be told apart by its
- * version byte. Pure functions, no I/O: the store reads and writes the bytes. Any process may use it.
+ * version byte. Also the options a sequence is created or changed with (struct record_change),
+ * read by name for every front door (record_change_set) and applied by the rules of one place
+ * (record_apply). Pure functions, no I/O: the store reads and writes the bytes. Any process may
+ * use it.
  */
 #ifndef NEXTID_RECORD_H
 #define NEXTID_RECORD_H

@@ -29,7 +29,7 @@ struct generator_params {
 
 enum generator_rc {
 	GENERATOR_OK,
-	GENERATOR_WAIT,       /* this tick is used up: try again at *wait_until_ms */
+	GENERATOR_WAIT,       /* this tick is used up: try again at *wait_tick */
 	GENERATOR_CLOCK_BACK, /* the clock is further behind the last id than the tolerance */
 	GENERATOR_EXHAUSTED,  /* 39 bits of time are used up (in the year 2196) */
 	GENERATOR_BEFORE_EPOCH, /* the clock is before the epoch: there is no tick to issue on */
