@@ -286,8 +286,8 @@ int ctl_import(struct ctl *c, int argc, char **argv)
 		else if (src != STORE_OK)
 			rc = ctl_store_fail(c,
 			              "import: the store refused the transaction (%s); nothing was "
-			              "imported. A file of a few hundred thousand sequences is larger than "
-			              "one transaction can hold: split it.",
+			              "imported. A file of more than about a hundred thousand sequences is "
+			              "larger than one transaction can hold: split it.",
 			              store_rc_name(src));
 		else
 			fprintf(c->out, "import: %zu sequences\n", s.n);
