@@ -1,28 +1,33 @@
 /*
- * clock: clock_gettime and nanosleep in milliseconds. clock_gettime cannot fail for these two
- * clocks on Linux, so nothing is checked.
+ * clock: clock_gettime in milliseconds and microseconds, nanosleep in milliseconds.
+ * clock_gettime cannot fail for these two clocks on Linux, so nothing is checked.
  */
 #include "clock.h"
 
 #include <errno.h>
 #include <time.h>
 
-static int64_t ms_of(clockid_t id)
+static int64_t us_of(clockid_t id)
 {
 	struct timespec ts;
 
 	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 int64_t clock_monotonic_ms(void)
 {
-	return ms_of(CLOCK_MONOTONIC);
+	return us_of(CLOCK_MONOTONIC) / 1000;
+}
+
+int64_t clock_monotonic_us(void)
+{
+	return us_of(CLOCK_MONOTONIC);
 }
 
 int64_t clock_wall_ms(void)
 {
-	return ms_of(CLOCK_REALTIME);
+	return us_of(CLOCK_REALTIME) / 1000;
 }
 
 void clock_sleep_ms(unsigned ms)

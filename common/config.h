@@ -2,7 +2,8 @@
  * config: the app's configuration, read from /etc/nextid/nextid.conf (or --config) as
  * "key = value" lines with '#' comments. Every key has a default, so an empty file works; an
  * unknown key, a repeated key or a bad value is an error naming the file, the line and the reason.
- * www-conf/nextid.conf documents every key. Used by the master (and on SIGHUP), and by nextidctl.
+ * www-conf/nextid.conf documents every key. Used by the master (and on SIGHUP), by nextidctl and
+ * by nextid-sequencer.
  */
 #ifndef NEXTID_CONFIG_H
 #define NEXTID_CONFIG_H

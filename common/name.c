@@ -5,7 +5,8 @@
  */
 #include "name.h"
 
-size_t name_utf8_char_len(const unsigned char *s, size_t len)
+/* Length of the valid UTF-8 sequence starting at s (at most len bytes), or 0 if invalid. */
+static size_t utf8_char_len(const unsigned char *s, size_t len)
 {
 	unsigned char lo = 0x80, hi = 0xBF;
 	size_t need;
@@ -51,7 +52,7 @@ enum name_text name_text_check(const char *s, size_t len, char forbid)
 			return NAME_TEXT_CONTROL;
 		if (forbid != 0 && p[i] == (unsigned char)forbid)
 			return NAME_TEXT_FORBIDDEN;
-		n = name_utf8_char_len(p + i, len - i);
+		n = utf8_char_len(p + i, len - i);
 		if (n == 0) {
 			/* Keep looking: a control character or forbidden byte is the more specific
 			 * complaint. */
@@ -66,7 +67,7 @@ enum name_text name_text_check(const char *s, size_t len, char forbid)
 int name_check(const char *s, size_t len, const char **why)
 {
 	if (len < 1 || len > NAME_MAX_BYTES) {
-		*why = "Name must be 1 to 200 bytes.";
+		*why = NAME_LENGTH_WHY;
 		return -1;
 	}
 	switch (name_text_check(s, len, '/')) {

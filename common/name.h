@@ -9,7 +9,12 @@
 
 #include <stddef.h>
 
+/* The one limit on a name's length, for every layer (the store's keys, audit keys, buffers) and
+ * the sentence that states it. */
 #define NAME_MAX_BYTES 200
+#define NAME_STRINGIFY_(x) #x
+#define NAME_STRINGIFY(x) NAME_STRINGIFY_(x)
+#define NAME_LENGTH_WHY "Name must be 1 to " NAME_STRINGIFY(NAME_MAX_BYTES) " bytes."
 
 /* Returns 0 when s[0..len) is a valid name, else -1 with *why set to a sentence for the user. */
 int name_check(const char *s, size_t len, const char **why);
@@ -31,8 +36,5 @@ enum name_text {
  * ("must be UTF-8 without control characters").
  */
 enum name_text name_text_check(const char *s, size_t len, char forbid);
-
-/* Length of the valid UTF-8 sequence starting at s (at most len bytes), or 0 if invalid. */
-size_t name_utf8_char_len(const unsigned char *s, size_t len);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * ctl: what the pieces of nextidctl share. nextidctl administers the store through store.h only,
- * on the live environment, while the service runs. It lives in db/ beside the store it drives;
- * unlike the store, it reads and writes JSON (export and import use JSON lines, with yajl).
+ * on the live environment, while the service runs: a front door of its own, beside fcgi-app/ and
+ * sequencer/. Unlike the store, it reads and writes JSON (export and import use JSON lines, with
+ * yajl).
  *
  * Every command returns an exit status: CTL_OK, CTL_FAIL (one line on stderr, "nextidctl: ..."),
  * CTL_USAGE (a usage error: missing or unknown arguments), or CTL_INTERRUPTED (the store was
@@ -11,10 +12,9 @@
 #define NEXTID_CTL_H
 
 #include "config.h"
-
-#include <stdatomic.h>
 #include "store.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 
 enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2, CTL_INTERRUPTED = 3 };

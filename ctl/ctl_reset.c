@@ -88,11 +88,10 @@ static int change_one(struct ctl *c, const struct reset_args *a)
 	int rc;
 
 	if (a->type_name) {
-		ch.type = record_type_parse(a->type_name, strlen(a->type_name));
-		if (ch.type == 0)
-			return ctl_fail(CTL_USAGE, "sequence-reset: -t must be int, long, uuid8, uuid12, "
-			                           "uuid16 or uuid22");
-		ch.fields |= RECORD_CHANGE_TYPE;
+		const struct record_value type = { .text = a->type_name, .truth = -1 };
+
+		if (record_change_set(&ch, "type", &type, &why) != RECORD_SET_OK)
+			return ctl_fail(CTL_USAGE, "sequence-reset: -t '%s': %s", a->type_name, why);
 	}
 	if (a->has_value) {
 		ch.fields |= RECORD_CHANGE_START;

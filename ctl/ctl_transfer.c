@@ -8,7 +8,6 @@
  */
 #include "ctl.h"
 #include "name.h"
-#include "numparse.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -95,78 +94,100 @@ int ctl_export(struct ctl *c, int argc, char **argv)
 	return CTL_OK;
 }
 
-/* A counter field: a JSON integer or a string of digits. */
-static int read_number(yajl_val v, int64_t *out)
-{
-	const char *s = YAJL_GET_STRING(v), *why;
-
-	if (YAJL_IS_INTEGER(v)) {
-		*out = YAJL_GET_INTEGER(v);
-		return 0;
-	}
-	return s ? numparse_i64(s, strlen(s), INT64_MIN, INT64_MAX, out, &why) : -1;
-}
-
 static const char *const import_keys[] = { "name", "type", "next", "increment", "min", "max",
 	                                   "cycle", "cache", "exhausted" };
 #define IMPORT_KEYS (sizeof(import_keys) / sizeof(import_keys[0]))
 
-/* Turn one parsed line into an item. Returns NULL, or what is wrong with it. */
-static const char *line_to_item(yajl_val obj, struct store_item *it, char **name_copy)
+/* The options of a line, by index in import_keys, as record_change_set names them. */
+static const char *const import_options[IMPORT_KEYS] = { NULL, "type", "start", "increment",
+	                                                 "min", "max", "cycle", "cache", NULL };
+
+/* What is wrong with a line: a phrase ("not valid JSON"), or a sentence of the record's rules. */
+enum line_fault { LINE_OK, LINE_PHRASE, LINE_SENTENCE };
+
+static enum line_fault phrase(const char **problem, const char *text)
+{
+	*problem = text;
+	return LINE_PHRASE;
+}
+
+/* The line's options into ch: type first, then next (as start), increment, min and max for a
+ * numeric type only (a random-id type's are null), cycle and cache. */
+static enum line_fault line_change(yajl_val *f, struct record_change *ch, const char **problem)
+{
+	memset(ch, 0, sizeof(*ch));
+	if (!YAJL_GET_STRING(f[1]))
+		return phrase(problem, "no type");
+	for (size_t k = 1; import_options[k]; k++) {
+		int counter = k >= 2 && k <= 5;
+		struct record_value v;
+
+		if (!f[k] || (counter && record_type_max(ch->type) == 0))
+			continue;
+		/* yajl's YAJL_GET_INTEGER reads the union whatever the value is. */
+		v = (struct record_value){ YAJL_GET_STRING(f[k]), YAJL_IS_INTEGER(f[k]),
+			                   YAJL_IS_INTEGER(f[k]) ? YAJL_GET_INTEGER(f[k]) : 0,
+			                   YAJL_IS_TRUE(f[k]) ? 1 : YAJL_IS_FALSE(f[k]) ? 0 : -1 };
+		switch (record_change_set(ch, import_options[k], &v, problem)) {
+		case RECORD_SET_OK:
+			break;
+		case RECORD_SET_NUMBER:
+			return phrase(problem, "a counter field that is not a whole number");
+		default:
+			return LINE_SENTENCE;
+		}
+	}
+	if (record_type_max(ch->type) != 0 && !f[2])
+		return phrase(problem, "no next value");
+	return LINE_OK;
+}
+
+/* Turn one parsed line into an item. Returns LINE_OK, or what is wrong with it in *problem. */
+static enum line_fault line_to_item(yajl_val obj, struct store_item *it, char **name_copy,
+                                    const char **problem)
 {
 	yajl_val f[IMPORT_KEYS] = { 0 };
-	struct seq_record *rec = &it->rec;
-	const char *name, *type_name;
-	int64_t *counters[] = { &rec->next, &rec->increment, &rec->min, &rec->max };
-	int64_t cache;
+	struct record_change ch;
+	const char *name, *why;
+	enum line_fault fault;
+	int exhausted;
 
 	if (!YAJL_IS_OBJECT(obj))
-		return "not a JSON object";
+		return phrase(problem, "not a JSON object");
 	for (size_t i = 0; i < obj->u.object.len; i++) {
 		size_t k = 0;
 
 		while (k < IMPORT_KEYS && strcmp(import_keys[k], obj->u.object.keys[i]) != 0)
 			k++;
 		if (k == IMPORT_KEYS)
-			return "an unknown field";
+			return phrase(problem, "an unknown field");
 		if (f[k])
-			return "a field given twice";
+			return phrase(problem, "a field given twice");
 		f[k] = obj->u.object.values[i];
 	}
 	name = YAJL_GET_STRING(f[0]);
-	type_name = YAJL_GET_STRING(f[1]);
-	if (!name || name_check(name, strlen(name), &type_name) != 0)
-		return "no valid name";
-	if (!YAJL_GET_STRING(f[1]))
-		return "no type";
-	type_name = YAJL_GET_STRING(f[1]);
-	record_init(rec, record_type_parse(type_name, strlen(type_name)), 1, (uint64_t)time(NULL));
-	if (rec->type == 0)
-		return "an unknown type";
-	if (record_type_max(rec->type) != 0) {
-		for (size_t k = 0; k < 4; k++)
-			if (f[2 + k] && read_number(f[2 + k], counters[k]) != 0)
-				return "a counter field that is not a whole number";
-		if (!f[2])
-			return "no next value";
-	}
-	if (f[6] && !YAJL_IS_TRUE(f[6]) && !YAJL_IS_FALSE(f[6]))
-		return "cycle that is not true or false";
+	if (!name || name_check(name, strlen(name), &why) != 0)
+		return phrase(problem, "no valid name");
+	if ((fault = line_change(f, &ch, problem)) != LINE_OK)
+		return fault;
 	if (f[8] && !YAJL_IS_TRUE(f[8]) && !YAJL_IS_FALSE(f[8]))
-		return "exhausted that is not true or false";
-	if (f[7] && (read_number(f[7], &cache) != 0 || cache < 0 || cache > 1000000))
-		return "a cache that is not 0 to 1000000";
-	rec->cache = f[7] ? (uint32_t)cache : 0;
-	rec->flags = (uint16_t)((f[6] && YAJL_IS_TRUE(f[6]) ? RECORD_FLAG_CYCLE : 0) |
-	                        (f[8] && YAJL_IS_TRUE(f[8]) ? RECORD_FLAG_EXHAUSTED : 0));
-	if (record_check(rec) != RECORD_OK)
-		return "options that break the rules (min, max, next or increment)";
-	*name_copy = strdup(name);
-	if (!*name_copy)
-		return "no memory";
+		return phrase(problem, "exhausted that is not true or false");
+	/* An exhausted sequence's next is the last value it issued, not one still to issue: it goes
+	 * back in after the rules for a new record have been applied. */
+	exhausted = YAJL_IS_TRUE(f[8]);
+	if (exhausted)
+		ch.fields &= ~RECORD_CHANGE_START;
+	if (record_apply(&it->rec, &ch, 0, (uint64_t)time(NULL), problem) != RECORD_OK)
+		return LINE_SENTENCE;
+	if (exhausted && record_type_max(ch.type) != 0)
+		it->rec.next = ch.start;
+	if (exhausted)
+		it->rec.flags |= RECORD_FLAG_EXHAUSTED;
+	if (!(*name_copy = strdup(name)))
+		return phrase(problem, "no memory");
 	it->name = *name_copy;
 	it->len = strlen(name);
-	return NULL;
+	return LINE_OK;
 }
 
 struct import_set {
@@ -212,6 +233,7 @@ static int read_lines(FILE *f, const char *path, struct import_set *s)
 	while (fgets(line, sizeof(line), f)) {
 		size_t len = strlen(line);
 		const char *problem;
+		enum line_fault fault;
 		yajl_val v;
 
 		lineno++;
@@ -223,10 +245,14 @@ static int read_lines(FILE *f, const char *path, struct import_set *s)
 		if (s->n == s->cap && import_set_grow(s) != 0)
 			return ctl_fail(CTL_FAIL, "import: out of memory");
 		v = yajl_tree_parse(line, NULL, 0);
-		problem = v ? line_to_item(v, &s->items[s->n], &s->names[s->n]) : "not valid JSON";
+		problem = "not valid JSON";
+		fault = v ? line_to_item(v, &s->items[s->n], &s->names[s->n], &problem) : LINE_PHRASE;
 		yajl_tree_free(v);
-		if (problem)
+		if (fault == LINE_PHRASE)
 			return ctl_fail(CTL_FAIL, "import: %s:%zu: %s; nothing was imported", path,
+			                lineno, problem);
+		if (fault == LINE_SENTENCE)
+			return ctl_fail(CTL_FAIL, "import: %s:%zu: %s Nothing was imported.", path,
 			                lineno, problem);
 		s->lines[s->n++] = lineno;
 	}
@@ -260,8 +286,8 @@ int ctl_import(struct ctl *c, int argc, char **argv)
 		else if (src != STORE_OK)
 			rc = ctl_store_fail(c,
 			              "import: the store refused the transaction (%s); nothing was "
-			              "imported. A file of a few hundred thousand sequences is larger than "
-			              "one transaction can hold: split it.",
+			              "imported. A file of more than about a hundred thousand sequences is "
+			              "larger than one transaction can hold: split it.",
 			              store_rc_name(src));
 		else
 			fprintf(c->out, "import: %zu sequences\n", s.n);

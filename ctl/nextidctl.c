@@ -148,56 +148,29 @@ static int cmd_show(struct ctl *c, int argc, char **argv)
 	return CTL_OK;
 }
 
-/* Read create's options into ch. Returns 0, or an exit status after saying what is wrong. */
+/* Read create's options (--NAME VALUE, --cycle alone) into ch. Returns 0, or an exit status after
+ * saying what is wrong. */
 static int create_options(int argc, char **argv, struct record_change *ch)
 {
-	static const struct {
-		const char *flag;
-		unsigned bit;
-	} flags[] = { { "--start", RECORD_CHANGE_START },   { "--increment", RECORD_CHANGE_INCREMENT },
-		      { "--min", RECORD_CHANGE_MIN },       { "--max", RECORD_CHANGE_MAX },
-		      { "--cache", RECORD_CHANGE_CACHE } };
-
 	memset(ch, 0, sizeof(*ch));
 	for (int i = 0; i < argc; i++) {
-		const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-		unsigned bit = 0;
-		int64_t n;
+		int alone = strcmp(argv[i], "--cycle") == 0;
+		struct record_value v = { .text = alone || i + 1 == argc ? NULL : argv[i + 1],
+			                  .truth = alone ? 1 : -1 };
+		const char *why;
+		int rc = strncmp(argv[i], "--", 2) == 0
+		                 ? record_change_set(ch, argv[i] + 2, &v, &why)
+		                 : RECORD_SET_UNKNOWN;
 
-		if (strcmp(argv[i], "--cycle") == 0) {
-			ch->fields |= RECORD_CHANGE_CYCLE;
-			ch->cycle = 1;
-			continue;
-		}
-		if (strcmp(argv[i], "--type") == 0) {
-			if (!value)
-				return ctl_fail(CTL_USAGE, "--type needs a value");
-			ch->type = record_type_parse(value, strlen(value));
-			if (ch->type == 0)
-				return ctl_fail(CTL_USAGE, "--type must be int, long, uuid8, uuid12, "
-				                           "uuid16 or uuid22");
-			ch->fields |= RECORD_CHANGE_TYPE;
-			i++;
-			continue;
-		}
-		for (size_t f = 0; f < sizeof(flags) / sizeof(flags[0]); f++)
-			if (strcmp(argv[i], flags[f].flag) == 0)
-				bit = flags[f].bit;
-		if (!bit)
+		if (rc == RECORD_SET_UNKNOWN)
 			return ctl_fail(CTL_USAGE, "create: unknown option '%s'", argv[i]);
-		if (ctl_parse_i64(argv[i], value, &n) != 0)
-			return CTL_USAGE;
-		if (bit == RECORD_CHANGE_CACHE && (n < 0 || n > 1000000))
-			return ctl_fail(CTL_USAGE, "--cache must be 0 to 1000000");
-		ch->fields |= bit;
-		switch (bit) {
-		case RECORD_CHANGE_START: ch->start = n; break;
-		case RECORD_CHANGE_INCREMENT: ch->increment = n; break;
-		case RECORD_CHANGE_MIN: ch->min = n; break;
-		case RECORD_CHANGE_MAX: ch->max = n; break;
-		default: ch->cache = (uint32_t)n; break;
-		}
-		i++;
+		if (!alone && !v.text)
+			return ctl_fail(CTL_USAGE, "%s needs a value", argv[i]);
+		if (rc == RECORD_SET_NUMBER)
+			return ctl_fail(CTL_USAGE, "%s '%s' %s", argv[i], v.text, why);
+		if (rc == RECORD_SET_INVALID)
+			return ctl_fail(CTL_USAGE, "create: %s", why);
+		i += !alone;
 	}
 	return 0;
 }

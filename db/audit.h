@@ -11,6 +11,8 @@
 #ifndef NEXTID_AUDIT_H
 #define NEXTID_AUDIT_H
 
+#include "name.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,7 +20,7 @@
 #define AUDIT_NUMBER_MAX 1024 /* bytes of a full number */
 #define AUDIT_TEXT_MAX 128    /* bytes of client_id, generated_by, admin_user, correlation_id */
 #define AUDIT_NOTE_MAX 512    /* bytes of a reset's reason */
-#define AUDIT_KEY_MAX (200 + 2 + 8)
+#define AUDIT_KEY_MAX (NAME_MAX_BYTES + 2 + 8) /* name 0x00 kind seq */
 #define AUDIT_VALUE_MAX (64 + AUDIT_NUMBER_MAX + 4 * AUDIT_TEXT_MAX + AUDIT_NOTE_MAX + 12)
 
 enum audit_kind {

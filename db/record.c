@@ -9,8 +9,14 @@
 #include "record.h"
 
 #include "bigendian.h"
+#include "numparse.h"
 
 #include <string.h>
+
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+
+static const char type_why[] = "type must be int, long, uuid8, uuid12, uuid16 or uuid22.";
 
 int64_t record_type_max(uint8_t type)
 {
@@ -228,7 +234,7 @@ int record_apply(struct seq_record *rec, const struct record_change *ch, int exi
 
 	if ((ch->fields & (RECORD_CHANGE_TYPE | RECORD_CHANGE_NEW_TYPE)) &&
 	    record_type_max(ch->type) == 0 && record_uuid_length(ch->type) == 0) {
-		*why = "type must be int, long, uuid8, uuid12, uuid16 or uuid22.";
+		*why = type_why;
 		return RECORD_BAD_FIELD;
 	}
 	if (!exists)
@@ -330,4 +336,80 @@ int record_skip(struct seq_record *rec, uint64_t steps)
 		rec->flags |= RECORD_FLAG_EXHAUSTED;
 	}
 	return 1;
+}
+
+const char *const record_option_names[RECORD_OPTIONS] = { "type", "start", "increment", "min",
+	                                                  "max",  "cycle", "cache" };
+static const unsigned option_bits[RECORD_OPTIONS] = {
+	RECORD_CHANGE_TYPE, RECORD_CHANGE_START, RECORD_CHANGE_INCREMENT, RECORD_CHANGE_MIN,
+	RECORD_CHANGE_MAX,  RECORD_CHANGE_CYCLE, RECORD_CHANGE_CACHE,
+};
+
+/* v as a whole number in [lo, hi]: a number, or a string of digits. Returns 0, or -1 with *why
+ * numparse's fragment. */
+static int value_i64(const struct record_value *v, int64_t lo, int64_t hi, int64_t *out,
+                     const char **why)
+{
+	if (v->text)
+		return numparse_i64(v->text, strlen(v->text), lo, hi, out, why);
+	if (!v->is_number) {
+		*why = "is not a number";
+		return -1;
+	}
+	if (v->number < lo || v->number > hi) {
+		*why = v->number < lo ? "is too small" : "is too large";
+		return -1;
+	}
+	*out = v->number;
+	return 0;
+}
+
+int record_change_set(struct record_change *ch, const char *key, const struct record_value *v,
+                      const char **why)
+{
+	size_t k = 0;
+	int64_t n = 0;
+	uint8_t type;
+
+	while (k < RECORD_OPTIONS && strcmp(record_option_names[k], key) != 0)
+		k++;
+	if (k == RECORD_OPTIONS)
+		return RECORD_SET_UNKNOWN;
+	switch (option_bits[k]) {
+	case RECORD_CHANGE_TYPE:
+		if (!v->text || (type = record_type_parse(v->text, strlen(v->text))) == 0) {
+			*why = type_why;
+			return RECORD_SET_INVALID;
+		}
+		ch->type = type;
+		break;
+	case RECORD_CHANGE_CYCLE:
+		if (v->truth != 0 && v->truth != 1) {
+			*why = "cycle must be true or false.";
+			return RECORD_SET_INVALID;
+		}
+		ch->cycle = v->truth;
+		break;
+	case RECORD_CHANGE_CACHE:
+		if (value_i64(v, 0, RECORD_CACHE_MAX, &n, why) != 0) {
+			*why = "cache must be a whole number from 0 to " STRINGIFY(RECORD_CACHE_MAX) ".";
+			return RECORD_SET_INVALID;
+		}
+		ch->cache = (uint32_t)n;
+		break;
+	default:
+		if (value_i64(v, INT64_MIN, INT64_MAX, &n, why) != 0)
+			return RECORD_SET_NUMBER;
+		if (option_bits[k] == RECORD_CHANGE_START)
+			ch->start = n;
+		else if (option_bits[k] == RECORD_CHANGE_INCREMENT)
+			ch->increment = n;
+		else if (option_bits[k] == RECORD_CHANGE_MIN)
+			ch->min = n;
+		else
+			ch->max = n;
+		break;
+	}
+	ch->fields |= option_bits[k];
+	return RECORD_SET_OK;
 }

@@ -1,7 +1,10 @@
 /*
  * record: the on-disk sequence record. A fixed-size, versioned, big-endian byte layout, so a store
  * written on one machine reads the same on another and a future layout can be told apart by its
- * version byte. Pure functions, no I/O: the store reads and writes the bytes. Any process may use it.
+ * version byte. Also the options a sequence is created or changed with (struct record_change),
+ * read by name for every front door (record_change_set) and applied by the rules of one place
+ * (record_apply). Pure functions, no I/O: the store reads and writes the bytes. Any process may
+ * use it.
  */
 #ifndef NEXTID_RECORD_H
 #define NEXTID_RECORD_H
@@ -131,6 +134,41 @@ struct record_change {
 	int cycle;
 	uint32_t cache;
 };
+
+#define RECORD_CACHE_MAX 1000000 /* the most values a sequence's cache may hold */
+
+/* The options of a record_change by name, as the admin API, nextidctl create and import spell
+ * them: type, start, increment, min, max, cycle, cache. */
+#define RECORD_OPTIONS 7
+extern const char *const record_option_names[RECORD_OPTIONS];
+
+/* One option's value as a front door received it: a JSON value, or a command line's word. */
+struct record_value {
+	const char *text; /* a string (digits, or a type's name), NUL-terminated; NULL: not one */
+	int is_number;    /* else 1 when `number` holds a whole number (a JSON integer) */
+	int64_t number;
+	int truth;        /* else 1 or 0 for a truth (JSON true or false, a flag given alone); -1 */
+};
+
+enum record_set_rc {
+	RECORD_SET_OK = 0,
+	RECORD_SET_UNKNOWN, /* key names no option */
+	RECORD_SET_NUMBER,  /* start, increment, min or max is not a whole number of 64 bits: *why
+	                       is numparse's fragment ("is not a number", "is too large") */
+	RECORD_SET_INVALID, /* a type, cycle or cache the option does not take: *why a sentence
+	                       ("cache must be a whole number from 0 to 1000000.") */
+};
+
+/*
+ * Set the option named key (record_option_names) of *ch to v, with its RECORD_CHANGE_* bit: the
+ * one reading of sequence options, for the admin API's body, nextidctl create's flags and
+ * import's lines. type takes a type's name; start, increment, min and max a whole number (a
+ * number, or a string of digits); cycle a truth; cache a whole number from 0 to
+ * RECORD_CACHE_MAX. Returns an enum record_set_rc; *ch is changed on RECORD_SET_OK only. Each
+ * front door words RECORD_SET_NUMBER its own way (a JSON body, a flag, a line).
+ */
+int record_change_set(struct record_change *ch, const char *key, const struct record_value *v,
+                      const char **why);
 
 /*
  * Create (exists = 0) or change (exists = 1) *rec as ch says. A new record is a long unless

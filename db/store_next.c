@@ -35,7 +35,7 @@
 #define CACHE_TTL_MS 5000
 
 struct cache_entry {
-	char name[STORE_NAME_MAX];
+	char name[NAME_MAX_BYTES];
 	size_t len;          /* 0 = free */
 	int empty;           /* its block ran out: a marker that the sequence is cached */
 	uint8_t type;
@@ -57,7 +57,7 @@ struct combine_req {
 
 /* The requests for one name (and type) of one process. */
 struct combine_slot {
-	char name[STORE_NAME_MAX];
+	char name[NAME_MAX_BYTES];
 	size_t len;  /* 0 = free */
 	uint8_t type;
 	int leading; /* a leader's transaction runs for this name */

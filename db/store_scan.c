@@ -109,13 +109,13 @@ int store_count(struct store *st, size_t *total, size_t *corrupt)
 }
 
 struct scan_entry {
-	char name[STORE_NAME_MAX];
+	char name[NAME_MAX_BYTES];
 	size_t len;
 	struct seq_record rec;
 };
 
 struct scan_chunk {
-	char after[STORE_NAME_MAX]; /* the chunk starts after this name ... */
+	char after[NAME_MAX_BYTES]; /* the chunk starts after this name ... */
 	size_t after_len;           /* ... or at the first name when 0 */
 	size_t want, count;
 	struct scan_entry entries[SCAN_CHUNK];
@@ -131,7 +131,7 @@ static int chunk_add(struct store *st, struct txn_attempt *a, const DBT *key, co
 	int rc;
 
 	(void)val;
-	if (key->size > STORE_NAME_MAX) /* no name is longer: a damaged index */
+	if (key->size > NAME_MAX_BYTES) /* no name is longer: a damaged index */
 		return STORE_DB_ERROR(st, a, DB_BUFFER_SMALL, "list");
 	rc = store_read_record(st, a, &seq_key, 0, &e->rec);
 	if (rc == STORE_NOT_FOUND)
@@ -171,7 +171,7 @@ static int scan_chunks(struct store *st, const char *after, size_t after_len, si
 	int rc = c ? STORE_OK : STORE_UNAVAILABLE;
 
 	if (c) {
-		c->after_len = after && after_len <= STORE_NAME_MAX ? after_len : 0;
+		c->after_len = after && after_len <= NAME_MAX_BYTES ? after_len : 0;
 		if (c->after_len)
 			memcpy(c->after, after, c->after_len);
 	}

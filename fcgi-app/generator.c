@@ -8,9 +8,7 @@
  * never a wait longer than a tick.
  */
 #include "generator.h"
-
-#include <errno.h>
-#include <time.h>
+#include "clock.h"
 
 #define TICK_LIMIT (((int64_t)1 << GENERATOR_TIME_BITS) - 1)
 
@@ -91,29 +89,18 @@ void generator_decompose(uint64_t id, int64_t epoch_ms, struct generator_parts *
 	out->unix_ms = epoch_ms + (int64_t)out->tick * GENERATOR_TICK_MS;
 }
 
-int64_t generator_clock_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Sleep until the clock reaches `tick`: at least a millisecond (at the tick's edge that settles
  * it), at most a tick (the caller looks again). */
 static void sleep_until_tick(int64_t tick, const struct generator_params *p, int64_t offset_ms,
                              int64_t (*now_ms)(void))
 {
 	int64_t ms = p->epoch_ms + tick * GENERATOR_TICK_MS - (now_ms() + offset_ms);
-	struct timespec ts = { 0 };
 
 	if (ms < 1)
 		ms = 1;
 	if (ms > GENERATOR_TICK_MS)
 		ms = GENERATOR_TICK_MS;
-	ts.tv_nsec = ms * 1000000L;
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+	clock_sleep_ms((unsigned)ms);
 }
 
 int generator_take(_Atomic uint64_t *state, const struct generator_params *p, int64_t offset_ms,

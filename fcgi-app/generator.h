@@ -29,7 +29,7 @@ struct generator_params {
 
 enum generator_rc {
 	GENERATOR_OK,
-	GENERATOR_WAIT,       /* this tick is used up: try again at *wait_until_ms */
+	GENERATOR_WAIT,       /* this tick is used up: try again at *wait_tick */
 	GENERATOR_CLOCK_BACK, /* the clock is further behind the last id than the tolerance */
 	GENERATOR_EXHAUSTED,  /* 39 bits of time are used up (in the year 2196) */
 	GENERATOR_BEFORE_EPOCH, /* the clock is before the epoch: there is no tick to issue on */
@@ -65,7 +65,7 @@ void generator_decompose(uint64_t id, int64_t epoch_ms, struct generator_parts *
 
 /*
  * Take one id from the shared state, waiting (at most a tick) when a tick is used up. now_ms()
- * is the clock (tests pass their own); offset_ms is added to it (see scoreboard.h). Returns
+ * is the clock (clock_wall_ms; tests pass their own); offset_ms is added to it (see scoreboard.h). Returns
  * GENERATOR_OK with *id and *tick_ms (the id's time, unix ms), CLOCK_BACK with *behind_ms (how
  * far the clock is behind the last id), BEFORE_EPOCH with *behind_ms (how far the clock is
  * before the epoch), or EXHAUSTED; never waits on a clock that is behind.
@@ -89,8 +89,5 @@ int generator_take(_Atomic uint64_t *state, const struct generator_params *p, in
  */
 int generator_resume(int64_t mark_ms, int64_t mark_epoch_ms, int64_t epoch_ms, int64_t now_ms,
                      uint64_t *state, int64_t *offset_ms, int64_t *behind_ms);
-
-/* The wall clock in unix ms (CLOCK_REALTIME, which libfaketime can move in tests). */
-int64_t generator_clock_ms(void);
 
 #endif

@@ -5,52 +5,28 @@
  */
 #include "handle_admin.h"
 #include "auth.h"
-#include "numparse.h"
 #include "params.h"
 #include "respond.h"
 #include "store.h"
 
 #include <string.h>
 
-#define CACHE_MAX 1000000
-
-enum field_kind { FIELD_TYPE, FIELD_INT64, FIELD_BOOL, FIELD_CACHE };
-
-struct field_spec {
-	const char *key;
-	unsigned bit; /* RECORD_CHANGE_* */
-	enum field_kind kind;
-};
-
-/* A body's fields, and the sentence for a key that is none of them. */
+/* A body's fields, the record option each one sets (record_change_set), and the sentence for
+ * a key that is none of them. */
 struct field_set {
-	const struct field_spec *specs;
+	const char *const *keys;
+	const char *const *options;
 	size_t n;
 	const char *unknown;
 };
 
-static const struct field_spec put_fields[] = {
-	{ "type", RECORD_CHANGE_TYPE, FIELD_TYPE },
-	{ "start", RECORD_CHANGE_START, FIELD_INT64 },
-	{ "increment", RECORD_CHANGE_INCREMENT, FIELD_INT64 },
-	{ "min", RECORD_CHANGE_MIN, FIELD_INT64 },
-	{ "max", RECORD_CHANGE_MAX, FIELD_INT64 },
-	{ "cycle", RECORD_CHANGE_CYCLE, FIELD_BOOL },
-	{ "cache", RECORD_CHANGE_CACHE, FIELD_CACHE },
-};
-
-static const struct field_spec next_fields[] = {
-	{ "next", RECORD_CHANGE_START, FIELD_INT64 },
-};
-
-#define FIELDS_MAX (sizeof(put_fields) / sizeof(put_fields[0]))
-
 static const struct field_set put_set = {
-	put_fields, FIELDS_MAX,
+	record_option_names, record_option_names, RECORD_OPTIONS,
 	"Unknown field; the fields are type, start, increment, min, max, cycle and cache."
 };
 
-static const struct field_set next_set = { next_fields, 1,
+static const char *const next_keys[] = { "next" }, *const next_options[] = { "start" };
+static const struct field_set next_set = { next_keys, next_options, 1,
 	                                   "Unknown field; the only field is next." };
 
 /* A change the store refuses, with its reason. */
@@ -96,83 +72,41 @@ static void reply_sequence(struct exchange *x, int status, const char *name, siz
 	respond_json_send(x, status);
 }
 
-/* Read one field's value into ch, or explain what it must be. */
-static int read_field(const struct field_spec *f, yajl_val v, struct record_change *ch,
-                      const char **why)
-{
-	int64_t n = 0;
-	const char *s = YAJL_GET_STRING(v);
-
-	switch (f->kind) {
-	case FIELD_TYPE:
-		if (s && (ch->type = record_type_parse(s, strlen(s))) != 0)
-			return 0;
-		*why = "type must be int, long, uuid8, uuid12, uuid16 or uuid22.";
-		return -1;
-	case FIELD_BOOL:
-		if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
-			ch->cycle = YAJL_IS_TRUE(v);
-			return 0;
-		}
-		*why = "cycle must be true or false.";
-		return -1;
-	case FIELD_INT64:
-	case FIELD_CACHE:
-		if (YAJL_IS_INTEGER(v))
-			n = YAJL_GET_INTEGER(v);
-		else if (!s || numparse_i64(s, strlen(s), INT64_MIN, INT64_MAX, &n, why) != 0)
-			n = INT64_MIN; /* marks "not a whole number" below */
-		break;
-	}
-	if (f->kind == FIELD_CACHE) {
-		if (n < 0 || n > CACHE_MAX || (!YAJL_IS_INTEGER(v) && !s)) {
-			*why = "cache must be a whole number from 0 to 1000000.";
-			return -1;
-		}
-		ch->cache = (uint32_t)n;
-		return 0;
-	}
-	if (n == INT64_MIN) {
-		*why = "Numbers must be whole numbers, as JSON numbers or strings of digits.";
-		return -1;
-	}
-	switch (f->bit) {
-	case RECORD_CHANGE_START: ch->start = n; break;
-	case RECORD_CHANGE_INCREMENT: ch->increment = n; break;
-	case RECORD_CHANGE_MIN: ch->min = n; break;
-	default: ch->max = n; break;
-	}
-	return 0;
-}
-
 struct change_reader {
-	const struct field_spec *specs;
+	const struct field_set *set;
 	struct record_change *ch;
 };
 
-/* params_fields' check: read a field into the change as the body gives it. */
+/* params_fields' check: read a field into the change as the body gives it (a 64-bit value as a
+ * JSON integer or a string of digits), or explain what it must be. */
 static int check_field(void *ctx, size_t k, yajl_val v, const char **why)
 {
 	struct change_reader *r = ctx;
+	/* (yajl's YAJL_GET_INTEGER reads the union whatever the value is) */
+	const struct record_value value = { YAJL_GET_STRING(v), YAJL_IS_INTEGER(v),
+		                            YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0,
+		                            YAJL_IS_TRUE(v) ? 1 : YAJL_IS_FALSE(v) ? 0 : -1 };
 
-	if (read_field(&r->specs[k], v, r->ch, why) != 0)
+	switch (record_change_set(r->ch, r->set->options[k], &value, why)) {
+	case RECORD_SET_OK:
+		return 0;
+	case RECORD_SET_NUMBER:
+		*why = "Numbers must be whole numbers, as JSON numbers or strings of digits.";
 		return -1;
-	r->ch->fields |= r->specs[k].bit;
-	return 0;
+	default:
+		return -1; /* its sentence */
+	}
 }
 
 /* Read the body's fields (each of the set, at most once, nothing else) into ch, or answer 400. */
 static int change_or_reply(struct exchange *x, yajl_val body, const struct field_set *set,
                            struct record_change *ch)
 {
-	const char *keys[FIELDS_MAX];
-	yajl_val values[FIELDS_MAX];
-	struct change_reader r = { set->specs, ch };
-	const struct params_fields f = { keys, set->n, set->unknown, check_field, &r };
+	yajl_val values[RECORD_OPTIONS];
+	struct change_reader r = { set, ch };
+	const struct params_fields f = { set->keys, set->n, set->unknown, check_field, &r };
 
 	memset(ch, 0, sizeof(*ch));
-	for (size_t k = 0; k < set->n; k++)
-		keys[k] = set->specs[k].key;
 	return params_fields_or_reply(x, body, &f, values);
 }
 

@@ -6,6 +6,7 @@
  * ?format=string, since they exceed 2^53 and JavaScript would round them.
  */
 #include "handle_generate.h"
+#include "clock.h"
 #include "config.h"
 #include "generator.h"
 #include "numparse.h"
@@ -54,7 +55,7 @@ static int take_or_reply(struct exchange *x, uint64_t count, uint64_t *ids)
 	char message[200], epoch[CONFIG_TIME_MAX];
 
 	for (uint64_t i = 0; i < count; i++) {
-		int rc = generator_take(&x->app->sb->gen_state, &p, offset, generator_clock_ms, &ids[i],
+		int rc = generator_take(&x->app->sb->gen_state, &p, offset, clock_wall_ms, &ids[i],
 		                        &tick_ms, &behind);
 
 		if (rc == GENERATOR_BEFORE_EPOCH) {
@@ -138,7 +139,7 @@ void handle_generate(struct exchange *x)
 			respond_json_u64(x, ids[i], as_string);
 		respond_json_array_close(x);
 	}
-	respond_json_kv_int(x, "timestamp", generator_clock_ms() / 1000);
+	respond_json_kv_int(x, "timestamp", clock_wall_ms() / 1000);
 	respond_json_send(x, 200);
 }
 

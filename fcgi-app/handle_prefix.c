@@ -5,7 +5,7 @@
  */
 #include "handle_prefix.h"
 #include "auth.h"
-#include "generator.h"
+#include "clock.h"
 #include "params.h"
 #include "respond.h"
 #include "store_prefix.h"
@@ -167,7 +167,7 @@ static int config_or_reply(struct exchange *x, yajl_val body, struct store_prefi
 void handle_prefix_config_set(struct exchange *x)
 {
 	char name[NAME_MAX_BYTES], admin_user[AUDIT_TEXT_MAX + 1];
-	struct store_prefix_config c = { .now_ms = generator_clock_ms(), .admin_user = admin_user };
+	struct store_prefix_config c = { .now_ms = clock_wall_ms(), .admin_user = admin_user };
 	struct seq_record rec;
 	yajl_val body = NULL;
 	const char *why = NULL;
@@ -222,7 +222,7 @@ static int issue_or_reply(struct exchange *x, const char *name, size_t len,
 void handle_prefix_next(struct exchange *x)
 {
 	char name[NAME_MAX_BYTES], client_id[AUDIT_TEXT_MAX + 1], generated_by[AUDIT_TEXT_MAX + 1];
-	struct store_caller who = { client_id, generated_by, generator_clock_ms() };
+	struct store_caller who = { client_id, generated_by, clock_wall_ms() };
 	struct store_number *n;
 	size_t len;
 
@@ -251,7 +251,7 @@ static const struct params_fields batch_fields = { batch_keys, 3, NULL, NULL, NU
 void handle_prefix_batch(struct exchange *x)
 {
 	char name[NAME_MAX_BYTES], client_id[AUDIT_TEXT_MAX + 1], generated_by[AUDIT_TEXT_MAX + 1];
-	struct store_caller who = { client_id, generated_by, generator_clock_ms() };
+	struct store_caller who = { client_id, generated_by, clock_wall_ms() };
 	unsigned char batch_id[16];
 	struct store_number *n = NULL;
 	yajl_val body = NULL, v[3];
@@ -299,7 +299,7 @@ void handle_prefix_status(struct exchange *x)
 
 	if (params_name_or_reply(x, 0, name, &len) != 0)
 		return;
-	rc = store_prefix_status(x->app->store, name, len, generator_clock_ms(), &s);
+	rc = store_prefix_status(x->app->store, name, len, clock_wall_ms(), &s);
 	if (rc != STORE_OK) {
 		respond_store_error(x, &prefix_answers, rc, name, len);
 		return;
@@ -326,7 +326,7 @@ void handle_prefix_reset(struct exchange *x)
 	char name[NAME_MAX_BYTES], reason[AUDIT_NOTE_MAX + 1], admin_user[AUDIT_TEXT_MAX + 1];
 	char message[160];
 	struct store_reset r = { .reason = reason, .admin_user = admin_user,
-		                 .now_ms = generator_clock_ms() };
+		                 .now_ms = clock_wall_ms() };
 	yajl_val body = NULL, v[4];
 	const char *why = NULL;
 	size_t len;

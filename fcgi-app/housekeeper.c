@@ -5,6 +5,7 @@
  * written allocated whole, so that commits do not fail for space while it lasts.
  */
 #include "housekeeper.h"
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "scoreboard.h"
@@ -39,7 +40,7 @@ int housekeeper_run(const struct config *cfg, const struct store_options *store,
 	_Atomic int64_t *heartbeat = &sb->slots[slot].heartbeat_ms;
 	struct sigaction sa = { .sa_handler = on_sigterm };
 	struct store *st;
-	time_t last_checkpoint = time(NULL);
+	int64_t last_checkpoint_ms = clock_monotonic_ms();
 	unsigned ticks = 0;
 	int64_t checkpoint_after_ms = 0;
 	int broken;
@@ -61,21 +62,23 @@ int housekeeper_run(const struct config *cfg, const struct store_options *store,
 
 		/* Stamped once per tick, so a tick that never ends (a SIGSTOP, a checkpoint waiting on
 		 * a mutex a dead process held) leaves the stamp to age until the master acts. */
-		atomic_store(heartbeat, scoreboard_now_ms());
-		nanosleep(&tick, NULL); /* a signal cuts the sleep short: fine */
+		atomic_store(heartbeat, clock_monotonic_ms());
+		/* nanosleep, not clock_sleep_ms (which sleeps through signals): a SIGTERM is meant
+		 * to cut this sleep short, so the loop sees keeper_stop at once. */
+		nanosleep(&tick, NULL);
 		expired = store_expire_locks(st);
 		if (expired > 0) {
 			LOG_WARN("%d lock waits expired (lock_timeout_ms = %lld)", expired,
 			         (long long)cfg->lock_timeout_ms);
 			atomic_fetch_add(&sb->lock_timeouts, (uint64_t)expired);
 		}
-		if (time(NULL) - last_checkpoint >= cfg->checkpoint_interval_s) {
+		if (clock_monotonic_ms() - last_checkpoint_ms >= cfg->checkpoint_interval_s * 1000LL) {
 			store_checkpoint(st, 0);
-			last_checkpoint = time(NULL);
-		} else if (scoreboard_now_ms() >= checkpoint_after_ms &&
+			last_checkpoint_ms = clock_monotonic_ms();
+		} else if (clock_monotonic_ms() >= checkpoint_after_ms &&
 		           store_checkpoint_due(st, HOUSEKEEPER_CHECKPOINT_LOG_KB) == STORE_FULL) {
 			/* Each attempt tries every dirty page again: not ten times a second. */
-			checkpoint_after_ms = scoreboard_now_ms() + HOUSEKEEPER_FULL_BACKOFF_MS;
+			checkpoint_after_ms = clock_monotonic_ms() + HOUSEKEEPER_FULL_BACKOFF_MS;
 		}
 		if (++ticks % HOUSEKEEPER_SPACE_EVERY_TICKS == 0)
 			store_log_allocate(st);

@@ -167,20 +167,13 @@ int params_fields_or_reply(struct exchange *x, yajl_val body, const struct param
 
 int params_text_check(const char *s, size_t len, size_t max, const char **why)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
 	if (len < 1 || len > max) {
 		*why = "is empty or too long";
 		return -1;
 	}
-	for (size_t i = 0; i < len;) {
-		size_t n = name_utf8_char_len(p + i, len - i);
-
-		if (p[i] < 0x20 || p[i] == 0x7F || n == 0) {
-			*why = "must be UTF-8 without control characters";
-			return -1;
-		}
-		i += n;
+	if (name_text_check(s, len, 0) != NAME_TEXT_OK) {
+		*why = "must be UTF-8 without control characters";
+		return -1;
 	}
 	return 0;
 }

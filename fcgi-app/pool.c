@@ -7,6 +7,7 @@
  * can hang forever when a process died while waiting for a lock.
  */
 #include "pool.h"
+#include "clock.h"
 #include "generator.h"
 #include "housekeeper.h"
 #include "listen.h"
@@ -87,19 +88,6 @@ struct pool {
 	int keep_listener;                   /* ... handing it listen_fd */
 	char exe[PATH_MAX];                  /* the program file a restart in place runs */
 };
-
-static int64_t now_ms(void)
-{
-	return scoreboard_now_ms();
-}
-
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 /* config's durability words are the store's durabilities, in the same order (config.h). */
 _Static_assert((int)CONFIG_DURABILITY_SYNC == (int)STORE_DURABILITY_SYNC &&
@@ -199,7 +187,7 @@ static int seed_generator(const struct pool *pool, const struct store_options *o
 	}
 	if (rc != STORE_OK)
 		return helper_result_of(rc);
-	now = generator_clock_ms();
+	now = clock_wall_ms();
 	rc = generator_resume(mark.ms, mark.epoch_ms, epoch, now, &state, &offset, &behind);
 	if (rc != GENERATOR_OK) {
 		log_resume_refusal(pool, rc, mark.epoch_ms, now, behind);
@@ -250,7 +238,7 @@ static int run_helper(struct pool *pool, enum helper_kind kind, int64_t timeout_
 {
 	const char *what = kind == HELPER_FAILCHK ? "failchk" : kind == HELPER_DISCARD ? "discard"
 	                                                                               : "recovery";
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = clock_monotonic_ms() + timeout_ms;
 	int status;
 	pid_t pid = fork();
 
@@ -261,14 +249,14 @@ static int run_helper(struct pool *pool, enum helper_kind kind, int64_t timeout_
 	if (pid == 0)
 		_exit(run_helper_child(pool, kind));
 	while (waitpid(pid, &status, WNOHANG) == 0) {
-		if (now_ms() >= deadline) {
+		if (clock_monotonic_ms() >= deadline) {
 			LOG_ERROR("%s did not finish within %lld ms; killing it", what,
 			          (long long)timeout_ms);
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			return -1;
 		}
-		sleep_ms(2);
+		clock_sleep_ms(2);
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == HELPER_OK)
 		return HELPER_OK;
@@ -295,7 +283,7 @@ static int recover(struct pool *pool, enum helper_kind kind, int tries)
 		if (rc == HELPER_OK || rc == HELPER_FULL || rc == HELPER_REFUSED)
 			break;
 		if (attempt < tries)
-			sleep_ms(200 * attempt);
+			clock_sleep_ms(200 * attempt);
 	}
 	return rc;
 }
@@ -315,7 +303,7 @@ static void enter_broken(struct pool *pool, int rc)
 	else if ((pool->broken_backoff_ms *= 2) > BROKEN_RETRY_MAX_MS)
 		pool->broken_backoff_ms = BROKEN_RETRY_MAX_MS;
 	pool->broken = 1;
-	pool->broken_retry_ms = now_ms() + pool->broken_backoff_ms;
+	pool->broken_retry_ms = clock_monotonic_ms() + pool->broken_backoff_ms;
 	atomic_store(&pool->sb->store_broken, rc == HELPER_FULL ? STORE_FULL : STORE_UNAVAILABLE);
 	LOG_ERROR("the store cannot be recovered%s; answering 503 and trying again in %lld ms",
 	          rc == HELPER_FULL ? " while its disk is full" : "",
@@ -328,7 +316,7 @@ static void retry_broken(struct pool *pool)
 {
 	int rc;
 
-	if (!pool->broken || now_ms() < pool->broken_retry_ms)
+	if (!pool->broken || clock_monotonic_ms() < pool->broken_retry_ms)
 		return;
 	atomic_fetch_add(&pool->sb->recoveries, 1);
 	rc = recover(pool, atomic_load(&pool->sb->gen_seeded) ? HELPER_RECOVER : HELPER_START, 1);
@@ -338,7 +326,7 @@ static void retry_broken(struct pool *pool)
 	}
 	pool->broken = 0;
 	atomic_store(&pool->sb->store_broken, 0);
-	pool->last_failchk_ms = now_ms();
+	pool->last_failchk_ms = clock_monotonic_ms();
 	LOG_INFO("store recovered; serving again");
 }
 
@@ -383,7 +371,7 @@ static int spawn(struct pool *pool, enum child_role role)
 		_exit(worker_run(&args));
 	}
 	*kid = (struct child){ .pid = pid, .role = (int)role, .generation = pool->generation,
-		               .started_ms = now_ms() };
+		               .started_ms = clock_monotonic_ms() };
 	atomic_store(&slot->pid, pid);
 	LOG_DEBUG("started %s %d", role == ROLE_KEEPER ? "housekeeper" : "worker", (int)pid);
 	return 0;
@@ -411,7 +399,7 @@ static void release(struct pool *pool, struct child *kid)
 
 static void note_crash(struct pool *pool)
 {
-	int64_t now = now_ms();
+	int64_t now = clock_monotonic_ms();
 
 	pool->crash_ms[pool->crash_next++ % CRASH_WINDOW] = now;
 	atomic_fetch_add(&pool->sb->worker_restarts, 1);
@@ -428,7 +416,7 @@ static void note_crash(struct pool *pool)
 static int on_exit_status(struct pool *pool, struct child *kid, int status)
 {
 	const char *what = kid->role == ROLE_KEEPER ? "housekeeper" : "worker";
-	long long lived_ms = (long long)(now_ms() - kid->started_ms);
+	long long lived_ms = (long long)(clock_monotonic_ms() - kid->started_ms);
 
 	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_CLEAN) {
 		LOG_DEBUG("%s %d exited after %lld ms", what, (int)kid->pid, lived_ms);
@@ -509,7 +497,7 @@ static void repair(struct pool *pool, int demand)
 	if (pool->broken)
 		return; /* no child has the store open: nothing to repair until it recovers */
 	if (demand == 1) {
-		pool->last_failchk_ms = now_ms();
+		pool->last_failchk_ms = clock_monotonic_ms();
 		atomic_fetch_add(&pool->sb->failchk_runs, 1);
 		rc = run_helper(pool, HELPER_FAILCHK, FAILCHK_TIMEOUT_MS);
 		if (rc == HELPER_OK)
@@ -531,7 +519,7 @@ static void repair(struct pool *pool, int demand)
 static void retire(struct pool *pool, struct child *kid)
 {
 	kid->retiring = 1;
-	kid->deadline_ms = now_ms() + pool->cfg.shutdown_timeout_s * 1000;
+	kid->deadline_ms = clock_monotonic_ms() + pool->cfg.shutdown_timeout_s * 1000;
 	kill(kid->pid, SIGTERM);
 }
 
@@ -569,7 +557,7 @@ static struct census count_children(struct pool *pool)
 /* SIGKILL children that outlived their grace period; the reap that follows runs failchk. */
 static void enforce_deadlines(struct pool *pool)
 {
-	int64_t now = now_ms();
+	int64_t now = clock_monotonic_ms();
 
 	for (size_t i = 0; i < SCOREBOARD_SLOTS; i++) {
 		struct child *kid = &pool->kids[i];
@@ -601,7 +589,7 @@ static int64_t oldest_busy_since(const struct scoreboard_slot *slot)
  * stopped (SIGSTOP), or hung on a mutex a dead process held. The reap that follows repairs. */
 static void enforce_request_timeouts(struct pool *pool)
 {
-	int64_t now = now_ms(), limit = pool->cfg.request_timeout_s * 1000;
+	int64_t now = clock_monotonic_ms(), limit = pool->cfg.request_timeout_s * 1000;
 
 	for (size_t i = 0; i < SCOREBOARD_SLOTS; i++) {
 		struct child *kid = &pool->kids[i];
@@ -640,7 +628,7 @@ static int64_t keeper_stall_limit_ms(const struct config *cfg)
  * shutdown deadline (enforce_deadlines). */
 static void enforce_keeper_heartbeat(struct pool *pool)
 {
-	int64_t now = now_ms(), limit = keeper_stall_limit_ms(&pool->cfg);
+	int64_t now = clock_monotonic_ms(), limit = keeper_stall_limit_ms(&pool->cfg);
 
 	for (size_t i = 0; i < SCOREBOARD_SLOTS; i++) {
 		struct child *kid = &pool->kids[i];
@@ -668,7 +656,7 @@ static void enforce_keeper_heartbeat(struct pool *pool)
 static void failchk_when_due(struct pool *pool)
 {
 	uint64_t timeouts = atomic_load(&pool->sb->lock_timeouts);
-	int64_t since = now_ms() - pool->last_failchk_ms;
+	int64_t since = clock_monotonic_ms() - pool->last_failchk_ms;
 
 	if (since >= FAILCHK_PERIOD_MS ||
 	    (timeouts != pool->seen_lock_timeouts && since >= FAILCHK_MIN_GAP_MS)) {
@@ -689,7 +677,7 @@ static void maintain(struct pool *pool)
 	enforce_deadlines(pool);
 	enforce_request_timeouts(pool);
 	enforce_keeper_heartbeat(pool);
-	if (now_ms() < pool->respawn_after_ms)
+	if (clock_monotonic_ms() < pool->respawn_after_ms)
 		return;
 	if (c.keeper == 0 && !pool->broken)
 		spawn(pool, ROLE_KEEPER);
@@ -718,7 +706,7 @@ static void begin_stop(struct pool *pool)
 		return;
 	LOG_INFO("stopping: letting requests in progress finish");
 	pool->stopping = 1;
-	pool->stop_deadline_ms = now_ms() + pool->cfg.shutdown_timeout_s * 1000;
+	pool->stop_deadline_ms = clock_monotonic_ms() + pool->cfg.shutdown_timeout_s * 1000;
 	for (size_t i = 0; i < SCOREBOARD_SLOTS; i++)
 		if (pool->kids[i].role == ROLE_WORKER)
 			kill(pool->kids[i].pid, SIGTERM);
@@ -731,7 +719,7 @@ static int continue_stop(struct pool *pool)
 	struct census c = count_children(pool);
 	int workers = c.current + c.old + c.retiring;
 
-	if (now_ms() >= pool->stop_deadline_ms) {
+	if (clock_monotonic_ms() >= pool->stop_deadline_ms) {
 		for (size_t i = 0; i < SCOREBOARD_SLOTS; i++)
 			if (pool->kids[i].role != ROLE_NONE)
 				kill(pool->kids[i].pid, SIGKILL);
@@ -892,7 +880,7 @@ static int start(struct pool *pool)
 {
 	struct store_options opt;
 	sigset_t blocked;
-	int64_t clock = generator_clock_ms();
+	int64_t clock = clock_wall_ms();
 	int rc;
 
 	/* Before anything touches data_dir: an epoch in the future is a mistake to say at once
@@ -944,7 +932,7 @@ int pool_run(const struct pool_args *args)
 	pool->cfg = args->cfg;
 	pool->master_pid = getpid();
 	pool->listen_fd = pool->claim_fd = -1;
-	pool->last_failchk_ms = now_ms();
+	pool->last_failchk_ms = clock_monotonic_ms();
 	apply_overrides(args, &pool->cfg);
 	compose_store_options(pool);
 	if (start(pool) != 0)

@@ -161,7 +161,7 @@ int request_decode_name(const struct request_segment *seg, char *out, size_t *ou
 	case 0:
 		return name_check(out, *out_len, why);
 	case -2:
-		*why = "Name must be 1 to 200 bytes.";
+		*why = NAME_LENGTH_WHY;
 		return -1;
 	default:
 		*why = "Name has a malformed percent-escape.";

@@ -6,6 +6,7 @@
  * matches only with other methods is 405 with their Allow list.
  */
 #include "router.h"
+#include "clock.h"
 #include "handle_admin.h"
 #include "handle_generate.h"
 #include "handle_health.h"
@@ -20,7 +21,6 @@
 #include "store.h"
 
 #include <string.h>
-#include <time.h>
 
 #define M_GET REQUEST_GET
 #define M_HEAD REQUEST_HEAD
@@ -157,17 +157,9 @@ static void dispatch(struct exchange *x)
 		              "documentation.");
 }
 
-static int64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 void router_serve(struct exchange *x, char *const *envp)
 {
-	int64_t start = now_us();
+	int64_t start = clock_monotonic_us();
 	int status = request_parse(&x->req, envp);
 
 	x->endpoint = ENDPOINT_OTHER; /* until a path matches; a 405 keeps the row its path matched */
@@ -179,7 +171,7 @@ void router_serve(struct exchange *x, char *const *envp)
 		LOG_ERROR("no answer for %.*s", (int)x->req.path_len, x->req.path);
 		respond_error(x, 500, "Internal error", "The failure is logged.");
 	}
-	metrics_observe(&x->app->slot->m, x->endpoint, x->status, now_us() - start);
+	metrics_observe(&x->app->slot->m, x->endpoint, x->status, clock_monotonic_us() - start);
 	if (x->issued)
 		atomic_fetch_add_explicit(&x->app->slot->m.issued, x->issued, memory_order_relaxed);
 }

@@ -31,11 +31,3 @@ uint64_t scoreboard_uptime(const struct scoreboard *sb)
 
 	return now > start ? now - start : 0;
 }
-
-int64_t scoreboard_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}

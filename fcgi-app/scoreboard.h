@@ -76,9 +76,6 @@ struct scoreboard {
 struct scoreboard *scoreboard_open(void);
 void scoreboard_close(struct scoreboard *sb);
 
-/* CLOCK_MONOTONIC in ms: the same clock in every process, whatever the wall clock does. */
-int64_t scoreboard_now_ms(void);
-
 /* Seconds since the master started. */
 uint64_t scoreboard_uptime(const struct scoreboard *sb);
 

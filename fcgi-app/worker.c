@@ -31,6 +31,7 @@
  */
 #include "worker.h"
 #include "acceptor.h"
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "respond.h"
@@ -44,7 +45,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define STORE_RETRY_MS 1000
@@ -147,7 +147,7 @@ static void serve(struct app *app, FCGX_Request *fr)
 static void open_process_store(struct worker *w)
 {
 	struct store_options opt;
-	int64_t now = scoreboard_now_ms();
+	int64_t now = clock_monotonic_ms();
 
 	if (w->store || now - w->store_tried_ms < STORE_RETRY_MS)
 		return;
@@ -262,7 +262,7 @@ static void *serve_loop(void *arg)
 
 	while (!atomic_load(&w->stopping) && accept_request(t) == 0) {
 		atomic_store(&t->phase, PHASE_SERVING);
-		atomic_store_explicit(busy_since, scoreboard_now_ms(), memory_order_relaxed);
+		atomic_store_explicit(busy_since, clock_monotonic_ms(), memory_order_relaxed);
 		attach_store(t);
 		/* One request per connection: a kept-alive connection would leave an idle thread
 		 * blocked reading it, deaf to the stop until killed. */
@@ -315,7 +315,6 @@ static int wants_waking(struct worker_thread *t)
 /* End every thread: each finishes the request in hand. */
 static void stop_threads(struct worker *w)
 {
-	struct timespec pause = { .tv_nsec = STOP_POLL_MS * 1000000L };
 	int left;
 
 	atomic_store(&w->stopping, 1);
@@ -336,7 +335,7 @@ static void stop_threads(struct worker *w)
 				pthread_kill(t->id, SIGUSR1);
 		}
 		if (left)
-			nanosleep(&pause, NULL);
+			clock_sleep_ms(STOP_POLL_MS);
 	} while (left);
 }
 

@@ -31,7 +31,7 @@ struct counter {
 	int outage_logged;       /* "cannot reopen" is logged once per outage */
 	int64_t start;
 	size_t len;
-	char name[STORE_NAME_MAX + 1];
+	char name[NAME_MAX_BYTES + 1];
 };
 
 /*
@@ -306,7 +306,7 @@ int counter_open(const struct counter_options *opt, struct counter **out)
 	c->opt.log = log_sink;
 	c->watchdog_s = (unsigned)opt->cfg->request_timeout_s;
 	c->start = opt->start;
-	c->len = opt->len < STORE_NAME_MAX ? opt->len : STORE_NAME_MAX;
+	c->len = opt->len < NAME_MAX_BYTES ? opt->len : NAME_MAX_BYTES;
 	memcpy(c->name, opt->name, c->len);
 	if (watchdog_setup(c->watchdog_s) != 0) {
 		rc = STORE_UNAVAILABLE;

@@ -174,7 +174,7 @@ size_t proto_format_store_error(int store_rc, const char *name, size_t len, uint
                                 char *buf)
 {
 	struct proto_cmd out;
-	int nlen = len > STORE_NAME_MAX ? STORE_NAME_MAX : (int)len;
+	int nlen = len > NAME_MAX_BYTES ? NAME_MAX_BYTES : (int)len;
 
 	switch (store_rc) {
 	case STORE_EXHAUSTED:

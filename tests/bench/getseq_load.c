@@ -7,6 +7,8 @@
  * not multiplied), E the '-ERR' ones, and the latencies run from a command's send to its reply.
  * One thread and epoll, as the server: a load client in Python measures Python, not the server.
  */
+#include "clock.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -40,12 +42,10 @@ struct load {
 	uint64_t latency_n;
 };
 
+/* The monotonic clock in µs, unsigned as the send times are. */
 static uint64_t now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	return (uint64_t)clock_monotonic_us();
 }
 
 static int usage(void)

@@ -1,5 +1,5 @@
 /*
- * fuzz_config: config_parse (db/config.c) on arbitrary file contents. Beyond "no crash" (ASan
+ * fuzz_config: config_parse (common/config.c) on arbitrary file contents. Beyond "no crash" (ASan
  * and UBSan watch every byte), it checks what the header promises: the result is 0 or -1; a
  * refusal is "nextid.conf:LINE: reason" in a NUL-terminated message that fits any buffer size,
  * even a tiny one (each buffer is allocated to its exact size, so ASan sees one byte too many);

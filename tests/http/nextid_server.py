@@ -174,7 +174,7 @@ def comm(pid):
 # What a worker's threads are doing, from /proc/PID/task/TID/syscall: the number of the syscall a
 # blocked thread sits in (per machine), or its wchan where the number cannot be read.
 # The store's lock-holding test hook sleeps in clock_nanosleep on CLOCK_BOOTTIME (7), a clock
-# nothing else in nextid sleeps on (db/store.c, hold_lock_for_test).
+# nothing else in nextid sleeps on (db/store_next.c, hold_lock_for_test).
 CLOCK_NANOSLEEP_SYSCALLS = {"x86_64": {230}, "aarch64": {115}}
 CLOCK_BOOTTIME = 7
 ACCEPT_SYSCALLS = {"x86_64": {43, 288}, "aarch64": {202, 242}}

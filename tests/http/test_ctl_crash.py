@@ -1,5 +1,5 @@
 """A nextidctl command whose store stops answering: the pool crashes under it, or a process
-holds a lock it needs and never lets go. nextidctl's watchdog (db/cli/ctl_watch.c) must end it
+holds a lock it needs and never lets go. nextidctl's watchdog (ctl/ctl_watch.c) must end it
 with exit status 3 and one line saying what happened, so that it never waits for ever nor keeps
 the service's recovery waiting.
 

@@ -403,6 +403,19 @@ def test_export_delete_everything_import_reproduces_the_same_export(server):
     expect_next(server.get("/next/e"), 8999999998, "e")
 
 
+def test_an_import_line_needs_no_more_than_name_type_and_next(server):
+    path = os.path.join(server.dir, "short.jsonl")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write('{"name":"m","type":"long","next":"7"}\n{"name":"i","type":"int","next":3}\n'
+                '{"name":"u","type":"uuid8"}\n{"name":"c","type":"long","next":5,"cycle":true}\n')
+    assert ok(run(server, "import", path)) == "import: 4 sequences\n"
+    assert ok(run(server, "show", "c")) == ("name: c\ntype: long\nnext: 5\nincrement: 1\nmin: 1\n"
+                                           "max: 9223372036854775807\ncycle: yes\ncache: 0\n")
+    expect_next(server.get("/next/m"), 7, "m")
+    expect(status(server, "i"), 200, status_body("i", "int", 3))
+    assert names(server) == ["c", "i", "m", "u"]
+
+
 def test_import_refuses_to_move_a_counter_backwards_unless_forced(server):
     take(server, "x", 4)
     take(server, "y", 1)

@@ -6,6 +6,7 @@
  * does not hold the thread; a stop never drops a connection already accepted.
  */
 #include "acceptor.h"
+#include "clock.h"
 #include "unit.h"
 
 #include <errno.h>
@@ -76,14 +77,6 @@ static void expect_bytes(int fd, const char *want)
 
 	ck_assert_int_eq(n, (ssize_t)strlen(want));
 	ck_assert_str_eq(buf, want);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 START_TEST(test_returns_the_connection_that_spoke_blocking_and_cloexec)
@@ -161,12 +154,12 @@ START_TEST(test_stop_ends_a_wait_already_blocked_within_the_check_period)
 	ck_assert_int_eq(pthread_create(&id, NULL, wait_in_thread, &w), 0);
 	nanosleep(&settle, NULL);
 	ck_assert_int_eq(atomic_load(&w.result), 12345); /* nothing came, timeouts went round */
-	start = now_ms();
+	start = clock_monotonic_ms();
 	atomic_store(&f.stopping, 1);
 	ck_assert_int_eq(pthread_join(id, NULL), 0);
 	ck_assert_int_eq(atomic_load(&w.result), ACCEPTOR_STOPPED);
 	/* One check period, and room for a loaded machine: a missed flag would wait forever. */
-	ck_assert_int_le(now_ms() - start, 1000);
+	ck_assert_int_le(clock_monotonic_ms() - start, 1000);
 	teardown(&f);
 }
 END_TEST
@@ -182,11 +175,11 @@ START_TEST(test_a_silent_connection_is_closed_and_the_next_one_served)
 	f.a.first_bytes_ms = 100;
 	silent = client(&f, NULL);
 	talker = client(&f, "request");
-	start = now_ms();
+	start = clock_monotonic_ms();
 	fd = acceptor_next(&f.a);
 	ck_assert_int_ge(fd, 0);
 	expect_bytes(fd, "request");
-	ck_assert_int_ge(now_ms() - start, 90);
+	ck_assert_int_ge(clock_monotonic_ms() - start, 90);
 	ck_assert_int_eq(read(silent, &byte, 1), 0); /* closed unserved */
 	close(fd);
 	close(talker);

@@ -1,6 +1,6 @@
 /*
- * clock: the monotonic clock never goes back, the wall clock is time()'s in milliseconds, and a
- * sleep lasts its time even when signals whose handlers return arrive during it.
+ * clock: the monotonic clock never goes back (in ms and µs alike), the wall clock is time()'s in
+ * milliseconds, and a sleep lasts its time even when signals whose handlers return arrive during it.
  */
 #include "clock.h"
 #include "unit.h"
@@ -20,6 +20,23 @@ START_TEST(test_monotonic)
 		UNIT_REQUIRE(now >= prev, "went back from %lld to %lld", (long long)prev,
 		             (long long)now);
 		prev = now;
+	}
+}
+END_TEST
+
+/* The same clock in microseconds: never back, and within a millisecond of clock_monotonic_ms. */
+START_TEST(test_monotonic_us)
+{
+	int64_t prev = clock_monotonic_us();
+
+	for (int i = 0; i < 100000; i++) {
+		int64_t before = clock_monotonic_ms(), us = clock_monotonic_us();
+		int64_t after = clock_monotonic_ms();
+
+		UNIT_REQUIRE(us >= prev, "went back from %lld to %lld", (long long)prev, (long long)us);
+		UNIT_REQUIRE(us / 1000 >= before && us / 1000 <= after, "%lld us outside [%lld, %lld] ms",
+		             (long long)us, (long long)before, (long long)after);
+		prev = us;
 	}
 }
 END_TEST
@@ -82,6 +99,7 @@ int main(void)
 	TCase *tc = tcase_create("clocks");
 
 	tcase_add_test(tc, test_monotonic);
+	tcase_add_test(tc, test_monotonic_us);
 	tcase_add_test(tc, test_wall);
 	tcase_add_test(tc, test_sleep);
 	tcase_add_test(tc, test_sleep_through_signals);

@@ -7,6 +7,7 @@
  * one state word with the real clock.
  */
 #include "generator.h"
+#include "clock.h"
 #include "unit.h"
 
 #include <errno.h>
@@ -14,7 +15,6 @@
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define EPOCH_MS INT64_C(1640995200000) /* 2022-01-01T00:00:00Z, the default epoch */
@@ -478,8 +478,7 @@ START_TEST(test_take_waits_for_the_next_tick)
 	_Atomic uint64_t state = ST(5554, 17);
 	uint64_t id = 0;
 	int64_t tick_ms = 0, behind = 0;
-	struct timespec t0, t1;
-	int64_t real_ms;
+	int64_t t0, real_ms;
 
 	fake_set(start, 0); /* frozen */
 	for (uint64_t i = 0; i < 256; i++) {
@@ -493,11 +492,10 @@ START_TEST(test_take_waits_for_the_next_tick)
 	/* From now on the clock moves 1 ms a call: 7 ms to the next tick. */
 	fake_step_us = 1000;
 	fake_calls = 0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = clock_monotonic_ms();
 	ck_assert_int_eq(generator_take(&state, &params, 0, fake_clock, &id, &tick_ms, &behind),
 	                 GENERATOR_OK);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	real_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	real_ms = clock_monotonic_ms() - t0;
 	ck_assert_msg(id == ID(5556, 0, 7), "the 257th: tick %" PRIu64 " seq %" PRIu64
 	              ", want 5556 seq 0", id >> 24, (id >> 16) & 0xFF);
 	ck_assert_int_eq(tick_ms, EPOCH_MS + 55560);
@@ -686,7 +684,7 @@ static void child(_Atomic uint64_t *state, int go, int out)
 	for (int i = 0; i < PER_PROC; i++) {
 		int64_t tick_ms, behind;
 
-		if (generator_take(state, &params, 0, generator_clock_ms, &ids[i], &tick_ms, &behind) !=
+		if (generator_take(state, &params, 0, clock_wall_ms, &ids[i], &tick_ms, &behind) !=
 		    GENERATOR_OK)
 			_exit(3);
 	}
@@ -708,7 +706,7 @@ START_TEST(test_processes_share_one_generator)
 	uint64_t *all = calloc(total, sizeof(*all));
 	_Atomic uint64_t *state = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 	                               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	int64_t before = generator_clock_ms(), after;
+	int64_t before = clock_wall_ms(), after;
 	pid_t pids[PROCS];
 	int outs[PROCS], go[2];
 
@@ -753,7 +751,7 @@ START_TEST(test_processes_share_one_generator)
 			ck_assert_msg(all[i] > all[i - 1], "child %d: id %" PRIu64 " after %" PRIu64, c,
 			              all[i], all[i - 1]);
 	}
-	after = generator_clock_ms();
+	after = clock_wall_ms();
 
 	qsort(all, total, sizeof(*all), cmp_u64);
 	for (size_t i = 0; i < total; i++) {

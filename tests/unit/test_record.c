@@ -931,6 +931,125 @@ START_TEST(test_apply)
 END_TEST
 
 /*
+ * record_change_set: one option from a JSON value or a command line's word. A value is a text
+ * (TXT), a whole number (NUM) or a truth (TRUTH); NONE is anything else (null, 1.5, an array).
+ */
+#define TXT(s) { (s), 0, 0, -1 }
+#define NUM(n) { NULL, 1, (n), -1 }
+#define TRUTH(t) { NULL, 0, 0, (t) }
+#define NONE_V { NULL, 0, 0, -1 }
+#define WHY_CYCLE "cycle must be true or false."
+#define WHY_CACHE "cache must be a whole number from 0 to 1000000."
+
+struct set_row {
+	int line;
+	const char *key;
+	struct record_value v;
+	int rc;
+	struct record_change want; /* on RECORD_SET_OK, from a zeroed change */
+	const char *why;           /* otherwise */
+	const char *desc;
+};
+
+static const struct set_row set_rows[] = {
+	{ __LINE__, "type", TXT("int"), RECORD_SET_OK, { .fields = F_TYPE, .type = INT_ }, NULL,
+	  "a type by name" },
+	{ __LINE__, "type", TXT("uuid22"), RECORD_SET_OK, { .fields = F_TYPE, .type = U22 }, NULL,
+	  "a random-id type" },
+	{ __LINE__, "type", TXT("Int"), RECORD_SET_INVALID, { 0 }, WHY_TYPE, "names are exact" },
+	{ __LINE__, "type", NUM(1), RECORD_SET_INVALID, { 0 }, WHY_TYPE, "a number is no type" },
+	{ __LINE__, "type", NONE_V, RECORD_SET_INVALID, { 0 }, WHY_TYPE, "nothing is no type" },
+	{ __LINE__, "start", NUM(-5), RECORD_SET_OK, { .fields = F_START, .start = -5 }, NULL,
+	  "a number, as given (the rules come with record_apply)" },
+	{ __LINE__, "start", TXT("9223372036854775807"), RECORD_SET_OK,
+	  { .fields = F_START, .start = INT64_MAX }, NULL, "a string of digits" },
+	{ __LINE__, "increment", TXT("-9223372036854775808"), RECORD_SET_OK,
+	  { .fields = F_INC, .increment = INT64_MIN }, NULL, "the smallest 64-bit number" },
+	{ __LINE__, "min", NUM(INT64_MIN), RECORD_SET_OK, { .fields = F_MIN, .min = INT64_MIN },
+	  NULL, "the smallest 64-bit number, as a number" },
+	{ __LINE__, "max", TXT("9223372036854775808"), RECORD_SET_NUMBER, { 0 }, "is too large",
+	  "past 64 bits" },
+	{ __LINE__, "max", TXT("1e3"), RECORD_SET_NUMBER, { 0 }, "is not a number",
+	  "an exponent" },
+	{ __LINE__, "start", TXT(""), RECORD_SET_NUMBER, { 0 }, "is not a number", "empty" },
+	{ __LINE__, "start", TRUTH(1), RECORD_SET_NUMBER, { 0 }, "is not a number", "a truth" },
+	{ __LINE__, "increment", NONE_V, RECORD_SET_NUMBER, { 0 }, "is not a number",
+	  "nothing" },
+	{ __LINE__, "cycle", TRUTH(1), RECORD_SET_OK, { .fields = F_CYCLE, .cycle = 1 }, NULL,
+	  "cycle on" },
+	{ __LINE__, "cycle", TRUTH(0), RECORD_SET_OK, { .fields = F_CYCLE, .cycle = 0 }, NULL,
+	  "cycle off" },
+	{ __LINE__, "cycle", TXT("true"), RECORD_SET_INVALID, { 0 }, WHY_CYCLE,
+	  "a string is no truth" },
+	{ __LINE__, "cycle", NUM(1), RECORD_SET_INVALID, { 0 }, WHY_CYCLE, "nor a number" },
+	{ __LINE__, "cache", NUM(0), RECORD_SET_OK, { .fields = F_CACHE, .cache = 0 }, NULL,
+	  "no cache" },
+	{ __LINE__, "cache", TXT("1000000"), RECORD_SET_OK,
+	  { .fields = F_CACHE, .cache = RECORD_CACHE_MAX }, NULL, "the largest cache, as digits" },
+	{ __LINE__, "cache", NUM(1000001), RECORD_SET_INVALID, { 0 }, WHY_CACHE, "one more" },
+	{ __LINE__, "cache", NUM(-1), RECORD_SET_INVALID, { 0 }, WHY_CACHE, "negative" },
+	{ __LINE__, "cache", TXT("-1"), RECORD_SET_INVALID, { 0 }, WHY_CACHE,
+	  "negative, as a string" },
+	{ __LINE__, "cache", TXT("x"), RECORD_SET_INVALID, { 0 }, WHY_CACHE, "not a number" },
+	{ __LINE__, "cache", TRUTH(0), RECORD_SET_INVALID, { 0 }, WHY_CACHE, "a truth" },
+	{ __LINE__, "next", NUM(1), RECORD_SET_UNKNOWN, { 0 }, NULL,
+	  "next is the admin's and import's word for start, not an option" },
+	{ __LINE__, "Type", TXT("int"), RECORD_SET_UNKNOWN, { 0 }, NULL, "keys are exact" },
+	{ __LINE__, "", NUM(1), RECORD_SET_UNKNOWN, { 0 }, NULL, "an empty key" },
+};
+
+START_TEST(test_change_set)
+{
+	const struct set_row *row = &set_rows[_i];
+	struct record_change ch = { 0 };
+	const char *why = NULL;
+	int rc = record_change_set(&ch, row->key, &row->v, &why);
+
+	ck_assert_msg(rc == row->rc, "line %d: %s: rc %d, want %d", row->line, row->desc, rc,
+	              row->rc);
+	if (rc != RECORD_SET_OK) {
+		ck_assert_msg(ch.fields == 0, "line %d: %s: fields 0x%x set on a refusal", row->line,
+		              row->desc, ch.fields);
+		if (row->why)
+			ck_assert_msg(why && strcmp(why, row->why) == 0,
+			              "line %d: %s: why \"%s\", want \"%s\"", row->line, row->desc,
+			              why ? why : "(null)", row->why);
+		return;
+	}
+	ck_assert_msg(ch.fields == row->want.fields && ch.type == row->want.type &&
+	              ch.start == row->want.start && ch.increment == row->want.increment &&
+	              ch.min == row->want.min && ch.max == row->want.max &&
+	              ch.cycle == row->want.cycle && ch.cache == row->want.cache,
+	              "line %d: %s: fields 0x%x, want 0x%x", row->line, row->desc, ch.fields,
+	              row->want.fields);
+}
+END_TEST
+
+/* Every option named in record_option_names is one record_change_set takes, and sets its own
+ * field bit: the admin API lists its fields from the same array. */
+START_TEST(test_change_set_names)
+{
+	unsigned seen = 0;
+
+	for (size_t k = 0; k < RECORD_OPTIONS; k++) {
+		const char *name = record_option_names[k], *why;
+		const struct record_value v = strcmp(name, "type") == 0    ? (struct record_value)TXT("int")
+		                              : strcmp(name, "cycle") == 0 ? (struct record_value)TRUTH(1)
+		                                                           : (struct record_value)TXT("1");
+		struct record_change ch = { 0 };
+
+		ck_assert_msg(record_change_set(&ch, name, &v, &why) == RECORD_SET_OK, "%s", name);
+		ck_assert_msg(ch.fields != 0 && (ch.fields & (ch.fields - 1)) == 0 &&
+		              !(seen & ch.fields), "%s: fields 0x%x", name, ch.fields);
+		seen |= ch.fields;
+	}
+	ck_assert_uint_eq(seen, RECORD_CHANGE_TYPE | RECORD_CHANGE_START | RECORD_CHANGE_INCREMENT |
+	                  RECORD_CHANGE_MIN | RECORD_CHANGE_MAX | RECORD_CHANGE_CYCLE |
+	                  RECORD_CHANGE_CACHE);
+}
+END_TEST
+
+/*
  * Durability reserve: record_reserve keeps the reservation ahead of the last value issued (and
  * says when it moved, so the commit must be synced); record_skip_reservation moves a counter past
  * its reservation after an unclean stop.
@@ -1068,6 +1187,8 @@ int main(void)
 	UNIT_TABLE(tc, test_advance, advance_rows);
 	tcase_add_test(tc, test_advance_walk);
 	UNIT_TABLE(tc, test_apply, apply_rows);
+	UNIT_TABLE(tc, test_change_set, set_rows);
+	tcase_add_test(tc, test_change_set_names);
 	UNIT_TABLE(tc, test_reserve, reserve_rows);
 	UNIT_TABLE(tc, test_skip_reservation, skip_rows);
 	UNIT_TABLE(tc, test_skip_ahead, skip_ahead_rows);

@@ -372,7 +372,7 @@ END_TEST
 /* The longest name fits: the reply is whole and ends in CRLF. */
 START_TEST(test_store_error_longest_name)
 {
-	char name[STORE_NAME_MAX], buf[PROTO_REPLY_MAX];
+	char name[NAME_MAX_BYTES], buf[PROTO_REPLY_MAX];
 	size_t len;
 
 	memset(name, 'n', sizeof(name));
