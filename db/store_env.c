@@ -6,6 +6,7 @@
  * never crossing fork) are in the project notes on Berkeley DB 5.3.
  */
 #include "store_int.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -223,43 +224,68 @@ int store_env_open(struct store *st, u_int32_t extra_flags)
 	return regions_allocate(&st->opt);
 }
 
+/* A database's open takes locks, like any transaction: one a killed process left is freed by the
+ * master's failchk (within a few seconds once lock waits expire), and under a clock that steps a
+ * wait can expire at once. So an open that finds a lock busy waits and tries again for up to
+ * DB_OPEN_BUSY_MS before it says the store is busy (measured: workers and nextid-grpc starting
+ * while a killed process's locks were still held, or as faketime moved the clock, failed their
+ * open and answered 503 or exited). */
+#define DB_OPEN_BUSY_MS 3000
+#define DB_OPEN_RETRY_MS 100
+
+static int lock_busy(int err)
+{
+	return err == DB_LOCK_NOTGRANTED || err == DB_LOCK_DEADLOCK;
+}
+
 /*
  * The sequences live in a hash database with one record per bucket and small pages: Berkeley DB
- * locks pages, so two hot counters on one page would serialize on each other's lock.
+ * locks pages, so two hot counters on one page would serialize on each other's lock. Returns
+ * STORE_OK, STORE_BUSY or STORE_UNAVAILABLE (logged).
  */
 static int db_open_one(struct store *st, DB **out, const char *file, DBTYPE type, u_int32_t flags)
 {
-	DB *db = NULL;
-	int err = db_create(&db, st->env, 0);
+	int err;
 
-	if (err == 0 && type == DB_HASH) {
-		db->set_pagesize(db, 1024);
-		db->set_h_ffactor(db, 1);
-		db->set_h_nelem(db, 1024);
-	}
-	if (err == 0)
-		/* DB_AUTO_COMMIT makes the handle transactional, in every process that opens it. */
-		err = db->open(db, NULL, file, NULL, type, DB_THREAD | DB_AUTO_COMMIT | flags,
-		               STORE_FILE_MODE);
-	if (err != 0) {
-		STORE_LOG(&st->opt, LOG_ERROR, "cannot open %s/%s: %s", st->opt.data_dir, file,
-		          db_strerror(err));
+	for (int waited_ms = 0;; waited_ms += DB_OPEN_RETRY_MS) {
+		DB *db = NULL;
+
+		err = db_create(&db, st->env, 0);
+		if (err == 0 && type == DB_HASH) {
+			db->set_pagesize(db, 1024);
+			db->set_h_ffactor(db, 1);
+			db->set_h_nelem(db, 1024);
+		}
+		if (err == 0)
+			/* DB_AUTO_COMMIT makes the handle transactional, in every process. */
+			err = db->open(db, NULL, file, NULL, type, DB_THREAD | DB_AUTO_COMMIT | flags,
+			               STORE_FILE_MODE);
+		if (err == 0) {
+			*out = db;
+			return STORE_OK;
+		}
 		if (db)
 			db->close(db, 0);
-		return -1;
+		if (!lock_busy(err) || waited_ms >= DB_OPEN_BUSY_MS)
+			break;
+		clock_sleep_ms(DB_OPEN_RETRY_MS);
 	}
-	*out = db;
-	return 0;
+	STORE_LOG(&st->opt, LOG_ERROR, "cannot open %s/%s: %s", st->opt.data_dir, file,
+	          db_strerror(err));
+	return lock_busy(err) ? STORE_BUSY : STORE_UNAVAILABLE;
 }
 
 int store_databases_open(struct store *st, u_int32_t flags)
 {
-	if (db_open_one(st, &st->sequences, STORE_SEQUENCES_FILE, DB_HASH, flags) != 0 ||
-	    db_open_one(st, &st->names, STORE_NAMES_FILE, DB_BTREE, flags) != 0 ||
-	    db_open_one(st, &st->meta, STORE_META_FILE, DB_BTREE, flags) != 0 ||
-	    db_open_one(st, &st->audit, STORE_AUDIT_FILE, DB_BTREE, flags) != 0)
-		return -1;
-	return 0;
+	int rc = db_open_one(st, &st->sequences, STORE_SEQUENCES_FILE, DB_HASH, flags);
+
+	if (rc == STORE_OK)
+		rc = db_open_one(st, &st->names, STORE_NAMES_FILE, DB_BTREE, flags);
+	if (rc == STORE_OK)
+		rc = db_open_one(st, &st->meta, STORE_META_FILE, DB_BTREE, flags);
+	if (rc == STORE_OK)
+		rc = db_open_one(st, &st->audit, STORE_AUDIT_FILE, DB_BTREE, flags);
+	return rc;
 }
 
 /* The handle's own memory (store_new's). */
@@ -327,8 +353,8 @@ int store_open(const struct store_options *opt, struct store **out)
 		return STORE_UNAVAILABLE;
 	/* No DB_CREATE: a missing store must be an error, never a fresh one that starts at 1 again. */
 	rc = store_attach(st);
-	if (rc == STORE_OK && store_databases_open(st, 0) != 0)
-		rc = STORE_UNAVAILABLE;
+	if (rc == STORE_OK)
+		rc = store_databases_open(st, 0);
 	if (rc != STORE_OK) {
 		store_close(st);
 		/* Whatever failed (a database's open logs a record; recovery could not make the

@@ -160,7 +160,8 @@ int store_clean_set(struct store *st, int clean);
  * For recovery (store_recover.c): store_new makes a handle, a base's (owner NULL) or a peer's of
  * owner, that store_close frees; store_env_create gives it an environment handle with the
  * store's callbacks, store_env_open opens that and allocates its regions (STORE_OK, FULL or
- * UNAVAILABLE, logged), and store_databases_open opens the four databases (0, or -1 logged).
+ * UNAVAILABLE, logged), and store_databases_open opens the four databases (STORE_OK, BUSY when
+ * a lock stayed busy for seconds, or UNAVAILABLE, logged).
  * store_regions_remove removes the region files of data_dir's environment, whoever still maps
  * them: Berkeley DB marks them panicked first, so a process still attached learns it must let go.
  */

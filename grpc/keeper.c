@@ -212,8 +212,13 @@ int keeper_open(const struct config *cfg, unsigned slots, struct keeper **out)
 	atomic_store(&k->open_deadline_ms, 0);
 	if (rc != STORE_OK) {
 		k->base = NULL;
-		LOG_ERROR("cannot open the store in %s: nextid-fcgi creates it, start it first",
-		          k->opt.data_dir);
+		if (rc == STORE_BUSY)
+			LOG_ERROR("cannot open the store in %s: a lock stayed busy (a process killed "
+			          "in it; the pool's failchk frees it); start again in a moment",
+			          k->opt.data_dir);
+		else
+			LOG_ERROR("cannot open the store in %s: nextid-fcgi creates it, start it first",
+			          k->opt.data_dir);
 		goto fail;
 	}
 	atomic_store(&k->last_used_ms, clock_monotonic_ms());
