@@ -182,4 +182,19 @@ int store_attach(struct store *st);
  * to trust. Returns STORE_OK with *out set, or STORE_UNAVAILABLE (logged). */
 int store_recover_copy(const struct store_options *opt, struct store **out);
 
+/*
+ * The audit trail (store_audit.c), for store_prefix.c's transactions: store_audit_put writes
+ * entry e of `kind` at position seq (never over another: an entry is the record of a number a
+ * client holds); store_audit_last finds the last position of `kind` (0 when none) and, when e is
+ * not NULL, that entry's counter; store_audit_event_put writes an admin event at the next event
+ * position. Each returns a store result.
+ */
+struct audit_entry;
+int store_audit_put(struct store *st, struct txn_attempt *a, const char *name, size_t len,
+                    int kind, uint64_t seq, const struct audit_entry *e);
+int store_audit_last(struct store *st, struct txn_attempt *a, const char *name, size_t len,
+                     int kind, uint64_t *seq, struct audit_entry *e);
+int store_audit_event_put(struct store *st, struct txn_attempt *a, const char *name, size_t len,
+                          const struct audit_entry *e);
+
 #endif

@@ -58,75 +58,6 @@ static int read_prefix(struct store *st, struct txn_attempt *a, DBT *key, u_int3
 	return rc;
 }
 
-static int audit_put(struct store *st, struct txn_attempt *a, const char *name, size_t len,
-                     int kind, uint64_t seq, const struct audit_entry *e)
-{
-	unsigned char kbuf[AUDIT_KEY_MAX], vbuf[AUDIT_VALUE_MAX];
-	DBT key = { .data = kbuf, .size = (u_int32_t)audit_key(kbuf, name, len, kind, seq) };
-	DBT val = { .data = vbuf, .size = (u_int32_t)audit_encode(e, vbuf) };
-	int err;
-
-	if (val.size == 0)
-		return STORE_INVALID;
-	/* Never overwrite: an entry, once written, is the record of a number a client holds. */
-	err = st->audit->put(st->audit, a->txn, &key, &val, DB_NOOVERWRITE);
-	if (err == DB_KEYEXIST) {
-		STORE_LOG(&st->opt, LOG_ERROR, "prefix '%.*s': audit position %llu is taken",
-		          (int)len, name, (unsigned long long)seq);
-		return STORE_UNAVAILABLE;
-	}
-	return STORE_DB_ERROR(st, a, err, "write the audit");
-}
-
-/* The last entry of `kind` of a prefix: its position, and its counter when e is not NULL. Both 0
- * when there is none. */
-static int audit_last(struct store *st, struct txn_attempt *a, const char *name, size_t len,
-                      int kind, uint64_t *seq, struct audit_entry *e)
-{
-	unsigned char kbuf[AUDIT_KEY_MAX], vbuf[AUDIT_VALUE_MAX];
-	DBT key = { .data = kbuf, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
-	DBT val = { .data = vbuf, .ulen = sizeof(vbuf), .flags = DB_DBT_USERMEM };
-	DBC *cursor = NULL;
-	int found_kind, err;
-
-	*seq = 0;
-	if (e)
-		e->counter = 0;
-	/* Just past the last possible key of this prefix and kind, then one step back. */
-	key.size = (u_int32_t)audit_key(kbuf, name, len, kind, UINT64_MAX);
-	err = st->audit->cursor(st->audit, a->txn, &cursor, DB_READ_COMMITTED);
-	if (err == 0) {
-		err = cursor->get(cursor, &key, &val, DB_SET_RANGE);
-		if (err == 0)
-			err = cursor->get(cursor, &key, &val, DB_PREV);
-		else if (err == DB_NOTFOUND)
-			err = cursor->get(cursor, &key, &val, DB_LAST);
-	}
-	if (err == 0 && audit_key_parse(kbuf, key.size, name, len, &found_kind, seq) == 0 &&
-	    found_kind == kind) {
-		if (e && audit_decode(vbuf, val.size, e) != 0)
-			e->counter = 0;
-	} else {
-		*seq = 0;
-	}
-	if (cursor)
-		cursor->close(cursor);
-	return STORE_DB_ERROR(st, a, err == DB_NOTFOUND ? 0 : err, "read the audit");
-}
-
-/* Write an admin event with the next event position of the prefix. Events are numbered like
- * numbers, 1, 2, 3: a position from the clock would sort a later event first after a clock
- * step back, and a client paging with after= would never see it. The prefix's record is locked
- * by the caller, so no two events can take the same position. */
-static int audit_event_put(struct store *st, struct txn_attempt *a, const char *name, size_t len,
-                           const struct audit_entry *e)
-{
-	uint64_t last;
-	int rc = audit_last(st, a, name, len, AUDIT_KIND_EVENT, &last, NULL);
-
-	return rc == STORE_OK ? audit_put(st, a, name, len, AUDIT_KIND_EVENT, last + 1, e) : rc;
-}
-
 struct configure_prefix_op {
 	DBT key;
 	const char *name;
@@ -183,7 +114,7 @@ static int configure_prefix_body(struct store *st, struct txn_attempt *a, void *
 		if (op->created) {
 			record_init(&op->rec, RECORD_TYPE_LONG, 1, (uint64_t)(op->c->now_ms / 1000));
 			/* Entries of a deleted prefix of this name stay: continue after them. */
-			rc = audit_last(st, a, op->name, op->len, AUDIT_KIND_NUMBER, &seq, NULL);
+			rc = store_audit_last(st, a, op->name, op->len, AUDIT_KIND_NUMBER, &seq, NULL);
 			if (rc != STORE_OK)
 				return rc;
 			op->rec.audit_seq = seq;
@@ -233,7 +164,7 @@ static int configure_prefix_body(struct store *st, struct txn_attempt *a, void *
 	snprintf(e->note, sizeof(e->note), "format %s, padding %u, reset %s, zone %s",
 	         op->rec.format, op->rec.padding, template_rule_name(op->rec.reset_rule),
 	         op->rec.timezone);
-	rc = audit_event_put(st, a, op->name, op->len, e);
+	rc = store_audit_event_put(st, a, op->name, op->len, e);
 	free(e);
 	return rc;
 }
@@ -299,7 +230,7 @@ static int issue_take(struct store *st, struct txn_attempt *a, const struct next
 		snprintf(e->client_id, sizeof(e->client_id), "%s", t->who->client_id);
 		snprintf(e->generated_by, sizeof(e->generated_by), "%s", t->who->generated_by);
 		snprintf(e->correlation_id, sizeof(e->correlation_id), "%s", correlation_id);
-		rc = audit_put(st, a, op->name, op->len, AUDIT_KIND_NUMBER, n->seq, e);
+		rc = store_audit_put(st, a, op->name, op->len, AUDIT_KIND_NUMBER, n->seq, e);
 		if (rc != STORE_OK)
 			return rc;
 	}
@@ -433,7 +364,7 @@ static int status_body(struct store *st, struct txn_attempt *a, void *arg)
 	if (!last)
 		return STORE_UNAVAILABLE;
 	last->time_ms = 0;
-	rc = audit_last(st, a, op->name, op->len, AUDIT_KIND_NUMBER, &seq, last);
+	rc = store_audit_last(st, a, op->name, op->len, AUDIT_KIND_NUMBER, &seq, last);
 	s->last_audit_counter = last->counter;
 	s->last_audit_ms = seq ? last->time_ms : 0;
 	s->audited = seq;
@@ -504,7 +435,7 @@ static int reset_body(struct store *st, struct txn_attempt *a, void *arg)
 	snprintf(e->correlation_id, sizeof(e->correlation_id), "%s",
 	         r->correlation_id ? r->correlation_id : "");
 	snprintf(e->note, sizeof(e->note), "%s", r->reason);
-	rc = audit_event_put(st, a, op->name, op->len, e);
+	rc = store_audit_event_put(st, a, op->name, op->len, e);
 	free(e);
 	return rc;
 }
@@ -520,81 +451,5 @@ int store_prefix_reset(struct store *st, const char *name, size_t len, struct st
 		return STORE_INVALID;
 	rc = store_run_txn(st, RUN_DURABLE, reset_body, &op);
 	*why = op.why ? op.why : "";
-	return rc;
-}
-
-/* A page of audit entries, read in one transaction and handed out after it. */
-#define AUDIT_CHUNK 200
-
-struct audit_chunk_op {
-	const char *name;
-	size_t len;
-	int kind;
-	uint64_t after;
-	size_t want, count;
-	uint64_t seq[AUDIT_CHUNK];
-	struct audit_entry entries[AUDIT_CHUNK];
-};
-
-static int audit_chunk_body(struct store *st, struct txn_attempt *a, void *arg)
-{
-	struct audit_chunk_op *op = arg;
-	unsigned char kbuf[AUDIT_KEY_MAX], vbuf[AUDIT_VALUE_MAX];
-	DBT key = { .data = kbuf, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
-	DBT val = { .data = vbuf, .ulen = sizeof(vbuf), .flags = DB_DBT_USERMEM };
-	DBC *cursor = NULL;
-	u_int32_t step = DB_SET_RANGE;
-	int err, kind;
-	uint64_t seq;
-
-	op->count = 0;
-	if (op->after == UINT64_MAX)
-		return STORE_OK;
-	key.size = (u_int32_t)audit_key(kbuf, op->name, op->len, op->kind, op->after + 1);
-	err = st->audit->cursor(st->audit, a->txn, &cursor, DB_READ_COMMITTED);
-	while (err == 0 && op->count < op->want &&
-	       (err = cursor->get(cursor, &key, &val, step)) == 0) {
-		step = DB_NEXT;
-		if (audit_key_parse(kbuf, key.size, op->name, op->len, &kind, &seq) != 0 ||
-		    kind != op->kind)
-			break; /* past this prefix's entries of this kind */
-		if (audit_decode(vbuf, val.size, &op->entries[op->count]) != 0) {
-			STORE_LOG(&st->opt, LOG_ERROR, "prefix '%.*s': audit entry %llu is corrupt",
-			          (int)op->len, op->name, (unsigned long long)seq);
-			continue;
-		}
-		op->seq[op->count++] = seq;
-	}
-	if (cursor)
-		cursor->close(cursor);
-	return STORE_DB_ERROR(st, a, err == DB_NOTFOUND ? 0 : err, "read the audit");
-}
-
-int store_audit_list(struct store *st, const char *name, size_t len, int kind, uint64_t after,
-                     size_t limit, store_audit_fn *fn, void *ctx)
-{
-	struct audit_chunk_op *op;
-	size_t remaining = limit ? limit : SIZE_MAX;
-	int rc = STORE_OK, stop = 0;
-
-	if (store_name_invalid(name, len))
-		return STORE_INVALID;
-	op = malloc(sizeof(*op));
-	if (!op)
-		return STORE_UNAVAILABLE;
-	*op = (struct audit_chunk_op){ .name = name, .len = len, .kind = kind, .after = after };
-	while (!stop && remaining > 0) {
-		op->want = remaining < AUDIT_CHUNK ? remaining : AUDIT_CHUNK;
-		rc = store_run_txn(st, RUN_READ, audit_chunk_body, op);
-		if (rc != STORE_OK)
-			break;
-		for (size_t i = 0; i < op->count && !stop; i++)
-			stop = fn(ctx, op->seq[i], &op->entries[i]);
-		remaining -= op->count;
-		if (op->count < op->want)
-			break;
-		op->after = op->seq[op->count - 1];
-	}
-	free(op);
 	return rc;
 }
