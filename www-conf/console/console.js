@@ -15,13 +15,16 @@ NX.REFRESH_MS = 2000;
   var timer = null;
   var generation = 0;  /* a view's loop stops when another view starts */
 
-  function route() {
+  /* Show the view the address names. keepStatus: leave the last message (the token's). */
+  function route(keepStatus) {
     var hash = window.location.hash || "#/sequences";
     var m = /^#\/([a-z]+)(?:\/(.*))?$/.exec(hash);
     var name = m && m[2] !== undefined ? safeDecode(m[2]) : null;
     var kind = m ? m[1] : "sequences";
     var main = ui.clear(document.getElementById("main"));
     ui.showError(null);
+    if (!keepStatus) ui.say(NX.nextMessage || "");
+    NX.nextMessage = "";
     var navKind = { sequence: "sequences", prefix: "prefixes" }[kind] || kind;
     Array.prototype.forEach.call(document.querySelectorAll("nav a[data-view]"), function (a) {
       if (a.getAttribute("data-view") === navKind) a.setAttribute("aria-current", "page");
@@ -77,24 +80,24 @@ NX.REFRESH_MS = 2000;
       api.setToken(t);
       showToken();
       ui.say("Admin token set for this tab.");
-      route();
+      route(true);
     });
     document.getElementById("token-forget").addEventListener("click", function () {
       api.setToken("");
       showToken();
       ui.say("Admin token forgotten.");
-      route();
+      route(true);
       input.focus();
     });
     window.addEventListener("hashchange", function () {
-      route();
+      route(false);
       document.getElementById("main").focus();
     });
     document.addEventListener("visibilitychange", function () {
       if (!document.hidden) poll(generation, false);
     });
     showToken();
-    route();
+    route(false);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

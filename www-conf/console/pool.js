@@ -121,7 +121,8 @@ NX.pool = (function () {
     function decode(value) {
       return api.call("/generate/decompose/" + api.seg(value)).then(function (d) {
         ui.showError(null);
-        var rows = [["Id", String(d.id)], ["Time", d.time],
+        /* the id as typed: the answer's JSON number loses digits past 2^53 in JavaScript */
+        var rows = [["Id", value], ["Time", d.time],
                     ["Unix ms", String(d.unix_ms)], ["Sequence", String(d.sequence)],
                     ["Machine", String(d.machine_id)]];
         ui.clear(out).appendChild(el("dl", { class: "details", id: "decoded" },

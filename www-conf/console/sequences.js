@@ -328,14 +328,14 @@ NX.sequences = (function () {
       var s = latest();
       var what = s.next !== null && s.increment !== null
         ? "Its counter is removed: the next GET /next/" + name + " creates it again from its " +
-          "start, and values already issued (up to " + ui.num(s.next) + ") will be issued again."
+          "start, and the values issued before " + ui.num(s.next) + " will be issued again."
         : "The sequence and its type are removed; a new one may take the name.";
       ui.confirm("Delete " + name + "?", what, "Delete").then(function (yes) {
         if (!yes) return;
         api.call("/api/admin/sequences/" + api.seg(name), { method: "DELETE", admin: true })
           .then(function () {
             NX.seen.forget(name);
-            ui.say(name + " deleted.");
+            NX.nextMessage = name + " deleted."; /* said by the view that comes next */
             window.location.hash = "#/sequences";
           }, ui.showError);
       });
