@@ -147,6 +147,26 @@ def test_the_table_shows_the_sequences_created_with_their_values(console_server,
     wait_for("all rows again", lambda: len(table_rows(browser, "sequence-table")) == 3)
 
 
+def test_the_table_keeps_the_keyboard_focus_across_refreshes(console_server, browser):
+    go(browser, console_server, "#/sequences")
+    wait_for("the rows", lambda: len(table_rows(browser, "sequence-table")) == 3)
+    # From the search field, Tab goes through the page size to the first sequence's link.
+    by_id(browser, "seq-search").click()
+    browser.switch_to.active_element.send_keys(Keys.TAB)
+    assert browser.switch_to.active_element.get_attribute("id") == "seq-size"
+    browser.switch_to.active_element.send_keys(Keys.TAB)
+    focused = lambda: browser.execute_script(  # noqa: E731
+        "return document.activeElement.getAttribute('href')")
+    assert focused() == "#/sequence/alpha"
+    browser.execute_script("window.focusedBefore = document.activeElement;")
+    wait_for("a refresh", lambda: browser.execute_script(
+        "return !document.body.contains(window.focusedBefore);"), timeout=5)
+    assert focused() == "#/sequence/alpha"  # the table was redrawn, the focus kept
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    wait_for("the sequence's page", lambda: browser.find_element(By.CSS_SELECTOR, "main h1").text
+             == "Sequence alpha")
+
+
 def test_the_value_and_the_rate_move_after_next_calls(console_server, browser, screenshots):
     go(browser, console_server, "#/sequences")
     wait_for("alpha at 4", lambda: (row_of(browser, "sequence-table", "alpha") or [""] * 5)[2]

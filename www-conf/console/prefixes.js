@@ -106,7 +106,9 @@ NX.prefixes = (function () {
               text: "No prefixes yet: configure one below." })]));
           }
           table.appendChild(body);
-          ui.clear(box).appendChild(el("div", { class: "table-wrap" }, [table]));
+          ui.redraw(box, function () {
+            ui.clear(box).appendChild(el("div", { class: "table-wrap" }, [table]));
+          });
         }, ui.showError);
     }
     return { refresh: refresh };

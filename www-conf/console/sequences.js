@@ -161,8 +161,10 @@ NX.sequences = (function () {
                      text: "Next page", on: { click: function () {
                        state.page++; renderTable(box); } } }),
     ]);
-    ui.clear(box).appendChild(el("div", { class: "table-wrap" }, [table]));
-    box.appendChild(nav);
+    ui.redraw(box, function () {
+      ui.clear(box).appendChild(el("div", { class: "table-wrap" }, [table]));
+      box.appendChild(nav);
+    });
   }
 
   function createForm(refresh) {

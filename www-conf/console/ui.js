@@ -28,6 +28,27 @@ NX.ui = (function () {
     return node;
   }
 
+  /*
+   * Redraw box with draw() and give the focus back to the same control when it was inside box
+   * (a view that refreshes itself must not pull the focus from under a keyboard user): the same
+   * id, or else the link to the same address.
+   */
+  function redraw(box, draw) {
+    var active = document.activeElement;
+    var inside = active && active !== box && box.contains(active);
+    var id = inside ? active.id : "";
+    var href = inside && active.tagName === "A" ? active.getAttribute("href") : null;
+    draw();
+    if (!inside) return;
+    var again = id ? document.getElementById(id) : null;
+    if (!again && href !== null) {
+      again = Array.prototype.filter.call(box.querySelectorAll("a[href]"), function (a) {
+        return a.getAttribute("href") === href;
+      })[0];
+    }
+    if (again && again.focus && !again.disabled) again.focus();
+  }
+
   function clear(node) {
     while (node.firstChild) node.removeChild(node.firstChild);
     return node;
@@ -161,7 +182,7 @@ NX.ui = (function () {
     return String(v);
   }
 
-  return { el: el, clear: clear, say: say, showError: showError, field: field,
+  return { el: el, clear: clear, redraw: redraw, say: say, showError: showError, field: field,
            confirm: confirm, sparkline: sparkline, csv: csv, download: download,
            bytes: bytes, num: num };
 })();
