@@ -269,6 +269,20 @@ def test_a_lowering_asks_for_confirmation_and_says_which_values_come_again(
     shot(browser, screenshots, "sequence")
 
 
+def test_the_options_form_changes_a_sequence(console_server, browser):
+    go(browser, console_server, "#/sequence/orders")
+    cache = wait_for("the options form", lambda: by_id(browser, "opt-cache"))
+    assert by_id(browser, "opt-increment").get_attribute("value") == "5"
+    cache.clear()
+    cache.send_keys("20")
+    by_id(browser, "opt-cycle").click()
+    by_id(browser, "options-form").find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_for("saved", lambda: by_id(browser, "status").text == "orders: options saved.")
+    got = admin_get(console_server, "/api/admin/sequences/orders")
+    assert (got["cache"], got["cycle"], got["increment"], got["next"]) == (20, True, "5", "1000")
+    wait_for("the details", lambda: "Cache\n20\nExhausted" in by_id(browser, "sequence-details").text)
+
+
 def test_a_delete_says_what_happens_to_the_numbers_and_asks_first(console_server, browser):
     go(browser, console_server, "#/sequence/lowered")
     button = wait_for("the delete button", lambda: by_id(browser, "delete-sequence"))
