@@ -419,6 +419,10 @@ def test_each_view_fits_a_360_pixel_wide_phone(console_server, browser, screensh
         scroll = browser.execute_script(
             "return Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
         assert (width, scroll) == (360, 360), view
+        # The screenshot shows the whole page (up to 2000 pixels), as a long phone screen would.
+        height = browser.execute_script("return document.documentElement.scrollHeight")
+        browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": 360, "height": min(height, 2000), "deviceScaleFactor": 1, "mobile": True})
         name = "phone-" + (view.strip("#/").replace("/", "-") or "sequences")
         shot(browser, screenshots, name)
     finally:

@@ -67,6 +67,7 @@ NX.REFRESH_MS = 2000;
     var set = !!api.token();
     document.getElementById("token-form").hidden = set;
     document.getElementById("token-state").hidden = !set;
+    document.getElementById("token-help").hidden = set;
   }
 
   function start() {

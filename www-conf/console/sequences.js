@@ -271,7 +271,8 @@ NX.sequences = (function () {
     }
     /* set the next value */
     var next = ui.field("set-next", "New next value", { inputmode: "numeric", required: true });
-    var setForm = el("form", { id: "set-next-form" }, [next.row,
+    var setForm = el("form", { id: "set-next-form", "aria-labelledby": "set-next-title" }, [
+      el("h3", { id: "set-next-title", text: "Set the next value" }), next.row,
       el("button", { type: "submit", text: "Set next value" })]);
     setForm.addEventListener("submit", function (ev) {
       ev.preventDefault();
@@ -305,7 +306,8 @@ NX.sequences = (function () {
       var max = ui.field("opt-max", "Max", { value: s.max });
       var cache = ui.field("opt-cache", "Cache", { value: s.cache });
       var cycle = el("input", { type: "checkbox", id: "opt-cycle", checked: s.cycle });
-      var optForm = el("form", { id: "options-form" }, [
+      var optForm = el("form", { id: "options-form", "aria-labelledby": "options-title" }, [
+        el("h3", { id: "options-title", text: "Options" }),
         el("div", { class: "fields" }, [inc.row, min.row, max.row, cache.row,
           el("div", { class: "field check" }, [cycle, el("label", { for: "opt-cycle", text: "Cycle" })])]),
         el("button", { type: "submit", text: "Save options" })]);
@@ -342,6 +344,7 @@ NX.sequences = (function () {
           }, ui.showError);
       });
     });
+    box.appendChild(el("h3", { text: "Delete" }));
     box.appendChild(del);
     return box;
   }
