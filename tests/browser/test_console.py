@@ -405,6 +405,27 @@ def test_the_pool_view_shows_the_pool(console_server, browser, screenshots):
     shot(browser, screenshots, "pool")
 
 
+def test_the_pool_view_shows_a_replication_group_when_health_reports_one(console_server,
+                                                                         browser):
+    # nextid has no replication yet: the page's fetch of /health is answered with a group here,
+    # in the shape the view reads (group, role, nodes with id, role and lag).
+    go(browser, console_server, "#/pool")
+    browser.execute_script("""
+        var real = window.fetch;
+        window.fetch = function (path, init) {
+          if (path !== '/health') return real(path, init);
+          var body = {status: 'healthy', uptime: 1, replication: {group: 'g1', role: 'leader',
+            nodes: [{id: 'n1', role: 'leader', lag: 0}, {id: 'n2', role: 'follower', lag: 3}]}};
+          return Promise.resolve(new Response(JSON.stringify(body),
+                                              {headers: {'Content-Type': 'application/json'}}));
+        };""")
+    wait_for("the group", lambda: by_id(browser, "replication").is_displayed())
+    assert table_rows(browser, "replication-table") == [["n1", "leader", "0"],
+                                                        ["n2", "follower", "3"]]
+    assert by_id(browser, "replication-table").find_element(By.TAG_NAME, "caption").text == \
+        "Group g1, this node: leader"
+
+
 # A phone ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("view", ["#/sequences", "#/sequence/alpha", "#/prefixes",
