@@ -355,7 +355,7 @@ static int cmd_verify(struct ctl *c, int argc, char **argv)
 	if (rc != STORE_OK) {
 		/* One line that says what to do, after what Berkeley DB found. */
 		fprintf(stderr, "nextidctl: verify: the store is not sound: %s; stop the service and "
-		        "restore the last backup (README, \"Backup and restore\")\n",
+		        "restore the last backup (nextidctl(1), RESTORE)\n",
 		        c->store_said[0] ? c->store_said : "see the messages above");
 		return CTL_FAIL;
 	}
