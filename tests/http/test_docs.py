@@ -37,7 +37,7 @@ CONF_PAGE = os.path.join(ROOT, "packaging", "man", "nextid.conf.5")
 CTL_PAGE = os.path.join(ROOT, "packaging", "man", "nextidctl.1")
 METHODS = ("GET", "POST", "PUT", "DELETE", "HEAD")
 # Documents that land with the features they describe; a link may come before its file.
-PENDING_DOCS = {"docs/console.md"}
+PENDING_DOCS = {"docs/console.md", "docs/replication.md"}
 # A value for each placeholder nextid.conf(5) shows for a key without a default.
 PLACEHOLDER_VALUES = {"TOKEN": "0123456789abcdef0123", "N": "2", "FILE": "/etc/nextid/tls.pem"}
 RUN_TIMEOUT_S = 60
