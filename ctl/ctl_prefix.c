@@ -83,7 +83,11 @@ static void default_admin_user(char *out, size_t cap)
 	    name_text_check(out, strlen(out), 0) == NAME_TEXT_OK)
 		return;
 	pw = getpwuid(geteuid());
-	snprintf(out, cap, "%s", pw && strlen(pw->pw_name) < cap ? pw->pw_name : "");
+	if (pw && strlen(pw->pw_name) < cap &&
+	    name_text_check(pw->pw_name, strlen(pw->pw_name), 0) == NAME_TEXT_OK)
+		snprintf(out, cap, "%s", pw->pw_name);
+	else
+		out[0] = '\0';
 }
 
 /* A free-text option for the audit: at most max bytes of UTF-8 without control characters. */
