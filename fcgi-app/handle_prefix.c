@@ -381,6 +381,8 @@ static int audit_number(void *ctx, uint64_t seq, const struct audit_entry *e)
 	respond_json_kv_str(x, "full_number", e->full_number);
 	respond_json_kv_str(x, "client_id", e->client_id);
 	respond_json_kv_str(x, "generated_by", e->generated_by);
+	if (e->correlation_id[0] != '\0') /* only gRPC callers send one */
+		respond_json_kv_str(x, "correlation_id", e->correlation_id);
 	respond_json_kv_uuid(x, "message_id", e->id);
 	respond_json_kv_time(x, "generated_at", e->time_ms);
 	respond_json_map_close(x);

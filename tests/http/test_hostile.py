@@ -252,7 +252,7 @@ class Row:
 
 RAW_NUL = ("with url-normalize off (so that nextid answers bad names in JSON) lighttpd passes a "
            "raw NUL of the request line on, and libfcgi's C strings end REQUEST_URI there, "
-           "before nextid can see it; lighttpd's default options refuse it (README, Decisions)")
+           "before nextid can see it; lighttpd's default options refuse it (docs/design.md, Decisions)")
 
 LONG = "a" * 201
 KIB10 = "a" * 10240

@@ -1,4 +1,4 @@
-"""Robustness of the pool (README.md "Decisions"): an incomplete store is refused, a stopped worker
+"""Robustness of the pool (docs/design.md, "Decisions"): an incomplete store is refused, a stopped worker
 or a killed nextidctl holding a record lock is cleaned up, a stopped housekeeper is replaced, a
 spawned pool ends with its web server, stray signals are ignored, reloads and recycled workers
 keep full capacity, FastCGI connections are not kept alive, and a crash loop pauses respawning
