@@ -3,7 +3,10 @@ from this checkout's www-conf/console) and one headless Chromium driven by chrom
 the tests of a module to keep `make check-browser` short. Everything started here is stopped at
 the end; the server's directory is kept when a test failed.
 
-Screenshots go to tests/browser/screenshots/ (committed: the console's views as they look).
+Screenshots of each view go to the test's output directory, build/browser-screenshots/ (or the
+directory NEXTID_SCREENSHOTS names): a test run leaves the checkout as it found it. The copies
+committed in tests/browser/screenshots/ (the console's views as they look) are refreshed with
+`make console-screenshots`.
 """
 
 import os
@@ -19,7 +22,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "http"))
 
 import nextid_server  # noqa: E402
 
-SCREENSHOTS = os.path.join(HERE, "screenshots")
+SCREENSHOTS = os.path.abspath(os.environ.get(
+    "NEXTID_SCREENSHOTS", os.path.join(HERE, "..", "..", "build", "browser-screenshots")))
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 TOKEN = "console-T0ken_for.browser~tests"

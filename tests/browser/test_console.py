@@ -1,7 +1,7 @@
 """The web console at /console/ in a real headless Chromium, against a real lighttpd and pool.
 
 The tests of this module share one server and one browser and run in order: what one creates
-the next may read. Each saves a screenshot of the view it checks in tests/browser/screenshots/.
+the next may read. Each saves a screenshot of the view it checks (conftest.py says where).
 """
 
 import csv
