@@ -355,7 +355,9 @@ NX.prefixes = (function () {
         return hit && hit.next_number !== null ? hit.next_number : null;
       });
     }
-    return { refresh: refresh, once: true };
+    /* The details (counter, next number) follow the counter at every poll; the audit and its
+     * filters stay on the page the reader chose. */
+    return { refresh: refresh };
   }
 
   return { view: view, prefixView: prefixView };
