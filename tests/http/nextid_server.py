@@ -266,6 +266,26 @@ def is_running(pid):
     return stat[stat.rindex(")") + 2] != "Z"
 
 
+def stop_process(pid, deadline_s=5):
+    """SIGSTOP pid and wait until every one of its threads is stopped: kill() returns before the
+    signal is acted on, and on a busy machine a thread may meanwhile accept one more request."""
+    os.kill(pid, signal.SIGSTOP)
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        states = []
+        for task in _task_dirs(pid):
+            try:
+                with open(os.path.join(task, "stat")) as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            states.append(stat[stat.rindex(")") + 2])
+        if states and all(s in "Tt" for s in states):
+            return
+        time.sleep(0.005)
+    raise AssertionError("process %d did not stop within %d s" % (pid, deadline_s))
+
+
 def wait_gone(pids, deadline_s):
     end = time.monotonic() + deadline_s
     while time.monotonic() < end:

@@ -21,7 +21,7 @@ import time
 import pytest
 
 from nextid_server import (CTL, Load, StartError, expect, expect_next, holds_lock_in_hook,
-                           is_running, wait_gone, waits_idle)
+                           is_running, stop_process, wait_gone, waits_idle)
 
 BUSY = {"error": "Store unavailable", "message": "The store is busy; retry in a moment."}
 
@@ -182,7 +182,7 @@ def test_a_stopped_worker_holding_a_lock_gives_503_then_is_killed_and_replaced(n
                         interval=0.02)
     assert len(holder) == 1, "no single worker sleeps holding the lock: %r" % holder
     holder = holder[0]
-    os.kill(holder, signal.SIGSTOP)
+    stop_process(holder)
     try:
         # The probes overlap, 0.2 s apart, as real traffic does. Strictly one after another, a
         # wait in Berkeley DB 5.3 can lose its deadline (about 1 in 300, see store_expire_locks
