@@ -80,9 +80,8 @@ def failover_times(c, kills):
     for _ in range(kills):
         master = c.wait_master(deadline_s=FAILOVER_BOUND_S)
         others = [n for n in c.nodes if n is not master]
-        first = []
+        answered = []          # (sent, received) of every value
         stop = threading.Event()
-        t_kill = [None]
 
         def client(node):
             while not stop.is_set():
@@ -92,25 +91,29 @@ def failover_times(c, kills):
                 except OSError:
                     time.sleep(0.01)
                     continue
-                if r.status == 200 and t_kill[0] is not None and t0 >= t_kill[0]:
-                    first.append(time.monotonic())
-                    return
-                if r.status != 200:
+                if r.status == 200:
+                    answered.append((t0, time.monotonic()))
+                else:
                     time.sleep(0.01)
+
+        def first_after(t):
+            times = [t1 for t0, t1 in list(answered) if t0 >= t]
+            return min(times) if times else None
 
         threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in others]
         for t in threads:
             t.start()
         time.sleep(0.3)
-        t_kill[0] = time.monotonic()
         master.kill()
+        t_kill = master.fault_at
         end = time.monotonic() + FAILOVER_BOUND_S
-        while not first and time.monotonic() < end:
+        while first_after(t_kill) is None and time.monotonic() < end:
             time.sleep(0.01)
         stop.set()
         for t in threads:
             t.join(10)
-        samples.append(min(first) - t_kill[0] if first else float("inf"))
+        first = first_after(t_kill)
+        samples.append(first - t_kill if first is not None else float("inf"))
         master.start(wait_role=False)
         master.wait_role(("replica",), FAILOVER_BOUND_S)
         c.wait_master(deadline_s=FAILOVER_BOUND_S)

@@ -142,6 +142,7 @@ class Node:
         self.web = None          # Popen of lighttpd
         self.seen_pids = set()   # every process of this node ever listed
         self.stopped = False     # SIGSTOPped by the harness
+        self.fault_at = None     # when the last kill() or pause() had sent its signals
         os.makedirs(self.docroot, exist_ok=True)
 
     @property
@@ -260,6 +261,7 @@ class Node:
         gone (5 s at most). Returns the pids killed."""
         pids = self.pids()
         signal_pids(pids, signal.SIGKILL)
+        self.fault_at = time.monotonic()
         for proc in (self.web, self.master):
             if proc is not None:
                 try:
@@ -278,6 +280,7 @@ class Node:
         is alive, nextid hangs). Returns the pids stopped."""
         pids = self.nextid_pids()
         signal_pids(pids, signal.SIGSTOP)
+        self.fault_at = time.monotonic()
         self.stopped = True
         return pids
 

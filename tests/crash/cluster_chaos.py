@@ -81,7 +81,20 @@ class ClusterChaos:
         except cluster.ClusterError as e:
             print(self.cluster.describe())
             raise StartError(str(e))
-        self.configure_prefixes(self.cluster.nodes[1])   # through a replica
+        self.configure_prefixes(self.cluster.wait_master())
+        self.wait_prefixes_everywhere()
+
+    def wait_prefixes_everywhere(self):
+        """Every node knows the prefixes before the load starts (a replica serves reads itself)."""
+        prefixes = [k for f in self.families if f.name == "prefix" for k in f.keys]
+        end = time.monotonic() + GROUP_BOUND_S
+        for node in self.cluster.nodes:
+            for p in prefixes:
+                while node.get("/api/v1/config/" + cluster.q(p)).status != 200:
+                    if time.monotonic() > end:
+                        raise StartError("%s does not know prefix %s after %d s"
+                                         % (node.name, p, GROUP_BOUND_S))
+                    time.sleep(0.05)
 
     # rounds -----------------------------------------------------------------------------------
 
@@ -137,7 +150,6 @@ class ClusterChaos:
     def kill_node(self, round_no, master):
         node = self.pick(master)
         role = "master" if master else "replica"
-        t_kill = time.monotonic()
         self.outage(node, True)
         try:
             node.kill()
@@ -145,7 +157,7 @@ class ClusterChaos:
             self.violate(str(e), round_no)
         text = "killed %s %s" % (role, node.name)
         if master:
-            text += "; " + self.failover("kill-master-node", t_kill, node, round_no)
+            text += "; " + self.failover("kill-master-node", node.fault_at, node, round_no)
         time.sleep(self.rng.uniform(*DOWN_S))
         return text + "; " + self.restart(node, round_no)
 
@@ -166,14 +178,13 @@ class ClusterChaos:
         node = self.pick(master)
         role = "master" if master else "replica"
         seconds = self.rng.uniform(*(STOP_MASTER_S if master else STOP_REPLICA_S))
-        t_stop = time.monotonic()
         self.outage(node, True)
         node.pause()
         text = "stopped %s %s for %.1f s" % (role, node.name, seconds)
         try:
             if master:
-                text += "; " + self.failover("stop-master-node", t_stop, node, round_no)
-            time.sleep(max(0.0, t_stop + seconds - time.monotonic()))
+                text += "; " + self.failover("stop-master-node", node.fault_at, node, round_no)
+            time.sleep(max(0.0, node.fault_at + seconds - time.monotonic()))
         finally:
             node.resume()
             self.outage(node, False)
@@ -203,8 +214,11 @@ class ClusterChaos:
 
     def final_value(self, family, key, srv=None):
         """The next value from every node: the smallest (each must be above all received)."""
-        values = [super().final_value(family, key, node) for node in self.cluster.nodes]
-        values = [v for v in values if v is not None]
+        values = []
+        for node in self.cluster.nodes:
+            v = super().final_value(family, key, node)
+            if v is not None:
+                values.append(v)
         return min(values) if values else None
 
     def check_audit(self, prefix, received, srv=None):
