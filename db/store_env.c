@@ -380,6 +380,8 @@ int store_open(const struct store_options *opt, struct store **out)
 		return rc == STORE_UNAVAILABLE && space_is_low(opt) ? STORE_FULL : rc;
 	}
 	st->cleared_clean = clean;
+	if (opt->repl.mode == STORE_REPL_LISTEN)
+		atomic_store(&st->serving, 1);
 	*out = st;
 	return STORE_OK;
 }

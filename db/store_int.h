@@ -34,6 +34,10 @@ struct store {
 	struct store_take *take; /* the take path's state (store_next.c): a base's, shared by peers */
 	_Atomic int panicked;  /* Berkeley DB reported a panic (from any thread) or wants recovery */
 	_Atomic int handle_dead; /* replicated: the master rolled back under this handle; reopen */
+	_Atomic int serving;     /* the replication process: its databases are open, forwarded
+	                            requests may run (store_forward.c) */
+	_Atomic int64_t role_checked_ms; /* a base's cached replication role (store_forward.c) */
+	_Atomic int role_cached;
 	int in_failchk;        /* Berkeley DB's complaints now describe dead processes: warnings */
 	int env_lock_fd;       /* data_dir/env.lock: shared while open, exclusive for recovery */
 	unsigned backoff_seed; /* jitter for deadlock retries; each handle its own */
@@ -191,6 +195,27 @@ int store_repl_join(struct store *st);
  * once its first copy from the group is complete. Returns STORE_OK. */
 int store_repl_has_databases(const struct store_options *opt);
 int store_repl_await_store(struct store *st, int had_store);
+
+/* ---- store_forward.c: a replica's writes, carried out by the master ---- */
+
+/* Where a write must run: 0 here, 1 at the master (forward it), 2 nowhere (no master known:
+ * answer STORE_NO_MASTER). */
+#define STORE_ROUTE_LOCAL 0
+#define STORE_ROUTE_MASTER 1
+#define STORE_ROUTE_NONE 2
+int store_forward_route(struct store *st);
+
+/* store_next and store_prefix_next_group, run by the master: the same arguments and results, and
+ * STORE_NO_MASTER when the master did not answer in time. */
+struct store_prefix_take;
+int store_forward_next(struct store *st, const char *name, size_t len, uint8_t type,
+                       const struct seq_record *create, uint64_t count, struct store_grant *grant);
+int store_forward_prefix_group(struct store *st, const char *name, size_t len, int64_t now_ms,
+                               struct store_prefix_take *takes, size_t n);
+
+/* The replication process's handler of forwarded requests (repmgr_msg_dispatch). */
+void store_forward_dispatch(DB_ENV *env, DB_CHANNEL *chan, DBT *request, u_int32_t nrequest,
+                            u_int32_t cb_flags);
 
 /* ---- store_recover.c: who may run the environment, and recovery ---- */
 

@@ -23,6 +23,7 @@
 /* How long the replication process waits between tries to join the group, and for a replica's
  * first copy of the store. */
 #define REPL_JOIN_RETRY_MS 500
+#define REPL_THREADS 8
 
 static _Thread_local int perm_failed;
 
@@ -237,8 +238,15 @@ int store_repl_start(struct store *st)
 
 	if (set_sites(st) != 0)
 		return STORE_UNAVAILABLE;
+	/* Replicas' forwarded writes run here when this node is the master (store_forward.c). */
+	if ((err = st->env->repmgr_msg_dispatch(st->env, store_forward_dispatch, 0)) != 0) {
+		STORE_LOG(&st->opt, LOG_ERROR, "repmgr_msg_dispatch: %s", db_strerror(err));
+		return STORE_UNAVAILABLE;
+	}
 	for (;;) {
-		err = st->env->repmgr_start(st->env, 3, DB_REP_ELECTION);
+		/* Message threads: forwarded writes each hold one while their commit waits for its
+		 * acknowledgements, and the replica's log records need one too. */
+		err = st->env->repmgr_start(st->env, REPL_THREADS, DB_REP_ELECTION);
 		if (err == 0 || err == DB_REP_IGNORE)
 			return STORE_OK;
 		if (err != DB_REP_UNAVAIL) {
