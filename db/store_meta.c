@@ -214,6 +214,8 @@ static int mark_get_body(struct store *st, struct txn_attempt *a, void *arg)
 
 int store_mark_get(struct store *st, struct store_mark *out)
 {
+	if (store_replicated(&st->opt))
+		return store_mark_file_get(&st->opt, out);
 	return store_run_txn(st, RUN_READ, mark_get_body, out);
 }
 
@@ -244,5 +246,7 @@ int store_mark_raise(struct store *st, int64_t ms, int64_t epoch_ms)
 {
 	struct store_mark want = { .ms = ms, .epoch_ms = epoch_ms };
 
+	if (store_replicated(&st->opt))
+		return store_mark_file_raise(&st->opt, ms, epoch_ms);
 	return store_run_txn(st, RUN_SYNC, mark_raise_body, &want);
 }

@@ -307,6 +307,12 @@ int store_prefix_next_group(struct store *st, const char *name, size_t len, int6
 	for (size_t i = 0; i < n; i++)
 		if (takes[i].count == 0)
 			return STORE_INVALID;
+	switch (store_forward_route(st)) {
+	case STORE_ROUTE_MASTER:
+		return store_forward_prefix_group(st, name, len, now_ms, takes, n);
+	case STORE_ROUTE_NONE:
+		return STORE_NO_MASTER;
+	}
 	op.e = malloc(sizeof(*op.e));
 	if (!op.e)
 		return STORE_UNAVAILABLE;

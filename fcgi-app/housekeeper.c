@@ -34,16 +34,23 @@ static void on_sigterm(int sig)
 	keeper_stop = 1;
 }
 
+/* While a new member waits for its copy of the store: still alive. */
+static void stamp(void *ctx)
+{
+	atomic_store((_Atomic int64_t *)ctx, clock_monotonic_ms());
+}
+
 int housekeeper_run(const struct config *cfg, const struct store_options *store,
                     struct scoreboard *sb, int slot)
 {
+	struct store_options opt = *store;
 	_Atomic int64_t *heartbeat = &sb->slots[slot].heartbeat_ms;
 	struct sigaction sa = { .sa_handler = on_sigterm };
 	struct store *st;
 	int64_t last_checkpoint_ms = clock_monotonic_ms();
 	unsigned ticks = 0;
 	int64_t checkpoint_after_ms = 0;
-	int broken;
+	int broken, members = 0, now_members;
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
@@ -52,11 +59,17 @@ int housekeeper_run(const struct config *cfg, const struct store_options *store,
 	signal(SIGQUIT, SIG_IGN);
 	signal(SIGUSR1, SIG_IGN);
 	signal(SIGUSR2, SIG_IGN);
-	if (store_open(store, &st) != STORE_OK) {
+	/* Replicated, this process is the node's replication process (store_repl_start). */
+	opt.repl.mode = STORE_REPL_LISTEN;
+	opt.repl.waiting = stamp;
+	opt.repl.waiting_ctx = (void *)heartbeat;
+	if (store_open(&opt, &st) != STORE_OK) {
 		sleep(1);
 		return WORKER_EXIT_START_FAILED;
 	}
-	while (!keeper_stop && !store_needs_recovery(st)) {
+	atomic_store(&sb->repl_ready, 1);
+	members = store_repl_member_count(st);
+	while (!keeper_stop && !store_needs_recovery(st) && !store_needs_reopen(st)) {
 		struct timespec tick = { .tv_nsec = HOUSEKEEPER_TICK_NS };
 		int expired;
 
@@ -82,9 +95,17 @@ int housekeeper_run(const struct config *cfg, const struct store_options *store,
 		}
 		if (++ticks % HOUSEKEEPER_SPACE_EVERY_TICKS == 0)
 			store_log_allocate(st);
+		if (opt.repl.address && (now_members = store_repl_member_count(st)) != members) {
+			LOG_INFO("replication: the group has %d members besides this node (was %d)",
+			         now_members, members);
+			members = now_members;
+			atomic_fetch_add(&sb->repl_members_gen, 1);
+		}
 	}
 	broken = store_needs_recovery(st);
-	if (!broken)
+	/* Replicated, a forced checkpoint waited for ever (measured) once the group was stopping;
+	 * the log holds everything, and the next start recovers from it. */
+	if (!broken && !opt.repl.address)
 		store_checkpoint(st, 1);
 	store_close(st);
 	return broken ? WORKER_EXIT_NEEDS_RECOVERY : WORKER_EXIT_CLEAN;

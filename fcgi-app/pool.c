@@ -72,6 +72,7 @@ struct pool {
 	struct scoreboard *sb;
 	struct child kids[SCOREBOARD_SLOTS]; /* index = scoreboard slot */
 	unsigned generation;
+	uint64_t seen_members_gen; /* the scoreboard's repl_members_gen that follow_membership saw */
 	int stopping;
 	int64_t stop_deadline_ms;
 	int64_t crash_ms[CRASH_WINDOW];      /* ring of the latest abnormal exits */
@@ -90,6 +91,11 @@ struct pool {
 };
 
 /* config's durability words are the store's durabilities, in the same order (config.h). */
+_Static_assert((int)CONFIG_ACK_QUORUM == (int)STORE_ACK_QUORUM &&
+                       (int)CONFIG_ACK_ALL == (int)STORE_ACK_ALL &&
+                       (int)CONFIG_ACK_ONE == (int)STORE_ACK_ONE &&
+                       (int)CONFIG_ACK_NONE == (int)STORE_ACK_NONE,
+               "config and store ack policies differ");
 _Static_assert((int)CONFIG_DURABILITY_SYNC == (int)STORE_DURABILITY_SYNC &&
                        (int)CONFIG_DURABILITY_WRITE == (int)STORE_DURABILITY_WRITE &&
                        (int)CONFIG_DURABILITY_RESERVE == (int)STORE_DURABILITY_RESERVE,
@@ -109,11 +115,25 @@ static void compose_store_options(struct pool *pool)
 	opt->reserve_size = cfg->reserve_size;
 	opt->max_sequences = (uint64_t)cfg->max_sequences;
 	opt->log = log_sink;
+	{
+		const struct store_repl_keys rk = {
+			cfg->replication_address, cfg->replication_peers,
+			(size_t)cfg->replication_peer_count, cfg->replication_priority,
+			cfg->replication_ack_policy, cfg->replication_ack_timeout_ms,
+			cfg->replication_election_timeout_ms, cfg->replication_heartbeat_ms,
+			cfg->replication_group_creator,
+		};
+
+		store_repl_configure(opt, &rk);
+	}
 }
 
+/* The master's helpers (recovery, failchk) never start the Replication Manager: Berkeley DB does
+ * not support a process running it that forks, and they only repair the node's own files. */
 static void store_options_for(const struct pool *pool, struct store_options *opt)
 {
 	*opt = pool->store_opt;
+	opt->repl.mode = STORE_REPL_QUIET;
 }
 
 /* In a new child: name it, tie its life to the master's, undo the master's signal setup. */
@@ -177,9 +197,12 @@ static int seed_generator(const struct pool *pool, const struct store_options *o
 	struct store_mark mark = { 0 };
 	int64_t epoch = pool->cfg.generator_epoch_ms, offset = 0, behind = 0, now;
 	uint64_t state = 0;
-	int rc = store_open(opt, &st);
+	int rc = store_replicated(opt) ? STORE_UNAVAILABLE : store_open(opt, &st);
 
-	if (rc == STORE_OK) {
+	/* Replicated, the mark is the node's own file: a new member has no databases yet. */
+	if (store_replicated(opt)) {
+		rc = store_mark_file_get(opt, &mark);
+	} else if (rc == STORE_OK) {
 		rc = store_mark_get(st, &mark);
 		if (rc == STORE_OK && mark.ms != 0 && mark.epoch_ms == STORE_MARK_NO_EPOCH)
 			rc = store_mark_raise(st, mark.ms, epoch);
@@ -670,9 +693,27 @@ static void failchk_when_due(struct pool *pool)
  * generation. After a reload, old workers go one at a time, and only while a ready replacement
  * stands beside them, so the workers able to answer never drop below cfg.workers.
  */
+/* Replicated: when the group's membership changed, the workers (whose Replication Manager knows
+ * only the members of its start) are replaced one at a time, as after a reload. */
+static void follow_membership(struct pool *pool)
+{
+	uint64_t gen = atomic_load(&pool->sb->repl_members_gen);
+
+	if (gen == pool->seen_members_gen)
+		return;
+	pool->seen_members_gen = gen;
+	for (size_t i = 0; i < SCOREBOARD_SLOTS; i++)
+		if (pool->kids[i].role == ROLE_WORKER && pool->kids[i].generation == pool->generation)
+			pool->kids[i].generation = pool->generation - 1;
+	LOG_INFO("replication: the group changed; replacing workers one at a time");
+}
+
 static void maintain(struct pool *pool)
 {
-	struct census c = count_children(pool);
+	struct census c;
+
+	follow_membership(pool);
+	c = count_children(pool);
 
 	enforce_deadlines(pool);
 	enforce_request_timeouts(pool);
@@ -693,6 +734,10 @@ static void maintain(struct pool *pool)
 		}
 		return;
 	}
+	/* Replicated, a worker joins as a subordinate of the housekeeper's Replication Manager:
+	 * started first, a worker would become the node's replication process itself. */
+	if (pool->cfg.replication_address[0] && !atomic_load(&pool->sb->repl_ready))
+		return;
 	for (int n = c.current; n < pool->cfg.workers; n++)
 		if (spawn(pool, ROLE_WORKER) != 0)
 			break;
