@@ -1,0 +1,37 @@
+"""Every node answers every endpoint: what takes or changes values, sent to a replica, is carried
+out by the master and answered with the bytes the master would send."""
+
+import json
+
+import pytest
+
+import cluster
+
+pytestmark = pytest.mark.slow
+
+PREFIX_CONFIG = {"message": "configuration updated successfully", "prefix": "FW",
+                 "padding_length": 6, "format_template": "{prefix}-{counter:6}",
+                 "reset_rule": "never", "timezone": "UTC"}
+
+
+def test_values_and_admin_writes_through_replicas(make_cluster):
+    c = make_cluster()
+    master = c.wait_master()
+    r1, r2 = [n for n in c.nodes if n is not master]
+    # /next alternating over the three nodes: one sequence, consecutive values
+    for i, node in enumerate([r1, master, r2, r1, r2, master], 1):
+        cluster.ns.expect_next(node.get("/next/forwarded"), i, "forwarded")
+    # a batch through a replica
+    reply = r2.get("/api/next-batch/fw-batch?dataType=long&batchSize=5")
+    cluster.ns.expect(reply, 200, {"entityName": "fw-batch", "dataType": "long", "batchSize": 5,
+                                   "startValue": "1", "endValue": "5"})
+    # an admin write (a prefix's configuration) through a replica, then a number through the other
+    reply = r1.request("POST", "/api/v1/config/FW", cluster.AUTH,
+                       json.dumps({"format_template": "{prefix}-{counter:6}"}).encode())
+    assert (reply.status, reply.json()) == (200, PREFIX_CONFIG), str(reply)
+    reply = r2.get("/api/v1/next/FW?client_id=fw")
+    assert reply.status == 200, str(reply)
+    body = reply.json()
+    assert (body["prefix"], body["counter"], body["full_number"], body["client_id"]) == \
+        ("FW", 1, "FW-000001", "fw"), body
+    cluster.wait_agreement(c.nodes, ["forwarded"], ["fw-batch"], ["FW"], 20)
