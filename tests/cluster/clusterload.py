@@ -9,9 +9,10 @@ a 200 the values it carried.
 The checks (each returns a list of problems, empty when all is well):
   - duplicates: no value received twice per name, no two batch ranges overlap, no prefix counter
     or full number twice, across all nodes;
-  - gaps: every answer that is not 200 is 503 JSON (`error` one of GAP_ERRORS), never a page of
-    the web server, and a node that was neither down nor stopped answered (no request hung past
-    the client's timeout, which is request_timeout_s plus a margin);
+  - gaps: every answer that is not 200 is 503 JSON (`error` one of GAP_ERRORS; or "Store
+    unavailable" from a node that was killed or stopped, while it recovers its store), never a
+    page of the web server, and a node that was neither down nor stopped answered (no request
+    hung past the client's timeout, which is request_timeout_s plus a margin);
   - above: one more value from every node is above every value received;
   - audit: on every node, every formatted number received is in the audit exactly once with its
     full number and message id, and no counter is there twice.
@@ -33,6 +34,10 @@ PREFIX_BODY = {"format_template": "{prefix}-{counter:6}"}
 FAMILIES = ("next", "batch", "prefix")
 # What a node answers while it cannot hand out a value (the contract of replication).
 GAP_ERRORS = ("No master", "Not replicated")
+# A node that was killed or stopped may also answer the single node's own 503 while it opens and
+# recovers its store, for this long after it runs again; at any other time that is a problem.
+RECOVERING_ERROR = "Store unavailable"
+RECOVERY_GRACE_S = 10.0
 BACKOFF_S = (0.02, 0.2)
 
 
@@ -217,14 +222,17 @@ def check_gaps(answers, outages):
         problems[kind] += 1
         examples.setdefault(kind, a.text)
 
+    def in_outage(a, grace=0.0):
+        return any(a.t1 >= lo and (hi is None or a.t0 <= hi + grace)
+                   for lo, hi in outages.get(a.node.name, []))
+
     for a in answers:
         if a.status == 200:
             continue
         if a.status == -1:
             note("a 200 that is not what the API promises", a)
         elif a.status == 0:
-            spans = outages.get(a.node.name, [])
-            if not any(a.t1 >= lo and (hi is None or a.t0 <= hi) for lo, hi in spans):
+            if not in_outage(a):
                 note("%s: no answer (%s) while the node was up and running" % (a.node.name,
                                                                                a.family), a)
         elif a.web:
@@ -233,7 +241,8 @@ def check_gaps(answers, outages):
         elif a.status != 503 or not a.json:
             note("%s: status %d %s" % (a.node.name, a.status, "JSON" if a.json else "not JSON"),
                  a)
-        elif a.error not in GAP_ERRORS:
+        elif a.error not in GAP_ERRORS and not (a.error == RECOVERING_ERROR and
+                                                 in_outage(a, RECOVERY_GRACE_S)):
             note("%s: 503 with error %r" % (a.node.name, a.error), a)
     return ["%s: %d times, e.g. %s" % (k, n, examples[k]) for k, n in sorted(problems.items())]
 

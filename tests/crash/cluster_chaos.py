@@ -17,7 +17,8 @@ checks after every round and at the end, with these rounds instead of the single
 After each round the group must be whole again (three nodes, one master all agree on) within
 GROUP_BOUND_S. At the end, besides crash/run's checks (nothing twice, order, the next value above
 everything received, the audit): the next value of each sequence from every node, every node's
-audit, every node answering the same state, and every answer in the gaps 503 JSON (their errors counted in the
+audit, every node answering the same state, and every answer in the gaps 503 JSON "No master" or "Not replicated"
+("Store unavailable" too from a node recovering its store after its fault; their count in the
 report), never a web server's page, and none missing from a node that was up.
 """
 
@@ -32,6 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "cluster"))
 
 import cluster  # noqa: E402
+import clusterload  # noqa: E402
 from nextid_server import StartError  # noqa: E402
 
 CLUSTER_ACTIONS = ["kill-master-node", "kill-replica-node", "stop-master-node",
@@ -246,14 +248,23 @@ class ClusterChaos:
                 node = nodes[r.node]
                 if r.status in (200, -1):
                     continue
+                spans = self.outages.get(node.name, [])
+
+                def in_outage(grace):
+                    return any(r.t1 >= lo and (hi is None or r.t0 <= hi + grace)
+                               for lo, hi in spans)
+                error = r.json.get("error") if isinstance(r.json, dict) else None
                 if r.status == 0:
-                    spans = self.outages.get(node.name, [])
-                    if not any(r.t1 >= lo and (hi is None or r.t0 <= hi) for lo, hi in spans):
+                    if not in_outage(0.0):
                         bad.setdefault("%s: no answer while it was up" % node.name, r)
                 elif r.web:
                     bad.setdefault("%s: a web server's page (%d)" % (node.name, r.status), r)
-                elif r.status != 503 or not isinstance(r.json, dict) or "error" not in r.json:
+                elif r.status != 503 or error is None:
                     bad.setdefault("%s: status %d, %r" % (node.name, r.status, r.json), r)
+                elif error not in clusterload.GAP_ERRORS and not (
+                        error == clusterload.RECOVERING_ERROR and
+                        in_outage(clusterload.RECOVERY_GRACE_S)):
+                    bad.setdefault("%s: 503 %r" % (node.name, error), r)
             for what, r in sorted(bad.items()):
                 self.violate("%s: %s, first at %.2f s" % (f.name, what, r.t0 - self.t_start))
 
