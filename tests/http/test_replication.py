@@ -1,0 +1,192 @@
+"""Replication through Berkeley DB's Replication Manager: a small group on 127.0.0.1.
+
+Three real nodes (each a nextid-fcgi master behind its own lighttpd, with its own data directory
+and replication port), node 0 the group's creator. What a replica is asked to take is carried out
+by the master and answered by the replica with the master's bytes; a master cut off from the
+others (its replicas stopped with SIGSTOP) answers 503 "Not replicated" and never a value; after a
+SIGKILL of every process of the master, a replica is elected and the values go on above every
+value handed out before. Every wait is bounded; everything started is stopped.
+"""
+
+import json
+import os
+import signal
+import time
+import urllib.parse
+
+import pytest
+
+from nextid_server import free_port, is_running
+
+TOKEN = "replication-T0ken_for.tests~0123456789"
+AUTH = {"Authorization": "Bearer " + TOKEN}
+REQUEST_TIMEOUT_S = 5
+SETTLE_S = 20  # at most this long for a group to elect and connect
+
+
+def node_config(addrs, i, extra=None):
+    cfg = {"replication_address": addrs[i],
+           "replication_peers": " ".join(a for j, a in enumerate(addrs) if j != i),
+           "workers": 2, "admin_token": TOKEN, "request_timeout_s": REQUEST_TIMEOUT_S}
+    if i == 0:
+        cfg["replication_group_creator"] = "yes"
+    cfg.update(extra or {})
+    return cfg
+
+
+@pytest.fixture
+def group(nextid):
+    """Three started nodes, one after another (Berkeley DB wants members to join one at a
+    time), node 0 the creator and first master."""
+    addrs = ["127.0.0.1:%d" % free_port() for _ in range(3)]
+    nodes = [nextid(config=node_config(addrs, i)) for i in range(3)]
+    for n, a in zip(nodes, addrs):
+        n.repl_address = a
+    wait_for(lambda: roles(nodes) == ["master", "replica", "replica"], SETTLE_S, "roles")
+    yield nodes
+    for n in nodes:  # a test may leave a node stopped: let it go before the harness stops it
+        for pid in pids_of(n):
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+
+
+def wait_for(cond, deadline_s, what):
+    end = time.monotonic() + deadline_s
+    while True:
+        got = cond()
+        if got:
+            return got
+        if time.monotonic() > end:
+            raise AssertionError("no %s after %s s" % (what, deadline_s))
+        time.sleep(0.1)
+
+
+def health(node):
+    reply = node.get("/health", timeout=REQUEST_TIMEOUT_S + 2)
+    return reply.json() if reply.status == 200 else {}
+
+
+def roles(nodes):
+    return [health(n).get("replication", {}).get("role") for n in nodes]
+
+
+def pids_of(node):
+    return [node.master_pid] + node.master_children() if node.master_pid else []
+
+
+def signal_node(node, sig):
+    for pid in pids_of(node):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def next_value(node, name):
+    """GET /next/<name>: (status, value or None, the reply)."""
+    reply = node.get("/next/" + name, timeout=REQUEST_TIMEOUT_S + 2)
+    value = reply.json().get("next_value") if reply.status == 200 else None
+    return reply.status, value, reply
+
+
+def settled_take(nodes, name, deadline_s=SETTLE_S):
+    """Take one value from each node, retrying 503s until the group serves again."""
+    values = []
+    for n in nodes:
+        got = wait_for(lambda: (lambda s, v, r: v if s == 200 else None)(*next_value(n, name)),
+                       deadline_s, "value from %s" % n.repl_address)
+        values.append(got)
+    return values
+
+
+def expect_503_json(reply, errors):
+    assert reply.status == 503, str(reply)
+    assert reply.headers["content-type"] == "application/json", str(reply)
+    assert reply.json()["error"] in errors, str(reply)
+
+
+def test_without_replication_keys_health_has_no_replication(nextid):
+    node = nextid()
+    body = node.get("/health").json()
+    assert set(body) == {"status", "uptime"}
+    assert "nextid_replication_role" not in node.get("/metrics").body.decode()
+
+
+def test_every_node_answers_with_the_masters_values(group):
+    master = group[0].repl_address
+    for n in group:
+        assert health(n)["replication"] == {
+            "role": "master" if n is group[0] else "replica", "master": master}
+    values = settled_take(group, "shared") + settled_take(group, "shared")
+    # One counter, whichever node was asked: strictly increasing, no value twice.
+    assert values == sorted(set(values)), values
+    status, value, reply = next_value(group[2], "shared")
+    assert (status, reply.body) == (200, b'{"next_value":%d,"sequence_id":"shared"}\n' % value)
+    # The replicas have the master's counter once it acknowledged.
+    rec = wait_for(lambda: (lambda r: r.json() if r.status == 200 else None)(
+        group[1].get("/api/admin/sequences/shared", AUTH)), 5, "the record on a replica")
+    assert int(rec["next"]) == value + 1, rec
+    metrics = group[1].get("/metrics").body.decode()
+    assert "\nnextid_replication_role 2\n" in metrics
+    assert "\nnextid_replication_lag_bytes " in metrics
+    assert "\nnextid_replication_role 1\n" in group[0].get("/metrics").body.decode()
+
+
+def test_a_replica_takes_formatted_numbers_through_the_master(group):
+    body = json.dumps({"padding_length": 4}).encode()
+    reply = group[0].request("POST", "/api/v1/config/INV", AUTH, body)
+    assert reply.status in (200, 201), str(reply)
+    numbers = []
+    for n in group[1:]:
+        reply = wait_for(lambda: (lambda r: r if r.status == 200 else None)(
+            n.get("/api/v1/next/INV?client_id=c1")), SETTLE_S, "a formatted number")
+        numbers.append(reply.json()["full_number"])
+    assert numbers == ["INV0001", "INV0002"], numbers
+    audit = group[0].get("/api/v1/audit/INV", AUTH).json()
+    assert [e["full_number"] for e in audit["records"]] == numbers, audit
+
+
+@pytest.mark.slow
+def test_a_partitioned_master_answers_503_never_a_value(group):
+    before = settled_take(group, "part")
+    for n in group[1:]:
+        signal_node(n, signal.SIGSTOP)
+    try:
+        for _ in range(5):
+            start = time.monotonic()
+            status, value, reply = next_value(group[0], "part")
+            took = time.monotonic() - start
+            assert value is None, "a cut-off master handed out %r" % value
+            expect_503_json(reply, ("Not replicated", "No master"))
+            assert took < REQUEST_TIMEOUT_S, took
+    finally:
+        for n in group[1:]:
+            signal_node(n, signal.SIGCONT)
+    after = settled_take(group, "part")
+    assert min(after) > max(before), (before, after)
+    assert len(set(after)) == len(after), after
+
+
+@pytest.mark.slow
+def test_sigkill_of_the_master_elects_a_replica_and_values_go_on(group):
+    before = settled_take(group, "fail")
+    gap = []
+    group[0].kill_master(signal.SIGKILL)
+    t0 = time.monotonic()
+
+    def new_master():
+        r = roles(group[1:])
+        return "master" in r and r
+
+    wait_for(new_master, SETTLE_S, "new master")
+    elected_s = time.monotonic() - t0
+    for n in group[1:]:
+        status, value, reply = next_value(n, "fail")
+        if status != 200:
+            expect_503_json(reply, ("Not replicated", "No master"))
+            gap.append(status)
+    after = settled_take(group[1:], "fail")
+    assert min(after) > max(before), (before, after)
+    assert elected_s < 10, elected_s
