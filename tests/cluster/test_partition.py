@@ -198,7 +198,8 @@ def test_partition_cut_link(netns, make_cluster):
         for n in others:
             for family in clusterload.FAMILIES:
                 try:
-                    r = n.request(*clusterload.family_request(family, 1), timeout=REQUEST_TIMEOUT_S + 3)
+                    r = n.request(*clusterload.family_request(family, 1),
+                                  timeout=REQUEST_TIMEOUT_S + 3)
                 except OSError:
                     continue
                 if r.status == 200:

@@ -15,11 +15,11 @@ checks after every round and at the end, with these rounds instead of the single
   stop-replica-node   SIGSTOP a replica's nextid processes for a moment, then SIGCONT
 
 After each round the group must be whole again (three nodes, one master all agree on) within
-GROUP_BOUND_S. At the end, besides crash/run's checks (nothing twice, order, the next value above
-everything received, the audit): the next value of each sequence from every node, every node's
-audit, every node answering the same state, and every answer in the gaps 503 JSON "No master" or "Not replicated"
-("Store unavailable" too from a node recovering its store after its fault; their count in the
-report), never a web server's page, and none missing from a node that was up.
+GROUP_BOUND_S. At the end, besides crash/run's checks (nothing twice, order, the next value above everything
+received, the audit): the next value of each sequence from every node, every node's audit, every
+node answering the same state, and every answer in the gaps 503 JSON "No master" or "Not
+replicated" ("Store unavailable" too from a node recovering its store after its fault; their
+count in the report), never a web server's page, and none missing from a node that was up.
 """
 
 import collections
