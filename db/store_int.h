@@ -213,6 +213,9 @@ int store_forward_next(struct store *st, const char *name, size_t len, uint8_t t
 int store_forward_prefix_group(struct store *st, const char *name, size_t len, int64_t now_ms,
                                struct store_prefix_take *takes, size_t n);
 
+/* Close the process's channel to the master, if unused, before env closes (store_close). */
+void store_forward_close(DB_ENV *env);
+
 /* The replication process's handler of forwarded requests (repmgr_msg_dispatch). */
 void store_forward_dispatch(DB_ENV *env, DB_CHANNEL *chan, DBT *request, u_int32_t nrequest,
                             u_int32_t cb_flags);

@@ -414,6 +414,9 @@ static void release(struct pool *pool, struct child *kid)
 
 	/* The process is gone: what it counted moves to the pool's totals, so no count is lost. */
 	metrics_fold(&pool->sb->retired, &slot->m);
+	/* Replicated: no worker starts until the next housekeeper is the replication process. */
+	if (kid->role == ROLE_KEEPER)
+		atomic_store(&pool->sb->repl_ready, 0);
 	atomic_store(&slot->pid, 0);
 	atomic_store(&slot->role, SLOT_ROLE_NONE);
 	atomic_store(&slot->state, SLOT_FREE);
