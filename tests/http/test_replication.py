@@ -190,3 +190,33 @@ def test_sigkill_of_the_master_elects_a_replica_and_values_go_on(group):
     after = settled_take(group[1:], "fail")
     assert min(after) > max(before), (before, after)
     assert elected_s < 10, elected_s
+
+
+@pytest.mark.slow
+def test_a_stopped_master_is_replaced_and_rejoins_as_a_replica(group):
+    before = settled_take(group, "stop")
+    signal_node(group[0], signal.SIGSTOP)
+    got = []
+    try:
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 8:
+            for n in group[1:]:
+                start = time.monotonic()
+                status, value, reply = next_value(n, "stop")
+                assert time.monotonic() - start < REQUEST_TIMEOUT_S
+                if status == 200:
+                    got.append(value)
+                else:
+                    expect_503_json(reply, ("Not replicated", "No master"))
+            if len(got) >= 4:
+                break
+        failover_s = time.monotonic() - t0
+        assert len(got) >= 4, "no new master within 8 s"
+    finally:
+        signal_node(group[0], signal.SIGCONT)
+    assert failover_s < 8, failover_s
+    wait_for(lambda: roles(group)[0] == "replica", SETTLE_S, "the old master a replica")
+    after = settled_take(group, "stop")
+    values = before + got + after
+    assert len(set(values)) == len(values), values
+    assert min(got) > max(before) and min(after) > max(got), (before, got, after)
