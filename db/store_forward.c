@@ -28,6 +28,7 @@
 #define FWD_VERSION 1
 #define FWD_OP_NEXT 1
 #define FWD_OP_PREFIX_GROUP 2
+#define FWD_OP_CLAIM 3
 /* Takes in one forwarded group (nextid-grpc combines its callers' takes). */
 #define FWD_TAKES_MAX 64
 /* The largest request: a group's name and its takes' audit texts; a next's name and record. */
@@ -125,13 +126,13 @@ enum fwd_route { FWD_LOCAL = STORE_ROUTE_LOCAL, FWD_MASTER = STORE_ROUTE_MASTER,
  * Where an operation that writes must run: here (not replicated, or this node is the master,
  * or this process serves forwarded requests), at the master, or nowhere (no master known).
  */
-static enum fwd_route route(struct store *st)
+static enum fwd_route route(struct store *st, int any_process)
 {
 	struct store *b = st->owner ? st->owner : st;
 	int64_t now = clock_monotonic_ms();
 	int role;
 
-	if (!store_replicated(&b->opt) || b->opt.repl.mode != STORE_REPL_JOIN)
+	if (!store_replicated(&b->opt) || (!any_process && b->opt.repl.mode != STORE_REPL_JOIN))
 		return FWD_LOCAL;
 	if (now - atomic_load(&b->role_checked_ms) >= ROLE_CACHE_MS) {
 		struct store_repl_status s;
@@ -149,7 +150,12 @@ static enum fwd_route route(struct store *st)
 
 int store_forward_route(struct store *st)
 {
-	return (int)route(st);
+	return (int)route(st, 0);
+}
+
+int store_forward_route_own(struct store *st)
+{
+	return (int)route(st, 1);
 }
 
 /* ---- the replica's end ---- */
@@ -448,6 +454,35 @@ int store_forward_prefix_group(struct store *st, const char *name, size_t len, i
 	return rc;
 }
 
+int store_forward_claim(struct store *st, const char *address, uint64_t shard, char *holder,
+                        size_t holder_len)
+{
+	unsigned char req[FWD_REQUEST_MAX];
+	char got[STORE_REPL_ADDRESS_MAX];
+	struct cursor c = { .p = req, .len = sizeof(req) };
+	DBT resp;
+	int rc;
+
+	put_u(&c, FWD_VERSION, 1);
+	put_u(&c, FWD_OP_CLAIM, 1);
+	put_u(&c, shard, 8);
+	put_bytes(&c, address, strnlen(address, STORE_REPL_ADDRESS_MAX));
+	if (c.bad)
+		return STORE_INVALID;
+	if ((rc = send_to_master(st, req, c.at, &resp)) != STORE_OK)
+		return rc;
+	c = (struct cursor){ .p = resp.data, .len = resp.size };
+	rc = response_rc(st, &c);
+	if (rc == STORE_EXISTS) {
+		get_text(&c, got, sizeof(got) - 1);
+		snprintf(holder, holder_len, "%s", got);
+		if (c.bad || c.at != c.len)
+			rc = STORE_UNAVAILABLE;
+	}
+	free(resp.data);
+	return rc;
+}
+
 /* ---- the master's end: in its replication process's message threads ---- */
 
 static void respond(DB_CHANNEL *chan, const unsigned char *buf, size_t len)
@@ -580,6 +615,26 @@ static int serve_prefix_group(struct store *st, struct cursor *c, DB_CHANNEL *ch
 	return rc;
 }
 
+static int serve_claim(struct store *st, struct cursor *c, DB_CHANNEL *chan)
+{
+	char address[STORE_REPL_ADDRESS_MAX], holder[STORE_REPL_ADDRESS_MAX];
+	unsigned char out[8 + STORE_REPL_ADDRESS_MAX];
+	uint64_t shard = get_u(c, 8);
+	size_t len = get_text(c, address, sizeof(address) - 1);
+	struct cursor o = { .p = out, .len = sizeof(out) };
+	int rc;
+
+	if (c->bad || c->at != c->len || len == 0 || has_nul(address, len))
+		return STORE_INVALID;
+	rc = store_member_claim(st, address, shard, holder, sizeof(holder));
+	put_u(&o, FWD_VERSION, 1);
+	put_u(&o, (uint64_t)rc, 1);
+	if (rc == STORE_EXISTS)
+		put_bytes(&o, holder, strlen(holder));
+	respond(chan, out, o.at);
+	return STORE_OK;
+}
+
 void store_forward_dispatch(DB_ENV *env, DB_CHANNEL *chan, DBT *request, u_int32_t nrequest,
                             u_int32_t cb_flags)
 {
@@ -607,6 +662,8 @@ void store_forward_dispatch(DB_ENV *env, DB_CHANNEL *chan, DBT *request, u_int32
 			respond(chan, out, out_len);
 	} else if (op == FWD_OP_PREFIX_GROUP) {
 		rc = serve_prefix_group(st, &c, chan);
+	} else if (op == FWD_OP_CLAIM) {
+		rc = serve_claim(st, &c, chan);
 	}
 	if (rc != STORE_OK)
 		respond_rc(chan, rc);
