@@ -372,6 +372,47 @@ struct command {
 };
 
 /* After an interruption: whether anything changed, and whether to run the command again. */
+/* group: the replication group as this node sees it; group remove ADDRESS: take a member that
+ * is gone for good out of it (and out of the shard_id list). */
+static int cmd_group(struct ctl *c, int argc, char **argv)
+{
+	struct store_member m[STORE_REPL_PEERS_MAX + 2];
+	size_t n = 0;
+	int rc;
+
+	if (!c->cfg.replication_address[0])
+		return ctl_fail(CTL_FAIL, "replication is not configured (replication_address)");
+	if (argc == 2 && strcmp(argv[0], "remove") == 0) {
+		if (strcmp(argv[1], c->cfg.replication_address) == 0)
+			return ctl_fail(CTL_USAGE, "%s is this node; remove it from another member",
+			                argv[1]);
+		if (store_repl_remove(c->store, argv[1]) != STORE_OK)
+			return ctl_store_fail(c, "cannot remove %s from the group", argv[1]);
+		rc = store_member_forget(c->store, argv[1]);
+		if (rc != STORE_OK)
+			fprintf(stderr, "nextidctl: %s left the group; its shard_id stays recorded until "
+			                "this is run on the master (%s)\n", argv[1], store_rc_name(rc));
+		fprintf(c->out, "removed %s\n", argv[1]);
+		return CTL_OK;
+	}
+	if (argc != 0)
+		return ctl_fail(CTL_USAGE, "usage: group, or group remove HOST:PORT");
+	if (store_repl_members(c->store, m, sizeof(m) / sizeof(m[0]), &n) != STORE_OK)
+		return ctl_store_fail(c, "cannot read the group");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(c->out, "%s	%s	", m[i].address,
+		        m[i].role == STORE_ROLE_NONE ? "unreachable" : store_repl_role_name(m[i].role));
+		if (m[i].shard)
+			fprintf(c->out, "shard %llu", (unsigned long long)m[i].shard);
+		else
+			fprintf(c->out, "shard ?");
+		if (m[i].self)
+			fprintf(c->out, "	this node	lag %llu bytes", (unsigned long long)m[i].lag_bytes);
+		fputc('\n', c->out);
+	}
+	return CTL_OK;
+}
+
 #define AFTER_NOTHING "nothing was changed; run the command again"
 #define AFTER_LISTING "nothing was changed, and what it printed or wrote is incomplete; run the " \
 	"command again"
@@ -413,6 +454,10 @@ static const struct command commands[] = {
 	  "  may have issued since the backup. Cycling sequences are left alone.", 0,
 	  "counters move a chunk at a time, so some may have moved: see nextidctl list before you "
 	  "run the command again" },
+	{ "group", cmd_group,
+	  "group [remove HOST:PORT]\n  The replication group: each member's address, role, shard_id, "
+	  "and this node's\n  lag. remove takes a member that is gone for good out of the group.", 0,
+	  AFTER_CHANGE },
 	{ "sequence-reset", ctl_sequence_reset,
 	  "sequence-reset [-e NAME] [-v N] [-t TYPE] [-f] [-h]\n"
 	  "  The Sequence Service's reset tool: no -e deletes every sequence; -e NAME alone deletes\n"

@@ -404,6 +404,36 @@ int store_repl_status(struct store *st, struct store_repl_status *out);
 int store_repl_member_count(struct store *st);
 const char *store_repl_role_name(enum store_repl_role role);
 
+/*
+ * The group's members and their shard ids (replicated): ids of /generate are unique while every
+ * node has its own. store_member_claim records that the node at replication `address` issues ids
+ * with `shard` (through the master); STORE_EXISTS when another address holds it (*holder, of
+ * holder_len bytes, says which). store_member_forget drops an address (on the master; a removed
+ * member). store_member_shard reads one (STORE_NOT_FOUND when none). Store results otherwise.
+ */
+int store_member_claim(struct store *st, const char *address, uint64_t shard, char *holder,
+                       size_t holder_len);
+int store_member_forget(struct store *st, const char *address);
+int store_member_shard(struct store *st, const char *address, uint64_t *shard);
+
+/* Take a member out of the group (Berkeley DB's DB_SITE->remove, carried out by the master):
+ * one that is gone for good, so that it no longer counts in the quorum. A store result. */
+int store_repl_remove(struct store *st, const char *address);
+
+/*
+ * The group as this process sees it: this node first (self), then every other member, with its
+ * role (the master, or a replica when this process is connected to it, else NONE: unreachable
+ * from here), its shard_id (0 when unknown) and, for this node, its lag. Up to max into out[];
+ * *n says how many. A store result.
+ */
+struct store_member {
+	char address[STORE_REPL_ADDRESS_MAX];
+	enum store_repl_role role;
+	int connected, self;
+	uint64_t shard, lag_bytes;
+};
+int store_repl_members(struct store *st, struct store_member *out, size_t max, size_t *n);
+
 /* A short English name of a result ("busy", "not found"), for logs and the CLI. */
 const char *store_rc_name(int rc);
 

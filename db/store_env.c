@@ -30,6 +30,9 @@ static void on_db_error(const DB_ENV *env, const char *prefix, const char *msg)
 	struct store *st = env->app_private;
 
 	(void)prefix;
+	/* Replicated, every call during a lockout says so; the callers answer "No master". */
+	if (strstr(msg, "locked out") && store_replicated(&st->opt))
+		return;
 	if (store_log_quota(&st->opt))
 		STORE_LOG(&st->opt, st->in_failchk ? LOG_WARN : LOG_ERROR,
 		          "berkeley db: %s", msg);
@@ -211,11 +214,29 @@ void store_regions_remove(const struct store_options *opt)
 		env->remove(env, opt->data_dir, DB_FORCE); /* frees the handle */
 }
 
+/* Replicated, an open during a replication lockout (a role change, a sync with a new master;
+ * milliseconds to a second or so) answers DB_REP_LOCKOUT: it is tried again, with a new handle,
+ * for up to LOCKOUT_WAIT_MS. Measured: failchk's open failing there sent the node into a full
+ * recovery. */
+#define LOCKOUT_WAIT_MS 3000
+#define LOCKOUT_RETRY_MS 50
+
 int store_env_open(struct store *st, u_int32_t extra_flags)
 {
 	u_int32_t rep = store_replicated(&st->opt) ? DB_INIT_REP : 0;
-	int err = st->env->open(st->env, st->opt.data_dir, STORE_ENV_FLAGS | rep | extra_flags,
-	                        STORE_FILE_MODE);
+	int err;
+
+	for (int waited = 0;; waited += LOCKOUT_RETRY_MS) {
+		err = st->env->open(st->env, st->opt.data_dir, STORE_ENV_FLAGS | rep | extra_flags,
+		                    STORE_FILE_MODE);
+		if (err != DB_REP_LOCKOUT || waited >= LOCKOUT_WAIT_MS)
+			break;
+		st->env->close(st->env, 0);
+		st->env = NULL;
+		clock_sleep_ms(LOCKOUT_RETRY_MS);
+		if (store_env_create(st) != 0)
+			return STORE_UNAVAILABLE;
+	}
 
 	if (err != 0) {
 		STORE_LOG(&st->opt, LOG_ERROR, "cannot open the store in %s: %s",
@@ -330,8 +351,10 @@ void store_close(struct store *st)
 		st->meta->close(st->meta, DB_NOSYNC);
 	if (st->audit)
 		st->audit->close(st->audit, DB_NOSYNC);
-	if (st->env)
+	if (st->env) {
+		store_forward_close(st->env);
 		st->env->close(st->env, 0);
+	}
 	if (st->env_lock_fd >= 0)
 		close(st->env_lock_fd); /* releases the shared or exclusive lock */
 	store_free(st);

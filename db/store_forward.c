@@ -19,12 +19,16 @@
 #include "clock.h"
 #include "store_prefix.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define FWD_VERSION 1
 #define FWD_OP_NEXT 1
 #define FWD_OP_PREFIX_GROUP 2
+#define FWD_OP_CLAIM 3
 /* Takes in one forwarded group (nextid-grpc combines its callers' takes). */
 #define FWD_TAKES_MAX 64
 /* The largest request: a group's name and its takes' audit texts; a next's name and record. */
@@ -122,13 +126,13 @@ enum fwd_route { FWD_LOCAL = STORE_ROUTE_LOCAL, FWD_MASTER = STORE_ROUTE_MASTER,
  * Where an operation that writes must run: here (not replicated, or this node is the master,
  * or this process serves forwarded requests), at the master, or nowhere (no master known).
  */
-static enum fwd_route route(struct store *st)
+static enum fwd_route route(struct store *st, int any_process)
 {
 	struct store *b = st->owner ? st->owner : st;
 	int64_t now = clock_monotonic_ms();
 	int role;
 
-	if (!store_replicated(&b->opt) || b->opt.repl.mode != STORE_REPL_JOIN)
+	if (!store_replicated(&b->opt) || (!any_process && b->opt.repl.mode != STORE_REPL_JOIN))
 		return FWD_LOCAL;
 	if (now - atomic_load(&b->role_checked_ms) >= ROLE_CACHE_MS) {
 		struct store_repl_status s;
@@ -146,7 +150,12 @@ static enum fwd_route route(struct store *st)
 
 int store_forward_route(struct store *st)
 {
-	return (int)route(st);
+	return (int)route(st, 0);
+}
+
+int store_forward_route_own(struct store *st)
+{
+	return (int)route(st, 1);
 }
 
 /* ---- the replica's end ---- */
@@ -155,28 +164,162 @@ int store_forward_route(struct store *st)
  * the master may first need a moment for a lock. */
 static db_timeout_t forward_timeout_us(const struct store *st)
 {
-	return (db_timeout_t)(2u * st->opt.repl.ack_timeout_ms + 1000u) * 1000u;
+	return (db_timeout_t)(st->opt.repl.ack_timeout_ms + 1000u) * 1000u;
+}
+
+/*
+ * The process's channel to the master. Berkeley DB opens a subordinate's channel with a
+ * connection of its own, and waits for the master's handshake without any timeout (measured: a
+ * stopped master held a request thread there past request_timeout_s, whose kill then cost the
+ * node a full recovery). So a channel is opened once per master by a thread of its own, which may
+ * wait as long as it likes; requests wait for it at most their timeout, and use it concurrently
+ * once it is there (send_request has a timeout). A channel to a former master is closed by its
+ * last user.
+ */
+struct fwd_channel {
+	pthread_mutex_t lock;
+	pthread_cond_t ready;
+	DB_ENV *env;
+	DB_CHANNEL *chan; /* NULL until opened */
+	int eid;          /* the master it was opened for */
+	unsigned users;   /* requests using chan now */
+	int opening;      /* the master an opener thread works for (-1: none); one stuck on a
+	                     stopped master does not keep the next master's from starting */
+	DB_CHANNEL *old;  /* a former master's channel, closed when its users are gone */
+	unsigned old_users;
+};
+
+static struct fwd_channel fwd = { .lock = PTHREAD_MUTEX_INITIALIZER,
+	                          .ready = PTHREAD_COND_INITIALIZER, .eid = -1, .opening = -1 };
+
+static void *open_channel(void *arg)
+{
+	DB_CHANNEL *chan = NULL;
+	int eid = (int)(intptr_t)arg;
+	int err = fwd.env->repmgr_channel(fwd.env, DB_EID_MASTER, &chan, 0);
+
+	pthread_mutex_lock(&fwd.lock);
+	if (fwd.opening == eid)
+		fwd.opening = -1;
+	if (err == 0 && fwd.eid == eid && !fwd.chan)
+		fwd.chan = chan;
+	else if (err == 0)
+		chan->close(chan, 0); /* the master changed meanwhile */
+	pthread_cond_broadcast(&fwd.ready);
+	pthread_mutex_unlock(&fwd.lock);
+	return NULL;
+}
+
+/* The master's eid as this node knows it, or -1. */
+static int master_eid(struct store *st)
+{
+	DB_REP_STAT *sp = NULL;
+	int eid = -1;
+
+	if (st->env->rep_stat(st->env, &sp, 0) == 0) {
+		eid = sp->st_status == DB_REP_CLIENT ? (int)sp->st_master : -1;
+		free(sp);
+	}
+	return eid;
+}
+
+/* A channel to the master, waited for until deadline (CLOCK_REALTIME); *is_old says which
+ * reference to give back (release_channel). NULL when none came in time. Called locked. */
+static DB_CHANNEL *acquire_channel(struct store *st, int eid, const struct timespec *deadline)
+{
+	pthread_t t;
+	pthread_attr_t attr;
+
+	if (fwd.eid != eid) { /* a new master: the old channel goes once its users are done */
+		if (fwd.chan && !fwd.old && fwd.users) {
+			fwd.old = fwd.chan;
+			fwd.old_users = fwd.users;
+		} else if (fwd.chan && !fwd.users) {
+			fwd.chan->close(fwd.chan, 0);
+		} /* else: two changes in a row with users on both; the older handle is left open */
+		fwd.chan = NULL;
+		fwd.users = 0;
+		fwd.eid = eid;
+	}
+	fwd.env = st->env;
+	if (!fwd.chan && fwd.opening != eid) {
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&t, &attr, open_channel, (void *)(intptr_t)eid) == 0)
+			fwd.opening = eid;
+		pthread_attr_destroy(&attr);
+	}
+	while (!fwd.chan && fwd.opening == eid && fwd.eid == eid &&
+	       pthread_cond_timedwait(&fwd.ready, &fwd.lock, deadline) == 0)
+		;
+	if (!fwd.chan || fwd.eid != eid)
+		return NULL;
+	fwd.users++;
+	return fwd.chan;
+}
+
+/* Give back a channel; broken (its connection failed): the next request opens another. */
+static void release_channel(DB_CHANNEL *chan, int broken)
+{
+	pthread_mutex_lock(&fwd.lock);
+	if (chan == fwd.chan) {
+		fwd.users--;
+		if (broken)
+			fwd.eid = -2; /* looks like a master change to acquire_channel */
+	} else if (chan == fwd.old && --fwd.old_users == 0) {
+		fwd.old->close(fwd.old, 0);
+		fwd.old = NULL;
+	}
+	pthread_mutex_unlock(&fwd.lock);
+}
+
+void store_forward_close(DB_ENV *env)
+{
+	pthread_mutex_lock(&fwd.lock);
+	if (fwd.env == env && fwd.chan && !fwd.users) {
+		fwd.chan->close(fwd.chan, 0);
+		fwd.chan = NULL;
+		fwd.eid = -1;
+	}
+	pthread_mutex_unlock(&fwd.lock);
 }
 
 /*
  * Send req[0..len) to the master and put its answer in resp (DB_DBT_MALLOC: the caller frees
- * resp->data). Returns STORE_OK, or STORE_NO_MASTER when no answer came (logged).
+ * resp->data). Returns STORE_OK, or STORE_NO_MASTER when no answer came in time (logged).
  */
 static int send_to_master(struct store *st, const unsigned char *req, size_t len, DBT *resp)
 {
-	DB_CHANNEL *chan = NULL;
 	DBT msg = { .data = (void *)req, .size = (u_int32_t)len };
-	int err = st->env->repmgr_channel(st->env, DB_EID_MASTER, &chan, 0);
+	db_timeout_t timeout = forward_timeout_us(st);
+	int64_t start = clock_monotonic_ms(), left_us;
+	int eid = master_eid(st), err = DB_REP_UNAVAIL;
+	struct timespec deadline;
+	DB_CHANNEL *chan = NULL;
 
 	memset(resp, 0, sizeof(*resp));
 	resp->flags = DB_DBT_MALLOC;
-	if (err == 0)
-		err = chan->send_request(chan, &msg, 1, resp, forward_timeout_us(st), 0);
+	if (eid < 0)
+		return STORE_NO_MASTER;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += timeout / 1000000;
+	deadline.tv_nsec += (long)(timeout % 1000000) * 1000;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&fwd.lock);
+	chan = acquire_channel(st, eid, &deadline);
+	pthread_mutex_unlock(&fwd.lock);
+	left_us = (int64_t)timeout - (clock_monotonic_ms() - start) * 1000;
+	if (chan && left_us > 1000)
+		err = chan->send_request(chan, &msg, 1, resp, (db_timeout_t)left_us, 0);
 	if (chan)
-		chan->close(chan, 0);
+		release_channel(chan, err != 0 && err != DB_TIMEOUT);
 	if (err != 0) {
 		if (store_log_quota(&st->opt))
-			STORE_LOG(&st->opt, LOG_WARN, "forward to the master: %s", db_strerror(err));
+			STORE_LOG(&st->opt, LOG_WARN, "forward to the master: %s",
+			          chan ? db_strerror(err) : "no connection to it in time");
 		free(resp->data);
 		resp->data = NULL;
 		return STORE_NO_MASTER;
@@ -306,6 +449,35 @@ int store_forward_prefix_group(struct store *st, const char *name, size_t len, i
 	if (rc == STORE_OK && (c.bad || c.at != c.len)) {
 		STORE_LOG(&st->opt, LOG_ERROR, "the master's numbers do not parse");
 		rc = STORE_UNAVAILABLE;
+	}
+	free(resp.data);
+	return rc;
+}
+
+int store_forward_claim(struct store *st, const char *address, uint64_t shard, char *holder,
+                        size_t holder_len)
+{
+	unsigned char req[FWD_REQUEST_MAX];
+	char got[STORE_REPL_ADDRESS_MAX];
+	struct cursor c = { .p = req, .len = sizeof(req) };
+	DBT resp;
+	int rc;
+
+	put_u(&c, FWD_VERSION, 1);
+	put_u(&c, FWD_OP_CLAIM, 1);
+	put_u(&c, shard, 8);
+	put_bytes(&c, address, strnlen(address, STORE_REPL_ADDRESS_MAX));
+	if (c.bad)
+		return STORE_INVALID;
+	if ((rc = send_to_master(st, req, c.at, &resp)) != STORE_OK)
+		return rc;
+	c = (struct cursor){ .p = resp.data, .len = resp.size };
+	rc = response_rc(st, &c);
+	if (rc == STORE_EXISTS) {
+		get_text(&c, got, sizeof(got) - 1);
+		snprintf(holder, holder_len, "%s", got);
+		if (c.bad || c.at != c.len)
+			rc = STORE_UNAVAILABLE;
 	}
 	free(resp.data);
 	return rc;
@@ -443,6 +615,26 @@ static int serve_prefix_group(struct store *st, struct cursor *c, DB_CHANNEL *ch
 	return rc;
 }
 
+static int serve_claim(struct store *st, struct cursor *c, DB_CHANNEL *chan)
+{
+	char address[STORE_REPL_ADDRESS_MAX], holder[STORE_REPL_ADDRESS_MAX];
+	unsigned char out[8 + STORE_REPL_ADDRESS_MAX];
+	uint64_t shard = get_u(c, 8);
+	size_t len = get_text(c, address, sizeof(address) - 1);
+	struct cursor o = { .p = out, .len = sizeof(out) };
+	int rc;
+
+	if (c->bad || c->at != c->len || len == 0 || has_nul(address, len))
+		return STORE_INVALID;
+	rc = store_member_claim(st, address, shard, holder, sizeof(holder));
+	put_u(&o, FWD_VERSION, 1);
+	put_u(&o, (uint64_t)rc, 1);
+	if (rc == STORE_EXISTS)
+		put_bytes(&o, holder, strlen(holder));
+	respond(chan, out, o.at);
+	return STORE_OK;
+}
+
 void store_forward_dispatch(DB_ENV *env, DB_CHANNEL *chan, DBT *request, u_int32_t nrequest,
                             u_int32_t cb_flags)
 {
@@ -470,6 +662,8 @@ void store_forward_dispatch(DB_ENV *env, DB_CHANNEL *chan, DBT *request, u_int32
 			respond(chan, out, out_len);
 	} else if (op == FWD_OP_PREFIX_GROUP) {
 		rc = serve_prefix_group(st, &c, chan);
+	} else if (op == FWD_OP_CLAIM) {
+		rc = serve_claim(st, &c, chan);
 	}
 	if (rc != STORE_OK)
 		respond_rc(chan, rc);

@@ -205,6 +205,9 @@ int store_repl_await_store(struct store *st, int had_store);
 #define STORE_ROUTE_NONE 2
 int store_forward_route(struct store *st);
 
+/* The same for a request of the replication process's own (it serves others' locally). */
+int store_forward_route_own(struct store *st);
+
 /* store_next and store_prefix_next_group, run by the master: the same arguments and results, and
  * STORE_NO_MASTER when the master did not answer in time. */
 struct store_prefix_take;
@@ -212,6 +215,12 @@ int store_forward_next(struct store *st, const char *name, size_t len, uint8_t t
                        const struct seq_record *create, uint64_t count, struct store_grant *grant);
 int store_forward_prefix_group(struct store *st, const char *name, size_t len, int64_t now_ms,
                                struct store_prefix_take *takes, size_t n);
+
+int store_forward_claim(struct store *st, const char *address, uint64_t shard, char *holder,
+                        size_t holder_len);
+
+/* Close the process's channel to the master, if unused, before env closes (store_close). */
+void store_forward_close(DB_ENV *env);
 
 /* The replication process's handler of forwarded requests (repmgr_msg_dispatch). */
 void store_forward_dispatch(DB_ENV *env, DB_CHANNEL *chan, DBT *request, u_int32_t nrequest,

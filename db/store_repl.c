@@ -486,3 +486,61 @@ void store_repl_configure(struct store_options *opt, const struct store_repl_key
 	r->group_creator = k->creator != 0;
 	r->mode = STORE_REPL_JOIN;
 }
+
+int store_repl_remove(struct store *st, const char *address)
+{
+	DB_SITE *site;
+	int err;
+
+	if (!store_replicated(&st->opt))
+		return STORE_INVALID;
+	if (!(site = site_of(st, address)))
+		return STORE_INVALID;
+	err = site->remove(site); /* frees the handle; the master carries it out */
+	if (err != 0) {
+		STORE_LOG(&st->opt, LOG_ERROR, "remove member %s: %s", address, db_strerror(err));
+		return err == DB_REP_UNAVAIL || err == DB_TIMEOUT ? STORE_NO_MASTER
+		                                                  : STORE_UNAVAILABLE;
+	}
+	return STORE_OK;
+}
+
+int store_repl_members(struct store *st, struct store_member *out, size_t max, size_t *n)
+{
+	DB_REPMGR_SITE *list = NULL;
+	struct store_repl_status self;
+	u_int count = 0;
+	int err;
+
+	*n = 0;
+	if (!store_replicated(&st->opt))
+		return STORE_OK;
+	if (store_repl_status(st, &self) != STORE_OK)
+		return STORE_UNAVAILABLE;
+	if (max > 0) {
+		memset(&out[0], 0, sizeof(out[0]));
+		snprintf(out[0].address, sizeof(out[0].address), "%s", st->opt.repl.address);
+		out[0].role = self.role;
+		out[0].connected = 1;
+		out[0].self = 1;
+		out[0].lag_bytes = self.lag_bytes;
+		*n = 1;
+	}
+	if ((err = st->env->repmgr_site_list(st->env, &count, &list)) != 0)
+		return STORE_DB_ERROR(st, NULL, err, "repmgr_site_list");
+	for (u_int i = 0; i < count && *n < max; i++) {
+		struct store_member *m = &out[(*n)++];
+
+		memset(m, 0, sizeof(*m));
+		snprintf(m->address, sizeof(m->address), "%s:%u", list[i].host, list[i].port);
+		m->connected = list[i].status == DB_REPMGR_CONNECTED;
+		m->role = strcmp(m->address, self.master) == 0 ? STORE_ROLE_MASTER
+		          : m->connected                      ? STORE_ROLE_REPLICA
+		                                              : STORE_ROLE_NONE;
+	}
+	free(list);
+	for (size_t i = 0; i < *n; i++)
+		if (store_member_shard(st, out[i].address, &out[i].shard) != STORE_OK)
+			out[i].shard = 0;
+	return STORE_OK;
+}

@@ -34,6 +34,31 @@ static void on_sigterm(int sig)
 	keeper_stop = 1;
 }
 
+/*
+ * Replicated: claim this node's shard_id in the group's member list (through the master), so
+ * that no two members issue the same /generate ids. Returns 1 once claimed, 0 to try again
+ * later (no master yet), -1 when another member holds it (logged).
+ */
+static int claim_shard(const struct config *cfg, struct store *st)
+{
+	char holder[256];
+	int rc = store_member_claim(st, cfg->replication_address, (uint64_t)cfg->shard_id, holder,
+	                            sizeof(holder));
+
+	if (rc == STORE_OK) {
+		LOG_INFO("replication: shard_id %lld is this member's (%s)", (long long)cfg->shard_id,
+		         cfg->replication_address);
+		return 1;
+	}
+	if (rc != STORE_EXISTS)
+		return 0;
+	store_repl_remove(st, cfg->replication_address); /* no dead member left in the quorum */
+	LOG_ERROR("replication: shard_id %lld belongs to member %s of the group; refusing to join "
+	          "with it (give every node its own shard_id, or remove the other member: "
+	          "nextidctl group remove %s)", (long long)cfg->shard_id, holder, holder);
+	return -1;
+}
+
 /* While a new member waits for its copy of the store: still alive. */
 static void stamp(void *ctx)
 {
@@ -50,7 +75,7 @@ int housekeeper_run(const struct config *cfg, const struct store_options *store,
 	int64_t last_checkpoint_ms = clock_monotonic_ms();
 	unsigned ticks = 0;
 	int64_t checkpoint_after_ms = 0;
-	int broken, members = 0, now_members;
+	int broken, members = 0, now_members, claimed = 0;
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
@@ -66,6 +91,10 @@ int housekeeper_run(const struct config *cfg, const struct store_options *store,
 	if (store_open(&opt, &st) != STORE_OK) {
 		sleep(1);
 		return WORKER_EXIT_START_FAILED;
+	}
+	if (opt.repl.address && (claimed = claim_shard(cfg, st)) < 0) {
+		store_close(st);
+		return WORKER_EXIT_REFUSED;
 	}
 	atomic_store(&sb->repl_ready, 1);
 	members = store_repl_member_count(st);
@@ -95,6 +124,11 @@ int housekeeper_run(const struct config *cfg, const struct store_options *store,
 		}
 		if (++ticks % HOUSEKEEPER_SPACE_EVERY_TICKS == 0)
 			store_log_allocate(st);
+		if (opt.repl.address && !claimed && ticks % HOUSEKEEPER_SPACE_EVERY_TICKS == 0 &&
+		    (claimed = claim_shard(cfg, st)) < 0) {
+			store_close(st);
+			return WORKER_EXIT_REFUSED;
+		}
 		if (opt.repl.address && (now_members = store_repl_member_count(st)) != members) {
 			LOG_INFO("replication: the group has %d members besides this node (was %d)",
 			         now_members, members);

@@ -73,6 +73,7 @@ struct pool {
 	struct child kids[SCOREBOARD_SLOTS]; /* index = scoreboard slot */
 	unsigned generation;
 	uint64_t seen_members_gen; /* the scoreboard's repl_members_gen that follow_membership saw */
+	int refused;               /* the group refused this node: exit with a failure */
 	int stopping;
 	int64_t stop_deadline_ms;
 	int64_t crash_ms[CRASH_WINDOW];      /* ring of the latest abnormal exits */
@@ -414,6 +415,9 @@ static void release(struct pool *pool, struct child *kid)
 
 	/* The process is gone: what it counted moves to the pool's totals, so no count is lost. */
 	metrics_fold(&pool->sb->retired, &slot->m);
+	/* Replicated: no worker starts until the next housekeeper is the replication process. */
+	if (kid->role == ROLE_KEEPER)
+		atomic_store(&pool->sb->repl_ready, 0);
 	atomic_store(&slot->pid, 0);
 	atomic_store(&slot->role, SLOT_ROLE_NONE);
 	atomic_store(&slot->state, SLOT_FREE);
@@ -447,6 +451,11 @@ static int on_exit_status(struct pool *pool, struct child *kid, int status)
 	}
 	if (pool->stopping) {
 		LOG_WARN("%s %d ended abnormally during shutdown", what, (int)kid->pid);
+		return 0;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_REFUSED) {
+		LOG_ERROR("this node may not join its replication group (see above); stopping");
+		pool->refused = 1; /* the main loop stops */
 		return 0;
 	}
 	note_crash(pool);
@@ -970,6 +979,7 @@ int pool_run(const struct pool_args *args)
 	struct pool *pool = calloc(1, sizeof(*pool));
 	sigset_t wanted;
 	siginfo_t info;
+	int sig;
 
 	if (!pool)
 		return EXIT_FAILURE;
@@ -985,7 +995,7 @@ int pool_run(const struct pool_args *args)
 	master_signals(&wanted);
 	for (;;) {
 		struct timespec tick = { .tv_nsec = POOL_TICK_MS * 1000000L };
-		int sig = sigtimedwait(&wanted, &info, &tick);
+		sig = sigtimedwait(&wanted, &info, &tick);
 
 		if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
 			pool->restarting = 0; /* a stop wins over a restart under way */
@@ -1004,6 +1014,8 @@ int pool_run(const struct pool_args *args)
 			begin_stop(pool);
 		}
 		repair(pool, reap(pool));
+		if (pool->refused && !pool->stopping)
+			begin_stop(pool);
 		if (pool->stopping) {
 			if (continue_stop(pool)) {
 				if (!pool->restarting)
@@ -1020,6 +1032,7 @@ int pool_run(const struct pool_args *args)
 	}
 	LOG_INFO("stopped");
 	scoreboard_close(pool->sb);
+	sig = pool->refused ? EXIT_FAILURE : EXIT_SUCCESS;
 	free(pool);
-	return EXIT_SUCCESS;
+	return sig;
 }

@@ -27,7 +27,8 @@ SETTLE_S = 20  # at most this long for a group to elect and connect
 def node_config(addrs, i, extra=None):
     cfg = {"replication_address": addrs[i],
            "replication_peers": " ".join(a for j, a in enumerate(addrs) if j != i),
-           "workers": 2, "admin_token": TOKEN, "request_timeout_s": REQUEST_TIMEOUT_S}
+           "workers": 2, "admin_token": TOKEN, "request_timeout_s": REQUEST_TIMEOUT_S,
+           "shard_id": i + 1}
     if i == 0:
         cfg["replication_group_creator"] = "yes"
     cfg.update(extra or {})
@@ -124,10 +125,11 @@ def test_every_node_answers_with_the_masters_values(group):
     assert values == sorted(set(values)), values
     status, value, reply = next_value(group[2], "shared")
     assert (status, reply.body) == (200, b'{"next_value":%d,"sequence_id":"shared"}\n' % value)
-    # The replicas have the master's counter once it acknowledged.
-    rec = wait_for(lambda: (lambda r: r.json() if r.status == 200 else None)(
-        group[1].get("/api/admin/sequences/shared", AUTH)), 5, "the record on a replica")
-    assert int(rec["next"]) == value + 1, rec
+    # Each replica reads the master's counter once it has applied the commit (the quorum is the
+    # master and one replica: the other may be a moment behind).
+    for n in group[1:]:
+        wait_for(lambda: (lambda r: r.status == 200 and int(r.json()["next"]) == value + 1)(
+            n.get("/api/admin/sequences/shared", AUTH)), 5, "the record on a replica")
     metrics = group[1].get("/metrics").body.decode()
     assert "\nnextid_replication_role 2\n" in metrics
     assert "\nnextid_replication_lag_bytes " in metrics
@@ -190,3 +192,54 @@ def test_sigkill_of_the_master_elects_a_replica_and_values_go_on(group):
     after = settled_take(group[1:], "fail")
     assert min(after) > max(before), (before, after)
     assert elected_s < 10, elected_s
+
+
+@pytest.mark.slow
+def test_a_stopped_master_is_replaced_and_rejoins_as_a_replica(group):
+    before = settled_take(group, "stop")
+    signal_node(group[0], signal.SIGSTOP)
+    got = []
+    try:
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 8:
+            for n in group[1:]:
+                start = time.monotonic()
+                status, value, reply = next_value(n, "stop")
+                assert time.monotonic() - start < REQUEST_TIMEOUT_S
+                if status == 200:
+                    got.append(value)
+                else:
+                    expect_503_json(reply, ("Not replicated", "No master"))
+            if len(got) >= 4:
+                break
+        failover_s = time.monotonic() - t0
+        assert len(got) >= 4, "no new master within 8 s"
+    finally:
+        signal_node(group[0], signal.SIGCONT)
+    assert failover_s < 8, failover_s
+    wait_for(lambda: roles(group)[0] == "replica", SETTLE_S, "the old master a replica")
+    after = settled_take(group, "stop")
+    values = before + got + after
+    assert len(set(values)) == len(values), values
+    assert min(got) > max(before) and min(after) > max(got), (before, got, after)
+
+
+def test_nextidctl_shows_the_group(group):
+    out = group[1].nextidctl("group").stdout.splitlines()
+    assert out[0] == "%s\treplica\tshard 2\tthis node\tlag 0 bytes" % group[1].repl_address
+    assert sorted(out[1:]) == sorted(["%s\tmaster\tshard 1" % group[0].repl_address,
+                                      "%s\treplica\tshard 3" % group[2].repl_address]), out
+
+
+@pytest.mark.slow
+def test_a_node_with_a_members_shard_id_is_refused(group, nextid):
+    addrs = [n.repl_address for n in group] + ["127.0.0.1:%d" % free_port()]
+    fourth = nextid(config=node_config(addrs, 3, {"shard_id": 2}), start=False)
+    fourth.start_master(wait=False)
+    rc = fourth.wait_master(SETTLE_S)
+    assert rc == 1, rc
+    with open(fourth.master_log, encoding="utf-8") as f:
+        log = f.read()
+    assert "shard_id 2 belongs to member %s of the group" % addrs[1] in log, log[-2000:]
+    # It left the group again: the three go on, and a value still needs only their quorum.
+    assert settled_take(group, "after-refusal")
