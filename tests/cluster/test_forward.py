@@ -14,7 +14,12 @@ PREFIX_CONFIG = {"message": "configuration updated successfully", "prefix": "FW"
                  "reset_rule": "never", "timezone": "UTC"}
 
 
-def test_values_and_admin_writes_through_replicas(make_cluster):
+def configure(node):
+    return node.request("POST", "/api/v1/config/FW", cluster.AUTH,
+                        json.dumps({"format_template": "{prefix}-{counter:6}"}).encode())
+
+
+def test_values_through_replicas(make_cluster):
     c = make_cluster()
     master = c.wait_master()
     r1, r2 = [n for n in c.nodes if n is not master]
@@ -25,13 +30,26 @@ def test_values_and_admin_writes_through_replicas(make_cluster):
     reply = r2.get("/api/next-batch/fw-batch?dataType=long&batchSize=5")
     cluster.ns.expect(reply, 200, {"entityName": "fw-batch", "dataType": "long", "batchSize": 5,
                                    "startValue": "1", "endValue": "5"})
-    # an admin write (a prefix's configuration) through a replica, then a number through the other
-    reply = r1.request("POST", "/api/v1/config/FW", cluster.AUTH,
-                       json.dumps({"format_template": "{prefix}-{counter:6}"}).encode())
+    # a formatted number through each replica, configured on the master
+    reply = configure(master)
+    assert (reply.status, reply.json()) == (200, PREFIX_CONFIG), str(reply)
+    for counter, node in enumerate([r1, r2], 1):
+        reply = node.get("/api/v1/next/FW?client_id=fw")
+        assert reply.status == 200, str(reply)
+        body = reply.json()
+        assert (body["prefix"], body["counter"], body["full_number"], body["client_id"]) == \
+            ("FW", counter, "FW-%06d" % counter, "fw"), body
+    cluster.wait_agreement(c.nodes, ["forwarded"], ["fw-batch"], ["FW"], 20)
+
+
+def test_admin_write_through_a_replica(make_cluster):
+    c = make_cluster()
+    master = c.wait_master()
+    r1, r2 = [n for n in c.nodes if n is not master]
+    reply = configure(r1)
     assert (reply.status, reply.json()) == (200, PREFIX_CONFIG), str(reply)
     reply = r2.get("/api/v1/next/FW?client_id=fw")
     assert reply.status == 200, str(reply)
     body = reply.json()
-    assert (body["prefix"], body["counter"], body["full_number"], body["client_id"]) == \
-        ("FW", 1, "FW-000001", "fw"), body
-    cluster.wait_agreement(c.nodes, ["forwarded"], ["fw-batch"], ["FW"], 20)
+    assert (body["prefix"], body["counter"], body["full_number"]) == ("FW", 1, "FW-000001"), body
+    cluster.wait_agreement(c.nodes, [], [], ["FW"], 20)
