@@ -43,6 +43,7 @@ STOP_REPLICA_S = (0.5, 3.0)
 DOWN_S = (0.2, 1.5)            # a killed node stays down this long
 FAILOVER_BOUND_S = 15          # a new master is agreed on, and a value answered, within this
 GROUP_BOUND_S = 40             # the group is whole again after a round within this
+SETTLED_S = 2.0                # after the rounds, whole and ready this long before the checks
 
 
 class ClusterChaos:
@@ -209,10 +210,29 @@ class ClusterChaos:
     # final checks -----------------------------------------------------------------------------
 
     def wait_full_strength(self):
-        try:
-            self.cluster.wait_master(among=self.cluster.nodes, deadline_s=GROUP_BOUND_S)
-        except cluster.ClusterError as e:
-            self.violate("after the last round: %s" % e)
+        """The group whole (one master all three name) and ready on every node, and still so
+        SETTLED_S later: a node may start a recovery just after the last round."""
+        end = time.monotonic() + GROUP_BOUND_S
+        settled_since, master = None, None
+        while True:
+            try:
+                m = self.cluster.wait_master(among=self.cluster.nodes,
+                                             deadline_s=max(0.1, end - time.monotonic()))
+                ready = all(n.get("/health/ready", timeout=2).status == 200
+                            for n in self.cluster.nodes)
+            except (cluster.ClusterError, OSError) as e:
+                self.violate("after the last round: %s" % e)
+                return
+            now = time.monotonic()
+            if not ready or m is not master or settled_since is None:
+                settled_since, master = (now if ready else None), m
+            elif now - settled_since >= SETTLED_S:
+                return
+            if now > end:
+                self.violate("after the last round: the group did not settle within %d s"
+                             % GROUP_BOUND_S)
+                return
+            time.sleep(0.1)
 
     def final_value(self, family, key, srv=None):
         """The next value from every node: the smallest (each must be above all received)."""
