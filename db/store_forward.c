@@ -312,6 +312,7 @@ static int send_to_master(struct store *st, const unsigned char *req, size_t len
 	chan = acquire_channel(st, eid, &deadline);
 	pthread_mutex_unlock(&fwd.lock);
 	left_us = (int64_t)timeout - (clock_monotonic_ms() - start) * 1000;
+	store_repl_nodelay(st, 0);
 	if (chan && left_us > 1000)
 		err = chan->send_request(chan, &msg, 1, resp, (db_timeout_t)left_us, 0);
 	if (chan)
