@@ -396,6 +396,10 @@ struct store_repl_keys {
 };
 void store_repl_configure(struct store_options *opt, const struct store_repl_keys *k);
 int store_repl_start(struct store *st);
+
+/* TCP_NODELAY on the process's replication connections (store_repl.c says why): done by the
+ * store on its own paths; the housekeeper calls it on its tick. Rate-limited unless force. */
+void store_repl_nodelay(const struct store *st, int force);
 int store_repl_status(struct store *st, struct store_repl_status *out);
 
 /* The members besides this node that this process knows of (the listener: the group's). A

@@ -29,6 +29,10 @@
 #define FWD_OP_NEXT 1
 #define FWD_OP_PREFIX_GROUP 2
 #define FWD_OP_CLAIM 3
+#define FWD_OP_CONFIGURE 4
+#define FWD_OP_CREATE 5
+#define FWD_OP_DELETE 6
+#define FWD_WHY_MAX 512 /* a refusal's sentence */
 /* Takes in one forwarded group (nextid-grpc combines its callers' takes). */
 #define FWD_TAKES_MAX 64
 /* The largest request: a group's name and its takes' audit texts; a next's name and record. */
@@ -312,6 +316,7 @@ static int send_to_master(struct store *st, const unsigned char *req, size_t len
 	chan = acquire_channel(st, eid, &deadline);
 	pthread_mutex_unlock(&fwd.lock);
 	left_us = (int64_t)timeout - (clock_monotonic_ms() - start) * 1000;
+	store_repl_nodelay(st, 0);
 	if (chan && left_us > 1000)
 		err = chan->send_request(chan, &msg, 1, resp, (db_timeout_t)left_us, 0);
 	if (chan)
@@ -483,6 +488,116 @@ int store_forward_claim(struct store *st, const char *address, uint64_t shard, c
 	return rc;
 }
 
+/* A refusal's sentence from the master, kept for the calling thread until its next forward. */
+static _Thread_local char forwarded_why[FWD_WHY_MAX + 1];
+
+static void put_change(struct cursor *c, const struct record_change *ch)
+{
+	put_u(c, ch->fields, 4);
+	put_u(c, ch->type, 1);
+	put_u(c, (uint64_t)ch->start, 8);
+	put_u(c, (uint64_t)ch->increment, 8);
+	put_u(c, (uint64_t)ch->min, 8);
+	put_u(c, (uint64_t)ch->max, 8);
+	put_u(c, ch->cycle != 0, 1);
+	put_u(c, ch->cache, 4);
+}
+
+static void get_change(struct cursor *c, struct record_change *ch)
+{
+	ch->fields = (unsigned)get_u(c, 4);
+	ch->type = (uint8_t)get_u(c, 1);
+	ch->start = (int64_t)get_u(c, 8);
+	ch->increment = (int64_t)get_u(c, 8);
+	ch->min = (int64_t)get_u(c, 8);
+	ch->max = (int64_t)get_u(c, 8);
+	ch->cycle = (int)get_u(c, 1);
+	ch->cache = (uint32_t)get_u(c, 4);
+}
+
+/* A record the master sent back, decoded and checked. */
+static int get_record(struct cursor *c, struct seq_record *rec)
+{
+	unsigned char *p = take(c, RECORD_SIZE);
+
+	return p && record_decode(p, RECORD_SIZE, rec) == RECORD_OK ? 0 : -1;
+}
+
+int store_forward_configure(struct store *st, const char *name, size_t len,
+                            const struct record_change *ch, int mode, struct seq_record *out,
+                            int *created, const char **why)
+{
+	unsigned char req[FWD_REQUEST_MAX];
+	struct cursor c = { .p = req, .len = sizeof(req) };
+	struct seq_record rec;
+	DBT resp;
+	int rc, was_created;
+
+	*why = "";
+	put_u(&c, FWD_VERSION, 1);
+	put_u(&c, FWD_OP_CONFIGURE, 1);
+	put_bytes(&c, name, len);
+	put_u(&c, (uint64_t)mode, 1);
+	put_change(&c, ch);
+	if (c.bad)
+		return STORE_INVALID;
+	if ((rc = send_to_master(st, req, c.at, &resp)) != STORE_OK)
+		return rc;
+	c = (struct cursor){ .p = resp.data, .len = resp.size };
+	rc = response_rc(st, &c);
+	if (rc == STORE_OK) {
+		was_created = (int)get_u(&c, 1);
+		if (get_record(&c, &rec) == 0 && !c.bad && c.at == c.len) {
+			if (out)
+				*out = rec;
+			if (created)
+				*created = was_created;
+		} else {
+			rc = STORE_UNAVAILABLE;
+		}
+	} else if (rc == STORE_INVALID) {
+		get_text(&c, forwarded_why, FWD_WHY_MAX);
+		*why = forwarded_why;
+	}
+	free(resp.data);
+	return rc;
+}
+
+/* create and delete: a name (and for create, a record) in, a result out. */
+static int forward_simple(struct store *st, int op, const char *name, size_t len,
+                          const struct seq_record *rec)
+{
+	unsigned char req[FWD_REQUEST_MAX], *p;
+	struct cursor c = { .p = req, .len = sizeof(req) };
+	DBT resp;
+	int rc;
+
+	put_u(&c, FWD_VERSION, 1);
+	put_u(&c, (uint64_t)op, 1);
+	put_bytes(&c, name, len);
+	if (rec && (p = take(&c, RECORD_SIZE)) != NULL && record_encode(rec, p) != RECORD_OK)
+		return STORE_INVALID;
+	if (c.bad)
+		return STORE_INVALID;
+	if ((rc = send_to_master(st, req, c.at, &resp)) != STORE_OK)
+		return rc;
+	c = (struct cursor){ .p = resp.data, .len = resp.size };
+	rc = response_rc(st, &c);
+	free(resp.data);
+	return rc;
+}
+
+int store_forward_create(struct store *st, const char *name, size_t len,
+                         const struct seq_record *rec)
+{
+	return forward_simple(st, FWD_OP_CREATE, name, len, rec);
+}
+
+int store_forward_delete(struct store *st, const char *name, size_t len)
+{
+	return forward_simple(st, FWD_OP_DELETE, name, len, NULL);
+}
+
 /* ---- the master's end: in its replication process's message threads ---- */
 
 static void respond(DB_CHANNEL *chan, const unsigned char *buf, size_t len)
@@ -635,6 +750,46 @@ static int serve_claim(struct store *st, struct cursor *c, DB_CHANNEL *chan)
 	return STORE_OK;
 }
 
+static int serve_admin(struct store *st, int op, struct cursor *c, DB_CHANNEL *chan)
+{
+	char name[NAME_MAX_BYTES + 1];
+	size_t len = get_text(c, name, NAME_MAX_BYTES);
+	unsigned char out[8 + RECORD_SIZE + FWD_WHY_MAX], *p;
+	struct cursor o = { .p = out, .len = sizeof(out) };
+	struct record_change ch = { 0 };
+	struct seq_record rec;
+	const char *why = "";
+	int rc, mode = 0, created = 0;
+
+	if (op == FWD_OP_CONFIGURE) {
+		mode = (int)get_u(c, 1);
+		get_change(c, &ch);
+	} else if (op == FWD_OP_CREATE && get_record(c, &rec) != 0) {
+		return STORE_INVALID;
+	}
+	if (c->bad || c->at != c->len || has_nul(name, len) ||
+	    (op == FWD_OP_CONFIGURE && mode != STORE_CREATE_ONLY && mode != STORE_CHANGE_ONLY &&
+	     mode != STORE_CREATE_OR_CHANGE))
+		return STORE_INVALID;
+	rc = op == FWD_OP_CONFIGURE ? store_configure(st, name, len, &ch, mode, &rec, &created, &why)
+	     : op == FWD_OP_CREATE  ? store_create(st, name, len, &rec)
+	                            : store_delete(st, name, len);
+	put_u(&o, FWD_VERSION, 1);
+	put_u(&o, (uint64_t)rc, 1);
+	if (op == FWD_OP_CONFIGURE && rc == STORE_OK) {
+		put_u(&o, created != 0, 1);
+		if ((p = take(&o, RECORD_SIZE)) != NULL && record_encode(&rec, p) != RECORD_OK)
+			o.bad = 1;
+	} else if (op == FWD_OP_CONFIGURE && rc == STORE_INVALID) {
+		put_bytes(&o, why, strnlen(why, FWD_WHY_MAX));
+	}
+	if (o.bad)
+		respond_rc(chan, STORE_UNAVAILABLE);
+	else
+		respond(chan, out, o.at);
+	return STORE_OK;
+}
+
 void store_forward_dispatch(DB_ENV *env, DB_CHANNEL *chan, DBT *request, u_int32_t nrequest,
                             u_int32_t cb_flags)
 {
@@ -664,6 +819,8 @@ void store_forward_dispatch(DB_ENV *env, DB_CHANNEL *chan, DBT *request, u_int32
 		rc = serve_prefix_group(st, &c, chan);
 	} else if (op == FWD_OP_CLAIM) {
 		rc = serve_claim(st, &c, chan);
+	} else if (op == FWD_OP_CONFIGURE || op == FWD_OP_CREATE || op == FWD_OP_DELETE) {
+		rc = serve_admin(st, op, &c, chan);
 	}
 	if (rc != STORE_OK)
 		respond_rc(chan, rc);

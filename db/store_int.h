@@ -216,6 +216,12 @@ int store_forward_next(struct store *st, const char *name, size_t len, uint8_t t
 int store_forward_prefix_group(struct store *st, const char *name, size_t len, int64_t now_ms,
                                struct store_prefix_take *takes, size_t n);
 
+int store_forward_configure(struct store *st, const char *name, size_t len,
+                            const struct record_change *ch, int mode, struct seq_record *out,
+                            int *created, const char **why);
+int store_forward_create(struct store *st, const char *name, size_t len,
+                         const struct seq_record *rec);
+int store_forward_delete(struct store *st, const char *name, size_t len);
 int store_forward_claim(struct store *st, const char *address, uint64_t shard, char *holder,
                         size_t holder_len);
 

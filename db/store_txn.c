@@ -179,6 +179,7 @@ static int txn_commit(struct store *st, struct txn_attempt *a, enum txn_kind kin
 	                         st->opt.durability == STORE_DURABILITY_RESERVE;
 	int err;
 
+	store_repl_nodelay(st, 0);
 	store_repl_commit_begin();
 	err = a->txn->commit(a->txn, kind == RUN_READ     ? 0
 	                                 : reserving          ? DB_TXN_SYNC

@@ -108,6 +108,7 @@ int housekeeper_run(const struct config *cfg, const struct store_options *store,
 		/* nanosleep, not clock_sleep_ms (which sleeps through signals): a SIGTERM is meant
 		 * to cut this sleep short, so the loop sees keeper_stop at once. */
 		nanosleep(&tick, NULL);
+		store_repl_nodelay(st, 0);
 		expired = store_expire_locks(st);
 		if (expired > 0) {
 			LOG_WARN("%d lock waits expired (lock_timeout_ms = %lld)", expired,

@@ -243,3 +243,20 @@ def test_a_node_with_a_members_shard_id_is_refused(group, nextid):
     assert "shard_id 2 belongs to member %s of the group" % addrs[1] in log, log[-2000:]
     # It left the group again: the three go on, and a value still needs only their quorum.
     assert settled_take(group, "after-refusal")
+
+
+def test_admin_writes_on_a_replica_are_carried_out_by_the_master(group):
+    path = "/api/admin/sequences/adm"
+    reply = wait_for(lambda: (lambda r: r if r.status != 503 else None)(
+        group[1].request("PUT", path, AUTH, b'{"start":100}')), SETTLE_S, "a forwarded create")
+    assert reply.status == 201, str(reply)
+    assert reply.json()["next"] == "100", str(reply)
+    reply = group[2].request("PUT", path, AUTH, b'{"start":"x"}')
+    assert reply.status == 400, str(reply)
+    status, value, _ = next_value(group[2], "adm")
+    assert (status, value) == (200, 100)
+    group[2].nextidctl("create", "ctl-made", "--start", "7")
+    assert group[0].get("/api/admin/sequences/ctl-made", AUTH).json()["next"] == "7"
+    reply = group[1].request("DELETE", path, AUTH)
+    assert reply.body == b'{"name":"adm","deleted":true}\n', str(reply)
+    assert group[0].get(path, AUTH).status == 404
