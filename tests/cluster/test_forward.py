@@ -42,7 +42,36 @@ def test_values_through_replicas(make_cluster):
     cluster.wait_agreement(c.nodes, ["forwarded"], ["fw-batch"], ["FW"], 20)
 
 
-def test_admin_write_through_a_replica(make_cluster):
+def admin(node, method, path, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    return node.request(method, path, cluster.AUTH, data)
+
+
+def test_admin_writes_through_a_replica(make_cluster):
+    """Sequence admin writes sent to a replica answer the master's bytes (the same operation on
+    another name, sent to the master, is the reference) and take effect for the whole group."""
+    c = make_cluster()
+    master = c.wait_master()
+    r1, r2 = [n for n in c.nodes if n is not master]
+    options = {"type": "long", "start": 1000, "max": 999999}
+    for name, node in (("adm-m", master), ("adm-r", r1)):
+        put = admin(node, "PUT", "/api/admin/sequences/" + name, options)
+        setnext = admin(node, "POST", "/api/admin/sequences/%s/next" % name, {"next": 5000})
+        if name == "adm-m":
+            want = [(r.status, r.body.replace(b"adm-m", b"adm-r")) for r in (put, setnext)]
+        else:
+            assert [(r.status, r.body) for r in (put, setnext)] == want, (put, setnext)
+    assert want[0][0] == 201, want
+    cluster.ns.expect_next(r2.get("/next/adm-r"), 5000, "adm-r")
+    reply = admin(r2, "DELETE", "/api/admin/sequences/adm-r")
+    assert reply.status == 200, str(reply)
+    assert master.get("/api/admin/sequences/adm-r", cluster.AUTH).status == 404
+    cluster.wait_agreement(c.nodes, ["adm-m", "adm-r"], [], [], 20)
+
+
+def test_prefix_configuration_through_a_replica(make_cluster):
+    """A formatted prefix's configuration (an admin write) through a replica, a number through
+    the other."""
     c = make_cluster()
     master = c.wait_master()
     r1, r2 = [n for n in c.nodes if n is not master]
