@@ -12,10 +12,12 @@ Clients on all three nodes (`/next`, a batch family, a formatted prefix) run thr
 Afterwards: no value was received twice across all nodes and families; one more value from each
 node is above all of them; every formatted number received is in every node's audit exactly
 once; every node answers the same statuses and audit; every answer in the gaps was 503 JSON
-("No master" or "Not replicated"), never a web server's page, and no running node left a request
+("No master" or "Not replicated"), never a web server's page (but for a request in flight on a
+node across its own stop, see clusterload.check_gaps), and no running node left a request
 unanswered past request_timeout_s.
 """
 
+import collections
 import time
 
 import pytest
@@ -120,7 +122,9 @@ def test_failover(make_cluster):
     for family in clusterload.FAMILIES:
         assert load.ok(family), "no %s value received at all: %r" % (family, load.summary())
     problems = clusterload.check_duplicates(answers)
-    problems += clusterload.check_gaps(answers, outages.spans)
+    tolerated = collections.Counter()
+    problems += clusterload.check_gaps(answers, outages.spans, tolerated)
+    print("tolerated: %r" % dict(tolerated))
     problems += clusterload.check_above(c.nodes, answers)
     problems += clusterload.check_audit(c.nodes, answers)
     problems += clusterload.check_agreement(c.nodes)
