@@ -30,8 +30,12 @@ static void on_db_error(const DB_ENV *env, const char *prefix, const char *msg)
 	struct store *st = env->app_private;
 
 	(void)prefix;
-	/* Replicated, every call during a lockout says so; the callers answer "No master". */
-	if (strstr(msg, "locked out") && store_replicated(&st->opt))
+	/* Replicated, every call during a lockout says so (the callers answer "No master"); and
+	 * the master, copying the store to a new member, reads every file of data_dir and says of
+	 * each that is not a database (nextid's lock files, the generator's mark) that it is not. */
+	if (store_replicated(&st->opt) &&
+	    (strstr(msg, "locked out") ||
+	     (strstr(msg, "fop_read_meta") && strstr(msg, "unexpected file type"))))
 		return;
 	if (store_log_quota(&st->opt))
 		STORE_LOG(&st->opt, st->in_failchk ? LOG_WARN : LOG_ERROR,

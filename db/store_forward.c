@@ -32,7 +32,10 @@
 #define FWD_OP_CONFIGURE 4
 #define FWD_OP_CREATE 5
 #define FWD_OP_DELETE 6
+#define FWD_OP_PREFIX_CONFIGURE 7
+#define FWD_OP_PREFIX_RESET 8
 #define FWD_WHY_MAX 512 /* a refusal's sentence */
+#define FWD_TEXT_MAX 1024 /* a prefix's format, zone, reason: the store checks them further */
 /* Takes in one forwarded group (nextid-grpc combines its callers' takes). */
 #define FWD_TAKES_MAX 64
 /* The largest request: a group's name and its takes' audit texts; a next's name and record. */
@@ -598,6 +601,99 @@ int store_forward_delete(struct store *st, const char *name, size_t len)
 	return forward_simple(st, FWD_OP_DELETE, name, len, NULL);
 }
 
+static void put_str(struct cursor *c, const char *s)
+{
+	s = s ? s : "";
+	put_bytes(c, s, strnlen(s, FWD_TEXT_MAX + 1));
+}
+
+/* A reply to a prefix change: the result, then its outputs (OK) or the refusal (INVALID). */
+static int prefix_reply(struct store *st, DBT *resp, struct seq_record *out, int *created,
+                        struct store_reset *r, const char **why)
+{
+	struct cursor c = { .p = resp->data, .len = resp->size };
+	int rc = response_rc(st, &c), was_created;
+	struct seq_record rec;
+	unsigned char *id;
+
+	if (rc == STORE_OK && !r) {
+		was_created = (int)get_u(&c, 1);
+		if (get_record(&c, &rec) == 0) {
+			if (out)
+				*out = rec;
+			if (created)
+				*created = was_created;
+		} else {
+			c.bad = 1;
+		}
+	} else if (rc == STORE_OK) {
+		r->old_value = (int64_t)get_u(&c, 8);
+		r->new_value = (int64_t)get_u(&c, 8);
+		if ((id = take(&c, 16)) != NULL)
+			memcpy(r->reset_id, id, 16);
+	} else if (rc == STORE_INVALID) {
+		get_text(&c, forwarded_why, FWD_WHY_MAX);
+		*why = forwarded_why;
+	}
+	if ((rc == STORE_OK) && (c.bad || c.at != c.len))
+		rc = STORE_UNAVAILABLE;
+	free(resp->data);
+	return rc;
+}
+
+int store_forward_prefix_configure(struct store *st, const char *name, size_t len,
+                                   const struct store_prefix_config *cfg, struct seq_record *out,
+                                   int *created, const char **why)
+{
+	unsigned char req[FWD_REQUEST_MAX];
+	struct cursor c = { .p = req, .len = sizeof(req) };
+	DBT resp;
+	int rc;
+
+	*why = "";
+	put_u(&c, FWD_VERSION, 1);
+	put_u(&c, FWD_OP_PREFIX_CONFIGURE, 1);
+	put_bytes(&c, name, len);
+	put_u(&c, cfg->fields, 4);
+	put_u(&c, cfg->padding, 4);
+	put_u(&c, (uint64_t)(int64_t)cfg->reset_rule, 4);
+	put_u(&c, (uint64_t)cfg->now_ms, 8);
+	put_str(&c, cfg->format);
+	put_str(&c, cfg->timezone);
+	put_str(&c, cfg->admin_user);
+	put_str(&c, cfg->correlation_id);
+	if (c.bad)
+		return STORE_INVALID;
+	if ((rc = send_to_master(st, req, c.at, &resp)) != STORE_OK)
+		return rc;
+	return prefix_reply(st, &resp, out, created, NULL, why);
+}
+
+int store_forward_prefix_reset(struct store *st, const char *name, size_t len,
+                               struct store_reset *r, const char **why)
+{
+	unsigned char req[FWD_REQUEST_MAX];
+	struct cursor c = { .p = req, .len = sizeof(req) };
+	DBT resp;
+	int rc;
+
+	*why = "";
+	put_u(&c, FWD_VERSION, 1);
+	put_u(&c, FWD_OP_PREFIX_RESET, 1);
+	put_bytes(&c, name, len);
+	put_u(&c, (uint64_t)r->set_to, 8);
+	put_u(&c, r->force != 0, 1);
+	put_u(&c, (uint64_t)r->now_ms, 8);
+	put_str(&c, r->reason);
+	put_str(&c, r->admin_user);
+	put_str(&c, r->correlation_id);
+	if (c.bad)
+		return STORE_INVALID;
+	if ((rc = send_to_master(st, req, c.at, &resp)) != STORE_OK)
+		return rc;
+	return prefix_reply(st, &resp, NULL, NULL, r, why);
+}
+
 /* ---- the master's end: in its replication process's message threads ---- */
 
 static void respond(DB_CHANNEL *chan, const unsigned char *buf, size_t len)
@@ -790,6 +886,88 @@ static int serve_admin(struct store *st, int op, struct cursor *c, DB_CHANNEL *c
 	return STORE_OK;
 }
 
+/* The texts of a forwarded prefix change. */
+struct served_texts {
+	char a[FWD_TEXT_MAX + 1], b[FWD_TEXT_MAX + 1], c[FWD_TEXT_MAX + 1], d[FWD_TEXT_MAX + 1];
+};
+
+static int read_texts(struct cursor *c, struct served_texts *t, int n)
+{
+	char *field[4] = { t->a, t->b, t->c, t->d };
+	int bad = 0;
+
+	for (int i = 0; i < n; i++) {
+		size_t len = get_text(c, field[i], FWD_TEXT_MAX);
+
+		bad |= has_nul(field[i], len);
+	}
+	return bad;
+}
+
+static int serve_prefix_change(struct store *st, int op, struct cursor *c, DB_CHANNEL *chan)
+{
+	char name[NAME_MAX_BYTES + 1];
+	size_t len = get_text(c, name, NAME_MAX_BYTES);
+	struct served_texts *t = calloc(1, sizeof(*t));
+	unsigned char out[8 + 16 + RECORD_SIZE + FWD_WHY_MAX + 16], *p;
+	struct cursor o = { .p = out, .len = sizeof(out) };
+	struct store_prefix_config cfg = { 0 };
+	struct store_reset r = { 0 };
+	struct seq_record rec;
+	const char *why = "";
+	int rc, created = 0, bad;
+
+	if (!t)
+		return STORE_UNAVAILABLE;
+	if (op == FWD_OP_PREFIX_CONFIGURE) {
+		cfg.fields = (unsigned)get_u(c, 4);
+		cfg.padding = (unsigned)get_u(c, 4);
+		cfg.reset_rule = (int)(int32_t)get_u(c, 4);
+		cfg.now_ms = (int64_t)get_u(c, 8);
+	} else {
+		r.set_to = (int64_t)get_u(c, 8);
+		r.force = (int)get_u(c, 1);
+		r.now_ms = (int64_t)get_u(c, 8);
+	}
+	bad = read_texts(c, t, op == FWD_OP_PREFIX_CONFIGURE ? 4 : 3);
+	if (bad || c->bad || c->at != c->len || has_nul(name, len)) {
+		free(t);
+		return STORE_INVALID;
+	}
+	if (op == FWD_OP_PREFIX_CONFIGURE) {
+		cfg.format = t->a;
+		cfg.timezone = t->b;
+		cfg.admin_user = t->c;
+		cfg.correlation_id = t->d;
+		rc = store_prefix_configure(st, name, len, &cfg, &rec, &created, &why);
+	} else {
+		r.reason = t->a;
+		r.admin_user = t->b;
+		r.correlation_id = t->c;
+		rc = store_prefix_reset(st, name, len, &r, &why);
+	}
+	put_u(&o, FWD_VERSION, 1);
+	put_u(&o, (uint64_t)rc, 1);
+	if (rc == STORE_OK && op == FWD_OP_PREFIX_CONFIGURE) {
+		put_u(&o, created != 0, 1);
+		if ((p = take(&o, RECORD_SIZE)) != NULL && record_encode(&rec, p) != RECORD_OK)
+			o.bad = 1;
+	} else if (rc == STORE_OK) {
+		put_u(&o, (uint64_t)r.old_value, 8);
+		put_u(&o, (uint64_t)r.new_value, 8);
+		if ((p = take(&o, 16)) != NULL)
+			memcpy(p, r.reset_id, 16);
+	} else if (rc == STORE_INVALID) {
+		put_bytes(&o, why, strnlen(why, FWD_WHY_MAX));
+	}
+	free(t);
+	if (o.bad)
+		respond_rc(chan, STORE_UNAVAILABLE);
+	else
+		respond(chan, out, o.at);
+	return STORE_OK;
+}
+
 void store_forward_dispatch(DB_ENV *env, DB_CHANNEL *chan, DBT *request, u_int32_t nrequest,
                             u_int32_t cb_flags)
 {
@@ -821,6 +999,8 @@ void store_forward_dispatch(DB_ENV *env, DB_CHANNEL *chan, DBT *request, u_int32
 		rc = serve_claim(st, &c, chan);
 	} else if (op == FWD_OP_CONFIGURE || op == FWD_OP_CREATE || op == FWD_OP_DELETE) {
 		rc = serve_admin(st, op, &c, chan);
+	} else if (op == FWD_OP_PREFIX_CONFIGURE || op == FWD_OP_PREFIX_RESET) {
+		rc = serve_prefix_change(st, op, &c, chan);
 	}
 	if (rc != STORE_OK)
 		respond_rc(chan, rc);

@@ -222,6 +222,13 @@ int store_forward_configure(struct store *st, const char *name, size_t len,
 int store_forward_create(struct store *st, const char *name, size_t len,
                          const struct seq_record *rec);
 int store_forward_delete(struct store *st, const char *name, size_t len);
+struct store_prefix_config;
+struct store_reset;
+int store_forward_prefix_configure(struct store *st, const char *name, size_t len,
+                                   const struct store_prefix_config *cfg, struct seq_record *out,
+                                   int *created, const char **why);
+int store_forward_prefix_reset(struct store *st, const char *name, size_t len,
+                               struct store_reset *r, const char **why);
 int store_forward_claim(struct store *st, const char *address, uint64_t shard, char *holder,
                         size_t holder_len);
 

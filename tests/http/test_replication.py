@@ -138,7 +138,8 @@ def test_every_node_answers_with_the_masters_values(group):
 
 def test_a_replica_takes_formatted_numbers_through_the_master(group):
     body = json.dumps({"padding_length": 4}).encode()
-    reply = group[0].request("POST", "/api/v1/config/INV", AUTH, body)
+    reply = wait_for(lambda: (lambda r: r if r.status != 503 else None)(
+        group[1].request("POST", "/api/v1/config/INV", AUTH, body)), SETTLE_S, "a configure")
     assert reply.status in (200, 201), str(reply)
     numbers = []
     for n in group[1:]:
@@ -148,6 +149,9 @@ def test_a_replica_takes_formatted_numbers_through_the_master(group):
     assert numbers == ["INV0001", "INV0002"], numbers
     audit = group[0].get("/api/v1/audit/INV", AUTH).json()
     assert [e["full_number"] for e in audit["records"]] == numbers, audit
+    reply = group[2].request("POST", "/api/v1/reset/INV", AUTH, b'{"set_to":41}')
+    assert reply.status == 200, str(reply)
+    assert group[1].get("/api/v1/next/INV").json()["full_number"] == "INV0042"
 
 
 @pytest.mark.slow
