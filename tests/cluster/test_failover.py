@@ -40,22 +40,27 @@ class Outages:
 
     def __init__(self):
         self.spans = {}
+        self.wall = []      # what happened when, in UTC, to read beside the nodes' logs
 
-    def begin(self, node):
+    def begin(self, node, what):
         self.spans.setdefault(node.name, []).append((time.monotonic(), None))
+        self.wall.append("%s %s %s" % (time.strftime("%H:%M:%S", time.gmtime()), what,
+                                       node.name))
 
-    def end(self, node):
+    def end(self, node, what):
         lo, _ = self.spans[node.name][-1]
         self.spans[node.name][-1] = (lo, time.monotonic())
+        self.wall.append("%s %s %s" % (time.strftime("%H:%M:%S", time.gmtime()), what,
+                                       node.name))
 
 
 def stop_past_election(c, node, outages):
     """SIGSTOP node's nextid processes for STOP_S, then SIGCONT."""
-    outages.begin(node)
+    outages.begin(node, "SIGSTOP")
     node.pause()
     time.sleep(STOP_S)
     node.resume()
-    outages.end(node)
+    outages.end(node, "SIGCONT")
 
 
 def test_failover(make_cluster):
@@ -74,7 +79,7 @@ def test_failover(make_cluster):
         assert before > 0, load.summary()
 
         # 1. kill the master: every process of its node
-        outages.begin(first)
+        outages.begin(first, "SIGKILL")
         first.kill()
         t_kill = first.fault_at
         second = c.wait_master(among=[n for n in c.nodes if n is not first],
@@ -93,13 +98,13 @@ def test_failover(make_cluster):
 
         # 3. the dead node comes back on its data, as a replica
         first.start(wait_role=False)
-        outages.end(first)
+        outages.end(first, "started")
         first.wait_role(("replica",), cluster.START_DEADLINE_S)
         third = c.wait_master(deadline_s=FAILOVER_BOUND_S)
         time.sleep(LOAD_S)
 
         # 4. all three up: stop the master past the election timeout; the two others elect
-        outages.begin(third)
+        outages.begin(third, "SIGSTOP")
         third.pause()
         t_stop = third.fault_at
         fourth = c.wait_master(among=[n for n in c.nodes if n is not third],
@@ -107,7 +112,7 @@ def test_failover(make_cluster):
         t_elected = time.monotonic()
         time.sleep(max(0.0, STOP_S - (t_elected - t_stop)))
         third.resume()
-        outages.end(third)
+        outages.end(third, "SIGCONT")
         events.append("stopped %s -> %s master after %.2f s" % (third.name, fourth.name,
                                                                 t_elected - t_stop))
         assert third.wait_role(("replica",), FAILOVER_BOUND_S) == "replica"
@@ -116,6 +121,7 @@ def test_failover(make_cluster):
     finally:
         load.stop()
     print("events: %s" % events)
+    print("faults (UTC): %s" % "; ".join(outages.wall))
     print("answers: %r" % load.summary())
 
     answers = load.snapshot()
