@@ -189,6 +189,39 @@ START_TEST(test_not_serving_answers_no_master)
 }
 END_TEST
 
+/* Replicated, the id generator's mark is the node's own file: raised, never lowered, kept with its
+ * epoch, and a damaged file is an error, never a mark of 0. */
+START_TEST(test_mark_file)
+{
+	struct store_options opt;
+	struct store_mark m;
+	char path[512];
+	FILE *f;
+
+	store_options_init(&opt, dir);
+	ck_assert_int_eq(store_mark_file_get(&opt, &m), STORE_OK);
+	ck_assert_int_eq(m.ms, 0);
+	ck_assert_int_eq(m.epoch_ms, STORE_MARK_NO_EPOCH);
+	ck_assert_int_eq(store_mark_file_raise(&opt, 5000, 1000), STORE_OK);
+	ck_assert_int_eq(store_mark_file_raise(&opt, 3000, 1000), STORE_OK); /* lower: kept */
+	ck_assert_int_eq(store_mark_file_get(&opt, &m), STORE_OK);
+	ck_assert_int_eq(m.ms, 5000);
+	ck_assert_int_eq(m.epoch_ms, 1000);
+	/* another epoch: the distance from it is kept (4000 past 1000 is 4500 past 500) */
+	ck_assert_int_eq(store_mark_file_raise(&opt, 600, 500), STORE_OK);
+	ck_assert_int_eq(store_mark_file_get(&opt, &m), STORE_OK);
+	ck_assert_int_eq(m.ms, 4500);
+	ck_assert_int_eq(m.epoch_ms, 500);
+	snprintf(path, sizeof(path), "%s/generator.mark", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("short", f);
+	fclose(f);
+	ck_assert_int_eq(store_mark_file_get(&opt, &m), STORE_UNAVAILABLE);
+	ck_assert_int_eq(store_mark_file_raise(&opt, 9000, 500), STORE_UNAVAILABLE);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *suite = suite_create("store_forward");
@@ -198,6 +231,7 @@ int main(void)
 	tcase_add_test(tc, test_next_runs_on_the_master);
 	tcase_add_test(tc, test_hostile_requests_are_refused);
 	tcase_add_test(tc, test_not_serving_answers_no_master);
+	tcase_add_test(tc, test_mark_file);
 	suite_add_tcase(suite, tc);
 	return unit_run(suite);
 }
