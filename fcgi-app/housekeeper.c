@@ -24,6 +24,7 @@
 #define HOUSEKEEPER_CHECKPOINT_LOG_KB 8192
 #define HOUSEKEEPER_SPACE_EVERY_TICKS 10
 #define HOUSEKEEPER_FULL_BACKOFF_MS 5000
+#define HOUSEKEEPER_CLOSE_S 2
 
 /* Set by the SIGTERM handler; the tick loop ends when it sees it. */
 static volatile sig_atomic_t keeper_stop;
@@ -142,6 +143,12 @@ int housekeeper_run(const struct config *cfg, const struct store_options *store,
 	 * the log holds everything, and the next start recovers from it. */
 	if (!broken && !opt.repl.address)
 		store_checkpoint(st, 1);
+	/* Replicated, closing stops the Replication Manager, which joins its message threads; when
+	 * the rest of the group is gone one can wait for ever for an election's lockout to end
+	 * (measured, at the end of a whole group's stop). SIGALRM's default action ends the wait:
+	 * the master takes that death during a stop as such, and the next start recovers. */
+	if (opt.repl.address)
+		alarm(HOUSEKEEPER_CLOSE_S);
 	store_close(st);
 	return broken ? WORKER_EXIT_NEEDS_RECOVERY : WORKER_EXIT_CLEAN;
 }

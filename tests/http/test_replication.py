@@ -264,3 +264,19 @@ def test_admin_writes_on_a_replica_are_carried_out_by_the_master(group):
     reply = group[1].request("DELETE", path, AUTH)
     assert reply.body == b'{"name":"adm","deleted":true}\n', str(reply)
     assert group[0].get(path, AUTH).status == 404
+
+
+@pytest.mark.slow
+def test_nextidctl_removes_a_dead_member(group):
+    group[2].kill_master(signal.SIGKILL)
+    out = group[0].nextidctl("group", "remove", group[2].repl_address).stdout
+    assert out == "removed %s\n" % group[2].repl_address
+
+    def two_members():
+        lines = group[0].nextidctl("group").stdout.splitlines()
+        return len(lines) == 2 and lines
+
+    lines = wait_for(two_members, SETTLE_S, "a group of two")
+    assert lines[1] == "%s\treplica\tshard 2" % group[1].repl_address, lines
+    # A group of two: the quorum is both, and both are here.
+    assert settled_take(group[:2], "after-remove")
