@@ -184,6 +184,8 @@ int store_repl_member_count(struct store *st)
 {
 	unsigned others;
 
+	if (!store_replicated(&st->opt))
+		return 0;
 	connected_members(st, &others);
 	return (int)others;
 }

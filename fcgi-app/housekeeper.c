@@ -98,7 +98,8 @@ int housekeeper_run(const struct config *cfg, const struct store_options *store,
 		return WORKER_EXIT_REFUSED;
 	}
 	atomic_store(&sb->repl_ready, 1);
-	members = store_repl_member_count(st);
+	if (opt.repl.address)
+		members = store_repl_member_count(st);
 	while (!keeper_stop && !store_needs_recovery(st) && !store_needs_reopen(st)) {
 		struct timespec tick = { .tv_nsec = HOUSEKEEPER_TICK_NS };
 		int expired;
