@@ -4,6 +4,7 @@
  * of allowed spellings. Reading a file is bounded (1 MiB, 4 KiB per line) and refuses NUL bytes.
  */
 #include "config.h"
+#include "address.h"
 #include "log.h"
 #include "numparse.h"
 
@@ -20,7 +21,8 @@
 #define CONFIG_FILE_MAX (1024 * 1024)
 #define CONFIG_LINE_MAX 4096
 
-enum key_kind { KEY_PATH, KEY_SOCKET, KEY_NUMBER, KEY_WORD, KEY_SECRET, KEY_TIME };
+enum key_kind { KEY_PATH, KEY_SOCKET, KEY_NUMBER, KEY_WORD, KEY_SECRET, KEY_TIME, KEY_ADDRESS,
+	        KEY_PEERS };
 
 struct key_row {
 	const char *name;
@@ -34,6 +36,7 @@ static const char *const durability_words[] = { "sync", "write", "reserve", NULL
 static const char *const log_level_words[] = { "debug", "info", "warn", "error", NULL };
 static const char *const process_model_words[] = { "pool", "fcgid", NULL };
 static const char *const yes_no_words[] = { "no", "yes", NULL };
+static const char *const ack_policy_words[] = { "quorum", "all", "one", "none", NULL };
 
 #define ROW_NUM(key, lo, hi) { #key, KEY_NUMBER, offsetof(struct config, key), lo, hi, NULL }
 #define ROW_WORD(key, list) { #key, KEY_WORD, offsetof(struct config, key), 0, 0, list }
@@ -61,6 +64,15 @@ static const struct key_row key_table[] = {
 	ROW_WORD(create_on_first_use, yes_no_words),
 	{ "grpc_tls_cert", KEY_PATH, offsetof(struct config, grpc_tls_cert), 0, 0, NULL },
 	{ "grpc_tls_key", KEY_PATH, offsetof(struct config, grpc_tls_key), 0, 0, NULL },
+	{ "replication_address", KEY_ADDRESS, offsetof(struct config, replication_address), 0, 0,
+	  NULL },
+	{ "replication_peers", KEY_PEERS, offsetof(struct config, replication_peers), 0, 0, NULL },
+	ROW_NUM(replication_priority, 0, 1000000),
+	ROW_WORD(replication_ack_policy, ack_policy_words),
+	ROW_NUM(replication_ack_timeout_ms, 10, 60000),
+	ROW_NUM(replication_election_timeout_ms, 100, 60000),
+	ROW_NUM(replication_heartbeat_ms, 50, 60000),
+	ROW_WORD(replication_group_creator, yes_no_words),
 };
 
 #define KEY_COUNT (sizeof(key_table) / sizeof(key_table[0]))
@@ -85,6 +97,56 @@ void config_defaults(struct config *cfg)
 	cfg->reserve_size = 100;
 	cfg->max_sequences = CONFIG_MAX_SEQUENCES_DEFAULT;
 	cfg->create_on_first_use = 1;
+	cfg->replication_priority = 100;
+	cfg->replication_ack_policy = CONFIG_ACK_QUORUM;
+	cfg->replication_ack_timeout_ms = 1000;
+	cfg->replication_election_timeout_ms = 1000;
+	cfg->replication_heartbeat_ms = 300;
+}
+
+/* One HOST:PORT, checked, into field (CONFIG_ADDRESS_MAX bytes). */
+static int set_address(char *field, const char *v, size_t len, const char **why)
+{
+	char host[ADDRESS_MAX];
+	unsigned port;
+
+	if (len >= CONFIG_ADDRESS_MAX) {
+		*why = "is too long";
+		return -1;
+	}
+	if (address_split(v, len, host, sizeof(host), &port, why) != 0)
+		return -1;
+	memcpy(field, v, len);
+	field[len] = '\0';
+	return 0;
+}
+
+/* replication_peers: HOST:PORT words separated by spaces or commas. */
+static int set_peers(struct config *cfg, const char *v, size_t len, const char **why)
+{
+	size_t i = 0;
+
+	cfg->replication_peer_count = 0;
+	while (i < len) {
+		size_t start;
+
+		while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		if (i == len)
+			break;
+		start = i;
+		while (i < len && v[i] != ' ' && v[i] != '\t' && v[i] != ',')
+			i++;
+		if (cfg->replication_peer_count == CONFIG_PEERS_MAX) {
+			*why = "names more than 16 members";
+			return -1;
+		}
+		if (set_address(cfg->replication_peers[cfg->replication_peer_count], v + start,
+		                i - start, why) != 0)
+			return -1;
+		cfg->replication_peer_count++;
+	}
+	return 0;
 }
 
 const char *config_durability_name(int64_t durability)
@@ -221,6 +283,10 @@ static int set_value(const struct key_row *row, const char *v, size_t len, struc
 		memcpy(field, v, len);
 		field[len] = '\0';
 		return 0;
+	case KEY_ADDRESS:
+		return set_address(field, v, len, why);
+	case KEY_PEERS:
+		return set_peers(cfg, v, len, why);
 	case KEY_TIME:
 		return parse_utc_time(v, len, (int64_t *)(void *)field, why);
 	case KEY_NUMBER:
@@ -302,6 +368,25 @@ static int parse_line(const char *s, size_t len, const char *file, size_t lineno
 	return 0;
 }
 
+/* What no single line can say wrong: keys that only make sense together. */
+static int check_together(const struct config *cfg, const char *file, char *err, size_t errlen)
+{
+	int replicated = cfg->replication_address[0] != '\0';
+
+	if (!replicated && cfg->replication_peer_count > 0)
+		return fail(err, errlen, file, 0, "replication_peers needs replication_address");
+	if (replicated && cfg->durability == CONFIG_DURABILITY_RESERVE)
+		return fail(err, errlen, file, 0,
+		            "durability reserve cannot be replicated: use sync or write");
+	if (replicated && cfg->process_model == CONFIG_PROCESS_FCGID)
+		return fail(err, errlen, file, 0, "replication needs process_model pool");
+	for (int64_t i = 0; i < cfg->replication_peer_count; i++)
+		if (strcmp(cfg->replication_peers[i], cfg->replication_address) == 0)
+			return fail(err, errlen, file, 0,
+			            "replication_peers names this node's own replication_address");
+	return 0;
+}
+
 int config_parse(const char *text, size_t len, const char *file, struct config *cfg, char *err,
                  size_t errlen)
 {
@@ -326,7 +411,7 @@ int config_parse(const char *text, size_t len, const char *file, struct config *
 			return -1;
 		pos += line_len + 1;
 	}
-	return 0;
+	return check_together(cfg, file, err, errlen);
 }
 
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen)

@@ -18,6 +18,8 @@
 #define CONFIG_ERR_MAX (CONFIG_PATH_MAX + 256)
 #define CONFIG_THREADS_MAX 64
 #define CONFIG_MAX_SEQUENCES_DEFAULT 1000000
+#define CONFIG_ADDRESS_MAX 256 /* replication HOST:PORT, with its NUL (address.h) */
+#define CONFIG_PEERS_MAX 16    /* replication_peers: members besides this node */
 
 /* The words of the durability key, in the order of the store's enum store_durability (db/store.h),
  * which the front doors fill from it. "none" is read as "write". */
@@ -30,6 +32,14 @@ enum config_durability {
 enum config_process_model {
 	CONFIG_PROCESS_POOL,  /* nextid-fcgi's master supervises the workers (the normal way) */
 	CONFIG_PROCESS_FCGID, /* independent processes (Apache mod_fcgid): the store watches itself */
+};
+
+/* The words of replication_ack_policy, in the order of the store's enum store_ack_policy. */
+enum config_ack_policy {
+	CONFIG_ACK_QUORUM, /* a majority of the group has the commit (the default) */
+	CONFIG_ACK_ALL,    /* every member has it */
+	CONFIG_ACK_ONE,    /* one other member has it */
+	CONFIG_ACK_NONE,   /* nobody waits: a failover can lose what was answered */
 };
 
 struct config {
@@ -55,6 +65,17 @@ struct config {
 	int64_t create_on_first_use; /* 1: GET /next/<new name> creates it; 0: 404 */
 	char grpc_tls_cert[CONFIG_PATH_MAX]; /* nextid-grpc: PEM certificate chain ("" = plaintext) */
 	char grpc_tls_key[CONFIG_PATH_MAX];  /* nextid-grpc: its PEM private key */
+	/* Replication (www-conf/nextid.conf): all off while replication_address is "". */
+	char replication_address[CONFIG_ADDRESS_MAX]; /* this node's HOST:PORT */
+	char replication_peers[CONFIG_PEERS_MAX][CONFIG_ADDRESS_MAX]; /* the others' HOST:PORT */
+	int64_t replication_peer_count;
+	int64_t replication_priority;           /* election priority; 0 = never master */
+	int64_t replication_ack_policy;         /* enum config_ack_policy */
+	int64_t replication_ack_timeout_ms;     /* a commit without its acks by then answers 503 */
+	int64_t replication_election_timeout_ms;
+	int64_t replication_heartbeat_ms;       /* master's heartbeat; replicas call an election
+	                                           after 3 missed ones */
+	int64_t replication_group_creator;      /* 1: this node creates the group (once) */
 };
 
 /* Fill *cfg with the documented defaults. */

@@ -373,6 +373,47 @@ struct command {
 };
 
 /* After an interruption: whether anything changed, and whether to run the command again. */
+/* group: the replication group as this node sees it; group remove ADDRESS: take a member that
+ * is gone for good out of it (and out of the shard_id list). */
+static int cmd_group(struct ctl *c, int argc, char **argv)
+{
+	struct store_member m[STORE_REPL_PEERS_MAX + 2];
+	size_t n = 0;
+	int rc;
+
+	if (!c->cfg.replication_address[0])
+		return ctl_fail(CTL_FAIL, "replication is not configured (replication_address)");
+	if (argc == 2 && strcmp(argv[0], "remove") == 0) {
+		if (strcmp(argv[1], c->cfg.replication_address) == 0)
+			return ctl_fail(CTL_USAGE, "%s is this node; remove it from another member",
+			                argv[1]);
+		if (store_repl_remove(c->store, argv[1]) != STORE_OK)
+			return ctl_store_fail(c, "cannot remove %s from the group", argv[1]);
+		rc = store_member_forget(c->store, argv[1]);
+		if (rc != STORE_OK)
+			fprintf(stderr, "nextidctl: %s left the group; its shard_id stays recorded until "
+			                "this is run on the master (%s)\n", argv[1], store_rc_name(rc));
+		fprintf(c->out, "removed %s\n", argv[1]);
+		return CTL_OK;
+	}
+	if (argc != 0)
+		return ctl_fail(CTL_USAGE, "usage: group, or group remove HOST:PORT");
+	if (store_repl_members(c->store, m, sizeof(m) / sizeof(m[0]), &n) != STORE_OK)
+		return ctl_store_fail(c, "cannot read the group");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(c->out, "%s	%s	", m[i].address,
+		        m[i].role == STORE_ROLE_NONE ? "unreachable" : store_repl_role_name(m[i].role));
+		if (m[i].shard)
+			fprintf(c->out, "shard %llu", (unsigned long long)m[i].shard);
+		else
+			fprintf(c->out, "shard ?");
+		if (m[i].self)
+			fprintf(c->out, "	this node	lag %llu bytes", (unsigned long long)m[i].lag_bytes);
+		fputc('\n', c->out);
+	}
+	return CTL_OK;
+}
+
 #define AFTER_NOTHING "nothing was changed; run the command again"
 #define AFTER_LISTING "nothing was changed, and what it printed or wrote is incomplete; run the " \
 	"command again"
@@ -424,6 +465,10 @@ static const struct command commands[] = {
 	  "a change was made in full or not at all: see which with nextidctl prefix show before you "
 	  "run the command again", prefix_usages },
 	{ "audit", ctl_audit, ctl_audit_usage, 0, AFTER_LISTING, NULL },
+	{ "group", cmd_group,
+	  "group [remove HOST:PORT]\n  The replication group: each member's address, role, shard_id, "
+	  "and this node's\n  lag. remove takes a member that is gone for good out of the group.", 0,
+	  AFTER_CHANGE, NULL },
 	/* sequence-reset stays last: main() finds it there for the alias. */
 	{ "sequence-reset", ctl_sequence_reset,
 	  "sequence-reset [-e NAME] [-v N] [-t TYPE] [-f] [-h]\n"
@@ -493,6 +538,17 @@ static int run(const struct command *cmd, const char *config_path, int argc, cha
 		return rc;
 	store_options_init(&c.opt, c.cfg.data_dir);
 	c.opt.durability = (enum store_durability)c.cfg.durability; /* same order (config.h) */
+	{
+		const struct store_repl_keys rk = {
+			c.cfg.replication_address, c.cfg.replication_peers,
+			(size_t)c.cfg.replication_peer_count, c.cfg.replication_priority,
+			c.cfg.replication_ack_policy, c.cfg.replication_ack_timeout_ms,
+			c.cfg.replication_election_timeout_ms, c.cfg.replication_heartbeat_ms,
+			c.cfg.replication_group_creator,
+		};
+
+		store_repl_configure(&c.opt, &rk);
+	}
 	c.opt.lock_timeout_ms = (unsigned)c.cfg.lock_timeout_ms;
 	c.opt.self_recovering = c.cfg.process_model == CONFIG_PROCESS_FCGID;
 	c.opt.reserve_size = c.cfg.reserve_size;

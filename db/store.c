@@ -43,6 +43,12 @@ int store_create(struct store *st, const char *name, size_t len, const struct se
 
 	if (store_name_invalid(name, len) || record_check(&copy) != RECORD_OK)
 		return STORE_INVALID;
+	switch (store_forward_route(st)) {
+	case STORE_ROUTE_MASTER:
+		return store_forward_create(st, name, len, rec);
+	case STORE_ROUTE_NONE:
+		return STORE_NO_MASTER;
+	}
 	copy.created = (uint64_t)time(NULL);
 	return store_run_txn(st, RUN_DURABLE, create_body, &op);
 }
@@ -85,6 +91,12 @@ int store_configure(struct store *st, const char *name, size_t len,
 	*why = "The name is not valid.";
 	if (store_name_invalid(name, len))
 		return STORE_INVALID;
+	switch (store_forward_route(st)) {
+	case STORE_ROUTE_MASTER:
+		return store_forward_configure(st, name, len, ch, mode, out, created, why);
+	case STORE_ROUTE_NONE:
+		return STORE_NO_MASTER;
+	}
 	rc = store_run_txn(st, RUN_DURABLE, configure_body, &op);
 	*why = op.why ? op.why : "";
 	if (rc == STORE_OK && out)
@@ -107,6 +119,12 @@ int store_delete(struct store *st, const char *name, size_t len)
 
 	if (store_name_invalid(name, len))
 		return STORE_INVALID;
+	switch (store_forward_route(st)) {
+	case STORE_ROUTE_MASTER:
+		return store_forward_delete(st, name, len);
+	case STORE_ROUTE_NONE:
+		return STORE_NO_MASTER;
+	}
 	return store_run_txn(st, RUN_DURABLE, delete_body, &op);
 }
 

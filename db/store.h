@@ -33,6 +33,9 @@ enum store_rc {
 	STORE_PREFIX,        /* a formatted prefix: its numbers come only through store_prefix_next */
 	STORE_FULL,          /* the filesystem holding the store is full; nothing was changed */
 	STORE_LIMIT,         /* a new sequence would pass max_sequences; nothing was changed */
+	STORE_NO_MASTER,     /* replicated: this node is a replica, or no master is known */
+	STORE_NOT_REPLICATED, /* replicated: the commit's acknowledgements did not come in time;
+	                         what it took must never be handed out */
 	STORE_RC_COUNT
 };
 
@@ -53,6 +56,36 @@ struct store_stats {
 	_Atomic uint64_t space_errors;     /* writes refused because the filesystem was full */
 };
 
+/* How many members must have a commit before it counts (www-conf/nextid.conf,
+ * replication_ack_policy); the order of config's enum config_ack_policy. */
+enum store_ack_policy { STORE_ACK_QUORUM, STORE_ACK_ALL, STORE_ACK_ONE, STORE_ACK_NONE };
+
+#define STORE_REPL_PEERS_MAX 16
+#define STORE_REPL_ADDRESS_MAX 256
+
+/* Replication through Berkeley DB's Replication Manager: off while address is NULL or "". */
+struct store_replication {
+	const char *address;                       /* this node's HOST:PORT */
+	const char *peers[STORE_REPL_PEERS_MAX];   /* the other members' HOST:PORT */
+	unsigned peer_count;
+	unsigned priority;                         /* election priority; 0 = never master */
+	enum store_ack_policy ack_policy;
+	unsigned ack_timeout_ms;
+	unsigned election_timeout_ms;
+	unsigned heartbeat_ms;
+	int group_creator;                         /* this node may create the group */
+	enum store_repl_mode {
+		STORE_REPL_JOIN,   /* a subordinate: sends its own commits, waits for their acks */
+		STORE_REPL_LISTEN, /* the replication process (the housekeeper) */
+		STORE_REPL_QUIET,  /* the master's helpers: recovery, failchk; no Replication
+		                      Manager at all */
+	} mode;
+	/* LISTEN: called every REPL_WAIT_TICK_MS while a new member waits for its copy of the
+	 * store (may be NULL): the housekeeper stamps its heartbeat there. */
+	void (*waiting)(void *ctx);
+	void *waiting_ctx;
+};
+
 struct store_options {
 	const char *data_dir;     /* the environment's home; created by store_recover if missing */
 	enum store_durability durability;
@@ -69,6 +102,7 @@ struct store_options {
 	uint64_t max_sequences;    /* creating more answers STORE_LIMIT; 0 = no bound */
 	store_log_fn *log;        /* where Berkeley DB's and the store's messages go (may be NULL) */
 	void *log_ctx;
+	struct store_replication repl; /* all zero: a store of its own, as before */
 };
 
 struct store;
@@ -164,6 +198,11 @@ void store_close(struct store *st);
 /* True once Berkeley DB has reported a panic: the process should finish its request and exit so
  * that the master recovers the environment. */
 int store_needs_recovery(const struct store *st);
+
+/* Replicated: true once Berkeley DB has said this handle's databases are gone under it (the group
+ * rolled back a commit of this node, or replaced its copy of the store): the process should
+ * finish its request, close the store and open it again (a worker: exit and be replaced). */
+int store_needs_reopen(const struct store *st);
 
 /*
  * Take `count` consecutive values from sequence `name` (len bytes, 1..NAME_MAX_BYTES). When the
@@ -273,6 +312,11 @@ struct store_mark {
 	int64_t epoch_ms;
 };
 
+/* Replicated, the mark is the node's own, in a file of data_dir: store_mark_get/raise use these,
+ * which need no open store (the master seeds the generator before a replica has its copy). */
+int store_mark_file_get(const struct store_options *opt, struct store_mark *out);
+int store_mark_file_raise(const struct store_options *opt, int64_t ms, int64_t epoch_ms);
+
 /* Read the mark into *out. Returns STORE_OK, BUSY or UNAVAILABLE. */
 int store_mark_get(struct store *st, struct store_mark *out);
 
@@ -324,6 +368,79 @@ int store_space(const char *data_dir, uint64_t *free_bytes, uint64_t *total_byte
 /* Bytes the store's files take on disk: the regular files directly in data_dir (databases, logs,
  * environment regions), as allocated. Returns STORE_OK, or STORE_UNAVAILABLE (not readable). */
 int store_disk_bytes(const char *data_dir, uint64_t *bytes);
+
+/*
+ * Replication (store_repl.c). store_replicated: is replication configured in opt?
+ *
+ * store_repl_start: make this process the node's replication process, the one that listens on
+ * repl.address, talks to the other members and holds the elections (Berkeley DB allows one per
+ * environment; every other opener joins as a subordinate, which only sends its own commits).
+ * For the housekeeper, before any worker opens the store. Returns STORE_OK or UNAVAILABLE.
+ *
+ * store_repl_status: what the node knows of the group, from any process with the store open.
+ */
+enum store_repl_role { STORE_ROLE_NONE, STORE_ROLE_MASTER, STORE_ROLE_REPLICA,
+	               STORE_ROLE_ELECTING };
+struct store_repl_status {
+	enum store_repl_role role;
+	char master[STORE_REPL_ADDRESS_MAX]; /* the master's HOST:PORT, "" when unknown */
+	uint64_t elections;                  /* elections this node took part in since start */
+	uint64_t lag_bytes;                  /* replica: log bytes it knows it is missing */
+	int ready;                           /* master, or a replica caught up at least once */
+};
+int store_replicated(const struct store_options *opt);
+
+/* Fill opt->repl from the replication keys (the front doors, from their config; peers is an
+ * array of npeers strings of ADDRESS_MAX bytes each); mode JOIN. Strings are not copied. */
+struct store_repl_keys {
+	const char *address;
+	const char (*peers)[256];
+	size_t npeers;
+	int64_t priority, ack_policy, ack_timeout_ms, election_timeout_ms, heartbeat_ms, creator;
+};
+void store_repl_configure(struct store_options *opt, const struct store_repl_keys *k);
+int store_repl_start(struct store *st);
+
+/* TCP_NODELAY on the process's replication connections (store_repl.c says why): done by the
+ * store on its own paths; the housekeeper calls it on its tick. Rate-limited unless force. */
+void store_repl_nodelay(const struct store *st, int force);
+int store_repl_status(struct store *st, struct store_repl_status *out);
+
+/* The members besides this node that this process knows of (the listener: the group's). A
+ * process that joined as a subordinate connects only to the members there were when it started:
+ * when the count changes, the pool replaces its workers. */
+int store_repl_member_count(struct store *st);
+const char *store_repl_role_name(enum store_repl_role role);
+
+/*
+ * The group's members and their shard ids (replicated): ids of /generate are unique while every
+ * node has its own. store_member_claim records that the node at replication `address` issues ids
+ * with `shard` (through the master); STORE_EXISTS when another address holds it (*holder, of
+ * holder_len bytes, says which). store_member_forget drops an address (on the master; a removed
+ * member). store_member_shard reads one (STORE_NOT_FOUND when none). Store results otherwise.
+ */
+int store_member_claim(struct store *st, const char *address, uint64_t shard, char *holder,
+                       size_t holder_len);
+int store_member_forget(struct store *st, const char *address);
+int store_member_shard(struct store *st, const char *address, uint64_t *shard);
+
+/* Take a member out of the group (Berkeley DB's DB_SITE->remove, carried out by the master):
+ * one that is gone for good, so that it no longer counts in the quorum. A store result. */
+int store_repl_remove(struct store *st, const char *address);
+
+/*
+ * The group as this process sees it: this node first (self), then every other member, with its
+ * role (the master, or a replica when this process is connected to it, else NONE: unreachable
+ * from here), its shard_id (0 when unknown) and, for this node, its lag. Up to max into out[];
+ * *n says how many. A store result.
+ */
+struct store_member {
+	char address[STORE_REPL_ADDRESS_MAX];
+	enum store_repl_role role;
+	int connected, self;
+	uint64_t shard, lag_bytes;
+};
+int store_repl_members(struct store *st, struct store_member *out, size_t max, size_t *n);
 
 /* A short English name of a result ("busy", "not found"), for logs and the CLI. */
 const char *store_rc_name(int rc);

@@ -31,6 +31,13 @@ static void on_db_error(const DB_ENV *env, const char *prefix, const char *msg)
 	struct store *st = env->app_private;
 
 	(void)prefix;
+	/* Replicated, every call during a lockout says so (the callers answer "No master"); and
+	 * the master, copying the store to a new member, reads every file of data_dir and says of
+	 * each that is not a database (nextid's lock files, the generator's mark) that it is not. */
+	if (store_replicated(&st->opt) &&
+	    (strstr(msg, "locked out") ||
+	     (strstr(msg, "fop_read_meta") && strstr(msg, "unexpected file type"))))
+		return;
 	if (store_log_quota(&st->opt))
 		STORE_LOG(&st->opt, st->in_failchk ? LOG_WARN : LOG_ERROR,
 		          "berkeley db: %s", msg);
@@ -48,6 +55,7 @@ static void on_db_event(DB_ENV *env, u_int32_t event, void *info)
 	struct store *st = env->app_private;
 
 	(void)info;
+	store_repl_event(st, event);
 	if (event == DB_EVENT_PANIC || event == DB_EVENT_REG_PANIC) {
 		st->panicked = 1;
 		STORE_LOG(&st->opt, LOG_ERROR, "berkeley db panic: the store needs recovery");
@@ -211,10 +219,29 @@ void store_regions_remove(const struct store_options *opt)
 		env->remove(env, opt->data_dir, DB_FORCE); /* frees the handle */
 }
 
+/* Replicated, an open during a replication lockout (a role change, a sync with a new master;
+ * milliseconds to a second or so) answers DB_REP_LOCKOUT: it is tried again, with a new handle,
+ * for up to LOCKOUT_WAIT_MS. Measured: failchk's open failing there sent the node into a full
+ * recovery. */
+#define LOCKOUT_WAIT_MS 3000
+#define LOCKOUT_RETRY_MS 50
+
 int store_env_open(struct store *st, u_int32_t extra_flags)
 {
-	int err = st->env->open(st->env, st->opt.data_dir, STORE_ENV_FLAGS | extra_flags,
-	                        STORE_FILE_MODE);
+	u_int32_t rep = store_replicated(&st->opt) ? DB_INIT_REP : 0;
+	int err;
+
+	for (int waited = 0;; waited += LOCKOUT_RETRY_MS) {
+		err = st->env->open(st->env, st->opt.data_dir, STORE_ENV_FLAGS | rep | extra_flags,
+		                    STORE_FILE_MODE);
+		if (err != DB_REP_LOCKOUT || waited >= LOCKOUT_WAIT_MS)
+			break;
+		st->env->close(st->env, 0);
+		st->env = NULL;
+		clock_sleep_ms(LOCKOUT_RETRY_MS);
+		if (store_env_create(st) != 0)
+			return STORE_UNAVAILABLE;
+	}
 
 	if (err != 0) {
 		STORE_LOG(&st->opt, LOG_ERROR, "cannot open the store in %s: %s",
@@ -316,7 +343,7 @@ void store_close(struct store *st)
 	 * id generator's mark) then waited 10 s for env.lock and failed, five times, and the master
 	 * gave up after 78 s.
 	 */
-	if (st->meta && st->env_lock_fd >= 0 && !st->panicked &&
+	if (st->meta && st->env_lock_fd >= 0 && !st->panicked && !store_replicated(&st->opt) &&
 	    (!st->opt.guest || st->cleared_clean) && flock(st->env_lock_fd, LOCK_EX | LOCK_NB) == 0)
 		store_clean_set(st, 1);
 	/* DB_NOSYNC: the log holds every change of these transactional databases, and flushing the
@@ -329,8 +356,10 @@ void store_close(struct store *st)
 		st->meta->close(st->meta, DB_NOSYNC);
 	if (st->audit)
 		st->audit->close(st->audit, DB_NOSYNC);
-	if (st->env)
+	if (st->env) {
+		store_forward_close(st->env);
 		st->env->close(st->env, 0);
+	}
 	if (st->env_lock_fd >= 0)
 		close(st->env_lock_fd); /* releases the shared or exclusive lock */
 	store_free(st);
@@ -347,13 +376,17 @@ static int space_is_low(const struct store_options *opt)
 int store_open(const struct store_options *opt, struct store **out)
 {
 	struct store *st = store_new(opt, NULL);
-	int clean, rc, err;
+	int clean, rc, err, had_store = store_repl_has_databases(opt);
 
 	*out = NULL;
 	if (!st)
 		return STORE_UNAVAILABLE;
 	/* No DB_CREATE: a missing store must be an error, never a fresh one that starts at 1 again. */
 	rc = store_attach(st);
+	if (rc == STORE_OK)
+		rc = store_repl_join(st);
+	if (rc == STORE_OK && opt->repl.mode == STORE_REPL_LISTEN && store_replicated(opt))
+		rc = store_repl_await_store(st, had_store);
 	if (rc == STORE_OK)
 		rc = store_databases_open(st, 0);
 	if (rc != STORE_OK) {
@@ -362,7 +395,11 @@ int store_open(const struct store_options *opt, struct store **out)
 		 * environment), with the disk full the full disk is what to fix. */
 		return rc == STORE_UNAVAILABLE && space_is_low(opt) ? STORE_FULL : rc;
 	}
-	if (store_clean_get(st, &clean) != 0)
+	/* Replicated, the clean marker would be the group's, written by whoever is master: each
+	 * node's crashes are its own business, and the acknowledgements make commits durable. */
+	if (store_replicated(opt))
+		clean = 0;
+	else if (store_clean_get(st, &clean) != 0)
 		rc = STORE_UNAVAILABLE;
 	else if (clean && (err = store_clean_set(st, 0)) != 0)
 		rc = err == ENOSPC || err == EDQUOT || err == EFBIG ? STORE_FULL : STORE_UNAVAILABLE;
@@ -371,6 +408,8 @@ int store_open(const struct store_options *opt, struct store **out)
 		return rc == STORE_UNAVAILABLE && space_is_low(opt) ? STORE_FULL : rc;
 	}
 	st->cleared_clean = clean;
+	if (opt->repl.mode == STORE_REPL_LISTEN)
+		atomic_store(&st->serving, 1);
 	*out = st;
 	return STORE_OK;
 }
@@ -396,6 +435,11 @@ int store_needs_recovery(const struct store *st)
 {
 	/* Berkeley DB reports a panic through the environment, whose callbacks know only base. */
 	return st->panicked || (st->owner && st->owner->panicked);
+}
+
+int store_needs_reopen(const struct store *st)
+{
+	return st->handle_dead || (st->owner && st->owner->handle_dead);
 }
 
 int store_expire_locks(struct store *st)

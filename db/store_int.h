@@ -33,6 +33,11 @@ struct store {
 	struct store *owner;   /* a peer's (store_open_peer) base handle; NULL for a base */
 	struct store_take *take; /* the take path's state (store_next.c): a base's, shared by peers */
 	_Atomic int panicked;  /* Berkeley DB reported a panic (from any thread) or wants recovery */
+	_Atomic int handle_dead; /* replicated: the master rolled back under this handle; reopen */
+	_Atomic int serving;     /* the replication process: its databases are open, forwarded
+	                            requests may run (store_forward.c) */
+	_Atomic int64_t role_checked_ms; /* a base's cached replication role (store_forward.c) */
+	_Atomic int role_cached;
 	int in_failchk;        /* Berkeley DB's complaints now describe dead processes: warnings */
 	int env_lock_fd;       /* data_dir/env.lock: shared while open, exclusive for recovery */
 	unsigned backoff_seed; /* jitter for deadlock retries; each handle its own */
@@ -170,6 +175,69 @@ int store_env_create(struct store *st);
 int store_env_open(struct store *st, u_int32_t extra_flags);
 int store_databases_open(struct store *st, u_int32_t flags);
 void store_regions_remove(const struct store_options *opt);
+
+/* ---- store_repl.c: replication ---- */
+
+/* Before a commit, clear this thread's note of a failed acknowledgement; after it, was one
+ * noted (DB_EVENT_REP_PERM_FAILED arrives in the committing thread, during its commit)? */
+void store_repl_commit_begin(void);
+int store_repl_commit_failed(void);
+
+/* A replication event for the environment of st (from on_db_event). */
+void store_repl_event(struct store *st, u_int32_t event);
+
+/* After the environment's open: start the Replication Manager as opt.repl.mode says (the
+ * listener, or a subordinate; nothing for QUIET or an unreplicated store). A store result. */
+int store_repl_join(struct store *st);
+
+/* LISTEN: wait until this member may open the store's databases: at once when it had them
+ * before it joined (had_store, from store_repl_has_databases before store_repl_join), else
+ * once its first copy from the group is complete. Returns STORE_OK. */
+int store_repl_has_databases(const struct store_options *opt);
+int store_repl_await_store(struct store *st, int had_store);
+
+/* ---- store_forward.c: a replica's writes, carried out by the master ---- */
+
+/* Where a write must run: 0 here, 1 at the master (forward it), 2 nowhere (no master known:
+ * answer STORE_NO_MASTER). */
+#define STORE_ROUTE_LOCAL 0
+#define STORE_ROUTE_MASTER 1
+#define STORE_ROUTE_NONE 2
+int store_forward_route(struct store *st);
+
+/* The same for a request of the replication process's own (it serves others' locally). */
+int store_forward_route_own(struct store *st);
+
+/* store_next and store_prefix_next_group, run by the master: the same arguments and results, and
+ * STORE_NO_MASTER when the master did not answer in time. */
+struct store_prefix_take;
+int store_forward_next(struct store *st, const char *name, size_t len, uint8_t type,
+                       const struct seq_record *create, uint64_t count, struct store_grant *grant);
+int store_forward_prefix_group(struct store *st, const char *name, size_t len, int64_t now_ms,
+                               struct store_prefix_take *takes, size_t n);
+
+int store_forward_configure(struct store *st, const char *name, size_t len,
+                            const struct record_change *ch, int mode, struct seq_record *out,
+                            int *created, const char **why);
+int store_forward_create(struct store *st, const char *name, size_t len,
+                         const struct seq_record *rec);
+int store_forward_delete(struct store *st, const char *name, size_t len);
+struct store_prefix_config;
+struct store_reset;
+int store_forward_prefix_configure(struct store *st, const char *name, size_t len,
+                                   const struct store_prefix_config *cfg, struct seq_record *out,
+                                   int *created, const char **why);
+int store_forward_prefix_reset(struct store *st, const char *name, size_t len,
+                               struct store_reset *r, const char **why);
+int store_forward_claim(struct store *st, const char *address, uint64_t shard, char *holder,
+                        size_t holder_len);
+
+/* Close the process's channel to the master, if unused, before env closes (store_close). */
+void store_forward_close(DB_ENV *env);
+
+/* The replication process's handler of forwarded requests (repmgr_msg_dispatch). */
+void store_forward_dispatch(DB_ENV *env, DB_CHANNEL *chan, DBT *request, u_int32_t nrequest,
+                            u_int32_t cb_flags);
 
 /* ---- store_recover.c: who may run the environment, and recovery ---- */
 

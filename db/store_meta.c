@@ -214,6 +214,8 @@ static int mark_get_body(struct store *st, struct txn_attempt *a, void *arg)
 
 int store_mark_get(struct store *st, struct store_mark *out)
 {
+	if (store_replicated(&st->opt))
+		return store_mark_file_get(&st->opt, out);
 	return store_run_txn(st, RUN_READ, mark_get_body, out);
 }
 
@@ -244,5 +246,115 @@ int store_mark_raise(struct store *st, int64_t ms, int64_t epoch_ms)
 {
 	struct store_mark want = { .ms = ms, .epoch_ms = epoch_ms };
 
+	if (store_replicated(&st->opt))
+		return store_mark_file_raise(&st->opt, ms, epoch_ms);
 	return store_run_txn(st, RUN_SYNC, mark_raise_body, &want);
+}
+
+/*
+ * The group's members and their shard ids (replicated, in meta.db): "member.<HOST:PORT>" -> the
+ * shard_id of the node at that replication address. /generate's ids are unique only while every
+ * node has its own shard_id, so a node claims its id when it joins, and a claim of an id another
+ * address holds is refused.
+ */
+#define MEMBER_PREFIX "member."
+
+struct claim_op {
+	const char *address;
+	uint64_t shard;
+	char *holder; /* out: the address that holds the id, on STORE_EXISTS */
+	size_t holder_len;
+};
+
+/* Walk the members: STORE_EXISTS (holder set) when another holds op->shard. */
+static int find_holder(struct store *st, struct txn_attempt *a, struct claim_op *op)
+{
+	DBC *cur = NULL;
+	DBT key = meta_key(MEMBER_PREFIX), val = { 0 };
+	int err = st->meta->cursor(st->meta, a->txn, &cur, 0), rc = STORE_OK;
+	size_t plen = strlen(MEMBER_PREFIX), alen = strlen(op->address);
+
+	if (err != 0)
+		return STORE_DB_ERROR(st, a, err, "list the members");
+	for (err = cur->get(cur, &key, &val, DB_SET_RANGE); err == 0 && rc == STORE_OK;
+	     err = cur->get(cur, &key, &val, DB_NEXT)) {
+		if (key.size < plen || memcmp(key.data, MEMBER_PREFIX, plen) != 0)
+			break;
+		if (val.size != 8 || bigendian_get(val.data, 8) != op->shard)
+			continue;
+		if (key.size - plen == alen && memcmp((char *)key.data + plen, op->address, alen) == 0)
+			continue;
+		snprintf(op->holder, op->holder_len, "%.*s", (int)(key.size - plen),
+		         (char *)key.data + plen);
+		rc = STORE_EXISTS;
+	}
+	if (err != 0 && err != DB_NOTFOUND && rc == STORE_OK)
+		rc = STORE_DB_ERROR(st, a, err, "list the members");
+	cur->close(cur);
+	return rc;
+}
+
+static int claim_body(struct store *st, struct txn_attempt *a, void *arg)
+{
+	struct claim_op *op = arg;
+	char name[sizeof(MEMBER_PREFIX) + STORE_REPL_ADDRESS_MAX];
+	uint64_t have = 0;
+	u_int32_t size = 0;
+	int rc = find_holder(st, a, op);
+
+	if (rc != STORE_OK)
+		return rc;
+	snprintf(name, sizeof(name), MEMBER_PREFIX "%s", op->address);
+	rc = meta_get8(st, a, name, DB_RMW, &have, &size, "read a member");
+	if (rc == STORE_OK && have == op->shard)
+		return STORE_OK;
+	if (rc != STORE_OK && rc != STORE_NOT_FOUND && rc != STORE_INVALID)
+		return rc;
+	return meta_put8(st, a, name, op->shard, "record a member");
+}
+
+int store_member_claim(struct store *st, const char *address, uint64_t shard, char *holder,
+                       size_t holder_len)
+{
+	struct claim_op op = { address, shard, holder, holder_len };
+
+	if (!address[0] || strlen(address) >= STORE_REPL_ADDRESS_MAX)
+		return STORE_INVALID;
+	holder[0] = '\0';
+	switch (store_forward_route_own(st)) {
+	case STORE_ROUTE_MASTER:
+		return store_forward_claim(st, address, shard, holder, holder_len);
+	case STORE_ROUTE_NONE:
+		return STORE_NO_MASTER;
+	}
+	return store_run_txn(st, RUN_SYNC, claim_body, &op);
+}
+
+static int drop_body(struct store *st, struct txn_attempt *a, void *arg)
+{
+	char name[sizeof(MEMBER_PREFIX) + STORE_REPL_ADDRESS_MAX];
+	DBT key;
+	int err;
+
+	snprintf(name, sizeof(name), MEMBER_PREFIX "%s", (const char *)arg);
+	key = meta_key(name);
+	err = st->meta->del(st->meta, a->txn, &key, 0);
+	return err == DB_NOTFOUND ? STORE_OK : STORE_DB_ERROR(st, a, err, "forget a member");
+}
+
+int store_member_forget(struct store *st, const char *address)
+{
+	return store_run_txn(st, RUN_SYNC, drop_body, (void *)address);
+}
+
+int store_member_shard(struct store *st, const char *address, uint64_t *shard)
+{
+	char name[sizeof(MEMBER_PREFIX) + STORE_REPL_ADDRESS_MAX];
+	struct txn_attempt a = { 0 };
+	u_int32_t size = 0;
+	int rc;
+
+	snprintf(name, sizeof(name), MEMBER_PREFIX "%s", address);
+	rc = meta_get8(st, &a, name, 0, shard, &size, "read a member");
+	return rc;
 }

@@ -500,6 +500,12 @@ int store_next(struct store *st, const char *name, size_t len, uint8_t type,
 
 	if (store_name_invalid(name, len))
 		return STORE_INVALID;
+	switch (store_forward_route(st)) {
+	case STORE_ROUTE_MASTER:
+		return store_forward_next(st, name, len, type, create, count, grant);
+	case STORE_ROUTE_NONE:
+		return STORE_NO_MASTER;
+	}
 	if (count == 1) {
 		switch (cache_take(st, name, len, type, grant)) {
 		case CACHE_TAKEN:

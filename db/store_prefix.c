@@ -180,6 +180,12 @@ int store_prefix_configure(struct store *st, const char *name, size_t len,
 	*why = "The name is not valid.";
 	if (store_name_invalid(name, len))
 		return STORE_INVALID;
+	switch (store_forward_route(st)) {
+	case STORE_ROUTE_MASTER:
+		return store_forward_prefix_configure(st, name, len, c, out, created, why);
+	case STORE_ROUTE_NONE:
+		return STORE_NO_MASTER;
+	}
 	rc = store_run_txn(st, RUN_DURABLE, configure_prefix_body, &op);
 	*why = op.why ? op.why : "";
 	if (rc == STORE_OK) {
@@ -307,6 +313,12 @@ int store_prefix_next_group(struct store *st, const char *name, size_t len, int6
 	for (size_t i = 0; i < n; i++)
 		if (takes[i].count == 0)
 			return STORE_INVALID;
+	switch (store_forward_route(st)) {
+	case STORE_ROUTE_MASTER:
+		return store_forward_prefix_group(st, name, len, now_ms, takes, n);
+	case STORE_ROUTE_NONE:
+		return STORE_NO_MASTER;
+	}
 	op.e = malloc(sizeof(*op.e));
 	if (!op.e)
 		return STORE_UNAVAILABLE;
@@ -453,6 +465,12 @@ int store_prefix_reset(struct store *st, const char *name, size_t len, struct st
 	*why = "The name is not valid.";
 	if (store_name_invalid(name, len))
 		return STORE_INVALID;
+	switch (store_forward_route(st)) {
+	case STORE_ROUTE_MASTER:
+		return store_forward_prefix_reset(st, name, len, r, why);
+	case STORE_ROUTE_NONE:
+		return STORE_NO_MASTER;
+	}
 	rc = store_run_txn(st, RUN_DURABLE, reset_body, &op);
 	*why = op.why ? op.why : "";
 	return rc;

@@ -183,6 +183,10 @@ static int store_state(const struct store_options *opt)
 		return 1;
 	if (missing < 0)
 		return 0;
+	/* A replica that was receiving its copy of the store when it stopped: the group sends it
+	 * again (a new copy replaces every file). Only the group's creator must be whole. */
+	if (store_replicated(opt) && !opt->repl.group_creator)
+		return 0;
 	STORE_LOG(opt, LOG_ERROR,
 	          "the store in %s is incomplete: %s is missing. Refusing to start, since a new "
 	          "empty store would issue numbers again; restore the directory from a backup "
@@ -208,6 +212,30 @@ static int resume_after_unclean_stop(struct store *st)
 		          "the last stop was not clean: %zu sequences resume past their reservations",
 		          moved);
 	return 0;
+}
+
+/*
+ * Recovery of a replicated store writes nothing: what it holds is the group's, changed only by
+ * the master through the Replication Manager (a commit of ours before joining would be a branch
+ * of history the group rolls back). The group's creator makes the databases of a new store,
+ * before it starts replicating; any other new member leaves its directory empty, and receives
+ * the whole store from the group once its replication process joins. Returns 0 or -1 (logged).
+ */
+static int recover_replicated(struct store *st, int create)
+{
+	const struct store_options *opt = &st->opt;
+
+	if (create && !opt->repl.group_creator) {
+		STORE_LOG(opt, LOG_INFO, "new replica in %s: the store comes from the group",
+		          opt->data_dir);
+		return 0;
+	}
+	if (create && store_databases_open(st, DB_CREATE) == STORE_OK &&
+	    store_schema_check(st, 1) == 0) {
+		STORE_LOG(opt, LOG_INFO, "created a new store in %s for a new group", opt->data_dir);
+		return 0;
+	}
+	return create ? -1 : 0;
 }
 
 int store_recover(const struct store_options *opt)
@@ -238,6 +266,12 @@ int store_recover(const struct store_options *opt)
 		goto out;
 	}
 	rc = STORE_UNAVAILABLE;
+	if (store_replicated(opt)) {
+		if (recover_replicated(st, create) != 0)
+			goto out;
+		rc = STORE_OK;
+		goto out;
+	}
 	if (store_databases_open(st, create ? DB_CREATE : 0) != 0 ||
 	    store_schema_check(st, create) != 0)
 		goto out;

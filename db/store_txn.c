@@ -34,6 +34,8 @@ static const char *const rc_names[STORE_RC_COUNT] = {
 	[STORE_PREFIX] = "a formatted prefix",
 	[STORE_FULL] = "storage full: the disk that holds the store has no room",
 	[STORE_LIMIT] = "too many sequences: max_sequences in nextid.conf is reached",
+	[STORE_NO_MASTER] = "no master: this node is a replica, or an election is under way",
+	[STORE_NOT_REPLICATED] = "not replicated: the other members did not acknowledge in time",
 };
 
 const char *store_rc_name(int rc)
@@ -118,13 +120,23 @@ int store_from_db_error(struct store *st, struct txn_attempt *a, int err, const 
 			atomic_fetch_add_explicit(&st->opt.stats->space_errors, 1,
 			                          memory_order_relaxed);
 		return STORE_FULL;
+	case EACCES: /* a write on a replica: "attempt to modify a read-only database" */
+	case DB_REP_LOCKOUT:
+	case DB_REP_UNAVAIL:
+		if (store_replicated(&st->opt))
+			return STORE_NO_MASTER;
+		break;
+	case DB_REP_HANDLE_DEAD:
+		(st->owner ? st->owner : st)->handle_dead = 1;
+		return STORE_NO_MASTER;
 	case DB_RUNRECOVERY:
 		st->panicked = 1;
 		__attribute__((fallthrough));
 	default:
-		store_logf(&st->opt, LOG_ERROR, file, line, "%s: %s", what, db_strerror(err));
-		return STORE_UNAVAILABLE;
+		break;
 	}
+	store_logf(&st->opt, LOG_ERROR, file, line, "%s: %s", what, db_strerror(err));
+	return STORE_UNAVAILABLE;
 }
 
 /* A deadlock victim waits a little, at random, so the two sides do not collide again. */
@@ -165,7 +177,11 @@ static int txn_commit(struct store *st, struct txn_attempt *a, enum txn_kind kin
 	                           (durable && st->opt.durability == STORE_DURABILITY_SYNC));
 	int within_reservation = durable && !reserving &&
 	                         st->opt.durability == STORE_DURABILITY_RESERVE;
-	int err = a->txn->commit(a->txn, kind == RUN_READ     ? 0
+	int err;
+
+	store_repl_nodelay(st, 0);
+	store_repl_commit_begin();
+	err = a->txn->commit(a->txn, kind == RUN_READ     ? 0
 	                                 : reserving          ? DB_TXN_SYNC
 	                                 : within_reservation ? DB_TXN_NOSYNC
 	                                                      : DB_TXN_WRITE_NOSYNC);
@@ -174,6 +190,13 @@ static int txn_commit(struct store *st, struct txn_attempt *a, enum txn_kind kin
 		*flush_owed = 1;
 	else if (err == 0 && flush)
 		err = st->env->log_flush(st->env, NULL);
+	if (err == 0 && kind != RUN_READ && store_repl_commit_failed()) {
+		/* Committed here, but not on enough members: a failover may elect one without it,
+		 * which would hand out the same values again. Nothing it took may leave. */
+		if (store_log_quota(&st->opt))
+			STORE_LOG(&st->opt, LOG_WARN, "commit not acknowledged by the group in time");
+		return STORE_NOT_REPLICATED;
+	}
 	return STORE_DB_ERROR(st, a, err, "commit");
 }
 

@@ -17,6 +17,23 @@ static void status_only(struct exchange *x, int status, const char *word)
 	respond_json_send(x, status);
 }
 
+/* Replicated: "replication":{"role":..., "master":"HOST:PORT"}, from the node's shared state. */
+static void add_replication(struct exchange *x)
+{
+	struct store_repl_status rs = { .role = STORE_ROLE_ELECTING };
+
+	if (!x->app->cfg->replication_address[0])
+		return;
+	if (x->app->store)
+		store_repl_status(x->app->store, &rs);
+	respond_json_key(x, "replication");
+	respond_json_map_open(x);
+	respond_json_kv_str(x, "role", store_repl_role_name(rs.role == STORE_ROLE_NONE
+	                                                        ? STORE_ROLE_ELECTING : rs.role));
+	respond_json_kv_str(x, "master", rs.master);
+	respond_json_map_close(x);
+}
+
 void handle_health(struct exchange *x)
 {
 	if (request_prefers_text(&x->req)) {
@@ -26,6 +43,7 @@ void handle_health(struct exchange *x)
 	respond_json_begin(x);
 	respond_json_kv_str(x, "status", "healthy");
 	respond_json_kv_int(x, "uptime", (int64_t)scoreboard_uptime(x->app->sb));
+	add_replication(x);
 	respond_json_send(x, 200);
 }
 

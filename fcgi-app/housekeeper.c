@@ -24,6 +24,7 @@
 #define HOUSEKEEPER_CHECKPOINT_LOG_KB 8192
 #define HOUSEKEEPER_SPACE_EVERY_TICKS 10
 #define HOUSEKEEPER_FULL_BACKOFF_MS 5000
+#define HOUSEKEEPER_CLOSE_S 2
 
 /* Set by the SIGTERM handler; the tick loop ends when it sees it. */
 static volatile sig_atomic_t keeper_stop;
@@ -34,16 +35,48 @@ static void on_sigterm(int sig)
 	keeper_stop = 1;
 }
 
+/*
+ * Replicated: claim this node's shard_id in the group's member list (through the master), so
+ * that no two members issue the same /generate ids. Returns 1 once claimed, 0 to try again
+ * later (no master yet), -1 when another member holds it (logged).
+ */
+static int claim_shard(const struct config *cfg, struct store *st)
+{
+	char holder[256];
+	int rc = store_member_claim(st, cfg->replication_address, (uint64_t)cfg->shard_id, holder,
+	                            sizeof(holder));
+
+	if (rc == STORE_OK) {
+		LOG_INFO("replication: shard_id %lld is this member's (%s)", (long long)cfg->shard_id,
+		         cfg->replication_address);
+		return 1;
+	}
+	if (rc != STORE_EXISTS)
+		return 0;
+	store_repl_remove(st, cfg->replication_address); /* no dead member left in the quorum */
+	LOG_ERROR("replication: shard_id %lld belongs to member %s of the group; refusing to join "
+	          "with it (give every node its own shard_id, or remove the other member: "
+	          "nextidctl group remove %s)", (long long)cfg->shard_id, holder, holder);
+	return -1;
+}
+
+/* While a new member waits for its copy of the store: still alive. */
+static void stamp(void *ctx)
+{
+	atomic_store((_Atomic int64_t *)ctx, clock_monotonic_ms());
+}
+
 int housekeeper_run(const struct config *cfg, const struct store_options *store,
                     struct scoreboard *sb, int slot)
 {
+	struct store_options opt = *store;
 	_Atomic int64_t *heartbeat = &sb->slots[slot].heartbeat_ms;
 	struct sigaction sa = { .sa_handler = on_sigterm };
 	struct store *st;
 	int64_t last_checkpoint_ms = clock_monotonic_ms();
 	unsigned ticks = 0;
 	int64_t checkpoint_after_ms = 0;
-	int broken;
+	int broken, members = 0, now_members, claimed = 0;
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
@@ -52,11 +85,22 @@ int housekeeper_run(const struct config *cfg, const struct store_options *store,
 	signal(SIGQUIT, SIG_IGN);
 	signal(SIGUSR1, SIG_IGN);
 	signal(SIGUSR2, SIG_IGN);
-	if (store_open(store, &st) != STORE_OK) {
+	/* Replicated, this process is the node's replication process (store_repl_start). */
+	opt.repl.mode = STORE_REPL_LISTEN;
+	opt.repl.waiting = stamp;
+	opt.repl.waiting_ctx = (void *)heartbeat;
+	if (store_open(&opt, &st) != STORE_OK) {
 		sleep(1);
 		return WORKER_EXIT_START_FAILED;
 	}
-	while (!keeper_stop && !store_needs_recovery(st)) {
+	if (opt.repl.address && (claimed = claim_shard(cfg, st)) < 0) {
+		store_close(st);
+		return WORKER_EXIT_REFUSED;
+	}
+	atomic_store(&sb->repl_ready, 1);
+	if (opt.repl.address)
+		members = store_repl_member_count(st);
+	while (!keeper_stop && !store_needs_recovery(st) && !store_needs_reopen(st)) {
 		struct timespec tick = { .tv_nsec = HOUSEKEEPER_TICK_NS };
 		int expired;
 
@@ -66,6 +110,7 @@ int housekeeper_run(const struct config *cfg, const struct store_options *store,
 		/* nanosleep, not clock_sleep_ms (which sleeps through signals): a SIGTERM is meant
 		 * to cut this sleep short, so the loop sees keeper_stop at once. */
 		nanosleep(&tick, NULL);
+		store_repl_nodelay(st, 0);
 		expired = store_expire_locks(st);
 		if (expired > 0) {
 			LOG_WARN("%d lock waits expired (lock_timeout_ms = %lld)", expired,
@@ -83,10 +128,29 @@ int housekeeper_run(const struct config *cfg, const struct store_options *store,
 		}
 		if (++ticks % HOUSEKEEPER_SPACE_EVERY_TICKS == 0)
 			store_log_allocate(st);
+		if (opt.repl.address && !claimed && ticks % HOUSEKEEPER_SPACE_EVERY_TICKS == 0 &&
+		    (claimed = claim_shard(cfg, st)) < 0) {
+			store_close(st);
+			return WORKER_EXIT_REFUSED;
+		}
+		if (opt.repl.address && (now_members = store_repl_member_count(st)) != members) {
+			LOG_INFO("replication: the group has %d members besides this node (was %d)",
+			         now_members, members);
+			members = now_members;
+			atomic_fetch_add(&sb->repl_members_gen, 1);
+		}
 	}
 	broken = store_needs_recovery(st);
-	if (!broken)
+	/* Replicated, a forced checkpoint waited for ever (measured) once the group was stopping;
+	 * the log holds everything, and the next start recovers from it. */
+	if (!broken && !opt.repl.address)
 		store_checkpoint(st, 1);
+	/* Replicated, closing stops the Replication Manager, which joins its message threads; when
+	 * the rest of the group is gone one can wait for ever for an election's lockout to end
+	 * (measured, at the end of a whole group's stop). SIGALRM's default action ends the wait:
+	 * the master takes that death during a stop as such, and the next start recovers. */
+	if (opt.repl.address)
+		alarm(HOUSEKEEPER_CLOSE_S);
 	store_close(st);
 	return broken ? WORKER_EXIT_NEEDS_RECOVERY : WORKER_EXIT_CLEAN;
 }

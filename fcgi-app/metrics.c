@@ -229,7 +229,8 @@ void metrics_pool(const struct scoreboard *sb, struct metrics_pool *out)
 }
 
 int metrics_render(const struct scoreboard *sb, const char *const *names, size_t n,
-                   const struct metrics_space *space, char **out, size_t *len)
+                   const struct metrics_space *space, const struct metrics_replication *repl,
+                   char **out, size_t *len)
 {
 	struct text t = { .cap = 16384 };
 	uint64_t workers = live_workers(sb);
@@ -271,6 +272,17 @@ int metrics_render(const struct scoreboard *sb, const char *const *names, size_t
 	        atomic_load(&sb->recoveries));
 	gauge(&t, "nextid_uptime_seconds", "Seconds since the master started.",
 	      scoreboard_uptime(sb));
+	if (repl->role != 0) {
+		gauge(&t, "nextid_replication_role",
+		      "This node's role in its replication group: 1 master, 2 replica, 3 electing "
+		      "(no master known).", (uint64_t)repl->role);
+		counter(&t, "nextid_replication_elections_total",
+		        "Elections this node took part in since its replication process started.",
+		        repl->elections);
+		gauge(&t, "nextid_replication_lag_bytes",
+		      "Replica: bytes of the master's log it knows it has not applied yet (0 on the "
+		      "master).", repl->lag_bytes);
+	}
 	if (t.failed) {
 		free(t.buf);
 		return -1;

@@ -24,12 +24,21 @@ struct metrics_space {
 	uint64_t free_bytes, total_bytes;
 };
 
+/* The node's place in its replication group, read by the caller at scrape time. role: 0 none
+ * (replication off: the metrics are left out), 1 master, 2 replica, 3 electing (the store's enum
+ * store_repl_role). */
+struct metrics_replication {
+	int role;
+	uint64_t elections, lag_bytes;
+};
+
 /*
  * Write the Prometheus text exposition of the pool into a new NUL-terminated buffer (*out, to be
  * freed; *len its length). names[0..n) label the endpoints. Returns 0, or -1 out of memory.
  */
 int metrics_render(const struct scoreboard *sb, const char *const *names, size_t n,
-                   const struct metrics_space *space, char **out, size_t *len);
+                   const struct metrics_space *space, const struct metrics_replication *repl,
+                   char **out, size_t *len);
 
 /* The pool at a glance, for the console's JSON (GET /api/pool): the same sums /metrics shows. */
 struct metrics_pool {

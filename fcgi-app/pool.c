@@ -72,6 +72,8 @@ struct pool {
 	struct scoreboard *sb;
 	struct child kids[SCOREBOARD_SLOTS]; /* index = scoreboard slot */
 	unsigned generation;
+	uint64_t seen_members_gen; /* the scoreboard's repl_members_gen that follow_membership saw */
+	int refused;               /* the group refused this node: exit with a failure */
 	int stopping;
 	int64_t stop_deadline_ms;
 	int64_t crash_ms[CRASH_WINDOW];      /* ring of the latest abnormal exits */
@@ -92,6 +94,11 @@ struct pool {
 };
 
 /* config's durability words are the store's durabilities, in the same order (config.h). */
+_Static_assert((int)CONFIG_ACK_QUORUM == (int)STORE_ACK_QUORUM &&
+                       (int)CONFIG_ACK_ALL == (int)STORE_ACK_ALL &&
+                       (int)CONFIG_ACK_ONE == (int)STORE_ACK_ONE &&
+                       (int)CONFIG_ACK_NONE == (int)STORE_ACK_NONE,
+               "config and store ack policies differ");
 _Static_assert((int)CONFIG_DURABILITY_SYNC == (int)STORE_DURABILITY_SYNC &&
                        (int)CONFIG_DURABILITY_WRITE == (int)STORE_DURABILITY_WRITE &&
                        (int)CONFIG_DURABILITY_RESERVE == (int)STORE_DURABILITY_RESERVE,
@@ -111,11 +118,25 @@ static void compose_store_options(struct pool *pool)
 	opt->reserve_size = cfg->reserve_size;
 	opt->max_sequences = (uint64_t)cfg->max_sequences;
 	opt->log = log_sink;
+	{
+		const struct store_repl_keys rk = {
+			cfg->replication_address, cfg->replication_peers,
+			(size_t)cfg->replication_peer_count, cfg->replication_priority,
+			cfg->replication_ack_policy, cfg->replication_ack_timeout_ms,
+			cfg->replication_election_timeout_ms, cfg->replication_heartbeat_ms,
+			cfg->replication_group_creator,
+		};
+
+		store_repl_configure(opt, &rk);
+	}
 }
 
+/* The master's helpers (recovery, failchk) never start the Replication Manager: Berkeley DB does
+ * not support a process running it that forks, and they only repair the node's own files. */
 static void store_options_for(const struct pool *pool, struct store_options *opt)
 {
 	*opt = pool->store_opt;
+	opt->repl.mode = STORE_REPL_QUIET;
 }
 
 /* In a new child: name it, tie its life to the master's, undo the master's signal setup. */
@@ -179,9 +200,12 @@ static int seed_generator(const struct pool *pool, const struct store_options *o
 	struct store_mark mark = { 0 };
 	int64_t epoch = pool->cfg.generator_epoch_ms, offset = 0, behind = 0, now;
 	uint64_t state = 0;
-	int rc = store_open(opt, &st);
+	int rc = store_replicated(opt) ? STORE_UNAVAILABLE : store_open(opt, &st);
 
-	if (rc == STORE_OK) {
+	/* Replicated, the mark is the node's own file: a new member has no databases yet. */
+	if (store_replicated(opt)) {
+		rc = store_mark_file_get(opt, &mark);
+	} else if (rc == STORE_OK) {
 		rc = store_mark_get(st, &mark);
 		if (rc == STORE_OK && mark.ms != 0 && mark.epoch_ms == STORE_MARK_NO_EPOCH)
 			rc = store_mark_raise(st, mark.ms, epoch);
@@ -393,6 +417,9 @@ static void release(struct pool *pool, struct child *kid)
 
 	/* The process is gone: what it counted moves to the pool's totals, so no count is lost. */
 	metrics_fold(&pool->sb->retired, &slot->m);
+	/* Replicated: no worker starts until the next housekeeper is the replication process. */
+	if (kid->role == ROLE_KEEPER)
+		atomic_store(&pool->sb->repl_ready, 0);
 	atomic_store(&slot->pid, 0);
 	atomic_store(&slot->role, SLOT_ROLE_NONE);
 	atomic_store(&slot->state, SLOT_FREE);
@@ -426,6 +453,11 @@ static int on_exit_status(struct pool *pool, struct child *kid, int status)
 	}
 	if (pool->stopping) {
 		LOG_WARN("%s %d ended abnormally during shutdown", what, (int)kid->pid);
+		return 0;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_REFUSED) {
+		LOG_ERROR("this node may not join its replication group (see above); stopping");
+		pool->refused = 1; /* the main loop stops */
 		return 0;
 	}
 	note_crash(pool);
@@ -697,9 +729,27 @@ static void failchk_when_due(struct pool *pool)
  * generation. After a reload, old workers go one at a time, and only while a ready replacement
  * stands beside them, so the workers able to answer never drop below cfg.workers.
  */
+/* Replicated: when the group's membership changed, the workers (whose Replication Manager knows
+ * only the members of its start) are replaced one at a time, as after a reload. */
+static void follow_membership(struct pool *pool)
+{
+	uint64_t gen = atomic_load(&pool->sb->repl_members_gen);
+
+	if (gen == pool->seen_members_gen)
+		return;
+	pool->seen_members_gen = gen;
+	for (size_t i = 0; i < SCOREBOARD_SLOTS; i++)
+		if (pool->kids[i].role == ROLE_WORKER && pool->kids[i].generation == pool->generation)
+			pool->kids[i].generation = pool->generation - 1;
+	LOG_INFO("replication: the group changed; replacing workers one at a time");
+}
+
 static void maintain(struct pool *pool)
 {
-	struct census c = count_children(pool);
+	struct census c;
+
+	follow_membership(pool);
+	c = count_children(pool);
 
 	enforce_deadlines(pool);
 	enforce_request_timeouts(pool);
@@ -720,6 +770,10 @@ static void maintain(struct pool *pool)
 		}
 		return;
 	}
+	/* Replicated, a worker joins as a subordinate of the housekeeper's Replication Manager:
+	 * started first, a worker would become the node's replication process itself. */
+	if (pool->cfg.replication_address[0] && !atomic_load(&pool->sb->repl_ready))
+		return;
 	for (int n = c.current; n < pool->cfg.workers; n++)
 		if (spawn(pool, ROLE_WORKER) != 0)
 			break;
@@ -952,6 +1006,7 @@ int pool_run(const struct pool_args *args)
 	struct pool *pool = calloc(1, sizeof(*pool));
 	sigset_t wanted;
 	siginfo_t info;
+	int sig;
 
 	if (!pool)
 		return EXIT_FAILURE;
@@ -967,7 +1022,7 @@ int pool_run(const struct pool_args *args)
 	master_signals(&wanted);
 	for (;;) {
 		struct timespec tick = { .tv_nsec = POOL_TICK_MS * 1000000L };
-		int sig = sigtimedwait(&wanted, &info, &tick);
+		sig = sigtimedwait(&wanted, &info, &tick);
 
 		note_own_pause(pool);
 		if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
@@ -987,6 +1042,8 @@ int pool_run(const struct pool_args *args)
 			begin_stop(pool);
 		}
 		repair(pool, reap(pool));
+		if (pool->refused && !pool->stopping)
+			begin_stop(pool);
 		if (pool->stopping) {
 			if (continue_stop(pool)) {
 				if (!pool->restarting)
@@ -1003,6 +1060,7 @@ int pool_run(const struct pool_args *args)
 	}
 	LOG_INFO("stopped");
 	scoreboard_close(pool->sb);
+	sig = pool->refused ? EXIT_FAILURE : EXIT_SUCCESS;
 	free(pool);
-	return EXIT_SUCCESS;
+	return sig;
 }

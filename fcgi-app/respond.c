@@ -38,6 +38,12 @@ static const struct respond_answers common_answers = {
 		[STORE_LIMIT] = { 409, "Too many sequences",
 		                  "Creating '{name}' would pass max_sequences; delete unused sequences, "
 		                  "or raise max_sequences in nextid.conf.", 0 },
+		[STORE_NO_MASTER] = { 503, "No master",
+		                      "No master is known to this node right now (an election may be "
+		                      "under way); nothing was taken or changed, retry in a moment.", 0 },
+		[STORE_NOT_REPLICATED] = { 503, "Not replicated",
+		                           "The other members did not acknowledge the change in time; "
+		                           "what it took is never handed out. Retry in a moment.", 0 },
 	},
 };
 

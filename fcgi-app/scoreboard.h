@@ -69,6 +69,12 @@ struct scoreboard {
 	_Atomic int64_t gen_mark_ms;
 	_Atomic int64_t gen_offset_ms;
 	_Atomic int gen_seeded;           /* the three above are set: ids may be issued */
+	/* Replicated: the housekeeper, the node's replication process, has joined the group and
+	 * the node has its copy of the store; workers (subordinates) start only then. */
+	_Atomic int repl_ready;
+	/* Bumped by the housekeeper when the group gains or loses a member: each worker's
+	 * Replication Manager connects only to those there were when it started (pool.c). */
+	_Atomic uint64_t repl_members_gen;
 	struct slot_metrics retired; /* what processes that have exited counted */
 	struct scoreboard_slot slots[SCOREBOARD_SLOTS];
 };

@@ -274,6 +274,8 @@ static void *serve_loop(void *arg)
 		atomic_store_explicit(busy_since, 0, memory_order_relaxed);
 		if (t->app.store && store_needs_recovery(t->app.store))
 			request_stop(w, WORKER_EXIT_NEEDS_RECOVERY);
+		else if (t->app.store && store_needs_reopen(t->app.store))
+			request_stop(w, WORKER_EXIT_CLEAN); /* its replacement opens the store anew */
 		else if (w->limit && atomic_fetch_add(&w->served, 1) + 1 == w->limit)
 			request_stop(w, WORKER_EXIT_CLEAN);
 	}

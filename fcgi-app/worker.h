@@ -17,6 +17,8 @@ enum worker_exit {
 	WORKER_EXIT_START_FAILED = 2,   /* could not open the store: respawn later */
 	WORKER_EXIT_NEEDS_RECOVERY = 3, /* the store panicked: stop the world and recover */
 	WORKER_EXIT_ACCEPT_FAILED = 4,  /* accept() failed (out of descriptors?): counted, respawned */
+	WORKER_EXIT_REFUSED = 5,        /* the housekeeper found this node may not join its group
+	                                   (its shard_id is another member's): the master stops */
 };
 
 struct worker_args {

@@ -43,6 +43,12 @@ static const struct {
 	                 "the store's disk is full; nothing was changed, retry once there is room" },
 	[STORE_LIMIT] = { GRPC_STATUS_RESOURCE_EXHAUSTED,
 	                  "the store holds max_sequences sequences already; %s was not created" },
+	[STORE_NO_MASTER] = { GRPC_STATUS_UNAVAILABLE,
+	                      "no master is known (an election may be under way); nothing was "
+	                      "changed, retry in a moment" },
+	[STORE_NOT_REPLICATED] = { GRPC_STATUS_UNAVAILABLE,
+	                           "the group did not acknowledge in time; nothing is handed out, "
+	                           "retry in a moment" },
 };
 
 void reply_store(const struct rpc_request *req, int rc, const struct reply_detail *d,

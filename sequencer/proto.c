@@ -203,6 +203,14 @@ size_t proto_format_store_error(int store_rc, const char *name, size_t len, uint
 		error_reply(&out, "-ERR Sequence '%.*s' cannot be created: max_sequences reached; "
 		                  "delete unused sequences or raise it", nlen, name);
 		break;
+	case STORE_NO_MASTER:
+		error_reply(&out, "-ERR No master: an election may be under way; nothing was taken, "
+		                  "retry in a moment");
+		break;
+	case STORE_NOT_REPLICATED:
+		error_reply(&out, "-ERR Not replicated: the group did not acknowledge in time; "
+		                  "nothing is handed out, retry in a moment");
+		break;
 	case STORE_TYPE_MISMATCH:
 		error_reply(&out, "-ERR Sequence '%.*s' holds random ids, not numbers; serve another "
 		                  "sequence with --sequence", nlen, name);

@@ -441,6 +441,101 @@ START_TEST(test_every_key)
 }
 END_TEST
 
+/* The replication keys: defaults, a whole group's worth, and what is refused with its message. */
+START_TEST(test_replication_keys)
+{
+	static const char text[] =
+		"replication_address = node1.example:9081\n"
+		"replication_peers = 10.0.0.2:9082, [::1]:9083\t10.0.0.4:9084\n"
+		"replication_priority = 0\n"
+		"replication_ack_policy = all\n"
+		"replication_ack_timeout_ms = 250\n"
+		"replication_election_timeout_ms = 500\n"
+		"replication_heartbeat_ms = 100\n"
+		"replication_group_creator = yes\n";
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "";
+
+	config_defaults(&cfg);
+	ck_assert_str_eq(cfg.replication_address, "");
+	ck_assert_int_eq(cfg.replication_peer_count, 0);
+	ck_assert_int_eq(cfg.replication_priority, 100);
+	ck_assert_int_eq(cfg.replication_ack_policy, CONFIG_ACK_QUORUM);
+	ck_assert_int_eq(cfg.replication_ack_timeout_ms, 1000);
+	ck_assert_int_eq(cfg.replication_election_timeout_ms, 1000);
+	ck_assert_int_eq(cfg.replication_heartbeat_ms, 300);
+	ck_assert_int_eq(cfg.replication_group_creator, 0);
+	ck_assert_msg(config_parse(text, sizeof(text) - 1, FILE_NAME, &cfg, err, sizeof(err)) == 0,
+	              "refused: %s", err);
+	ck_assert_str_eq(cfg.replication_address, "node1.example:9081");
+	ck_assert_int_eq(cfg.replication_peer_count, 3);
+	ck_assert_str_eq(cfg.replication_peers[0], "10.0.0.2:9082");
+	ck_assert_str_eq(cfg.replication_peers[1], "[::1]:9083");
+	ck_assert_str_eq(cfg.replication_peers[2], "10.0.0.4:9084");
+	ck_assert_int_eq(cfg.replication_priority, 0);
+	ck_assert_int_eq(cfg.replication_ack_policy, CONFIG_ACK_ALL);
+	ck_assert_int_eq(cfg.replication_ack_timeout_ms, 250);
+	ck_assert_int_eq(cfg.replication_election_timeout_ms, 500);
+	ck_assert_int_eq(cfg.replication_heartbeat_ms, 100);
+	ck_assert_int_eq(cfg.replication_group_creator, 1);
+}
+END_TEST
+
+struct repl_err_row {
+	int line;
+	const char *text;
+	size_t len;
+	const char *err;
+};
+
+static const struct repl_err_row repl_err_rows[] = {
+	{ __LINE__, S("replication_address = node1"),
+	  FILE_NAME ":1: replication_address: 'node1' is not HOST:PORT" },
+	{ __LINE__, S("replication_address = node1:0"),
+	  FILE_NAME ":1: replication_address: 'node1:0' has no port from 1 to 65535" },
+	{ __LINE__, S("replication_address = node1:65536"),
+	  FILE_NAME ":1: replication_address: 'node1:65536' has no port from 1 to 65535" },
+	{ __LINE__, S("replication_address = :9000"),
+	  FILE_NAME ":1: replication_address: ':9000' is not HOST:PORT" },
+	{ __LINE__, S("replication_address = a/b:9000"),
+	  FILE_NAME ":1: replication_address: 'a/b:9000' is not HOST:PORT" },
+	{ __LINE__, S("replication_address = [::1:9000"),
+	  FILE_NAME ":1: replication_address: '[::1:9000' is not HOST:PORT" },
+	{ __LINE__, S("replication_address = h:9000\nreplication_peers = h:9001 x\n"),
+	  FILE_NAME ":2: replication_peers: 'h:9001 x' is not HOST:PORT" },
+	{ __LINE__, S("replication_address = h:9000\nreplication_peers = "
+	              "h:1 h:2 h:3 h:4 h:5 h:6 h:7 h:8 h:9 h:10 h:11 h:12 h:13 h:14 h:15 h:16 h:17"),
+	  FILE_NAME ":2: replication_peers: 'h:1 h:2 h:3 h:4 h:5 h:6 h:7 h:8 h:9 h:10 h:11 h:12 h:13 "
+	  "h:14 h:1' names more than 16 members" },
+	{ __LINE__, S("replication_peers = h:9001"),
+	  FILE_NAME ":0: replication_peers needs replication_address" },
+	{ __LINE__, S("replication_address = h:9000\nreplication_peers = h:9000"),
+	  FILE_NAME ":0: replication_peers names this node's own replication_address" },
+	{ __LINE__, S("replication_address = h:9000\ndurability = reserve"),
+	  FILE_NAME ":0: durability reserve cannot be replicated: use sync or write" },
+	{ __LINE__, S("replication_address = h:9000\nprocess_model = fcgid"),
+	  FILE_NAME ":0: replication needs process_model pool" },
+	{ __LINE__, S("replication_ack_policy = most"),
+	  FILE_NAME ":1: replication_ack_policy: 'most' is not one of the allowed words "
+	  "(allowed: quorum, all, one, none)" },
+	{ __LINE__, S("replication_ack_timeout_ms = 5"),
+	  FILE_NAME ":1: replication_ack_timeout_ms: '5' is too small (allowed: 10 to 60000)" },
+};
+
+START_TEST(test_replication_err)
+{
+	const struct repl_err_row *row = &repl_err_rows[_i];
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "";
+
+	config_defaults(&cfg);
+	ck_assert_msg(config_parse(row->text, row->len, FILE_NAME, &cfg, err, sizeof(err)) == -1,
+	              "line %d: accepted", row->line);
+	ck_assert_msg(strcmp(err, row->err) == 0, "line %d: \"%s\", want \"%s\"", row->line, err,
+	              row->err);
+}
+END_TEST
+
 /* A short err buffer holds a truncated, NUL-terminated message; never a byte past errlen. */
 START_TEST(test_err_truncated)
 {
@@ -622,6 +717,8 @@ int main(void)
 	UNIT_TABLE(tc, test_long, long_rows);
 	tcase_add_test(tc, test_every_key);
 	tcase_add_test(tc, test_err_truncated);
+	tcase_add_test(tc, test_replication_keys);
+	UNIT_TABLE(tc, test_replication_err, repl_err_rows);
 	UNIT_TABLE(tc, test_durability_name, durability_rows);
 	UNIT_TABLE(tc, test_format_time, time_rows);
 	tcase_add_test(tc, test_load);

@@ -228,8 +228,10 @@ static const struct status_row status_rows[] = {
 	  "the store holds max_sequences sequences already; SG was not created" },
 	{ __LINE__, RPC_GET_NEXT, STORE_OK, NULL, GRPC_STATUS_INTERNAL,
 	  "unexpected store result 0" },
+	{ __LINE__, RPC_GET_NEXT, STORE_NOT_REPLICATED, NULL, GRPC_STATUS_UNAVAILABLE,
+	  "the group did not acknowledge in time; nothing is handed out, retry in a moment" },
 	{ __LINE__, RPC_GET_NEXT, STORE_RC_COUNT, NULL, GRPC_STATUS_INTERNAL,
-	  "unexpected store result 11" },
+	  "unexpected store result 13" },
 };
 
 START_TEST(test_status)

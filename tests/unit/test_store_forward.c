@@ -1,0 +1,237 @@
+/*
+ * store_forward: the master's end of a replica's forwarded writes, fed directly: well-formed
+ * requests run the store function and answer its result in the message format, and every
+ * hostile request (truncated, padded, a wrong version or op, lengths past the bounds, NUL bytes
+ * in names, a damaged record) is refused with STORE_INVALID without changing the store. The
+ * channel is a stand-in that keeps what would be sent back; the store is a real one, unreplicated.
+ */
+#include "record.h"
+#include "scratch.h"
+#include "store.h"
+#include "store_int.h"
+#include "unit.h"
+
+#include <string.h>
+
+static char dir[256];
+static struct store *st;
+static unsigned char sent[4096];
+static size_t sent_len;
+static int sent_count;
+
+static int fake_send_msg(DB_CHANNEL *chan, DBT *msg, u_int32_t n, u_int32_t flags)
+{
+	(void)chan;
+	(void)flags;
+	ck_assert_uint_eq(n, 1);
+	sent_len = msg[0].size < sizeof(sent) ? msg[0].size : sizeof(sent);
+	memcpy(sent, msg[0].data, sent_len);
+	sent_count++;
+	return 0;
+}
+
+static void setup(void)
+{
+	struct store_options opt;
+
+	ck_assert_int_eq(scratch_make(dir, sizeof(dir), "forward"), 0);
+	store_options_init(&opt, dir);
+	ck_assert_int_eq(store_recover(&opt), STORE_OK);
+	ck_assert_int_eq(store_open(&opt, &st), STORE_OK);
+	atomic_store(&st->serving, 1);
+}
+
+static void teardown(void)
+{
+	store_close(st);
+	scratch_remove(dir);
+}
+
+/* Send req[0..len) to the master's handler; the answer's result byte (-1: none sent). */
+static int dispatch(const void *req, size_t len)
+{
+	DB_CHANNEL chan;
+	DBT msg = { .data = (void *)req, .size = (u_int32_t)len };
+
+	memset(&chan, 0, sizeof(chan));
+	chan.send_msg = fake_send_msg;
+	sent_len = 0;
+	sent_count = 0;
+	store_forward_dispatch(st->env, &chan, &msg, 1, DB_REPMGR_NEED_RESPONSE);
+	ck_assert_int_eq(sent_count, 1); /* exactly one answer, always */
+	ck_assert_uint_ge(sent_len, 2);
+	ck_assert_uint_eq(sent[0], 1); /* the version */
+	return sent[1];
+}
+
+/* A next request: version, op, type, count, name, no record. */
+static size_t next_request(unsigned char *buf, const char *name, size_t len, uint64_t count)
+{
+	size_t at = 0;
+
+	buf[at++] = 1;
+	buf[at++] = 1;
+	buf[at++] = 0;
+	for (int i = 7; i >= 0; i--)
+		buf[at++] = (unsigned char)(count >> (8 * i));
+	buf[at++] = (unsigned char)(len >> 8);
+	buf[at++] = (unsigned char)len;
+	memcpy(buf + at, name, len);
+	at += len;
+	buf[at++] = 0;
+	return at;
+}
+
+static int64_t be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return (int64_t)v;
+}
+
+START_TEST(test_next_runs_on_the_master)
+{
+	unsigned char req[256];
+	struct seq_record rec;
+	size_t len;
+
+	record_init(&rec, RECORD_TYPE_LONG, 1, 0);
+	ck_assert_int_eq(store_create(st, "n", 1, &rec), STORE_OK);
+	len = next_request(req, "n", 1, 3);
+	ck_assert_int_eq(dispatch(req, len), STORE_OK);
+	ck_assert_uint_eq(sent_len, 2 + 4 * 8 + 1);
+	ck_assert_int_eq(be64(sent + 2), 1);  /* first */
+	ck_assert_int_eq(be64(sent + 10), 3); /* last */
+	ck_assert_int_eq(be64(sent + 18), 1); /* increment */
+	ck_assert_int_eq(dispatch(req, len), STORE_OK);
+	ck_assert_int_eq(be64(sent + 2), 4);
+	len = next_request(req, "missing", 7, 1);
+	ck_assert_int_eq(dispatch(req, len), STORE_NOT_FOUND);
+	ck_assert_uint_eq(sent_len, 2);
+}
+END_TEST
+
+/* Each hostile request is refused whole, and the counter did not move. */
+START_TEST(test_hostile_requests_are_refused)
+{
+	unsigned char good[256], bad[70000];
+	struct seq_record rec, after;
+	size_t len;
+
+	record_init(&rec, RECORD_TYPE_LONG, 1, 0);
+	ck_assert_int_eq(store_create(st, "h", 1, &rec), STORE_OK);
+	len = next_request(good, "h", 1, 1);
+	/* every truncation */
+	for (size_t cut = 0; cut < len; cut++) {
+		DB_CHANNEL chan;
+		DBT msg = { .data = good, .size = (u_int32_t)cut };
+
+		memset(&chan, 0, sizeof(chan));
+		chan.send_msg = fake_send_msg;
+		sent_count = 0;
+		store_forward_dispatch(st->env, &chan, &msg, 1, DB_REPMGR_NEED_RESPONSE);
+		ck_assert_int_eq(sent_count, 1);
+		ck_assert_msg(sent[1] == STORE_INVALID, "cut at %zu: result %d", cut, sent[1]);
+	}
+	/* a byte too many */
+	memcpy(bad, good, len);
+	bad[len] = 0;
+	ck_assert_int_eq(dispatch(bad, len + 1), STORE_INVALID);
+	/* another version, an unknown op */
+	memcpy(bad, good, len);
+	bad[0] = 2;
+	ck_assert_int_eq(dispatch(bad, len), STORE_INVALID);
+	memcpy(bad, good, len);
+	bad[1] = 200;
+	ck_assert_int_eq(dispatch(bad, len), STORE_INVALID);
+	/* a name with a NUL byte, a name longer than its bytes, a record flag of 2 */
+	len = next_request(bad, "h\0x", 3, 1);
+	ck_assert_int_eq(dispatch(bad, len), STORE_INVALID);
+	len = next_request(bad, "h", 1, 1);
+	bad[12] = 0x7f;
+	ck_assert_int_eq(dispatch(bad, len), STORE_INVALID);
+	len = next_request(bad, "h", 1, 1);
+	bad[len - 1] = 2;
+	ck_assert_int_eq(dispatch(bad, len), STORE_INVALID);
+	/* a record flag with a damaged record */
+	len = next_request(bad, "h2", 2, 1);
+	bad[len - 1] = 1;
+	memset(bad + len, 0xee, RECORD_SIZE);
+	ck_assert_int_eq(dispatch(bad, len + RECORD_SIZE), STORE_INVALID);
+	/* larger than any request */
+	memset(bad, 1, sizeof(bad));
+	ck_assert_int_eq(dispatch(bad, sizeof(bad)), STORE_INVALID);
+	/* a prefix group of no takes, and of too many */
+	{
+		unsigned char g[64] = { 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 'p', 0, 0 };
+
+		ck_assert_int_eq(dispatch(g, 15), STORE_INVALID);
+		g[13] = 0xff;
+		g[14] = 0xff;
+		ck_assert_int_eq(dispatch(g, 15), STORE_INVALID);
+	}
+	ck_assert_int_eq(store_get(st, "h", 1, &after), STORE_OK);
+	ck_assert_int_eq(after.next, 1);
+	ck_assert_int_eq(store_get(st, "h2", 2, &after), STORE_NOT_FOUND);
+}
+END_TEST
+
+/* Not serving yet (the databases are not open): "No master", and nothing runs. */
+START_TEST(test_not_serving_answers_no_master)
+{
+	unsigned char req[64];
+	size_t len = next_request(req, "x", 1, 1);
+
+	atomic_store(&st->serving, 0);
+	ck_assert_int_eq(dispatch(req, len), STORE_NO_MASTER);
+}
+END_TEST
+
+/* Replicated, the id generator's mark is the node's own file: raised, never lowered, kept with its
+ * epoch, and a damaged file is an error, never a mark of 0. */
+START_TEST(test_mark_file)
+{
+	struct store_options opt;
+	struct store_mark m;
+	char path[512];
+	FILE *f;
+
+	store_options_init(&opt, dir);
+	ck_assert_int_eq(store_mark_file_get(&opt, &m), STORE_OK);
+	ck_assert_int_eq(m.ms, 0);
+	ck_assert_int_eq(m.epoch_ms, STORE_MARK_NO_EPOCH);
+	ck_assert_int_eq(store_mark_file_raise(&opt, 5000, 1000), STORE_OK);
+	ck_assert_int_eq(store_mark_file_raise(&opt, 3000, 1000), STORE_OK); /* lower: kept */
+	ck_assert_int_eq(store_mark_file_get(&opt, &m), STORE_OK);
+	ck_assert_int_eq(m.ms, 5000);
+	ck_assert_int_eq(m.epoch_ms, 1000);
+	/* another epoch: the distance from it is kept (4000 past 1000 is 4500 past 500) */
+	ck_assert_int_eq(store_mark_file_raise(&opt, 600, 500), STORE_OK);
+	ck_assert_int_eq(store_mark_file_get(&opt, &m), STORE_OK);
+	ck_assert_int_eq(m.ms, 4500);
+	ck_assert_int_eq(m.epoch_ms, 500);
+	snprintf(path, sizeof(path), "%s/generator.mark", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("short", f);
+	fclose(f);
+	ck_assert_int_eq(store_mark_file_get(&opt, &m), STORE_UNAVAILABLE);
+	ck_assert_int_eq(store_mark_file_raise(&opt, 9000, 500), STORE_UNAVAILABLE);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *suite = suite_create("store_forward");
+	TCase *tc = tcase_create("master's end");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_next_runs_on_the_master);
+	tcase_add_test(tc, test_hostile_requests_are_refused);
+	tcase_add_test(tc, test_not_serving_answers_no_master);
+	tcase_add_test(tc, test_mark_file);
+	suite_add_tcase(suite, tc);
+	return unit_run(suite);
+}
