@@ -80,5 +80,14 @@ int ctl_interrupted(void);
 int ctl_export(struct ctl *c, int argc, char **argv);
 int ctl_import(struct ctl *c, int argc, char **argv);
 int ctl_sequence_reset(struct ctl *c, int argc, char **argv);
+int ctl_prefix(struct ctl *c, int argc, char **argv); /* argv[0] is list, show, config or reset */
+int ctl_audit(struct ctl *c, int argc, char **argv);
+
+/* The usages of the prefix subcommands and of audit (ctl_prefix.c), for --help. */
+extern const char ctl_prefix_usage_list[], ctl_prefix_usage_show[], ctl_prefix_usage_config[],
+	ctl_prefix_usage_reset[], ctl_audit_usage[];
+
+/* The usage of `prefix SUB`, or NULL when SUB is no subcommand of prefix. */
+const char *ctl_prefix_usage(const char *sub);
 
 #endif

@@ -355,7 +355,7 @@ static int cmd_verify(struct ctl *c, int argc, char **argv)
 	if (rc != STORE_OK) {
 		/* One line that says what to do, after what Berkeley DB found. */
 		fprintf(stderr, "nextidctl: verify: the store is not sound: %s; stop the service and "
-		        "restore the last backup (README, \"Backup and restore\")\n",
+		        "restore the last backup (nextidctl(1), RESTORE)\n",
 		        c->store_said[0] ? c->store_said : "see the messages above");
 		return CTL_FAIL;
 	}
@@ -369,6 +369,7 @@ struct command {
 	const char *usage;
 	int offline; /* runs on a store nobody has open, without opening it first */
 	const char *after; /* what to do when the command was interrupted (ctl_watch.c) */
+	const char *const *usages; /* a command with subcommands: each one's usage, NULL-ended */
 };
 
 /* After an interruption: whether anything changed, and whether to run the command again. */
@@ -419,60 +420,83 @@ static int cmd_group(struct ctl *c, int argc, char **argv)
 #define AFTER_CHANGE "the change was made in full or not at all: see which with nextidctl show " \
 	"or list before you run the command again"
 
+static const char *const prefix_usages[] = { ctl_prefix_usage_list, ctl_prefix_usage_show,
+	                                    ctl_prefix_usage_config, ctl_prefix_usage_reset,
+	                                    NULL };
+
 static const struct command commands[] = {
 	{ "list", cmd_list, "list\n  Every sequence, one per line: name, type, next value (or "
-	                    "'exhausted', or '-' for random-id types).", 0, AFTER_LISTING },
+	                    "'exhausted', or '-' for random-id types).", 0, AFTER_LISTING, NULL },
 	{ "show", cmd_show, "show NAME\n  One sequence's type, next value and options.", 0,
-	  AFTER_NOTHING },
+	  AFTER_NOTHING, NULL },
 	{ "create", cmd_create,
 	  "create NAME [--type int|long|uuid8|uuid12|uuid16|uuid22] [--start N] [--increment N]\n"
 	  "            [--min N] [--max N] [--cycle] [--cache N]\n"
-	  "  A new sequence (default: long, from 1, increment 1, up to 2^63-1).", 0, AFTER_CHANGE },
-	{ "set", cmd_set, "set NAME --next N\n  Make N the next value issued.", 0, AFTER_CHANGE },
+	  "  A new sequence (default: long, from 1, increment 1, up to 2^63-1).", 0, AFTER_CHANGE,
+	  NULL },
+	{ "set", cmd_set, "set NAME --next N\n  Make N the next value issued.", 0, AFTER_CHANGE,
+	  NULL },
 	{ "delete", cmd_delete,
 	  "delete NAME\n  Remove a sequence: its numbers will be issued again if it is recreated.", 0,
-	  AFTER_CHANGE },
+	  AFTER_CHANGE, NULL },
 	{ "export", ctl_export,
 	  "export [FILE]\n  Every sequence as JSON lines, to FILE or standard output.", 0,
-	  AFTER_LISTING },
+	  AFTER_LISTING, NULL },
 	{ "import", ctl_import,
 	  "import [--force] FILE\n  Write the sequences of an export, all or nothing. Refuses to "
 	  "move a counter\n  backwards (which would issue its numbers again) unless --force.", 0,
 	  "the import was made in full or not at all, and the same file imports again safely: run "
-	  "the command again (with --force, first see with nextidctl show whether it was made)" },
+	  "the command again (with --force, first see with nextidctl show whether it was made)", NULL },
 	{ "backup", cmd_backup,
 	  "backup DIR\n  A hot, consistent copy in DIR (new or empty), recovered and verified: a "
 	  "store\n  that data_dir can point at.", 0,
-	  "nothing was changed and no copy was kept; run the command again" },
+	  "nothing was changed and no copy was kept; run the command again", NULL },
 	{ "verify", cmd_verify, "verify\n  Check every record and database file (on a hot copy).", 0,
-	  AFTER_NOTHING },
+	  AFTER_NOTHING, NULL },
 	{ "recover", cmd_recover,
 	  "recover\n  With the service stopped: recover the store (after a restore from a backup).",
-	  1, NULL },
+	  1, NULL, NULL },
 	{ "advance", cmd_advance,
 	  "advance N\n  Move every counter N values ahead: after a restore, past what the lost store\n"
 	  "  may have issued since the backup. Cycling sequences are left alone.", 0,
 	  "counters move a chunk at a time, so some may have moved: see nextidctl list before you "
-	  "run the command again" },
+	  "run the command again", NULL },
 	{ "group", cmd_group,
 	  "group [remove HOST:PORT]\n  The replication group: each member's address, role, shard_id, "
 	  "and this node's\n  lag. remove takes a member that is gone for good out of the group.", 0,
-	  AFTER_CHANGE },
+	  AFTER_CHANGE, NULL },
+	{ "prefix", ctl_prefix, NULL, 0,
+	  "a change was made in full or not at all: see which with nextidctl prefix show before you "
+	  "run the command again", prefix_usages },
+	{ "audit", ctl_audit, ctl_audit_usage, 0, AFTER_LISTING, NULL },
+	/* sequence-reset stays last: main() finds it there for the alias. */
 	{ "sequence-reset", ctl_sequence_reset,
 	  "sequence-reset [-e NAME] [-v N] [-t TYPE] [-f] [-h]\n"
 	  "  The Sequence Service's reset tool: no -e deletes every sequence; -e NAME alone deletes\n"
 	  "  it; -v N makes N its next value; -t TYPE changes its type (both create it if missing);\n"
-	  "  -f skips the confirmation, which otherwise needs the word yes.", 0, AFTER_CHANGE },
+	  "  -f skips the confirmation, which otherwise needs the word yes.", 0, AFTER_CHANGE,
+	  NULL },
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
+
+/* A command's usage (each subcommand's, for a command that has them), each after lead. */
+static void print_usage(FILE *out, const char *lead, const struct command *cmd)
+{
+	if (!cmd->usages) {
+		fprintf(out, "%s%s\n", lead, cmd->usage);
+		return;
+	}
+	for (const char *const *u = cmd->usages; *u; u++)
+		fprintf(out, "%s%s\n", lead, *u);
+}
 
 static void usage(FILE *out)
 {
 	fputs("usage: nextidctl [--config FILE] COMMAND [ARGS]    (default config: "
 	      CONFIG_DEFAULT_PATH ")\n\ncommands:\n", out);
 	for (size_t i = 0; i < COMMAND_COUNT; i++)
-		fprintf(out, "  %s\n", commands[i].usage);
+		print_usage(out, "  ", &commands[i]);
 	fputs("\nCOMMAND --help shows one command's usage.\n", out);
 }
 
@@ -586,7 +610,13 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], commands[c].name) != 0)
 			continue;
 		if (wants_help(argc - i - 1, argv + i + 1)) {
-			printf("usage: nextidctl [--config FILE] %s\n", commands[c].usage);
+			const char *sub = commands[c].usages && i + 1 < argc
+			                          ? ctl_prefix_usage(argv[i + 1]) : NULL;
+
+			if (sub)
+				printf("usage: nextidctl [--config FILE] %s\n", sub);
+			else
+				print_usage(stdout, "usage: nextidctl [--config FILE] ", &commands[c]);
 			return CTL_OK;
 		}
 		return run(&commands[c], config_path, argc - i - 1, argv + i + 1);

@@ -8,6 +8,7 @@
 #include "store_int.h"
 #include "clock.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -488,6 +489,22 @@ int store_log_allocate(struct store *st)
 		STORE_LOG(&st->opt, LOG_WARN, "cannot allocate %s: %s", path, strerror(errno));
 	close(fd);
 	return rc;
+}
+
+int store_disk_bytes(const char *data_dir, uint64_t *bytes)
+{
+	DIR *d = opendir(data_dir);
+	struct dirent *e;
+	struct stat sb;
+
+	*bytes = 0;
+	if (!d)
+		return STORE_UNAVAILABLE;
+	while ((e = readdir(d)) != NULL)
+		if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode))
+			*bytes += (uint64_t)sb.st_blocks * 512u; /* st_blocks counts 512-byte units */
+	closedir(d);
+	return STORE_OK;
 }
 
 int store_space(const char *data_dir, uint64_t *free_bytes, uint64_t *total_bytes)

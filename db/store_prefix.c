@@ -365,12 +365,16 @@ static int status_body(struct store *st, struct txn_attempt *a, void *arg)
 		return rc;
 	if (apply_period(&s->rec, op->now_ms, &view) != 0) /* a copy: nothing is written */
 		return STORE_UNAVAILABLE;
+	s->next_number[0] = '\0';
 	if (s->rec.flags & RECORD_FLAG_EXHAUSTED) {
 		s->current = s->rec.next;
 		s->next = 0;
 	} else {
 		s->next = s->rec.next;
 		s->current = s->rec.next - 1;
+		/* -1 leaves "": a number that would not fit is refused when taken, not shown here */
+		template_render(s->rec.format, op->name, op->len, s->next, s->rec.padding,
+		                s->rec.reset_rule, &view.date, s->next_number, sizeof(s->next_number));
 	}
 	last = malloc(sizeof(*last));
 	if (!last)

@@ -93,6 +93,8 @@ struct store_prefix_status {
 	int64_t last_audit_ms;      /* when it was issued, unix ms (0: none) */
 	uint64_t audited;           /* numbers in the audit under this name, ever: the position of
 	                               the last (a prefix deleted and made again continues it) */
+	char next_number[AUDIT_NUMBER_MAX + 1]; /* the next number as it would be issued now ("" when
+	                                           exhausted or too long): a preview, nothing taken */
 };
 int store_prefix_status(struct store *st, const char *name, size_t len, int64_t now_ms,
                         struct store_prefix_status *out);

@@ -19,6 +19,7 @@
 #define BATCH_MAX 1000
 #define AUDIT_LIMIT_DEFAULT 100
 #define AUDIT_LIMIT_MAX 1000
+#define PREFIX_LIST_MAX 1000 /* prefixes in one page of the list (limit may ask for more) */
 
 /* Every prefix endpoint: a name that is no prefix, a number longer than its room. */
 static const struct respond_answers prefix_answers = {
@@ -380,6 +381,8 @@ static int audit_number(void *ctx, uint64_t seq, const struct audit_entry *e)
 	respond_json_kv_str(x, "full_number", e->full_number);
 	respond_json_kv_str(x, "client_id", e->client_id);
 	respond_json_kv_str(x, "generated_by", e->generated_by);
+	if (e->correlation_id[0] != '\0') /* only gRPC callers send one */
+		respond_json_kv_str(x, "correlation_id", e->correlation_id);
 	respond_json_kv_uuid(x, "message_id", e->id);
 	respond_json_kv_time(x, "generated_at", e->time_ms);
 	respond_json_map_close(x);
@@ -450,4 +453,81 @@ void handle_prefix_audit(struct exchange *x)
 	}
 	respond_json_array_close(x);
 	respond_json_send(x, 200);
+}
+
+/* The names of one page of prefixes, gathered while the store lists its sequences. */
+struct prefix_page {
+	char (*names)[NAME_MAX_BYTES];
+	size_t *lens;
+	size_t n, cap;
+};
+
+static int gather_prefix(void *ctx, const char *name, size_t len, const struct seq_record *rec)
+{
+	struct prefix_page *p = ctx;
+
+	if (!record_is_prefix(rec))
+		return 0;
+	memcpy(p->names[p->n], name, len);
+	p->lens[p->n++] = len;
+	return p->n == p->cap; /* a full page: stop */
+}
+
+/* One prefix of the list: its config, counters and the preview of its next number. */
+static int list_prefix(struct exchange *x, const char *name, size_t len, int64_t now_ms)
+{
+	struct store_prefix_status *s = malloc(sizeof(*s));
+	int rc;
+
+	if (!s)
+		return STORE_UNAVAILABLE;
+	rc = store_prefix_status(x->app->store, name, len, now_ms, s);
+	if (rc == STORE_OK) {
+		respond_json_map_open(x);
+		config(x, name, len, &s->rec);
+		respond_json_kv_int(x, "current_counter", s->current);
+		if (s->next > 0)
+			respond_json_kv_int(x, "next_counter", s->next);
+		else
+			respond_json_kv_null(x, "next_counter");
+		if (s->next_number[0])
+			respond_json_kv_str(x, "next_number", s->next_number);
+		else
+			respond_json_kv_null(x, "next_number");
+		respond_json_map_close(x);
+	}
+	free(s);
+	return rc == STORE_NOT_FOUND ? STORE_OK : rc; /* deleted since it was listed: left out */
+}
+
+void handle_prefix_list(struct exchange *x)
+{
+	struct params_page page;
+	struct prefix_page p = { 0 };
+	int64_t now_ms = clock_wall_ms();
+	int rc;
+
+	if (auth_admin_or_reply(x) != 0 || params_page_or_reply(x, &page) != 0)
+		return;
+	p.cap = page.limit == 0 || page.limit > PREFIX_LIST_MAX ? PREFIX_LIST_MAX : page.limit;
+	p.names = malloc(p.cap * sizeof(*p.names));
+	p.lens = malloc(p.cap * sizeof(*p.lens));
+	rc = p.names && p.lens ? store_list(x->app->store, page.after, page.after_len, 0,
+	                                    gather_prefix, &p)
+	                       : STORE_UNAVAILABLE;
+	if (rc == STORE_OK) {
+		respond_json_begin(x);
+		respond_json_key(x, "prefixes");
+		respond_json_array_open(x);
+		for (size_t i = 0; i < p.n && rc == STORE_OK; i++)
+			rc = list_prefix(x, p.names[i], p.lens[i], now_ms);
+	}
+	if (rc != STORE_OK) {
+		respond_store_error(x, &prefix_answers, rc, "", 0);
+	} else {
+		respond_json_array_close(x);
+		respond_json_send(x, 200);
+	}
+	free(p.names);
+	free(p.lens);
 }

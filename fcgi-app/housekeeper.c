@@ -118,7 +118,8 @@ int housekeeper_run(const struct config *cfg, const struct store_options *store,
 			atomic_fetch_add(&sb->lock_timeouts, (uint64_t)expired);
 		}
 		if (clock_monotonic_ms() - last_checkpoint_ms >= cfg->checkpoint_interval_s * 1000LL) {
-			store_checkpoint(st, 0);
+			if (store_checkpoint(st, 0) == STORE_OK)
+				atomic_fetch_add(&sb->checkpoints, 1);
 			last_checkpoint_ms = clock_monotonic_ms();
 		} else if (clock_monotonic_ms() >= checkpoint_after_ms &&
 		           store_checkpoint_due(st, HOUSEKEEPER_CHECKPOINT_LOG_KB) == STORE_FULL) {

@@ -173,19 +173,71 @@ static void durations(struct text *t, const struct scoreboard *sb)
 	add(t, "nextid_request_duration_seconds_count %llu\n", (unsigned long long)cumulative);
 }
 
+/* The upper bound of the bucket holding the q-th fraction of count requests (see metrics.h). */
+static int64_t percentile(const uint64_t *buckets, uint64_t count, double q)
+{
+	uint64_t rank = (uint64_t)((double)count * q + 0.999999), cumulative = 0;
+
+	if (count == 0)
+		return 0;
+	for (int b = 0; b < METRICS_BUCKETS; b++) {
+		cumulative += buckets[b];
+		if (cumulative >= rank)
+			return bucket_us[b];
+	}
+	return -1;
+}
+
+static uint64_t live_workers(const struct scoreboard *sb)
+{
+	uint64_t workers = 0;
+
+	for (size_t i = 0; i < SCOREBOARD_SLOTS; i++)
+		workers += atomic_load(&sb->slots[i].role) == SLOT_ROLE_WORKER &&
+		           atomic_load(&sb->slots[i].pid) != 0;
+	return workers;
+}
+
+void metrics_pool(const struct scoreboard *sb, struct metrics_pool *out)
+{
+	uint64_t buckets[METRICS_BUCKETS + 1], count = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->workers = live_workers(sb);
+	for (size_t i = 0; i < SCOREBOARD_SLOTS; i++) {
+		if (atomic_load(&sb->slots[i].role) != SLOT_ROLE_WORKER ||
+		    atomic_load(&sb->slots[i].state) != SLOT_SERVING)
+			continue;
+		for (int t = 0; t < CONFIG_THREADS_MAX; t++)
+			out->in_flight += atomic_load_explicit(&sb->slots[i].busy_since_ms[t],
+			                                       memory_order_relaxed) != 0;
+	}
+	for (int b = 0; b <= METRICS_BUCKETS; b++) {
+		buckets[b] = sum(sb, &sb->retired.duration[b]);
+		count += buckets[b];
+	}
+	out->requests = count;
+	out->p50_us = percentile(buckets, count, 0.50);
+	out->p90_us = percentile(buckets, count, 0.90);
+	out->p99_us = percentile(buckets, count, 0.99);
+	out->issued = sum(sb, &sb->retired.issued);
+	out->restarts = atomic_load(&sb->worker_restarts);
+	out->recoveries = atomic_load(&sb->recoveries);
+	out->failchk_runs = atomic_load(&sb->failchk_runs);
+	out->checkpoints = atomic_load(&sb->checkpoints);
+	out->lock_timeouts = atomic_load(&sb->lock_timeouts);
+}
+
 int metrics_render(const struct scoreboard *sb, const char *const *names, size_t n,
                    const struct metrics_space *space, const struct metrics_replication *repl,
                    char **out, size_t *len)
 {
 	struct text t = { .cap = 16384 };
-	uint64_t workers = 0;
+	uint64_t workers = live_workers(sb);
 
 	t.buf = malloc(t.cap);
 	if (!t.buf)
 		return -1;
-	for (size_t i = 0; i < SCOREBOARD_SLOTS; i++)
-		workers += atomic_load(&sb->slots[i].role) == SLOT_ROLE_WORKER &&
-		           atomic_load(&sb->slots[i].pid) != 0;
 	requests(&t, sb, names, n);
 	durations(&t, sb);
 	counter(&t, "nextid_values_issued_total", "Values and ids handed out to clients.",

@@ -40,4 +40,19 @@ int metrics_render(const struct scoreboard *sb, const char *const *names, size_t
                    const struct metrics_space *space, const struct metrics_replication *repl,
                    char **out, size_t *len);
 
+/* The pool at a glance, for the console's JSON (GET /api/pool): the same sums /metrics shows. */
+struct metrics_pool {
+	uint64_t workers;   /* live worker processes */
+	uint64_t in_flight; /* requests being answered now (busy worker threads) */
+	uint64_t requests, issued;
+	uint64_t restarts, recoveries, failchk_runs, checkpoints, lock_timeouts;
+	/* Latency percentiles 50, 90 and 99 of every request answered, in microseconds: the upper
+	 * bound of the histogram bucket each falls in; 0 when none was answered, -1 past the last
+	 * bound (1 s). */
+	int64_t p50_us, p90_us, p99_us;
+};
+
+/* Fill *out from the scoreboard. */
+void metrics_pool(const struct scoreboard *sb, struct metrics_pool *out);
+
 #endif

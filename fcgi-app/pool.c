@@ -81,6 +81,8 @@ struct pool {
 	int64_t respawn_after_ms;
 	int64_t last_failchk_ms;
 	uint64_t seen_lock_timeouts;
+	int64_t last_tick_ms;                /* when the loop last came round */
+	int64_t watch_from_ms;               /* the watchdogs count no time before this */
 	int broken;                          /* recovery failed: workers answer 503, no keeper */
 	int64_t broken_retry_ms;             /* when to try recovery again */
 	int64_t broken_backoff_ms;
@@ -617,6 +619,27 @@ static int64_t oldest_busy_since(const struct scoreboard_slot *slot)
 	return oldest;
 }
 
+/*
+ * A master that did not come round for a second was stopped (SIGSTOP of the whole node, a paused
+ * VM) or starved. Its children were most likely stopped with it, and the clock ran on meanwhile:
+ * measured from before the pause, every worker in a request and the housekeeper would look hung
+ * and be killed at once, and their deaths cost a recovery. The watchdogs start counting again
+ * from the resume; a child that really hangs is caught one limit later.
+ */
+#define OWN_PAUSE_MS 1000
+
+static void note_own_pause(struct pool *pool)
+{
+	int64_t now = clock_monotonic_ms(), gap = now - pool->last_tick_ms;
+
+	pool->last_tick_ms = now;
+	if (gap <= OWN_PAUSE_MS)
+		return;
+	LOG_WARN("the master did not run for %lld ms (stopped or starved); the request and "
+	         "housekeeper watchdogs count from now", (long long)gap);
+	pool->watch_from_ms = now;
+}
+
 /* SIGKILL a worker that has been answering one request for longer than request_timeout_s:
  * stopped (SIGSTOP), or hung on a mutex a dead process held. The reap that follows repairs. */
 static void enforce_request_timeouts(struct pool *pool)
@@ -630,6 +653,8 @@ static void enforce_request_timeouts(struct pool *pool)
 		if (kid->role != ROLE_WORKER)
 			continue;
 		since = oldest_busy_since(&pool->sb->slots[i]);
+		if (since > 0 && since < pool->watch_from_ms)
+			since = pool->watch_from_ms;
 		if (since > 0 && now - since > limit &&
 		    kid->deadline_ms != INT64_MAX) {
 			LOG_ERROR("worker %d has been on one request for %lld s; killing it",
@@ -672,6 +697,8 @@ static void enforce_keeper_heartbeat(struct pool *pool)
 		 * start is its last sign of life, so an open that hangs is caught as well. */
 		beat = atomic_load(&pool->sb->slots[i].heartbeat_ms);
 		last = beat > kid->started_ms ? beat : kid->started_ms;
+		if (last < pool->watch_from_ms)
+			last = pool->watch_from_ms;
 		if (now - last <= limit)
 			continue;
 		LOG_ERROR("housekeeper %d has made no progress for %lld ms (limit %lld ms, twice "
@@ -987,7 +1014,7 @@ int pool_run(const struct pool_args *args)
 	pool->cfg = args->cfg;
 	pool->master_pid = getpid();
 	pool->listen_fd = pool->claim_fd = -1;
-	pool->last_failchk_ms = clock_monotonic_ms();
+	pool->last_failchk_ms = pool->last_tick_ms = clock_monotonic_ms();
 	apply_overrides(args, &pool->cfg);
 	compose_store_options(pool);
 	if (start(pool) != 0)
@@ -997,6 +1024,7 @@ int pool_run(const struct pool_args *args)
 		struct timespec tick = { .tv_nsec = POOL_TICK_MS * 1000000L };
 		sig = sigtimedwait(&wanted, &info, &tick);
 
+		note_own_pause(pool);
 		if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
 			pool->restarting = 0; /* a stop wins over a restart under way */
 			begin_stop(pool);

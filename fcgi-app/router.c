@@ -56,12 +56,14 @@ static const struct route routes[] = {
 	{ M_GET | M_HEAD, "/api/v1/status/*", handle_prefix_status, 0 },
 	{ M_POST, "/api/v1/reset/*", handle_prefix_reset, 0 },
 	{ M_GET | M_HEAD, "/api/v1/audit/*", handle_prefix_audit, 0 },
+	{ M_GET | M_HEAD, "/api/admin/prefixes", handle_prefix_list, 0 },
 	{ M_GET | M_POST, "/generate", handle_generate, 0 },
 	{ M_GET | M_HEAD, "/generate/decompose/*", handle_generate_decompose, 0 },
 	{ M_GET | M_HEAD, "/health", handle_health, 1 },
 	{ M_GET | M_HEAD, "/health/live", handle_health_live, 1 },
 	{ M_GET | M_HEAD, "/health/ready", handle_health_ready, 1 },
 	{ M_GET | M_HEAD, "/metrics", handle_metrics, 1 },
+	{ M_GET | M_HEAD, "/api/pool", handle_metrics_pool, 1 },
 };
 
 #define ROUTE_COUNT (sizeof(routes) / sizeof(routes[0]))

@@ -57,6 +57,7 @@ struct scoreboard {
 	_Atomic uint64_t recoveries;      /* stop-the-world recoveries after start-up */
 	_Atomic uint64_t lock_timeouts;   /* lock waits the housekeeper expired */
 	_Atomic uint64_t keeper_stalls;   /* housekeepers killed for a heartbeat grown too old */
+	_Atomic uint64_t checkpoints;     /* checkpoints the housekeepers wrote */
 	/* Set by the master while the store would not recover (pool.c, "broken"): STORE_FULL when
 	 * its disk had no room for it, STORE_UNAVAILABLE otherwise, 0 while it is fine. */
 	_Atomic int store_broken;

@@ -25,7 +25,7 @@
 
 #define EXIT_USAGE 2
 #define DEFAULT_PORT 9090
-#define STORE_THREADS 4         /* store calls in parallel; see README, "nextid-grpc" */
+#define STORE_THREADS 4         /* store calls in parallel; see docs/grpc.md */
 #define PEM_MAX (1024 * 1024)   /* bytes of a certificate chain or key file */
 
 static const char usage_text[] =

@@ -309,6 +309,9 @@ def test_numbers_taken_over_rest_and_grpc_alternately_never_collide(grpc_server)
     records = audit.json()["records"]
     assert [(r["counter"], r["full_number"], r["message_id"], r["client_id"]) for r in records] \
         == [(c, f, m, who) for c, f, m, who in got]
+    # A gRPC caller's correlation_id is its own field of the record; REST records have none.
+    assert [r.get("correlation_id") for r in records] == \
+        [("c%d" % i if i % 2 == 0 else None) for i in range(40)]
 
 
 # ---- load ----

@@ -40,6 +40,10 @@ TEMPLATE = os.path.join(ROOT, "lighttpd", "nextid-dev.conf.in")
 APACHE_TEMPLATE = os.path.join(ROOT, "apache", "nextid-dev.conf.in")
 APACHE_SNIPPET = os.path.join(ROOT, "apache", "nextid.conf")
 APACHE_SNIPPET_SOCKET = "/run/nextid/fcgi.sock"  # replaced by the test's socket in the copy
+# The web console's files: the dev configs serve them from the checkout at /console/; the package
+# installs them under CONSOLE_INSTALLED, which the Apache snippet's copy replaces with CONSOLE_DIR.
+CONSOLE_DIR = os.path.join(ROOT, "www-conf", "console")
+CONSOLE_INSTALLED = "/usr/share/nextid/console"
 
 WEB_SERVERS = ("lighttpd", "apache")
 # The front server of every NextidServer that does not name one.
@@ -84,6 +88,7 @@ def render_lighttpd_conf(port, docroot, sock, errorlog=None, backend_extra=""):
     values = {
         "@PORT@": str(port),
         "@DOCROOT@": docroot,
+        "@CONSOLE@": CONSOLE_DIR,
         "@SOCKET@": sock,
         "@ERRORLOG@": 'server.errorlog = "%s"' % errorlog if errorlog else "",
         "@BACKEND_EXTRA@": backend_extra,
@@ -103,7 +108,9 @@ def render_apache_snippet(sock):
         text = f.read()
     if APACHE_SNIPPET_SOCKET not in text:
         raise StartError("%s does not name %s" % (APACHE_SNIPPET, APACHE_SNIPPET_SOCKET))
-    return text.replace(APACHE_SNIPPET_SOCKET, sock)
+    if CONSOLE_INSTALLED not in text:
+        raise StartError("%s does not name %s" % (APACHE_SNIPPET, CONSOLE_INSTALLED))
+    return text.replace(APACHE_SNIPPET_SOCKET, sock).replace(CONSOLE_INSTALLED, CONSOLE_DIR)
 
 
 def render_apache_conf(port, server_dir, sock, snippet, errorlog):
@@ -257,6 +264,26 @@ def is_running(pid):
     except (FileNotFoundError, ProcessLookupError):
         return False
     return stat[stat.rindex(")") + 2] != "Z"
+
+
+def stop_process(pid, deadline_s=5):
+    """SIGSTOP pid and wait until every one of its threads is stopped: kill() returns before the
+    signal is acted on, and on a busy machine a thread may meanwhile accept one more request."""
+    os.kill(pid, signal.SIGSTOP)
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        states = []
+        for task in _task_dirs(pid):
+            try:
+                with open(os.path.join(task, "stat")) as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            states.append(stat[stat.rindex(")") + 2])
+        if states and all(s in "Tt" for s in states):
+            return
+        time.sleep(0.005)
+    raise AssertionError("process %d did not stop within %d s" % (pid, deadline_s))
 
 
 def wait_gone(pids, deadline_s):

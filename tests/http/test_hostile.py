@@ -252,7 +252,7 @@ class Row:
 
 RAW_NUL = ("with url-normalize off (so that nextid answers bad names in JSON) lighttpd passes a "
            "raw NUL of the request line on, and libfcgi's C strings end REQUEST_URI there, "
-           "before nextid can see it; lighttpd's default options refuse it (README, Decisions)")
+           "before nextid can see it; lighttpd's default options refuse it (docs/design.md, Decisions)")
 
 LONG = "a" * 201
 KIB10 = "a" * 10240
@@ -389,6 +389,12 @@ ROWS = [
         nextid(400, LIST_LIMIT)),
     Row("admin-list-limit-exponent", admin("GET", "/api/admin/sequences?limit=1e2"),
         nextid(400, LIST_LIMIT)),
+    Row("prefix-list-limit-exponent", admin("GET", "/api/admin/prefixes?limit=1e2"),
+        nextid(400, LIST_LIMIT)),
+    Row("prefix-list-after-201-bytes", admin("GET", "/api/admin/prefixes?after=" + LONG),
+        nextid(400, LIST_AFTER)),
+    Row("prefix-list-after-bad-utf8", admin("GET", "/api/admin/prefixes?after=%FF"),
+        nextid(400, LIST_AFTER)),
     Row("list-after-201-bytes", req("GET", "/api/list?after=" + LONG), nextid(400, LIST_AFTER)),
     Row("list-after-empty", req("GET", "/api/list?after="), nextid(400, LIST_AFTER)),
     Row("audit-limit-0", admin("GET", "/api/v1/audit/P?limit=0"), nextid(400, AUDIT_LIMIT)),
@@ -455,6 +461,9 @@ ROWS = [
     Row("method-get-on-batch", req("GET", "/api/v1/batch/P"), not_allowed("POST")),
     Row("method-delete-on-admin-list", admin("DELETE", "/api/admin/sequences"),
         not_allowed("GET, HEAD")),
+    Row("method-post-on-prefix-list", admin("POST", "/api/admin/prefixes", b"{}"),
+        not_allowed("GET, HEAD")),
+    Row("method-post-on-pool", req("POST", "/api/pool", body=b""), not_allowed("GET, HEAD")),
     # Unknown methods: lighttpd refuses them itself (501), Apache passes them on.
     Row("method-foo", req("FOO", "/next/m"), not_allowed("GET, POST"), lighttpd=web(501)),
     Row("method-lower-case-get", req("get", "/next/m"), not_allowed("GET, POST"),

@@ -3,6 +3,7 @@
 import re
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -82,3 +83,61 @@ def test_head_answers_headers_only(server):
 def test_post_is_405(server):
     expect(server.request("POST", "/metrics"), 405,
            {"error": "Method not allowed", "message": "Allowed methods: GET, HEAD."})
+
+
+POOL_KEYS = ["workers", "threads_per_worker", "in_flight", "durability", "store_bytes",
+             "free_bytes", "filesystem_bytes", "checkpoints", "recoveries", "failchk_runs",
+             "worker_restarts", "lock_timeouts", "requests", "issued", "latency_p50_us",
+             "latency_p90_us", "latency_p99_us", "uptime"]
+
+
+def pool(srv):
+    reply = srv.get("/api/pool")
+    assert reply.status == 200, str(reply)
+    assert reply.headers["content-type"] == "application/json"
+    assert reply.headers["cache-control"] == "no-store"
+    body = reply.json()
+    assert list(body) == POOL_KEYS, str(reply)
+    return body
+
+
+def test_pool_status_is_the_pool_at_a_glance_as_json(nextid):
+    srv = nextid(workers=2, config={"threads": "3", "durability": "write",
+                                    "checkpoint_interval_s": "1"})
+    before = pool(srv)
+    for _ in range(12):
+        assert srv.get("/next/pooled").status == 200
+    assert srv.get("/generate?count=5").status == 200
+    # A worker counts a request after sending its answer: wait for the last counts to land.
+    deadline = time.monotonic() + 5
+    while pool(srv)["issued"] - before["issued"] != 17 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    after = pool(srv)
+    assert (after["workers"], after["threads_per_worker"], after["durability"]) == (2, 3, "write")
+    # The request asking; a thread that has just sent its answer may still be finishing it.
+    deadline = time.monotonic() + 5
+    while pool(srv)["in_flight"] != 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pool(srv)["in_flight"] == 1
+    assert after["issued"] - before["issued"] == 17
+    # Every request answered: the histogram's count (which the scrape itself joins afterwards).
+    text = scrape(srv)
+    assert after["requests"] <= value(text, "nextid_request_duration_seconds_count")
+    assert after["requests"] - before["requests"] >= 13
+    assert (after["recoveries"], after["failchk_runs"], after["worker_restarts"],
+            after["lock_timeouts"]) == (0, 0, 0, 0)
+    # Percentiles are bucket bounds of the histogram, in order (these requests take well under
+    # the last bound, 1 s, past which they would be -1).
+    bounds = [250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000]
+    p = [after["latency_p50_us"], after["latency_p90_us"], after["latency_p99_us"]]
+    assert all(v in bounds for v in p) and p == sorted(p), p
+    assert 0 < after["store_bytes"] < after["filesystem_bytes"]
+    assert 0 < after["free_bytes"] <= after["filesystem_bytes"]
+    # The housekeeper writes a checkpoint every checkpoint_interval_s.
+    deadline = time.monotonic() + 10
+    while pool(srv)["checkpoints"] < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert pool(srv)["checkpoints"] >= 2
+    head = srv.request("HEAD", "/api/pool")
+    assert (head.status, head.body) == (200, b"")
+    assert srv.request("POST", "/api/pool").status == 405

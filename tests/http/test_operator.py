@@ -1,6 +1,7 @@
 """What a host admin meets when the store is damaged or gone: a service that says so instead of
 issuing a wrong number, `nextidctl verify` that finds the damage and says what to do, and the
-restore path of README "Backup and restore", exercised step by step."""
+restore path of docs/operations.md "Backup and restore" (nextidctl(1), RESTORE), exercised step
+by step."""
 
 import os
 import shutil
@@ -13,7 +14,7 @@ from nextid_server import CTL, expect, expect_next
 
 NOT_OPEN = {"error": "Store unavailable",
             "message": "The store cannot be opened; the reason is in the service log."}
-RESTORE_HINT = ('; stop the service and restore the last backup (README, "Backup and restore")')
+RESTORE_HINT = ('; stop the service and restore the last backup (nextidctl(1), RESTORE)')
 RETRY_S = 1.0       # a worker tries to open a store that would not open once a second
 SETTLE_S = 10.0     # the bound on waiting for workers to notice a change of the store
 
@@ -101,7 +102,7 @@ def test_verify_finds_a_damaged_file_and_says_to_restore_the_last_backup(server)
     assert lines[0].endswith(RESTORE_HINT), err
 
 
-# The restore path of README "Backup and restore" ---------------------------------------------
+# The restore path of docs/operations.md "Backup and restore" ------------------------------
 
 @pytest.mark.slow
 def test_restore_from_a_backup_continues_every_counter_without_a_duplicate(nextid):

@@ -1199,3 +1199,37 @@ def test_without_an_admin_token_the_admin_endpoints_are_403(server):
         expect(audit(server, "P", headers=headers), 403, DISABLED)
     expect(read_config(server, "P"), 404, not_configured("P"))
     expect(take(server, "P"), 404, not_configured("P"))
+
+
+def listed(name, current, next_counter, next_number, padding=6, template="{prefix}{counter}",
+           rule="never", zone="UTC"):
+    """One prefix as GET /api/admin/prefixes lists it."""
+    return dict(config_body(name, padding, template, rule, zone), current_counter=current,
+                next_counter=next_counter, next_number=next_number)
+
+
+def test_prefix_list_pages_the_prefixes_with_the_preview_of_their_next_number(admin):
+    year = time.gmtime().tm_year
+    expect(admin.get("/api/admin/prefixes", AUTH), 200, {"prefixes": []})
+    configure(admin, "SG", {})
+    configure(admin, "INV", {"padding_length": 4, "format_template": "{prefix}-{yyyy}-{counter}",
+                             "reset_rule": "yearly"})
+    admin.get("/next/plain")  # a plain sequence is no prefix: not listed
+    take(admin, "INV")
+    take(admin, "INV")
+    inv = listed("INV", 2, 3, "INV-%d-0003" % year, 4, "{prefix}-{yyyy}-{counter}", "yearly")
+    sg = listed("SG", 0, 1, "SG000001")
+    expect(admin.get("/api/admin/prefixes", AUTH), 200, {"prefixes": [inv, sg]})
+    expect(admin.get("/api/admin/prefixes?limit=1", AUTH), 200, {"prefixes": [inv]})
+    expect(admin.get("/api/admin/prefixes?after=INV&limit=5", AUTH), 200, {"prefixes": [sg]})
+    expect(admin.get("/api/admin/prefixes?after=SG", AUTH), 200, {"prefixes": []})
+    # Admin only, and the same paging rules as the sequences' list.
+    expect(admin.get("/api/admin/prefixes"), 401, UNAUTHORIZED)
+    expect(admin.get("/api/admin/prefixes?limit=0", AUTH), 400,
+           {"error": "Invalid parameter", "message": "limit must be between 1 and 10000."})
+    # The preview takes nothing: the next number taken is the one shown.
+    check_number(take(admin, "INV"), "INV", 3, "INV-%d-0003" % year)
+
+
+def test_prefix_list_answers_403_without_a_configured_token(server):
+    expect(server.get("/api/admin/prefixes", AUTH), 403, DISABLED)

@@ -1,4 +1,4 @@
-"""Robustness of the pool (README.md "Decisions"): an incomplete store is refused, a stopped worker
+"""Robustness of the pool (docs/design.md, "Decisions"): an incomplete store is refused, a stopped worker
 or a killed nextidctl holding a record lock is cleaned up, a stopped housekeeper is replaced, a
 spawned pool ends with its web server, stray signals are ignored, reloads and recycled workers
 keep full capacity, FastCGI connections are not kept alive, and a crash loop pauses respawning
@@ -21,7 +21,7 @@ import time
 import pytest
 
 from nextid_server import (CTL, Load, StartError, expect, expect_next, holds_lock_in_hook,
-                           is_running, wait_gone, waits_idle)
+                           is_running, stop_process, wait_gone, waits_idle)
 
 BUSY = {"error": "Store unavailable", "message": "The store is busy; retry in a moment."}
 
@@ -182,7 +182,7 @@ def test_a_stopped_worker_holding_a_lock_gives_503_then_is_killed_and_replaced(n
                         interval=0.02)
     assert len(holder) == 1, "no single worker sleeps holding the lock: %r" % holder
     holder = holder[0]
-    os.kill(holder, signal.SIGSTOP)
+    stop_process(holder)
     try:
         # The probes overlap, 0.2 s apart, as real traffic does. Strictly one after another, a
         # wait in Berkeley DB 5.3 can lose its deadline (about 1 in 300, see store_expire_locks
@@ -293,6 +293,40 @@ def test_a_stopped_housekeeper_is_killed_and_replaced_after_twice_the_request_ti
     assert metric_line(srv, "nextid_housekeeper_stalls_total") == \
         "nextid_housekeeper_stalls_total 1"
     expect_next(srv.get("/next/k"), 2, "k")
+
+
+@pytest.mark.slow
+def test_a_whole_node_stopped_and_resumed_loses_no_process(nextid):
+    """SIGSTOP of the master and all its children (a paused VM, a stopped node) for longer than
+    twice request_timeout_s, with a request in flight: on resume the clock has run on, but every
+    process was stopped alike, so none is taken for hung; the request in flight is answered."""
+    request_timeout_s = 1
+    srv = nextid(config={"workers": 2, "request_timeout_s": request_timeout_s},
+                 env={"NEXTID_TEST_HOLD_LOCK_MS": "400"})
+    expect_next(srv.get("/next/n"), 1, "n")
+    before = sorted(srv.master_children())
+    since = log_size(srv)
+    held_thread, held = in_thread(lambda: srv.get("/next/n", timeout=20))
+    holder = wait_until(lambda: [p for p in srv.worker_pids() if holds_lock_in_hook(p)], 0.8,
+                        interval=0.02)
+    assert holder, "no worker is in the request"
+    node = [srv.master_pid] + before
+    try:
+        for pid in node:
+            stop_process(pid)
+        time.sleep(2 * request_timeout_s + 1.5)
+    finally:
+        for pid in node:
+            os.kill(pid, signal.SIGCONT)
+    held_thread.join(10)
+    expect_next(held["reply"], 2, "n")
+    expect_next(srv.get("/next/n"), 3, "n")
+    time.sleep(0.5)  # one more round of the master's watchdogs
+    assert sorted(srv.master_children()) == before, children_by_comm(srv)
+    paused = wait_for_log(srv, lambda e: e["msg"].startswith("the master did not run for "),
+                          since)
+    assert paused and paused["level"] == "warn", paused
+    assert not wait_for_log(srv, lambda e: "killing it" in e["msg"], since, deadline_s=0.1)
 
 
 # 3. a killed nextidctl holding a record lock ------------------------------------------------

@@ -203,3 +203,22 @@ def test_make_run_repeats_and_loses_no_answered_value_across_a_master_sigkill_un
     # Every value answered stays taken: the next one is above them all.
     reply = run.get("/next/l")
     assert reply.status == 200 and reply.json()["next_value"] > max(values), str(reply)
+
+
+def test_make_run_writes_a_random_admin_token_once_and_points_to_the_console(serve_run):
+    run = serve_run(workers=1)
+    run.wait_ready()
+    conf = os.path.join(run.dir, "nextid.conf")
+    with open(conf, encoding="utf-8") as f:
+        tokens = [line.split("=", 1)[1].strip() for line in f if line.startswith("admin_token =")]
+    assert len(tokens) == 1 and len(tokens[0]) == 48 and int(tokens[0], 16) >= 0, tokens
+    assert os.stat(conf).st_mode & 0o777 == 0o600
+    log = run.log()
+    assert ("console: http://127.0.0.1:%d/console/ — its admin token is the admin_token line of %s"
+            % (run.port, conf)) in log
+    assert tokens[0] not in log  # the terminal shows where the token is, never the token
+    # The token works; the console is served.
+    reply = request(run.port, "GET", "/api/admin/sequences",
+                    headers={"Authorization": "Bearer " + tokens[0]})
+    assert (reply.status, reply.body) == (200, b'{"sequences":[]}\n'), str(reply)
+    assert run.get("/console/").status == 200
