@@ -40,7 +40,7 @@ METHODS = ("GET", "POST", "PUT", "DELETE", "HEAD")
 PENDING_DOCS = {"docs/console.md", "docs/replication.md"}
 # A value for each placeholder nextid.conf(5) shows for a key without a default.
 PLACEHOLDER_VALUES = {"TOKEN": "0123456789abcdef0123", "N": "2", "FILE": "/etc/nextid/tls.pem",
-                      "HOST:PORT": "127.0.0.1:7001"}
+                      "HOST:PORT": "127.0.0.1:7001", "PEERS": "127.0.0.1:7002 127.0.0.1:7003"}
 RUN_TIMEOUT_S = 60
 
 
