@@ -365,10 +365,6 @@ int store_log_allocate(struct store *st);
  * STORE_OK, or STORE_UNAVAILABLE (statvfs failed). */
 int store_space(const char *data_dir, uint64_t *free_bytes, uint64_t *total_bytes);
 
-/* Bytes the store's files take on disk: the regular files directly in data_dir (databases, logs,
- * environment regions), as allocated. Returns STORE_OK, or STORE_UNAVAILABLE (not readable). */
-int store_disk_bytes(const char *data_dir, uint64_t *bytes);
-
 /*
  * Replication (store_repl.c). store_replicated: is replication configured in opt?
  *
@@ -441,6 +437,9 @@ struct store_member {
 	uint64_t shard, lag_bytes;
 };
 int store_repl_members(struct store *st, struct store_member *out, size_t max, size_t *n);
+/* Bytes the store's files take on disk: the regular files directly in data_dir (databases, logs,
+ * environment regions), as allocated. Returns STORE_OK, or STORE_UNAVAILABLE (not readable). */
+int store_disk_bytes(const char *data_dir, uint64_t *bytes);
 
 /* A short English name of a result ("busy", "not found"), for logs and the CLI. */
 const char *store_rc_name(int rc);
