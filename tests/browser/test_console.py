@@ -469,6 +469,16 @@ def test_the_pool_view_shows_the_replication_group_of_a_real_group(replication_g
     assert browser.find_elements(By.ID, "replication-error") == []
     browser.execute_script("arguments[0].scrollIntoView()", by_id(browser, "replication"))
     shot(browser, screenshots, "pool-replication")
+    # On a phone the members' table becomes cards, with no horizontal scroll.
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": 360, "height": 740, "deviceScaleFactor": 1, "mobile": True})
+    try:
+        time.sleep(1)  # a poll drawn at that width
+        assert browser.execute_script(
+            "return [document.documentElement.clientWidth, Math.max("
+            "document.documentElement.scrollWidth, document.body.scrollWidth)]") == [360, 360]
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     # The master's own view: it is the master, and every member is where it was.
     go(browser, nodes[0], "#/pool")
     wait_for("the master's view", lambda: table_rows(browser, "replication-table")[:1] ==
