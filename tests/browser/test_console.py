@@ -429,9 +429,14 @@ def replication_group(request):
             srv.start()
         yield nodes
     finally:
+        leftovers = []
         for srv in reversed(nodes):  # replicas first, then the master
-            srv.stop()
-            srv.cleanup(keep=getattr(request.session, "console_failed", False))
+            leftovers += srv.stop()
+            srv.cleanup(keep=getattr(request.session, "console_failed", False) or
+                        bool(leftovers))
+        if leftovers:
+            pytest.fail("nextid processes still ran after the master stopped (now killed): %r"
+                        % leftovers)
 
 
 def group_seen(node):
