@@ -16,6 +16,8 @@ import pytest
 
 from conftest import TOKEN
 
+import nextid_server
+
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -405,25 +407,112 @@ def test_the_pool_view_shows_the_pool(console_server, browser, screenshots):
     shot(browser, screenshots, "pool")
 
 
-def test_the_pool_view_shows_a_replication_group_when_health_reports_one(console_server,
-                                                                         browser):
-    # nextid has no replication yet: the page's fetch of /health is answered with a group here,
-    # in the shape the view reads (group, role, nodes with id, role and lag).
+GROUP_SETTLE_S = 20  # at most this long for a group to elect, connect and claim its shard_ids
+
+
+@pytest.fixture
+def replication_group(request):
+    """Three real nodes of one replication group, each a pool behind its own lighttpd serving the
+    console, started one after another (Berkeley DB wants members to join one at a time), node 0
+    the group's creator and first master. All stopped at the end."""
+    addrs = ["127.0.0.1:%d" % nextid_server.free_port() for _ in range(3)]
+    nodes = []
+    try:
+        for i in range(3):
+            cfg = {"replication_address": addrs[i], "shard_id": i + 1, "workers": 1,
+                   "replication_peers": " ".join(a for j, a in enumerate(addrs) if j != i)}
+            if i == 0:
+                cfg["replication_group_creator"] = "yes"
+            srv = nextid_server.NextidServer(config=cfg, web_server="lighttpd")
+            nodes.append(srv)
+            srv.repl_address = addrs[i]
+            srv.start()
+        yield nodes
+    finally:
+        leftovers = []
+        for srv in reversed(nodes):  # replicas first, then the master
+            leftovers += srv.stop()
+            srv.cleanup(keep=getattr(request.session, "console_failed", False) or
+                        bool(leftovers))
+        if leftovers:
+            pytest.fail("nextid processes still ran after the master stopped (now killed): %r"
+                        % leftovers)
+
+
+def group_seen(node):
+    """/api/pool's replication member once every member's role and shard_id is known."""
+    reply = node.get("/api/pool")
+    r = reply.json().get("replication") if reply.status == 200 else None
+    if not r or len(r["members"]) != 3 or r["role"] not in ("master", "replica"):
+        return None
+    if any(m["role"] not in ("master", "replica") or m["shard_id"] is None
+           for m in r["members"]):
+        return None
+    return r
+
+
+def test_the_pool_view_shows_the_replication_group_of_a_real_group(replication_group, browser,
+                                                                   screenshots):
+    nodes = replication_group
+    addrs = [n.repl_address for n in nodes]
+    replica = nodes[1]
+    r = wait_for("the group in /api/pool", lambda: group_seen(replica), GROUP_SETTLE_S)
+    go(browser, replica, "#/pool")
+    wait_for("the group", lambda: by_id(browser, "replication").is_displayed())
+    assert by_id(browser, "replication-role").text == "This node\nreplica"
+    assert by_id(browser, "replication-master").text == "Master\n" + addrs[0]
+    assert by_id(browser, "replication-elections").text == \
+        "Elections\n%d\ntaken part in since this node started" % r["elections"]
+    wait_for("no lag", lambda: by_id(browser, "replication-lag").text ==
+             "Replication lag\n0 B\nlog this node knows it has not applied")
+    rows = table_rows(browser, "replication-table")
+    # This node first, then the others in the order /api/pool lists them.
+    assert rows[0] == [addrs[1] + " (this node)", "replica", "2"], rows
+    assert sorted(rows[1:]) == sorted([[addrs[0], "master", "1"], [addrs[2], "replica", "3"]])
+    assert rows[1:] == [[m["address"], m["role"], str(m["shard_id"])]
+                        for m in r["members"][1:]], (rows, r)
+    assert browser.find_elements(By.ID, "replication-error") == []
+    browser.execute_script("arguments[0].scrollIntoView()", by_id(browser, "replication"))
+    shot(browser, screenshots, "pool-replication")
+    # On a phone the members' table becomes cards, with no horizontal scroll.
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": 360, "height": 740, "deviceScaleFactor": 1, "mobile": True})
+    try:
+        time.sleep(1)  # a poll drawn at that width
+        assert browser.execute_script(
+            "return [document.documentElement.clientWidth, Math.max("
+            "document.documentElement.scrollWidth, document.body.scrollWidth)]") == [360, 360]
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    # The master's own view: it is the master, and every member is where it was.
+    go(browser, nodes[0], "#/pool")
+    wait_for("the master's view", lambda: table_rows(browser, "replication-table")[:1] ==
+             [[addrs[0] + " (this node)", "master", "1"]])
+    assert by_id(browser, "replication-role").text == "This node\nmaster"
+
+
+def test_the_pool_view_says_when_the_group_cannot_be_read(console_server, browser):
+    # /api/pool as a replicated node answers when its store cannot list the group: the page's
+    # fetch of /api/pool gets this node's real answer with that member added.
     go(browser, console_server, "#/pool")
     browser.execute_script("""
         var real = window.fetch;
         window.fetch = function (path, init) {
-          if (path !== '/health') return real(path, init);
-          var body = {status: 'healthy', uptime: 1, replication: {group: 'g1', role: 'leader',
-            nodes: [{id: 'n1', role: 'leader', lag: 0}, {id: 'n2', role: 'follower', lag: 3}]}};
-          return Promise.resolve(new Response(JSON.stringify(body),
-                                              {headers: {'Content-Type': 'application/json'}}));
+          if (path !== '/api/pool') return real(path, init);
+          return real(path, init).then(function (reply) { return reply.json(); })
+            .then(function (body) {
+              body.replication = {role: 'electing', master: '', elections: 2, lag_bytes: 0,
+                members: [], members_error: 'The group could not be read: unavailable.'};
+              return new Response(JSON.stringify(body),
+                                  {headers: {'Content-Type': 'application/json'}});
+            });
         };""")
     wait_for("the group", lambda: by_id(browser, "replication").is_displayed())
-    assert table_rows(browser, "replication-table") == [["n1", "leader", "0"],
-                                                        ["n2", "follower", "3"]]
-    assert by_id(browser, "replication-table").find_element(By.TAG_NAME, "caption").text == \
-        "Group g1, this node: leader"
+    assert by_id(browser, "replication-role").text == "This node\nelecting"
+    assert by_id(browser, "replication-master").text == "Master\nnone known"
+    assert table_rows(browser, "replication-table") == []
+    assert by_id(browser, "replication-error").text == \
+        "Members unknown: The group could not be read: unavailable."
 
 
 # A phone ------------------------------------------------------------------------------------

@@ -287,3 +287,38 @@ def test_nextidctl_removes_a_dead_member(group):
     assert lines[1] == "%s\treplica\tshard 2" % group[1].repl_address, lines
     # A group of two: the quorum is both, and both are here.
     assert settled_take(group[:2], "after-remove")
+
+
+def pool_replication(node):
+    reply = node.get("/api/pool", timeout=REQUEST_TIMEOUT_S + 2)
+    assert reply.status == 200, str(reply)
+    return reply.json()["replication"]
+
+
+def test_api_pool_shows_the_group_each_node_sees(group):
+    addrs = [n.repl_address for n in group]
+
+    def member(i, role, me):
+        return {"address": addrs[i], "role": role, "shard_id": i + 1, "self": me}
+
+    # This node first, then the others in the order the Replication Manager lists them.
+    expected = [
+        [member(0, "master", True), member(1, "replica", False), member(2, "replica", False)],
+        [member(1, "replica", True), member(0, "master", False), member(2, "replica", False)],
+        [member(2, "replica", True), member(0, "master", False), member(1, "replica", False)]]
+    for i, n in enumerate(group):
+        def settled():
+            r = pool_replication(n)
+            got = dict(r, members=r["members"][:1] + sorted(r["members"][1:],
+                                                            key=lambda m: m["address"]))
+            return got["members"] == [expected[i][0]] + sorted(
+                expected[i][1:], key=lambda m: m["address"]) and got
+        got = wait_for(settled, SETTLE_S, "the group in /api/pool of node %d" % i)
+        assert list(got) == ["role", "master", "elections", "lag_bytes", "members",
+                             "members_error"], got
+        assert (got["role"], got["master"], got["members_error"]) == (
+            "master" if i == 0 else "replica", addrs[0], None), got
+        # The same figures as /metrics (a joining replica counts the election it took part in).
+        metrics = n.get("/metrics").body.decode()
+        assert "\nnextid_replication_elections_total %d\n" % got["elections"] in metrics, got
+        assert got["lag_bytes"] == 0, got

@@ -1,6 +1,6 @@
 /*
  * pool.js: the pool view (GET /api/pool, with the request rate computed from successive polls,
- * and the replication group when /health reports one) and the id decoder (/generate).
+ * and the replication group when the node is replicated) and the id decoder (/generate).
  */
 "use strict";
 
@@ -34,28 +34,40 @@ NX.pool = (function () {
     return out;
   }
 
-  function replication(box, health) {
-    var r = health && health.replication;
+  /* The replication group, from /api/pool's "replication" member (absent: not replicated). */
+  function replication(box, r) {
     if (!r) {
       box.hidden = true;
       return;
     }
     box.hidden = false;
-    var nodes = Array.isArray(r.nodes) ? r.nodes : [];
+    var members = Array.isArray(r.members) ? r.members : [];
+    var cards = el("div", { class: "cards", id: "replication-cards" }, [
+      card("replication-role", "This node", String(r.role)),
+      card("replication-master", "Master", r.master ? String(r.master) : "none known"),
+      card("replication-elections", "Elections", String(r.elections),
+           "taken part in since this node started"),
+      card("replication-lag", "Replication lag", ui.bytes(r.lag_bytes),
+           "log this node knows it has not applied")]);
     var table = el("table", { class: "list", id: "replication-table" }, [
-      el("caption", { text: "Group " + (r.group || "") + (r.role ? ", this node: " + r.role : "") }),
-      el("thead", {}, [el("tr", {}, ["Node", "Role", "Lag"].map(function (h) {
+      el("caption", { text: "Members, as this node sees them" }),
+      el("thead", {}, [el("tr", {}, ["Member", "Role", "shard_id"].map(function (h) {
         return el("th", { scope: "col", text: h }); }))])]);
     var body = el("tbody");
-    nodes.forEach(function (n) {
+    members.forEach(function (m) {
       body.appendChild(el("tr", {}, [
-        el("th", { scope: "row", "data-label": "Node", text: String(n.id || n.name || n.address || "?") }),
-        el("td", { "data-label": "Role", text: String(n.role || "?") }),
-        el("td", { "data-label": "Lag", text: n.lag === undefined ? "—" : String(n.lag) })]));
+        el("th", { scope: "row", "data-label": "Member",
+                   text: String(m.address) + (m.self ? " (this node)" : "") }),
+        el("td", { "data-label": "Role", text: String(m.role) }),
+        el("td", { "data-label": "shard_id", text: ui.num(m.shard_id) })]));
     });
     table.appendChild(body);
     ui.clear(box).appendChild(el("h2", { text: "Replication" }));
+    box.appendChild(cards);
     box.appendChild(el("div", { class: "table-wrap" }, [table]));
+    if (r.members_error)
+      box.appendChild(el("p", { class: "help", id: "replication-error",
+                                text: "Members unknown: " + r.members_error }));
   }
 
   function view(main) {
@@ -71,9 +83,9 @@ NX.pool = (function () {
     main.appendChild(repl);
 
     function refresh() {
-      return Promise.all([api.call("/api/pool"), api.call("/health")]).then(function (got) {
+      return api.call("/api/pool").then(function (p) {
         ui.showError(null);
-        var p = got[0], now = Date.now();
+        var now = Date.now();
         samples.push({ t: now, requests: p.requests });
         while (samples.length > RATE_POINTS) samples.shift();
         var r = rates();
@@ -97,7 +109,7 @@ NX.pool = (function () {
           cards.appendChild(c);
         });
         ui.clear(chartBox).appendChild(ui.sparkline(r, "Requests per second: " + rateText, 320, 60));
-        replication(repl, got[1]);
+        replication(repl, p.replication);
       }, ui.showError);
     }
     return { refresh: refresh };
