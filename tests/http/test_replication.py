@@ -16,7 +16,13 @@ import urllib.parse
 
 import pytest
 
+import nextid_server
 from nextid_server import free_port, is_running
+
+# Replication lives below the web server: these run once, behind lighttpd (make check-http).
+pytestmark = pytest.mark.skipif(nextid_server.WEB_SERVER != "lighttpd",
+                                reason="replication does not go through the web server: run once, "
+                                       "behind lighttpd")
 
 TOKEN = "replication-T0ken_for.tests~0123456789"
 AUTH = {"Authorization": "Bearer " + TOKEN}
