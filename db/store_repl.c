@@ -28,6 +28,12 @@
  * first copy of the store. */
 #define REPL_JOIN_RETRY_MS 500
 #define REPL_THREADS 8
+/* How long a master's checkpoint waits between flushing its cache and logging the checkpoint
+ * record, so that the replicas (told at its start) flush theirs meanwhile. Berkeley DB's default
+ * is 30 s, spent sleeping in the checkpointing thread: the housekeeper's, whose heartbeat then
+ * stops until the pool takes it for hung and kills it (measured: the first checkpoint of every
+ * new master). A replica's cache flush is the work of milliseconds here (16 MiB at most). */
+#define REPL_CHECKPOINT_DELAY_US 100000u
 
 static _Thread_local int perm_failed;
 
@@ -132,6 +138,8 @@ static int set_policy(struct store *st)
 		err = env->rep_set_timeout(env, DB_REP_HEARTBEAT_MONITOR, r->heartbeat_ms * 3000u);
 	if (!err)
 		err = env->rep_set_timeout(env, DB_REP_CONNECTION_RETRY, 1000000);
+	if (!err)
+		err = env->rep_set_timeout(env, DB_REP_CHECKPOINT_DELAY, REPL_CHECKPOINT_DELAY_US);
 	if (!err)
 		err = env->rep_set_priority(env, r->priority);
 	if (err)
