@@ -263,7 +263,8 @@ int store_env_open(struct store *st, u_int32_t extra_flags)
 
 static int lock_busy(int err)
 {
-	return err == DB_LOCK_NOTGRANTED || err == DB_LOCK_DEADLOCK;
+	/* DB_REP_LOCKOUT: a replica syncing with a new master, for a moment. */
+	return err == DB_LOCK_NOTGRANTED || err == DB_LOCK_DEADLOCK || err == DB_REP_LOCKOUT;
 }
 
 /*

@@ -34,6 +34,10 @@
  * stops until the pool takes it for hung and kills it (measured: the first checkpoint of every
  * new master). A replica's cache flush is the work of milliseconds here (16 MiB at most). */
 #define REPL_CHECKPOINT_DELAY_US 100000u
+/* The longest a transaction waits for a replication lockout to end before its request answers
+ * "No master": the ack timeout, but no more than this, so that the answer comes well within
+ * request_timeout_s (at least 1 s). */
+#define REPL_LOCKOUT_WAIT_MAX_MS 1000u
 
 static _Thread_local int perm_failed;
 
@@ -140,6 +144,13 @@ static int set_policy(struct store *st)
 		err = env->rep_set_timeout(env, DB_REP_CONNECTION_RETRY, 1000000);
 	if (!err)
 		err = env->rep_set_timeout(env, DB_REP_CHECKPOINT_DELAY, REPL_CHECKPOINT_DELAY_US);
+	/* While a replica syncs with a new master (a role change, a log rolled back), Berkeley DB
+	 * locks new transactions out; by default txn_begin then sleeps in steps of 5 s (measured:
+	 * workers held past request_timeout_s, killed inside Berkeley DB, the node recovered).
+	 * With NOWAIT it answers DB_REP_LOCKOUT at once, and txn_begin waits in short steps, at
+	 * most store_repl_lockout_wait_ms (store_txn.c). */
+	if (!err)
+		err = env->rep_set_config(env, DB_REP_CONF_NOWAIT, 1);
 	if (!err)
 		err = env->rep_set_priority(env, r->priority);
 	if (err)
@@ -186,6 +197,15 @@ static unsigned connected_members(struct store *st, unsigned *others)
 	free(list);
 	*others = count;
 	return up;
+}
+
+int store_repl_lockout_wait_ms(const struct store *st)
+{
+	unsigned ms = st->opt.repl.ack_timeout_ms;
+
+	return store_replicated(&st->opt) ? (int)(ms < REPL_LOCKOUT_WAIT_MAX_MS ? ms
+	                                                                     : REPL_LOCKOUT_WAIT_MAX_MS)
+	                                  : 0;
 }
 
 int store_repl_member_count(struct store *st)

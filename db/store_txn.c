@@ -205,12 +205,22 @@ int store_log_flush(struct store *st)
 	return STORE_DB_ERROR(st, NULL, st->env->log_flush(st->env, NULL), "log flush");
 }
 
+#define LOCKOUT_STEP_MS 20
+
 /* Begin an attempt's transaction, with the lock timeout the options ask for. */
 static int txn_begin(struct store *st, struct txn_attempt *a, enum txn_kind kind)
 {
-	int err = st->env->txn_begin(st->env, NULL, &a->txn,
-	                             kind == RUN_READ ? DB_READ_COMMITTED : 0);
+	int err, waited = 0, limit = store_repl_lockout_wait_ms(st);
 
+	/* A replica syncing with a new master locks transactions out for a moment (DB_REP_LOCKOUT,
+	 * store_repl.c): wait for it in short steps, within a bound, then answer "No master". */
+	while ((err = st->env->txn_begin(st->env, NULL, &a->txn,
+	                                 kind == RUN_READ ? DB_READ_COMMITTED : 0)) ==
+	               DB_REP_LOCKOUT &&
+	       waited < limit) {
+		clock_sleep_ms(LOCKOUT_STEP_MS);
+		waited += LOCKOUT_STEP_MS;
+	}
 	if (err == 0)
 		err = a->txn->set_timeout(a->txn, (db_timeout_t)st->opt.lock_timeout_ms * 1000,
 		                          DB_SET_LOCK_TIMEOUT);
