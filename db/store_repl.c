@@ -290,6 +290,8 @@ int store_repl_start(struct store *st)
 		}
 		/* No member answered yet (all starting, or this one not admitted yet). */
 		STORE_LOG(&st->opt, LOG_INFO, "replication: waiting for a member of the group");
+		if (st->opt.repl.waiting)
+			st->opt.repl.waiting(st->opt.repl.waiting_ctx);
 		clock_sleep_ms(REPL_JOIN_RETRY_MS);
 	}
 }

@@ -108,7 +108,12 @@ int store_from_db_error(struct store *st, struct txn_attempt *a, int err, const 
 		return STORE_BUSY;
 	case DB_LOCK_NOTGRANTED:
 		store_logf(&st->opt, LOG_WARN, file, line, "%s: lock wait timed out", what);
-		return STORE_BUSY;
+		/* Replicated, a record's lock is held through its commit's wait for the
+		 * acknowledgements (up to the ack timeout, longer than lock_timeout_ms): a wait that
+		 * times out queued behind acknowledgements that are not coming (a member died or
+		 * was stopped, an election), which is what "Not replicated" says. Nothing was
+		 * taken. */
+		return store_replicated(&st->opt) ? STORE_NOT_REPLICATED : STORE_BUSY;
 	case ENOSPC:
 	case EDQUOT:
 	case EFBIG:
