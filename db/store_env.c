@@ -337,6 +337,7 @@ void store_close(struct store *st)
 		store_free(st);
 		return;
 	}
+	store_repl_watch_stop(st);
 	/*
 	 * The last process out (no one else holds env.lock) marks the store clean. A guest
 	 * (nextidctl) does so only when it found the store clean, i.e. stopped, and then had it to
