@@ -246,6 +246,8 @@ int store_env_open(struct store *st, u_int32_t extra_flags)
 	if (err != 0) {
 		STORE_LOG(&st->opt, LOG_ERROR, "cannot open the store in %s: %s",
 		          st->opt.data_dir, db_strerror(err));
+		if (err == DB_REP_LOCKOUT)
+			return STORE_NO_MASTER; /* a sync with a new master that outlasted the wait */
 		return err == ENOSPC || err == EDQUOT || err == EFBIG ? STORE_FULL
 		                                                      : STORE_UNAVAILABLE;
 	}
@@ -263,7 +265,8 @@ int store_env_open(struct store *st, u_int32_t extra_flags)
 
 static int lock_busy(int err)
 {
-	return err == DB_LOCK_NOTGRANTED || err == DB_LOCK_DEADLOCK;
+	/* DB_REP_LOCKOUT: a replica syncing with a new master, for a moment. */
+	return err == DB_LOCK_NOTGRANTED || err == DB_LOCK_DEADLOCK || err == DB_REP_LOCKOUT;
 }
 
 /*
@@ -300,7 +303,9 @@ static int db_open_one(struct store *st, DB **out, const char *file, DBTYPE type
 	}
 	STORE_LOG(&st->opt, LOG_ERROR, "cannot open %s/%s: %s", st->opt.data_dir, file,
 	          db_strerror(err));
-	return lock_busy(err) ? STORE_BUSY : STORE_UNAVAILABLE;
+	return err == DB_REP_LOCKOUT ? STORE_NO_MASTER
+	       : lock_busy(err)      ? STORE_BUSY
+	                             : STORE_UNAVAILABLE;
 }
 
 int store_databases_open(struct store *st, u_int32_t flags)
@@ -332,6 +337,7 @@ void store_close(struct store *st)
 		store_free(st);
 		return;
 	}
+	store_repl_watch_stop(st);
 	/*
 	 * The last process out (no one else holds env.lock) marks the store clean. A guest
 	 * (nextidctl) does so only when it found the store clean, i.e. stopped, and then had it to

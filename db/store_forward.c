@@ -220,14 +220,7 @@ static void *open_channel(void *arg)
 /* The master's eid as this node knows it, or -1. */
 static int master_eid(struct store *st)
 {
-	DB_REP_STAT *sp = NULL;
-	int eid = -1;
-
-	if (st->env->rep_stat(st->env, &sp, 0) == 0) {
-		eid = sp->st_status == DB_REP_CLIENT ? (int)sp->st_master : -1;
-		free(sp);
-	}
-	return eid;
+	return store_repl_master_eid(st);
 }
 
 /* A channel to the master, waited for until deadline (CLOCK_REALTIME); *is_old says which

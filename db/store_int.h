@@ -182,6 +182,12 @@ void store_regions_remove(const struct store_options *opt);
  * noted (DB_EVENT_REP_PERM_FAILED arrives in the committing thread, during its commit)? */
 void store_repl_commit_begin(void);
 int store_repl_commit_failed(void);
+/* The master's eid as this node knows it (a replica), else -1; never waits in a subordinate. */
+int store_repl_master_eid(struct store *st);
+/* Stop the process's role watcher if it watches st (store_close of a base store). */
+void store_repl_watch_stop(struct store *st);
+/* How long a transaction may wait for a replication lockout to end (0: not replicated). */
+int store_repl_lockout_wait_ms(const struct store *st);
 
 /* A replication event for the environment of st (from on_db_event). */
 void store_repl_event(struct store *st, u_int32_t event);

@@ -16,6 +16,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -28,6 +30,17 @@
  * first copy of the store. */
 #define REPL_JOIN_RETRY_MS 500
 #define REPL_THREADS 8
+/* How long a master's checkpoint waits between flushing its cache and logging the checkpoint
+ * record, so that the replicas (told at its start) flush theirs meanwhile. Berkeley DB's default
+ * is 30 s, spent sleeping in the checkpointing thread: the housekeeper's, whose heartbeat then
+ * stops until the pool takes it for hung and kills it (measured: the first checkpoint of every
+ * new master). A replica's cache flush is the work of milliseconds here (16 MiB at most). */
+#define REPL_CHECKPOINT_DELAY_US 100000u
+/* The longest a store operation waits for replication lockouts to end before it answers "No
+ * master": the ack timeout, but no more than this, so that with a lock wait and a commit waiting
+ * for its acknowledgements the answer still comes within request_timeout_s (at least 1 s; 2 s in
+ * the chaos tests). */
+#define REPL_LOCKOUT_WAIT_MAX_MS 500u
 
 static _Thread_local int perm_failed;
 
@@ -133,6 +146,15 @@ static int set_policy(struct store *st)
 	if (!err)
 		err = env->rep_set_timeout(env, DB_REP_CONNECTION_RETRY, 1000000);
 	if (!err)
+		err = env->rep_set_timeout(env, DB_REP_CHECKPOINT_DELAY, REPL_CHECKPOINT_DELAY_US);
+	/* While a replica syncs with a new master (a role change, a log rolled back), Berkeley DB
+	 * locks new transactions out; by default txn_begin then sleeps in steps of 5 s (measured:
+	 * workers held past request_timeout_s, killed inside Berkeley DB, the node recovered).
+	 * With NOWAIT it answers DB_REP_LOCKOUT at once, and txn_begin waits in short steps, at
+	 * most store_repl_lockout_wait_ms (store_txn.c). */
+	if (!err)
+		err = env->rep_set_config(env, DB_REP_CONF_NOWAIT, 1);
+	if (!err)
 		err = env->rep_set_priority(env, r->priority);
 	if (err)
 		STORE_LOG(&st->opt, LOG_ERROR, "replication settings: %s", db_strerror(err));
@@ -178,6 +200,15 @@ static unsigned connected_members(struct store *st, unsigned *others)
 	free(list);
 	*others = count;
 	return up;
+}
+
+int store_repl_lockout_wait_ms(const struct store *st)
+{
+	unsigned ms = st->opt.repl.ack_timeout_ms;
+
+	return store_replicated(&st->opt) ? (int)(ms < REPL_LOCKOUT_WAIT_MAX_MS ? ms
+	                                                                     : REPL_LOCKOUT_WAIT_MAX_MS)
+	                                  : 0;
 }
 
 int store_repl_member_count(struct store *st)
@@ -262,6 +293,8 @@ int store_repl_start(struct store *st)
 		}
 		/* No member answered yet (all starting, or this one not admitted yet). */
 		STORE_LOG(&st->opt, LOG_INFO, "replication: waiting for a member of the group");
+		if (st->opt.repl.waiting)
+			st->opt.repl.waiting(st->opt.repl.waiting_ctx);
 		clock_sleep_ms(REPL_JOIN_RETRY_MS);
 	}
 }
@@ -293,17 +326,20 @@ static void address_of(struct store *st, int eid, char *out)
 	free(list);
 }
 
-int store_repl_status(struct store *st, struct store_repl_status *out)
+/* What rep_stat says now (it may wait on the replication region's mutexes); *eid: the master's
+ * eid as a replica knows it, else -1. */
+static int status_now(struct store *st, struct store_repl_status *out, int *eid)
 {
 	DB_REP_STAT *sp = NULL;
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	if (!store_replicated(&st->opt))
-		return STORE_OK;
+	*eid = -1;
 	err = st->env->rep_stat(st->env, &sp, 0);
 	if (err != 0)
 		return STORE_DB_ERROR(st, NULL, err, "rep_stat");
+	if (sp->st_status == DB_REP_CLIENT)
+		*eid = (int)sp->st_master;
 	out->elections = (uint64_t)sp->st_elections;
 	if (sp->st_status == DB_REP_MASTER) {
 		out->role = STORE_ROLE_MASTER;
@@ -320,6 +356,145 @@ int store_repl_status(struct store *st, struct store_repl_status *out)
 	}
 	free(sp);
 	return STORE_OK;
+}
+
+/*
+ * A subordinate's view of the role (workers, nextid-sequencer, nextid-grpc). rep_stat waits on
+ * the replication region's mutex, which a replica's message thread holds while it applies the
+ * master's log, through a sync with a new master (measured: request threads of a worker held
+ * there past request_timeout_s, then killed inside Berkeley DB, and the node recovered). So a
+ * thread of the process's own asks every ROLE_WATCH_EVERY_MS and may wait as long as it takes;
+ * requests read what it found, and an answer older than ROLE_WATCH_STALE_MS counts as an
+ * election (No master) rather than a wait.
+ */
+#define ROLE_WATCH_EVERY_MS 50
+#define ROLE_WATCH_STALE_MS 1000
+
+static struct role_watch {
+	pthread_mutex_t lock;
+	struct store *st;         /* the base store watched; NULL: no thread */
+	pthread_t thread;
+	atomic_int stop;
+	struct store_repl_status last;
+	int eid;
+	int64_t at_ms;            /* when last was read; 0: never */
+} watch = { .lock = PTHREAD_MUTEX_INITIALIZER, .eid = -1 };
+
+static void watch_store(struct store *st)
+{
+	struct store_repl_status s;
+	int eid;
+
+	if (status_now(st, &s, &eid) != STORE_OK)
+		return;
+	pthread_mutex_lock(&watch.lock);
+	watch.last = s;
+	watch.eid = eid;
+	watch.at_ms = clock_monotonic_ms();
+	pthread_mutex_unlock(&watch.lock);
+}
+
+static void *watch_role(void *arg)
+{
+	struct store *st = arg;
+
+	while (!atomic_load(&watch.stop)) {
+		watch_store(st);
+		clock_sleep_ms(ROLE_WATCH_EVERY_MS);
+	}
+	return NULL;
+}
+
+/* Start the watcher for base store st (once per process); the first answer is read at once. */
+static void watch_start(struct store *st)
+{
+	sigset_t all, old;
+
+	pthread_mutex_lock(&watch.lock);
+	if (watch.st) {
+		pthread_mutex_unlock(&watch.lock);
+		return;
+	}
+	watch.st = st;
+	atomic_store(&watch.stop, 0);
+	pthread_mutex_unlock(&watch.lock);
+	watch_store(st);
+	sigfillset(&all); /* the process's signals stay its other threads' */
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (pthread_create(&watch.thread, NULL, watch_role, st) != 0) {
+		pthread_mutex_lock(&watch.lock);
+		watch.st = NULL;
+		pthread_mutex_unlock(&watch.lock);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void store_repl_watch_stop(struct store *st)
+{
+	pthread_mutex_lock(&watch.lock);
+	if (watch.st != st) {
+		pthread_mutex_unlock(&watch.lock);
+		return;
+	}
+	atomic_store(&watch.stop, 1);
+	pthread_mutex_unlock(&watch.lock);
+	pthread_join(watch.thread, NULL);
+	pthread_mutex_lock(&watch.lock);
+	watch.st = NULL;
+	watch.at_ms = 0;
+	watch.eid = -1;
+	pthread_mutex_unlock(&watch.lock);
+}
+
+/* The watched view: 1 with *out and *eid filled, 0 when this process has no watcher. */
+static int watched(struct store *st, struct store_repl_status *out, int *eid)
+{
+	struct store *b = st->owner ? st->owner : st;
+	int64_t now;
+
+	if (b->opt.repl.mode != STORE_REPL_JOIN)
+		return 0;
+	watch_start(b);
+	pthread_mutex_lock(&watch.lock);
+	if (watch.st != b) {
+		pthread_mutex_unlock(&watch.lock);
+		return 0;
+	}
+	now = clock_monotonic_ms();
+	if (watch.at_ms != 0 && now - watch.at_ms <= ROLE_WATCH_STALE_MS) {
+		*out = watch.last;
+		*eid = watch.eid;
+	} else {
+		memset(out, 0, sizeof(*out));
+		out->role = STORE_ROLE_ELECTING;
+		*eid = -1;
+	}
+	pthread_mutex_unlock(&watch.lock);
+	return 1;
+}
+
+int store_repl_status(struct store *st, struct store_repl_status *out)
+{
+	int eid;
+
+	memset(out, 0, sizeof(*out));
+	if (!store_replicated(&st->opt))
+		return STORE_OK;
+	if (watched(st, out, &eid))
+		return STORE_OK;
+	return status_now(st->owner ? st->owner : st, out, &eid);
+}
+
+int store_repl_master_eid(struct store *st)
+{
+	struct store_repl_status s;
+	int eid = -1;
+
+	if (!store_replicated(&st->opt))
+		return -1;
+	if (!watched(st, &s, &eid))
+		status_now(st->owner ? st->owner : st, &s, &eid);
+	return eid;
 }
 
 const char *store_repl_role_name(enum store_repl_role role)

@@ -108,7 +108,12 @@ int store_from_db_error(struct store *st, struct txn_attempt *a, int err, const 
 		return STORE_BUSY;
 	case DB_LOCK_NOTGRANTED:
 		store_logf(&st->opt, LOG_WARN, file, line, "%s: lock wait timed out", what);
-		return STORE_BUSY;
+		/* Replicated, a record's lock is held through its commit's wait for the
+		 * acknowledgements (up to the ack timeout, longer than lock_timeout_ms): a wait that
+		 * times out queued behind acknowledgements that are not coming (a member died or
+		 * was stopped, an election), which is what "Not replicated" says. Nothing was
+		 * taken. */
+		return store_replicated(&st->opt) ? STORE_NOT_REPLICATED : STORE_BUSY;
 	case ENOSPC:
 	case EDQUOT:
 	case EFBIG:
@@ -205,12 +210,24 @@ int store_log_flush(struct store *st)
 	return STORE_DB_ERROR(st, NULL, st->env->log_flush(st->env, NULL), "log flush");
 }
 
-/* Begin an attempt's transaction, with the lock timeout the options ask for. */
-static int txn_begin(struct store *st, struct txn_attempt *a, enum txn_kind kind)
-{
-	int err = st->env->txn_begin(st->env, NULL, &a->txn,
-	                             kind == RUN_READ ? DB_READ_COMMITTED : 0);
+#define LOCKOUT_STEP_MS 20
 
+/* Begin an attempt's transaction, with the lock timeout the options ask for. */
+static int txn_begin(struct store *st, struct txn_attempt *a, enum txn_kind kind,
+                     int *lockout_left_ms)
+{
+	int err;
+
+	/* A replica syncing with a new master locks transactions out for a moment (DB_REP_LOCKOUT,
+	 * store_repl.c): wait for it in short steps, within what the whole run may wait for
+	 * lockouts (its attempts share it), then answer "No master". */
+	while ((err = st->env->txn_begin(st->env, NULL, &a->txn,
+	                                 kind == RUN_READ ? DB_READ_COMMITTED : 0)) ==
+	               DB_REP_LOCKOUT &&
+	       *lockout_left_ms > 0) {
+		clock_sleep_ms(LOCKOUT_STEP_MS);
+		*lockout_left_ms -= LOCKOUT_STEP_MS;
+	}
 	if (err == 0)
 		err = a->txn->set_timeout(a->txn, (db_timeout_t)st->opt.lock_timeout_ms * 1000,
 		                          DB_SET_LOCK_TIMEOUT);
@@ -222,7 +239,7 @@ static int txn_begin(struct store *st, struct txn_attempt *a, enum txn_kind kind
 static int run_txn(struct store *st, enum txn_kind kind, txn_body_fn *body, void *arg,
                    int *flush_owed)
 {
-	int rc = STORE_BUSY;
+	int rc = STORE_BUSY, lockout_left_ms = store_repl_lockout_wait_ms(st);
 
 	/* What a guest (nextidctl) reports done must be on disk before it says so, whatever the
 	 * durability: under reserve, a commit within a reservation would otherwise wait in the log
@@ -237,7 +254,7 @@ static int run_txn(struct store *st, enum txn_kind kind, txn_body_fn *body, void
 
 		if (st->opt.stats)
 			atomic_fetch_add_explicit(&st->opt.stats->transactions, 1, memory_order_relaxed);
-		if ((rc = txn_begin(st, &a, kind)) != STORE_OK)
+		if ((rc = txn_begin(st, &a, kind, &lockout_left_ms)) != STORE_OK)
 			return rc;
 		rc = body(st, &a, arg);
 		if (rc == STORE_OK) /* a failed commit has ended the txn too */

@@ -13,6 +13,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +26,8 @@
 #define HOUSEKEEPER_SPACE_EVERY_TICKS 10
 #define HOUSEKEEPER_FULL_BACKOFF_MS 5000
 #define HOUSEKEEPER_CLOSE_S 2
+/* How long a join may keep the heartbeat going (see join_watch_start). */
+#define HOUSEKEEPER_JOIN_PATIENCE_MS 30000
 
 /* Set by the SIGTERM handler; the tick loop ends when it sees it. */
 static volatile sig_atomic_t keeper_stop;
@@ -66,6 +69,55 @@ static void stamp(void *ctx)
 	atomic_store((_Atomic int64_t *)ctx, clock_monotonic_ms());
 }
 
+/*
+ * Replicated, the store's open joins the group: Berkeley DB asks a member for the group's list and
+ * reads its answer without a timeout, so a member stopped (SIGSTOP, a paused VM) holds the join
+ * until it runs again (measured: 6 s and more, after which the pool killed the housekeeper inside
+ * Berkeley DB and the node recovered). That wait is the peer's, not a hang of this process: a
+ * thread stamps the heartbeat meanwhile, for at most HOUSEKEEPER_JOIN_PATIENCE_MS, after which
+ * the pool's watchdog judges as before.
+ */
+struct join_watch {
+	_Atomic int64_t *heartbeat;
+	atomic_int done;
+	pthread_t thread;
+	int started;
+};
+
+static void *stamp_while_joining(void *arg)
+{
+	struct join_watch *w = arg;
+	int64_t until = clock_monotonic_ms() + HOUSEKEEPER_JOIN_PATIENCE_MS;
+
+	while (!atomic_load(&w->done) && clock_monotonic_ms() < until) {
+		struct timespec tick = { .tv_nsec = HOUSEKEEPER_TICK_NS };
+
+		atomic_store(w->heartbeat, clock_monotonic_ms());
+		nanosleep(&tick, NULL);
+	}
+	return NULL;
+}
+
+static void join_watch_start(struct join_watch *w, _Atomic int64_t *heartbeat)
+{
+	sigset_t all, old;
+
+	w->heartbeat = heartbeat;
+	atomic_store(&w->done, 0);
+	/* The thread takes no signal: SIGTERM stays the main thread's. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	w->started = pthread_create(&w->thread, NULL, stamp_while_joining, w) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void join_watch_stop(struct join_watch *w)
+{
+	atomic_store(&w->done, 1);
+	if (w->started)
+		pthread_join(w->thread, NULL);
+}
+
 int housekeeper_run(const struct config *cfg, const struct store_options *store,
                     struct scoreboard *sb, int slot)
 {
@@ -76,7 +128,8 @@ int housekeeper_run(const struct config *cfg, const struct store_options *store,
 	int64_t last_checkpoint_ms = clock_monotonic_ms();
 	unsigned ticks = 0;
 	int64_t checkpoint_after_ms = 0;
-	int broken, members = 0, now_members, claimed = 0;
+	int broken, members = 0, now_members, claimed = 0, rc;
+	struct join_watch watch;
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
@@ -89,7 +142,12 @@ int housekeeper_run(const struct config *cfg, const struct store_options *store,
 	opt.repl.mode = STORE_REPL_LISTEN;
 	opt.repl.waiting = stamp;
 	opt.repl.waiting_ctx = (void *)heartbeat;
-	if (store_open(&opt, &st) != STORE_OK) {
+	if (opt.repl.address)
+		join_watch_start(&watch, heartbeat);
+	rc = store_open(&opt, &st);
+	if (opt.repl.address)
+		join_watch_stop(&watch);
+	if (rc != STORE_OK) {
 		sleep(1);
 		return WORKER_EXIT_START_FAILED;
 	}

@@ -134,6 +134,10 @@ static const struct respond_answers storeless_answers = {
 		[STORE_UNAVAILABLE] = { 503, "Store unavailable",
 		                        "The store cannot be opened; the reason is in the service log.",
 		                        0 },
+		/* Replicated: the open met a sync with a new master that lasted seconds. */
+		[STORE_NO_MASTER] = { 503, "No master",
+		                      "No master is known to this node right now (an election may be "
+		                      "under way); nothing was taken or changed, retry in a moment.", 0 },
 	},
 };
 
@@ -147,8 +151,10 @@ static void dispatch(struct exchange *x)
 		x->endpoint = (int)(route - routes);
 	if (route && !x->app->store && !route->without_store)
 		respond_store_error(x, &storeless_answers,
-		                    x->app->store_rc == STORE_FULL ? STORE_FULL : STORE_UNAVAILABLE, "",
-		                    0);
+		                    x->app->store_rc == STORE_FULL || x->app->store_rc == STORE_NO_MASTER
+		                            ? x->app->store_rc
+		                            : STORE_UNAVAILABLE,
+		                    "", 0);
 	else if (route)
 		route->handler(x);
 	else if (allowed)

@@ -247,6 +247,11 @@ class ClusterChaos:
         return min(values) if values else None
 
     def check_audit(self, prefix, received, srv=None):
+        # A replica's reads may lag (it catches up): the nodes agree on the prefix first.
+        try:
+            cluster.wait_agreement(self.cluster.nodes, [], [], [prefix], 30)
+        except cluster.ClusterError as e:
+            self.violate(str(e))
         records = None
         for node in self.cluster.nodes:
             records = super().check_audit(prefix, received, node)
