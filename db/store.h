@@ -133,6 +133,9 @@ struct store_owner {
 	int err;
 };
 int store_owner_check(const char *data_dir, struct store_owner *out);
+/* For a program that only opens a store nextid-fcgi creates (nextid-sequencer, nextid-grpc):
+ * 0 when this process owns data_dir, else -1 with the refusal, naming program, in why. */
+int store_owner_refusal(const char *data_dir, const char *program, char *why, size_t len);
 
 /*
  * Claim the store for one master: an exclusive lock on <data_dir>/nextid.lock, creating the

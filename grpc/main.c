@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -116,24 +117,16 @@ static int port_from_environment(struct args *a)
  */
 static int check_store_access(const struct config *cfg, const char *config_path)
 {
-	struct store_owner o;
-	int rc;
+	char why[PATH_MAX + 160];
 
 	if (cfg->process_model != CONFIG_PROCESS_POOL) {
 		LOG_ERROR("%s: nextid-grpc needs process_model = pool (a nextid-fcgi master recovers "
 		          "the store; nextid-grpc only opens it)", config_path);
 		return -1;
 	}
-	rc = store_owner_check(cfg->data_dir, &o);
-	if (rc == STORE_OWNER_NONE) {
-		LOG_ERROR("no store at %s: %s; nextid-fcgi creates it, start it first", cfg->data_dir,
-		          strerror(o.err));
-		return -1;
-	}
-	if (rc == STORE_OWNER_SELF)
+	if (store_owner_refusal(cfg->data_dir, "nextid-grpc", why, sizeof(why)) == 0)
 		return 0;
-	LOG_ERROR("the store in %s belongs to %s (uid %u); run nextid-grpc as that user",
-	          cfg->data_dir, o.name[0] ? o.name : "another user", o.uid);
+	LOG_ERROR("%s", why);
 	return -1;
 }
 
