@@ -4,12 +4,12 @@
  * a refused configuration, a batch at the maximum), and those are decided first.
  */
 #include "reply.h"
+#include "bearer.h"
 #include "store.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 void reply_set(struct rpc_reply *out, grpc_status_code code, const char *fmt, ...)
 {
@@ -90,33 +90,15 @@ void reply_store(const struct rpc_request *req, int rc, const struct reply_detai
 	snprintf(out->message, sizeof(out->message), table[rc].sentence, req->prefix);
 }
 
-/* Compare a secret with a candidate in time that depends only on the secret's length. */
-static int equal_secret(const char *secret, size_t secret_len, const char *candidate,
-                        size_t candidate_len)
-{
-	unsigned char diff = (unsigned char)(secret_len != candidate_len);
-
-	for (size_t i = 0; i < secret_len; i++) {
-		unsigned char c = i < candidate_len ? (unsigned char)candidate[i] : 0;
-
-		diff |= (unsigned char)(c ^ (unsigned char)secret[i]);
-	}
-	return diff == 0;
-}
-
 int reply_auth(const char *token, const char *auth, size_t auth_len, struct rpc_reply *out)
 {
-	static const char scheme[] = "Bearer ";
-	const size_t scheme_len = sizeof(scheme) - 1;
-
 	if (token[0] == '\0') {
 		reply_set(out, GRPC_STATUS_PERMISSION_DENIED,
 		          "admin methods are off: no admin_token is configured (administer with "
 		          "nextidctl on the host)");
 		return -1;
 	}
-	if (auth && auth_len > scheme_len && strncasecmp(auth, scheme, scheme_len) == 0 &&
-	    equal_secret(token, strlen(token), auth + scheme_len, auth_len - scheme_len))
+	if (bearer_matches(token, auth, auth_len))
 		return 0;
 	reply_set(out, GRPC_STATUS_UNAUTHENTICATED,
 	          "send the admin token as metadata \"authorization: Bearer <admin_token>\"");
