@@ -328,6 +328,21 @@ static int send_to_master(struct store *st, const unsigned char *req, size_t len
 	return STORE_OK;
 }
 
+/* A request's header: the protocol's version, then what the master is asked to do. */
+static void put_header(struct cursor *c, unsigned op)
+{
+	put_u(c, FWD_VERSION, 1);
+	put_u(c, op, 1);
+}
+
+/* Send the request c holds (STORE_INVALID when it did not fit), as send_to_master. */
+static int send_request(struct store *st, const struct cursor *c, DBT *resp)
+{
+	if (c->bad)
+		return STORE_INVALID;
+	return send_to_master(st, c->p, c->at, resp);
+}
+
 /* The response's header: its version and result (a store result other than OK is the answer). */
 static int response_rc(struct store *st, struct cursor *c)
 {
@@ -350,8 +365,7 @@ int store_forward_next(struct store *st, const char *name, size_t len, uint8_t t
 
 	if (create && record_encode(create, rec) != RECORD_OK)
 		return STORE_INVALID;
-	put_u(&c, FWD_VERSION, 1);
-	put_u(&c, FWD_OP_NEXT, 1);
+	put_header(&c, FWD_OP_NEXT);
 	put_u(&c, type, 1);
 	put_u(&c, count, 8);
 	put_bytes(&c, name, len);
@@ -362,9 +376,7 @@ int store_forward_next(struct store *st, const char *name, size_t len, uint8_t t
 		if (p)
 			memcpy(p, rec, RECORD_SIZE);
 	}
-	if (c.bad)
-		return STORE_INVALID;
-	if ((rc = send_to_master(st, req, c.at, &resp)) != STORE_OK)
+	if ((rc = send_request(st, &c, &resp)) != STORE_OK)
 		return rc;
 	c = (struct cursor){ .p = resp.data, .len = resp.size };
 	rc = response_rc(st, &c);
@@ -414,8 +426,7 @@ int store_forward_prefix_group(struct store *st, const char *name, size_t len, i
 
 	if (!group_fits(takes, n))
 		return STORE_INVALID;
-	put_u(&c, FWD_VERSION, 1);
-	put_u(&c, FWD_OP_PREFIX_GROUP, 1);
+	put_header(&c, FWD_OP_PREFIX_GROUP);
 	put_u(&c, (uint64_t)now_ms, 8);
 	put_bytes(&c, name, len);
 	put_u(&c, n, 2);
@@ -425,9 +436,7 @@ int store_forward_prefix_group(struct store *st, const char *name, size_t len, i
 		put_text(&c, takes[i].who->generated_by);
 		put_text(&c, takes[i].correlation_id);
 	}
-	if (c.bad)
-		return STORE_INVALID;
-	if ((rc = send_to_master(st, req, c.at, &resp)) != STORE_OK)
+	if ((rc = send_request(st, &c, &resp)) != STORE_OK)
 		return rc;
 	c = (struct cursor){ .p = resp.data, .len = resp.size };
 	rc = response_rc(st, &c);
@@ -464,13 +473,10 @@ int store_forward_claim(struct store *st, const char *address, uint64_t shard, c
 	DBT resp;
 	int rc;
 
-	put_u(&c, FWD_VERSION, 1);
-	put_u(&c, FWD_OP_CLAIM, 1);
+	put_header(&c, FWD_OP_CLAIM);
 	put_u(&c, shard, 8);
 	put_bytes(&c, address, strnlen(address, STORE_REPL_ADDRESS_MAX));
-	if (c.bad)
-		return STORE_INVALID;
-	if ((rc = send_to_master(st, req, c.at, &resp)) != STORE_OK)
+	if ((rc = send_request(st, &c, &resp)) != STORE_OK)
 		return rc;
 	c = (struct cursor){ .p = resp.data, .len = resp.size };
 	rc = response_rc(st, &c);
@@ -530,14 +536,11 @@ int store_forward_configure(struct store *st, const char *name, size_t len,
 	int rc, was_created;
 
 	*why = "";
-	put_u(&c, FWD_VERSION, 1);
-	put_u(&c, FWD_OP_CONFIGURE, 1);
+	put_header(&c, FWD_OP_CONFIGURE);
 	put_bytes(&c, name, len);
 	put_u(&c, (uint64_t)mode, 1);
 	put_change(&c, ch);
-	if (c.bad)
-		return STORE_INVALID;
-	if ((rc = send_to_master(st, req, c.at, &resp)) != STORE_OK)
+	if ((rc = send_request(st, &c, &resp)) != STORE_OK)
 		return rc;
 	c = (struct cursor){ .p = resp.data, .len = resp.size };
 	rc = response_rc(st, &c);
@@ -568,14 +571,11 @@ static int forward_simple(struct store *st, int op, const char *name, size_t len
 	DBT resp;
 	int rc;
 
-	put_u(&c, FWD_VERSION, 1);
-	put_u(&c, (uint64_t)op, 1);
+	put_header(&c, op);
 	put_bytes(&c, name, len);
 	if (rec && (p = take(&c, RECORD_SIZE)) != NULL && record_encode(rec, p) != RECORD_OK)
 		return STORE_INVALID;
-	if (c.bad)
-		return STORE_INVALID;
-	if ((rc = send_to_master(st, req, c.at, &resp)) != STORE_OK)
+	if ((rc = send_request(st, &c, &resp)) != STORE_OK)
 		return rc;
 	c = (struct cursor){ .p = resp.data, .len = resp.size };
 	rc = response_rc(st, &c);
@@ -644,8 +644,7 @@ int store_forward_prefix_configure(struct store *st, const char *name, size_t le
 	int rc;
 
 	*why = "";
-	put_u(&c, FWD_VERSION, 1);
-	put_u(&c, FWD_OP_PREFIX_CONFIGURE, 1);
+	put_header(&c, FWD_OP_PREFIX_CONFIGURE);
 	put_bytes(&c, name, len);
 	put_u(&c, cfg->fields, 4);
 	put_u(&c, cfg->padding, 4);
@@ -655,9 +654,7 @@ int store_forward_prefix_configure(struct store *st, const char *name, size_t le
 	put_str(&c, cfg->timezone);
 	put_str(&c, cfg->admin_user);
 	put_str(&c, cfg->correlation_id);
-	if (c.bad)
-		return STORE_INVALID;
-	if ((rc = send_to_master(st, req, c.at, &resp)) != STORE_OK)
+	if ((rc = send_request(st, &c, &resp)) != STORE_OK)
 		return rc;
 	return prefix_reply(st, &resp, out, created, NULL, why);
 }
@@ -671,8 +668,7 @@ int store_forward_prefix_reset(struct store *st, const char *name, size_t len,
 	int rc;
 
 	*why = "";
-	put_u(&c, FWD_VERSION, 1);
-	put_u(&c, FWD_OP_PREFIX_RESET, 1);
+	put_header(&c, FWD_OP_PREFIX_RESET);
 	put_bytes(&c, name, len);
 	put_u(&c, (uint64_t)r->set_to, 8);
 	put_u(&c, r->force != 0, 1);
@@ -680,9 +676,7 @@ int store_forward_prefix_reset(struct store *st, const char *name, size_t len,
 	put_str(&c, r->reason);
 	put_str(&c, r->admin_user);
 	put_str(&c, r->correlation_id);
-	if (c.bad)
-		return STORE_INVALID;
-	if ((rc = send_to_master(st, req, c.at, &resp)) != STORE_OK)
+	if ((rc = send_request(st, &c, &resp)) != STORE_OK)
 		return rc;
 	return prefix_reply(st, &resp, NULL, NULL, r, why);
 }
