@@ -353,6 +353,9 @@ class NextidServer:
         self.mode = mode
         self.env = dict(env or {})
         self.workers = workers
+        # How long start() waits for /health/live: a replication member joining a group waits
+        # for the group first, and the tests that start one give it longer.
+        self.start_deadline_s = START_DEADLINE_S
         self.dir = tempfile.mkdtemp(prefix="nextid-http-")
         self.data_dir = os.path.join(self.dir, "data")
         self.docroot = os.path.join(self.dir, "docroot")
@@ -481,7 +484,7 @@ class NextidServer:
                 self.web = subprocess.Popen(self._web_command(), stdin=subprocess.DEVNULL,
                                             stdout=log, stderr=log, cwd=self.dir)
             try:
-                self.wait_ready()
+                self.wait_ready(deadline_s=self.start_deadline_s)
                 break
             except StartError:
                 logs = _tail(self.error_log) + _tail(self.web_log)

@@ -46,7 +46,13 @@ def group(nextid):
     """Three started nodes, one after another (Berkeley DB wants members to join one at a
     time), node 0 the creator and first master."""
     addrs = ["127.0.0.1:%d" % free_port() for _ in range(3)]
-    nodes = [nextid(config=node_config(addrs, i)) for i in range(3)]
+    nodes = []
+    for i in range(3):
+        # a joining member answers once it is in the group, which on a busy machine can take
+        # longer than a single node's start
+        n = nextid(config=node_config(addrs, i), start=False)
+        n.start_deadline_s = SETTLE_S
+        nodes.append(n.start())
     for n, a in zip(nodes, addrs):
         n.repl_address = a
     wait_for(lambda: roles(nodes) == ["master", "replica", "replica"], SETTLE_S, "roles")
