@@ -156,6 +156,22 @@ const char *config_durability_name(int64_t durability)
 	return durability_words[durability];
 }
 
+void config_repl_keys(const struct config *cfg, struct repl_keys *out)
+{
+	*out = (struct repl_keys){
+		.address = cfg->replication_address,
+		.peers = cfg->replication_peers,
+		.npeers = (size_t)cfg->replication_peer_count,
+		.priority = cfg->replication_priority,
+		.ack_policy = cfg->replication_ack_policy,
+		.ack_timeout_ms = cfg->replication_ack_timeout_ms,
+		.election_timeout_ms = cfg->replication_election_timeout_ms,
+		.heartbeat_ms = cfg->replication_heartbeat_ms,
+		.creator = cfg->replication_group_creator,
+		.call_limit_ms = cfg->request_timeout_s * 1000,
+	};
+}
+
 static int fail(char *err, size_t errlen, const char *file, size_t line, const char *fmt, ...)
 {
 	va_list ap;

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "repl_keys.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/nextid/nextid.conf"
 #define CONFIG_PATH_MAX 1024
@@ -18,7 +19,7 @@
 #define CONFIG_ERR_MAX (CONFIG_PATH_MAX + 256)
 #define CONFIG_THREADS_MAX 64
 #define CONFIG_MAX_SEQUENCES_DEFAULT 1000000
-#define CONFIG_ADDRESS_MAX 256 /* replication HOST:PORT, with its NUL (address.h) */
+#define CONFIG_ADDRESS_MAX REPL_KEYS_ADDRESS_MAX /* replication HOST:PORT, with its NUL (address.h) */
 #define CONFIG_PEERS_MAX 16    /* replication_peers: members besides this node */
 
 /* The words of the durability key, in the order of the store's enum store_durability (db/store.h),
@@ -93,6 +94,9 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
 
 /* The name of a durability value, as written in the file ("sync", "write", "reserve"). */
 const char *config_durability_name(int64_t durability);
+
+/* The replication keys (and request_timeout_s) as the store takes them; strings stay cfg's. */
+void config_repl_keys(const struct config *cfg, struct repl_keys *out);
 
 /* A time in unix ms as the file writes one (generator_epoch): 2022-01-01T00:00:00Z, the
  * millisecond dropped. buf of CONFIG_TIME_MAX bytes. */

@@ -539,14 +539,9 @@ static int run(const struct command *cmd, const char *config_path, int argc, cha
 	store_options_init(&c.opt, c.cfg.data_dir);
 	c.opt.durability = (enum store_durability)c.cfg.durability; /* same order (config.h) */
 	{
-		const struct store_repl_keys rk = {
-			c.cfg.replication_address, c.cfg.replication_peers,
-			(size_t)c.cfg.replication_peer_count, c.cfg.replication_priority,
-			c.cfg.replication_ack_policy, c.cfg.replication_ack_timeout_ms,
-			c.cfg.replication_election_timeout_ms, c.cfg.replication_heartbeat_ms,
-			c.cfg.replication_group_creator,
-		};
+		struct repl_keys rk;
 
+		config_repl_keys(&c.cfg, &rk);
 		store_repl_configure(&c.opt, &rk);
 	}
 	c.opt.lock_timeout_ms = (unsigned)c.cfg.lock_timeout_ms;

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "name.h"
 #include "record.h"
+#include "repl_keys.h"
 
 #include <stdatomic.h>
 #include <stddef.h>
@@ -74,6 +75,15 @@ struct store_replication {
 	unsigned election_timeout_ms;
 	unsigned heartbeat_ms;
 	int group_creator;                         /* this node may create the group */
+	/* The longest the caller waits on one store call before it gives up on the process
+	 * (request_timeout_s; 0: no bound): a forward to the master ends in time for the caller to
+	 * answer "No master" itself, rather than be killed inside Berkeley DB. */
+	unsigned call_limit_ms;
+	/* JOIN: never become the node's replication process. A pool's worker sets it: its
+	 * housekeeper is that process, and a worker that found none running (the housekeeper
+	 * between two lives) would take its place without serving forwarded writes. Its open then
+	 * answers STORE_NO_MASTER, and it tries again. */
+	int join_only;
 	enum store_repl_mode {
 		STORE_REPL_JOIN,   /* a subordinate: sends its own commits, waits for their acks */
 		STORE_REPL_LISTEN, /* the replication process (the housekeeper) */
@@ -178,7 +188,8 @@ int store_recovery_running(const struct store_options *opt);
 /*
  * Release what dead processes left in the environment (their transactions, locks, mutexes).
  * Returns STORE_OK, STORE_FULL (it has to log what it releases and the disk is full: try again
- * later), or STORE_UNAVAILABLE when only a full recovery can help. May hang when a
+ * later), STORE_NO_MASTER (replicated: a sync with the master locked the store out for more than
+ * a second; try again), or STORE_UNAVAILABLE when only a full recovery can help. May hang when a
  * process died inside Berkeley DB: run it in a child process under a watchdog.
  */
 int store_failchk(const struct store_options *opt);
@@ -389,15 +400,9 @@ struct store_repl_status {
 };
 int store_replicated(const struct store_options *opt);
 
-/* Fill opt->repl from the replication keys (the front doors, from their config; peers is an
- * array of npeers strings of ADDRESS_MAX bytes each); mode JOIN. Strings are not copied. */
-struct store_repl_keys {
-	const char *address;
-	const char (*peers)[256];
-	size_t npeers;
-	int64_t priority, ack_policy, ack_timeout_ms, election_timeout_ms, heartbeat_ms, creator;
-};
-void store_repl_configure(struct store_options *opt, const struct store_repl_keys *k);
+/* Fill opt->repl from the replication keys (common/repl_keys.h; strings are not copied): mode
+ * JOIN, or all off when there is no address. */
+void store_repl_configure(struct store_options *opt, const struct repl_keys *k);
 int store_repl_start(struct store *st);
 
 /* TCP_NODELAY on the process's replication connections (store_repl.c says why): done by the
@@ -409,6 +414,24 @@ int store_repl_status(struct store *st, struct store_repl_status *out);
  * process that joined as a subordinate connects only to the members there were when it started:
  * when the count changes, the pool replaces its workers. */
 int store_repl_member_count(struct store *st);
+
+/*
+ * 1 while the node's store is locked out by replication (a sync with a new master, a log rolled
+ * back), 0 otherwise: a transaction is begun and aborted to see. Berkeley DB 5.3 loses count of
+ * the handles in use when an environment is opened during a lockout (the open fails, and its
+ * cleanup gives back a handle it never took), after which every later lockout waits for ever:
+ * the pool opens no environment while this says 1, and a lockout that lasts is that lost count.
+ */
+int store_repl_locked_out(struct store *st);
+
+/*
+ * The calling thread's deadline for what it does now (a request), on clock_monotonic_ms(); 0
+ * clears it. Replicated, the store then starts no commit that could still be waiting for its
+ * acknowledgements at the deadline (STORE_NOT_REPLICATED: nothing taken), and waits for a
+ * lockout or a forward only until it: the caller answers in time instead of being ended inside
+ * Berkeley DB by its watchdog (request_timeout_s). Without replication it changes nothing.
+ */
+void store_call_deadline(int64_t deadline_ms);
 const char *store_repl_role_name(enum store_repl_role role);
 
 /*

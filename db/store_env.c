@@ -225,16 +225,21 @@ void store_regions_remove(const struct store_options *opt)
  * recovery. */
 #define LOCKOUT_WAIT_MS 3000
 #define LOCKOUT_RETRY_MS 50
+/* failchk's open waits less: the pool gives failchk 2 s, and would kill it inside the open. A
+ * failchk kept out answers STORE_NO_MASTER, and the pool tries it again. */
+#define FAILCHK_LOCKOUT_WAIT_MS 1000
 
 int store_env_open(struct store *st, u_int32_t extra_flags)
 {
 	u_int32_t rep = store_replicated(&st->opt) ? DB_INIT_REP : 0;
 	int err;
 
+	int limit_ms = st->in_failchk ? FAILCHK_LOCKOUT_WAIT_MS : LOCKOUT_WAIT_MS;
+
 	for (int waited = 0;; waited += LOCKOUT_RETRY_MS) {
 		err = st->env->open(st->env, st->opt.data_dir, STORE_ENV_FLAGS | rep | extra_flags,
 		                    STORE_FILE_MODE);
-		if (err != DB_REP_LOCKOUT || waited >= LOCKOUT_WAIT_MS)
+		if (err != DB_REP_LOCKOUT || waited >= limit_ms)
 			break;
 		st->env->close(st->env, 0);
 		st->env = NULL;

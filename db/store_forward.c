@@ -167,11 +167,21 @@ int store_forward_route_own(struct store *st)
 
 /* ---- the replica's end ---- */
 
-/* How long a forward waits for the master's answer: its commit may wait the ack timeout, and
- * the master may first need a moment for a lock. */
+/* How long a forward waits for the master's answer: its commit may wait the ack timeout, and the
+ * master may first need a moment for a lock. Never so long that the caller's own limit
+ * (call_limit_ms, its request_timeout_s) would end the process first: it gives up
+ * FWD_CALL_MARGIN_MS before, and answers "No master" itself (measured: with request_timeout_s = 2
+ * and a 1 s ack timeout, every forward that got no answer ran into the pool's watchdog, whose
+ * kill inside Berkeley DB cost the node a full recovery). */
+#define FWD_CALL_MARGIN_MS 500u
+
 static db_timeout_t forward_timeout_us(const struct store *st)
 {
-	return (db_timeout_t)(st->opt.repl.ack_timeout_ms + 1000u) * 1000u;
+	unsigned ms = st->opt.repl.ack_timeout_ms + 1000u, limit = st->opt.repl.call_limit_ms;
+
+	if (limit && ms + FWD_CALL_MARGIN_MS > limit)
+		ms = limit > 2 * FWD_CALL_MARGIN_MS ? limit - FWD_CALL_MARGIN_MS : limit / 2;
+	return (db_timeout_t)ms * 1000u;
 }
 
 /*
@@ -300,6 +310,11 @@ static int send_to_master(struct store *st, const unsigned char *req, size_t len
 	memset(resp, 0, sizeof(*resp));
 	resp->flags = DB_DBT_MALLOC;
 	if (eid < 0)
+		return STORE_NO_MASTER;
+	if (store_call_time_left_ms() < (int64_t)timeout / 1000) /* the caller's deadline first */
+		timeout = store_call_time_left_ms() > 0 ? (db_timeout_t)store_call_time_left_ms() * 1000
+		                                        : 0;
+	if (timeout < 1000)
 		return STORE_NO_MASTER;
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += timeout / 1000000;

@@ -188,6 +188,8 @@ int store_repl_master_eid(struct store *st);
 void store_repl_watch_stop(struct store *st);
 /* How long a transaction may wait for a replication lockout to end (0: not replicated). */
 int store_repl_lockout_wait_ms(const struct store *st);
+/* Milliseconds left before the thread's store_call_deadline (INT64_MAX when none is set). */
+int64_t store_call_time_left_ms(void);
 
 /* A replication event for the environment of st (from on_db_event). */
 void store_repl_event(struct store *st, u_int32_t event);

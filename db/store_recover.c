@@ -401,12 +401,12 @@ int store_failchk(const struct store_options *opt)
 
 	if (!st)
 		return STORE_UNAVAILABLE;
+	st->in_failchk = 1; /* from the open on: its lockout wait is failchk's (store_env.c) */
 	if ((err = store_attach(st)) != STORE_OK) {
 		rc = err;
 		goto out;
 	}
 	/* Berkeley DB 5.3.28 answers EBUSY once after a successful cleanup (a known bug): retry. */
-	st->in_failchk = 1;
 	for (int i = 0; i < STORE_FAILCHK_TRIES; i++) {
 		err = st->env->failchk(st->env, 0);
 		if (err != EBUSY)

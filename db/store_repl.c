@@ -221,6 +221,19 @@ int store_repl_member_count(struct store *st)
 	return (int)others;
 }
 
+int store_repl_locked_out(struct store *st)
+{
+	DB_TXN *txn = NULL;
+	int err;
+
+	if (!store_replicated(&st->opt))
+		return 0;
+	err = st->env->txn_begin(st->env, NULL, &txn, DB_TXN_NOWAIT);
+	if (err == 0)
+		txn->abort(txn);
+	return err == DB_REP_LOCKOUT;
+}
+
 /*
  * A subordinate opens its own connections to the other members, to send its commits: a commit
  * before they are up is not acknowledged. Wait (at most the ack timeout) until the ack policy can
@@ -258,6 +271,14 @@ int store_repl_join(struct store *st)
 	/* The replication process runs already (the pool starts workers after it), so this
 	 * process becomes a subordinate: Berkeley DB answers DB_REP_IGNORE. */
 	err = st->env->repmgr_start(st->env, 1, DB_REP_CLIENT);
+	if (err == 0 && st->opt.repl.join_only) {
+		/* Measured: a worker that took the listener's place answered for the node as its
+		 * master, with no dispatch for the replicas' forwards, until the node stopped. The
+		 * caller's close stops this process's Replication Manager again. */
+		STORE_LOG(&st->opt, LOG_WARN, "replication: no replication process is running yet; "
+		                              "waiting for it");
+		return STORE_NO_MASTER;
+	}
 	if (err == 0)
 		STORE_LOG(&st->opt, LOG_WARN,
 		          "replication: no replication process was running; this process listens");
@@ -650,7 +671,7 @@ int store_repl_await_store(struct store *st, int had_store)
 	}
 }
 
-void store_repl_configure(struct store_options *opt, const struct store_repl_keys *k)
+void store_repl_configure(struct store_options *opt, const struct repl_keys *k)
 {
 	struct store_replication *r = &opt->repl;
 
@@ -666,6 +687,9 @@ void store_repl_configure(struct store_options *opt, const struct store_repl_key
 	r->election_timeout_ms = (unsigned)k->election_timeout_ms;
 	r->heartbeat_ms = (unsigned)k->heartbeat_ms;
 	r->group_creator = k->creator != 0;
+	r->call_limit_ms = k->call_limit_ms > 0 && k->call_limit_ms <= UINT32_MAX
+	                           ? (unsigned)k->call_limit_ms
+	                           : 0;
 	r->mode = STORE_REPL_JOIN;
 }
 

@@ -212,6 +212,27 @@ int store_log_flush(struct store *st)
 
 #define LOCKOUT_STEP_MS 20
 
+static _Thread_local int64_t call_deadline_ms;
+
+void store_call_deadline(int64_t deadline_ms)
+{
+	call_deadline_ms = deadline_ms;
+}
+
+int64_t store_call_time_left_ms(void)
+{
+	return call_deadline_ms ? call_deadline_ms - clock_monotonic_ms() : INT64_MAX;
+}
+
+/* Replicated, a commit may wait up to the ack timeout, after lock waits of up to lock_timeout_ms:
+ * one started with less time left than that before the caller's deadline is not started. */
+static int commit_would_overrun(const struct store *st, enum txn_kind kind)
+{
+	return kind != RUN_READ && store_replicated(&st->opt) &&
+	       store_call_time_left_ms() <
+	               (int64_t)st->opt.repl.ack_timeout_ms + (int64_t)st->opt.lock_timeout_ms;
+}
+
 /* Begin an attempt's transaction, with the lock timeout the options ask for. */
 static int txn_begin(struct store *st, struct txn_attempt *a, enum txn_kind kind,
                      int *lockout_left_ms)
@@ -224,7 +245,7 @@ static int txn_begin(struct store *st, struct txn_attempt *a, enum txn_kind kind
 	while ((err = st->env->txn_begin(st->env, NULL, &a->txn,
 	                                 kind == RUN_READ ? DB_READ_COMMITTED : 0)) ==
 	               DB_REP_LOCKOUT &&
-	       *lockout_left_ms > 0) {
+	       *lockout_left_ms > 0 && store_call_time_left_ms() > LOCKOUT_STEP_MS) {
 		clock_sleep_ms(LOCKOUT_STEP_MS);
 		*lockout_left_ms -= LOCKOUT_STEP_MS;
 	}
@@ -252,6 +273,8 @@ static int run_txn(struct store *st, enum txn_kind kind, txn_body_fn *body, void
 	for (int attempt = 0; attempt < STORE_DEADLOCK_RETRIES; attempt++) {
 		struct txn_attempt a = { 0 };
 
+		if (commit_would_overrun(st, kind))
+			return STORE_NOT_REPLICATED;
 		if (st->opt.stats)
 			atomic_fetch_add_explicit(&st->opt.stats->transactions, 1, memory_order_relaxed);
 		if ((rc = txn_begin(st, &a, kind, &lockout_left_ms)) != STORE_OK)

@@ -28,6 +28,9 @@
 #define HOUSEKEEPER_CLOSE_S 2
 /* How long a join may keep the heartbeat going (see join_watch_start). */
 #define HOUSEKEEPER_JOIN_PATIENCE_MS 30000
+/* A replication lockout normally lasts milliseconds to a second; one this long is a count
+ * Berkeley DB lost (store_repl_locked_out), which only a recovery of the node resets. */
+#define HOUSEKEEPER_LOCKOUT_STUCK_MS 5000
 
 /* Set by the SIGTERM handler; the tick loop ends when it sees it. */
 static volatile sig_atomic_t keeper_stop;
@@ -117,6 +120,22 @@ static void join_watch_stop(struct join_watch *w)
 	if (w->started)
 		pthread_join(w->thread, NULL);
 }
+/* Replicated: publish whether replication locks the store out (the pool opens no environment
+ * meanwhile), and return 1 once one lockout has lasted HOUSEKEEPER_LOCKOUT_STUCK_MS. */
+static int lockout_stuck(struct store *st, struct scoreboard *sb, int64_t *since_ms)
+{
+	int64_t now = clock_monotonic_ms();
+
+	if (!store_repl_locked_out(st)) {
+		*since_ms = 0;
+		atomic_store(&sb->repl_lockout, 0);
+		return 0;
+	}
+	atomic_store(&sb->repl_lockout, 1);
+	if (*since_ms == 0)
+		*since_ms = now;
+	return now - *since_ms >= HOUSEKEEPER_LOCKOUT_STUCK_MS;
+}
 
 int housekeeper_run(const struct config *cfg, const struct store_options *store,
                     struct scoreboard *sb, int slot)
@@ -127,7 +146,7 @@ int housekeeper_run(const struct config *cfg, const struct store_options *store,
 	struct store *st;
 	int64_t last_checkpoint_ms = clock_monotonic_ms();
 	unsigned ticks = 0;
-	int64_t checkpoint_after_ms = 0;
+	int64_t checkpoint_after_ms = 0, lockout_since_ms = 0;
 	int broken, members = 0, now_members, claimed = 0, rc;
 	struct join_watch watch;
 
@@ -168,6 +187,12 @@ int housekeeper_run(const struct config *cfg, const struct store_options *store,
 		/* nanosleep, not clock_sleep_ms (which sleeps through signals): a SIGTERM is meant
 		 * to cut this sleep short, so the loop sees keeper_stop at once. */
 		nanosleep(&tick, NULL);
+		if (opt.repl.address && lockout_stuck(st, sb, &lockout_since_ms)) {
+			/* Closing would wait on the lockout too: the recovery cleans up after us. */
+			LOG_ERROR("replication has locked the store out for %d s: recovering the node",
+			          HOUSEKEEPER_LOCKOUT_STUCK_MS / 1000);
+			return WORKER_EXIT_NEEDS_RECOVERY;
+		}
 		store_repl_nodelay(st, 0);
 		expired = store_expire_locks(st);
 		if (expired > 0) {
@@ -199,6 +224,8 @@ int housekeeper_run(const struct config *cfg, const struct store_options *store,
 		}
 	}
 	broken = store_needs_recovery(st);
+	/* No worker may start from now on until the next housekeeper listens (pool.c). */
+	atomic_store(&sb->repl_ready, 0);
 	/* Replicated, a forced checkpoint waited for ever (measured) once the group was stopping;
 	 * the log holds everything, and the next start recovers from it. */
 	if (!broken && !opt.repl.address)

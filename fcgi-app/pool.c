@@ -40,6 +40,8 @@
 #define CRASH_WINDOW_MS 10000     /* ... within this long pause respawning ... */
 #define CRASH_PAUSE_MS 2000       /* ... for this long */
 
+#define OWN_PAUSE_MS 1000        /* a tick of the master this late: it was stopped or starved */
+
 #define BROKEN_RETRY_MIN_MS 1000  /* a store that would not recover is tried again after */
 #define BROKEN_RETRY_MAX_MS 5000  /* this long, doubling up to this */
 
@@ -51,7 +53,12 @@ enum helper_result {
 	HELPER_FAILED = 1,  /* try again */
 	HELPER_FULL = 2,    /* the disk that holds the store has no room: try again later */
 	HELPER_REFUSED = 3, /* the configuration is wrong: trying again cannot help */
+	HELPER_BUSY = 4,    /* failchk: a replication lockout kept it out of the store for now */
 };
+/* A failchk that a dead child asked for and that met a replication lockout is tried this many
+ * times before the node recovers (the lockout may be one the dead child can never end). */
+#define FAILCHK_BUSY_TRIES 3
+#define FAILCHK_BUSY_PAUSE_MS 300
 
 struct child {
 	pid_t pid;
@@ -119,16 +126,12 @@ static void compose_store_options(struct pool *pool)
 	opt->max_sequences = (uint64_t)cfg->max_sequences;
 	opt->log = log_sink;
 	{
-		const struct store_repl_keys rk = {
-			cfg->replication_address, cfg->replication_peers,
-			(size_t)cfg->replication_peer_count, cfg->replication_priority,
-			cfg->replication_ack_policy, cfg->replication_ack_timeout_ms,
-			cfg->replication_election_timeout_ms, cfg->replication_heartbeat_ms,
-			cfg->replication_group_creator,
-		};
+		struct repl_keys rk;
 
+		config_repl_keys(cfg, &rk);
 		store_repl_configure(opt, &rk);
 	}
+	opt->repl.join_only = 1; /* workers; the housekeeper listens (mode LISTEN) */
 }
 
 /* The master's helpers (recovery, failchk) never start the Replication Manager: Berkeley DB does
@@ -183,7 +186,10 @@ static void log_resume_refusal(const struct pool *pool, int rc, int64_t mark_epo
 
 static int helper_result_of(int store_rc)
 {
-	return store_rc == STORE_OK ? HELPER_OK : store_rc == STORE_FULL ? HELPER_FULL : HELPER_FAILED;
+	return store_rc == STORE_OK            ? HELPER_OK
+	       : store_rc == STORE_FULL        ? HELPER_FULL
+	       : store_rc == STORE_NO_MASTER ? HELPER_BUSY
+	                                       : HELPER_FAILED;
 }
 
 /*
@@ -257,8 +263,10 @@ static int run_helper_child(const struct pool *pool, enum helper_kind kind)
 /*
  * Run recovery or failchk in a child and wait at most timeout_ms. Returns HELPER_OK when it
  * succeeded, HELPER_FULL when the disk holding the store was too full for it, HELPER_REFUSED
- * when it refused the configuration (it logged why), -1 when it failed otherwise, crashed or
- * hung (then it is killed).
+ * when it refused the configuration (it logged why), HELPER_BUSY when failchk met a replication
+ * lockout, -1 when it failed otherwise, crashed or hung (then it is killed). Time the master
+ * itself did not run (starved on a loaded machine: measured, 2 s) does not count against the
+ * helper, which was most likely starved too.
  */
 static int run_helper(struct pool *pool, enum helper_kind kind, int64_t timeout_ms)
 {
@@ -274,8 +282,13 @@ static int run_helper(struct pool *pool, enum helper_kind kind, int64_t timeout_
 	}
 	if (pid == 0)
 		_exit(run_helper_child(pool, kind));
-	while (waitpid(pid, &status, WNOHANG) == 0) {
-		if (clock_monotonic_ms() >= deadline) {
+	for (int64_t last = clock_monotonic_ms(), now; waitpid(pid, &status, WNOHANG) == 0;
+	     last = now) {
+		now = clock_monotonic_ms();
+		if (now - last > OWN_PAUSE_MS)
+			deadline += now - last;
+		pool->last_tick_ms = now; /* waiting here is no pause of the loop (note_own_pause) */
+		if (now >= deadline) {
 			LOG_ERROR("%s did not finish within %lld ms; killing it", what,
 			          (long long)timeout_ms);
 			kill(pid, SIGKILL);
@@ -288,6 +301,8 @@ static int run_helper(struct pool *pool, enum helper_kind kind, int64_t timeout_
 		return HELPER_OK;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == HELPER_REFUSED)
 		return HELPER_REFUSED;
+	if (kind == HELPER_FAILCHK && WIFEXITED(status) && WEXITSTATUS(status) == HELPER_BUSY)
+		return HELPER_BUSY;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == HELPER_FULL) {
 		LOG_ERROR("%s failed: the disk that holds the store is full", what);
 		return HELPER_FULL;
@@ -418,8 +433,10 @@ static void release(struct pool *pool, struct child *kid)
 	/* The process is gone: what it counted moves to the pool's totals, so no count is lost. */
 	metrics_fold(&pool->sb->retired, &slot->m);
 	/* Replicated: no worker starts until the next housekeeper is the replication process. */
-	if (kid->role == ROLE_KEEPER)
+	if (kid->role == ROLE_KEEPER) {
 		atomic_store(&pool->sb->repl_ready, 0);
+		atomic_store(&pool->sb->repl_lockout, 0);
+	}
 	atomic_store(&slot->pid, 0);
 	atomic_store(&slot->role, SLOT_ROLE_NONE);
 	atomic_store(&slot->state, SLOT_FREE);
@@ -524,7 +541,29 @@ static void stop_the_world(struct pool *pool)
 	LOG_INFO("store recovered");
 }
 
-static void repair(struct pool *pool, int demand)
+/* failchk, tried again up to `tries` times while a replication lockout keeps it out (a sync with
+ * a new master lasts milliseconds to a second or so). */
+static int failchk_past_lockout(struct pool *pool, int tries)
+{
+	int rc = HELPER_BUSY;
+
+	for (int i = 0; i < tries && rc == HELPER_BUSY; i++) {
+		if (i > 0)
+			clock_sleep_ms(FAILCHK_BUSY_PAUSE_MS);
+		if (atomic_load(&pool->sb->repl_lockout))
+			continue; /* opening now would cost a count (store_repl_locked_out) */
+		atomic_fetch_add(&pool->sb->failchk_runs, 1);
+		rc = run_helper(pool, HELPER_FAILCHK, FAILCHK_TIMEOUT_MS);
+	}
+	return rc;
+}
+
+/*
+ * Act on what reap() or the timer asks: demand 1 runs failchk, 2 recovers the whole node.
+ * `routine`: the timer's failchk, which no death asked for (a dead nextidctl may hold locks);
+ * one that a replication lockout kept out waits for the next period instead of recovering.
+ */
+static void repair(struct pool *pool, int demand, int routine)
 {
 	int rc;
 
@@ -532,10 +571,14 @@ static void repair(struct pool *pool, int demand)
 		return; /* no child has the store open: nothing to repair until it recovers */
 	if (demand == 1) {
 		pool->last_failchk_ms = clock_monotonic_ms();
-		atomic_fetch_add(&pool->sb->failchk_runs, 1);
-		rc = run_helper(pool, HELPER_FAILCHK, FAILCHK_TIMEOUT_MS);
+		rc = failchk_past_lockout(pool, routine ? 1 : FAILCHK_BUSY_TRIES);
 		if (rc == HELPER_OK)
 			return;
+		if (rc == HELPER_BUSY && routine) {
+			LOG_INFO("failchk put off: the store is locked out by a sync with the "
+			         "replication master");
+			return;
+		}
 		/* failchk writes log records for what it releases; with the disk full it cannot,
 		 * and recovery, which needs room too, would only take the store away. What the
 		 * dead process holds stays held (requests for it answer 503) until there is room:
@@ -626,7 +669,6 @@ static int64_t oldest_busy_since(const struct scoreboard_slot *slot)
  * and be killed at once, and their deaths cost a recovery. The watchdogs start counting again
  * from the resume; a child that really hangs is caught one limit later.
  */
-#define OWN_PAUSE_MS 1000
 
 static void note_own_pause(struct pool *pool)
 {
@@ -717,10 +759,14 @@ static void failchk_when_due(struct pool *pool)
 	uint64_t timeouts = atomic_load(&pool->sb->lock_timeouts);
 	int64_t since = clock_monotonic_ms() - pool->last_failchk_ms;
 
+	/* An environment opened during a replication lockout costs Berkeley DB a count it never
+	 * finds again (store_repl_locked_out): failchk waits for the lockout's end. */
+	if (atomic_load(&pool->sb->repl_lockout))
+		return;
 	if (since >= FAILCHK_PERIOD_MS ||
 	    (timeouts != pool->seen_lock_timeouts && since >= FAILCHK_MIN_GAP_MS)) {
 		pool->seen_lock_timeouts = timeouts;
-		repair(pool, 1);
+		repair(pool, 1, 1);
 	}
 }
 
@@ -760,6 +806,12 @@ static void maintain(struct pool *pool)
 		spawn(pool, ROLE_KEEPER);
 	else if (c.old_keeper)
 		retire(pool, c.old_keeper); /* replaced at the next tick with the new settings */
+	/* Replicated, a worker joins as a subordinate of the housekeeper's Replication Manager:
+	 * started while no housekeeper has joined, a worker would find no replication process;
+	 * and none opens the environment during a lockout (store_repl_locked_out says why). */
+	if (pool->cfg.replication_address[0] &&
+	    (!atomic_load(&pool->sb->repl_ready) || atomic_load(&pool->sb->repl_lockout)))
+		return;
 	if (c.old > 0) {
 		if (c.retiring == 0) {
 			if (c.current < pool->cfg.workers && c.ready == c.current &&
@@ -770,10 +822,6 @@ static void maintain(struct pool *pool)
 		}
 		return;
 	}
-	/* Replicated, a worker joins as a subordinate of the housekeeper's Replication Manager:
-	 * started first, a worker would become the node's replication process itself. */
-	if (pool->cfg.replication_address[0] && !atomic_load(&pool->sb->repl_ready))
-		return;
 	for (int n = c.current; n < pool->cfg.workers; n++)
 		if (spawn(pool, ROLE_WORKER) != 0)
 			break;
@@ -1041,7 +1089,7 @@ int pool_run(const struct pool_args *args)
 			pool->restarting = 0;
 			begin_stop(pool);
 		}
-		repair(pool, reap(pool));
+		repair(pool, reap(pool), 0);
 		if (pool->refused && !pool->stopping)
 			begin_stop(pool);
 		if (pool->stopping) {

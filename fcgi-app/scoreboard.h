@@ -75,6 +75,9 @@ struct scoreboard {
 	/* Bumped by the housekeeper when the group gains or loses a member: each worker's
 	 * Replication Manager connects only to those there were when it started (pool.c). */
 	_Atomic uint64_t repl_members_gen;
+	/* Replicated: set by the housekeeper while replication locks the store out (a sync with a
+	 * new master); no process opens the environment meanwhile (store_repl_locked_out says why). */
+	_Atomic int repl_lockout;
 	struct slot_metrics retired; /* what processes that have exited counted */
 	struct scoreboard_slot slots[SCOREBOARD_SLOTS];
 };

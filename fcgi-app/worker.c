@@ -48,6 +48,8 @@
 #include <unistd.h>
 
 #define STORE_RETRY_MS 1000
+/* A request's store calls end this long before request_timeout_s, leaving time to answer. */
+#define ANSWER_MARGIN_MS 500
 /* As much as the process's first thread has: yajl frees a parsed body's tree recursively, and a
  * 64 KiB body nests 32,768 deep (tests/http/test_hostile.py). Untouched pages cost nothing. */
 #define THREAD_STACK_BYTES (8 * 1024 * 1024)
@@ -151,6 +153,13 @@ static void open_process_store(struct worker *w)
 
 	if (w->store || now - w->store_tried_ms < STORE_RETRY_MS)
 		return;
+	/* Not during a replication lockout (store_repl_locked_out says why): "No master" until
+	 * it ends, as for any request caught in one. */
+	if (atomic_load(&w->args->sb->repl_lockout)) {
+		if (w->store_rc != STORE_OK)
+			w->store_rc = STORE_NO_MASTER;
+		return;
+	}
 	w->store_tried_ms = now;
 	opt = *w->args->store;
 	opt.hold_lock_ms = w->args->hold_lock_ms;
@@ -261,8 +270,13 @@ static void *serve_loop(void *arg)
 	_Atomic int64_t *busy_since = &w->slot->busy_since_ms[t->index];
 
 	while (!atomic_load(&w->stopping) && accept_request(t) == 0) {
+		int64_t now = clock_monotonic_ms();
+
 		atomic_store(&t->phase, PHASE_SERVING);
-		atomic_store_explicit(busy_since, clock_monotonic_ms(), memory_order_relaxed);
+		atomic_store_explicit(busy_since, now, memory_order_relaxed);
+		/* The pool's watchdog ends a worker on one request past request_timeout_s: the store
+		 * gives up (503) in time to answer before it (store_call_deadline). */
+		store_call_deadline(now + w->args->cfg->request_timeout_s * 1000 - ANSWER_MARGIN_MS);
 		attach_store(t);
 		/* One request per connection: a kept-alive connection would leave an idle thread
 		 * blocked reading it, deaf to the stop until killed. */
@@ -272,6 +286,7 @@ static void *serve_loop(void *arg)
 		finish_request(&t->fr);
 		atomic_store(&t->phase, PHASE_ACCEPTING);
 		atomic_store_explicit(busy_since, 0, memory_order_relaxed);
+		store_call_deadline(0);
 		if (t->app.store && store_needs_recovery(t->app.store))
 			request_stop(w, WORKER_EXIT_NEEDS_RECOVERY);
 		else if (t->app.store && store_needs_reopen(t->app.store))

@@ -194,14 +194,9 @@ int keeper_open(const struct config *cfg, unsigned slots, struct keeper **out)
 	store_options_init(&k->opt, cfg->data_dir);
 	k->opt.durability = (enum store_durability)cfg->durability; /* same order (config.h) */
 	{
-		const struct store_repl_keys rk = {
-			cfg->replication_address, cfg->replication_peers,
-			(size_t)cfg->replication_peer_count, cfg->replication_priority,
-			cfg->replication_ack_policy, cfg->replication_ack_timeout_ms,
-			cfg->replication_election_timeout_ms, cfg->replication_heartbeat_ms,
-			cfg->replication_group_creator,
-		};
+		struct repl_keys rk;
 
+		config_repl_keys(cfg, &rk);
 		store_repl_configure(&k->opt, &rk);
 	}
 	k->opt.lock_timeout_ms = (unsigned)cfg->lock_timeout_ms;

@@ -300,14 +300,9 @@ int counter_open(const struct counter_options *opt, struct counter **out)
 	store_options_init(&c->opt, opt->cfg->data_dir);
 	c->opt.durability = (enum store_durability)opt->cfg->durability; /* same order (config.h) */
 	{
-		const struct store_repl_keys rk = {
-			opt->cfg->replication_address, opt->cfg->replication_peers,
-			(size_t)opt->cfg->replication_peer_count, opt->cfg->replication_priority,
-			opt->cfg->replication_ack_policy, opt->cfg->replication_ack_timeout_ms,
-			opt->cfg->replication_election_timeout_ms, opt->cfg->replication_heartbeat_ms,
-			opt->cfg->replication_group_creator,
-		};
+		struct repl_keys rk;
 
+		config_repl_keys(opt->cfg, &rk);
 		store_repl_configure(&c->opt, &rk);
 	}
 	c->opt.lock_timeout_ms = (unsigned)opt->cfg->lock_timeout_ms;

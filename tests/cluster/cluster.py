@@ -256,6 +256,26 @@ class Node:
         self.seen_pids.update(out)
         return out
 
+    def dump_stacks(self, why):
+        """Write every nextid process's thread stacks (gdb, when installed) to stacks-<pid>.txt in
+        the node's directory, to read where a node that failed a check was waiting. Bounded:
+        at most 30 s a process. Returns the files written."""
+        if not shutil.which("gdb"):
+            return []
+        written = []
+        for pid in self.nextid_pids():
+            path = os.path.join(self.dir, "stacks-%d.txt" % pid)
+            try:
+                out = subprocess.run(["gdb", "-p", str(pid), "-batch", "-nx",
+                                      "-ex", "thread apply all bt"],
+                                     capture_output=True, text=True, timeout=30).stdout
+            except (OSError, subprocess.TimeoutExpired):
+                continue
+            with open(path, "w") as f:
+                f.write("%s\n%s: %s\n%s" % (why, pid, cmdline(pid), out))
+            written.append(path)
+        return written
+
     def kill(self):
         """SIGKILL every process of the node at once (a host that dies), and wait until they are
         gone (5 s at most). Returns the pids killed."""

@@ -46,6 +46,7 @@ DOWN_S = (0.2, 1.5)            # a killed node stays down this long
 FAILOVER_BOUND_S = 15          # a new master is agreed on, and a value answered, within this
 GROUP_BOUND_S = 40             # the group is whole again after a round within this
 SETTLED_S = 2.0                # after the rounds, whole and ready this long before the checks
+CLUSTER_REQUEST_TIMEOUT_S = 3  # see pool_config
 
 
 class ClusterChaos:
@@ -74,6 +75,14 @@ class ClusterChaos:
 
     def stop_all(self):
         return self.cluster.stop() if self.cluster else []
+
+    def pool_config(self):
+        """crash/run's settings, but request_timeout_s 3 (as test_failover): on a replicated node
+        a request may wait for a forward's answer or a commit's acknowledgements (the 1 s ack
+        timeout) after a lock wait, and the store gives up 500 ms before request_timeout_s."""
+        config = super().pool_config()
+        config["request_timeout_s"] = CLUSTER_REQUEST_TIMEOUT_S
+        return config
 
     def start(self):
         self.cluster_init()
@@ -199,6 +208,7 @@ class ClusterChaos:
                 node.wait_role(("replica",), GROUP_BOUND_S)
             except cluster.ClusterError as e:
                 self.violate("%s resumed but not a replica: %s" % (node.name, e), round_no)
+                node.dump_stacks("round %d: resumed but not a replica" % round_no)
         return text + "; resumed; " + self.whole(round_no)
 
     def whole(self, round_no):
