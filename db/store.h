@@ -267,16 +267,22 @@ struct store_item {
 };
 
 /*
- * Write every item in one transaction, replacing sequences of the same name: all or nothing.
- * The lock table (DB_CONFIG) bounds one transaction to about a hundred thousand sequences
- * (measured with short names: 130,000 pass, 150,000 do not); a larger import fails as a whole
- * (STORE_UNAVAILABLE) and changes nothing.
+ * Write every item, replacing sequences of the same name.
  * Unless `force`, refuses to move an existing counter backwards (that would issue its numbers
  * again) or to turn it into another kind. Returns STORE_OK; STORE_INVALID with *bad the index of
- * the offending item and *why a sentence; or BUSY, UNAVAILABLE.
+ * the offending item and *why a sentence; or BUSY, UNAVAILABLE, NO_MASTER, NOT_REPLICATED, LIMIT.
+ * *written is how many items (the first ones) are stored.
+ * One node: one transaction, all or nothing (*written is 0 or n). The lock table (DB_CONFIG)
+ * bounds it to about a hundred thousand sequences (measured with short names: 130,000 pass,
+ * 150,000 do not); a larger import fails as a whole (STORE_UNAVAILABLE) and changes nothing.
+ * Replicated (a replica's run by the master): every item is checked first and a refusal writes
+ * nothing; then a transaction per chunk of a few hundred, each checked again, so each commit
+ * fits the acknowledgement timeout. A chunk that fails leaves the earlier ones written (*written)
+ * and *bad in the chunk that failed; the same import again is safe (the written items are equal
+ * to the file's, which the check lets through, and a counter that moved on since is refused).
  */
 int store_import(struct store *st, const struct store_item *items, size_t n, int force,
-                 size_t *bad, const char **why);
+                 size_t *bad, const char **why, size_t *written);
 
 /*
  * Hot backup into `dir` (absent or empty): copy the databases and logs while the service runs,
