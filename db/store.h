@@ -256,7 +256,8 @@ int store_configure(struct store *st, const char *name, size_t len,
 int store_delete(struct store *st, const char *name, size_t len);
 
 /* Remove every sequence, a thousand per transaction; *count (may be NULL) is how many went.
- * Returns STORE_OK, BUSY or UNAVAILABLE (then some may be gone). */
+ * On a replica, the master does it, a chunk per request. Returns STORE_OK, BUSY, UNAVAILABLE,
+ * NO_MASTER or NOT_REPLICATED (then some may be gone). */
 int store_delete_all(struct store *st, size_t *count);
 
 /* One sequence to import: a name and its whole record. */
@@ -295,8 +296,9 @@ int store_backup(struct store *st, const char *dir, size_t *count);
 /*
  * Move every counter `steps` values ahead (1 to 2^63-1), as if they had been issued: after a
  * restore from a backup, past whatever the lost store may have issued since (record_skip says
- * which sequences move and how). A chunk of names per synced transaction. *moved counts the
- * sequences that moved. Returns STORE_OK, INVALID (steps), BUSY or UNAVAILABLE.
+ * which sequences move and how). A chunk of names per synced transaction (on a replica, the
+ * master's, a chunk per request). *moved counts the sequences that moved, in the chunks that
+ * committed. Returns STORE_OK, INVALID (steps), BUSY, UNAVAILABLE, NO_MASTER or NOT_REPLICATED.
  */
 int store_advance_all(struct store *st, uint64_t steps, size_t *moved);
 
