@@ -275,6 +275,9 @@ static int import_failed(struct ctl *c, const char *path, const struct import_se
 		                "import: %s:%zu: %s The sequences of lines %zu to %zu were imported; "
 		                "running the same import again is safe.",
 		                path, s->lines[bad], why, s->lines[0], s->lines[written - 1]);
+	if (written == 0 && store_replicated(&c->opt))
+		return ctl_store_fail(c, "import: the store refused a transaction (%s); nothing was "
+		                      "imported", store_rc_name(src));
 	if (written == 0)
 		return ctl_store_fail(c,
 		              "import: the store refused the transaction (%s); nothing was "

@@ -89,12 +89,15 @@ def test_prefix_configuration_through_a_replica(make_cluster):
 
 # ---- import, advance and delete-all through a replica (nextidctl), on one group -------------
 
+MAX_SEQUENCES = 20500
+
+
 @pytest.fixture(scope="module")
 def group():
     """One three-node group for the bulk tests below, which run in file order and leave the
-    store empty (delete-all is the last)."""
+    store empty (delete-all is the last). Room for 20,500 sequences: an import stops midway."""
     c = cluster.Cluster(tempfile.mkdtemp(prefix="nextid-cluster-"), size=3,
-                        config=dict(cluster.TEST_CONFIG))
+                        config=dict(cluster.TEST_CONFIG, max_sequences=MAX_SEQUENCES))
     print("cluster directory: %s" % c.base_dir)
     try:
         c.start()
@@ -182,20 +185,39 @@ def test_import_20000_through_a_replica(group):
     wait_exports(group.nodes, "im-", lines, 60)
 
 
+def test_import_stopped_midway_through_a_replica(group):
+    """A chunk refused at max_sequences: the chunk before it stays, the command says which lines,
+    and the same import again (on the master) answers the same."""
+    master, (r1, _) = replicas_of(group)
+    lines = [line("mw-%03d" % i, 1) for i in range(600)]
+    path = os.path.join(group.base_dir, "mw.jsonl")
+    write_lines(path, lines)
+    answers = []
+    for node in (r1, master):
+        proc = node.nextidctl("import", path, check=False, timeout=60)
+        answers.append((proc.returncode, proc.stdout, proc.stderr))
+    want = (1, "", "nextidctl: import: the store refused a transaction (too many sequences: "
+            "max_sequences in nextid.conf is reached) after the sequences of lines 1 to 250 "
+            "were imported; running the same import again is safe\n")
+    assert answers == [want, want], answers
+    wait_exports(group.nodes, "mw-", lines[:250])
+
+
 def test_advance_through_a_replica(group):
     """advance on a replica moves every counter of the group by exactly N, on every node."""
     _, (_, r2) = replicas_of(group)
     proc = r2.nextidctl("advance", 1000, timeout=120)
     assert (proc.stdout, proc.stderr) == \
-        ("advance: 20001 sequences moved 1000 values ahead\n", ""), proc
+        ("advance: 20251 sequences moved 1000 values ahead\n", ""), proc
     wait_exports(group.nodes, "im-", [line("im-%05d" % i, 3 * i + 1001) for i in range(20000)],
                  60)
     wait_exports(group.nodes, "ri-", [line("ri-low", 1100)])
+    wait_exports(group.nodes, "mw-", [line("mw-%03d" % i, 1001) for i in range(250)])
 
 
 def test_delete_all_through_a_replica(group):
     """sequence-reset (delete-all) on a replica empties every node."""
     _, (r1, _) = replicas_of(group)
     proc = r1.nextidctl("sequence-reset", "-f", timeout=120)
-    assert (proc.stdout, proc.stderr) == ("deleted 20001 sequences\n", ""), proc
+    assert (proc.stdout, proc.stderr) == ("deleted 20251 sequences\n", ""), proc
     wait_exports(group.nodes, "", [])
