@@ -1,7 +1,8 @@
 /*
- * store: one sequence at a time, by name: read, create, configure, delete, and import a set (in one
- * transaction, or in chunks under replication). Each is a body that store_txn.c runs. Values leave through store_next.c, walks
- * over every sequence are store_scan.c's, and the record's bytes are record.c's.
+ * store: one sequence at a time, by name: read, create, configure, delete, and import a set (in
+ * one transaction, or in chunks under replication). Each is a body that store_txn.c runs. Values
+ * leave through store_next.c, walks over every sequence are store_scan.c's, and the record's
+ * bytes are record.c's.
  */
 #include "store_int.h"
 
