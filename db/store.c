@@ -209,7 +209,7 @@ int store_import_chunk(struct store *st, const struct store_item *items, size_t 
 
 	*bad = import_invalid(items, n);
 	*why = "the name or the record is not valid.";
-	if (n > STORE_IMPORT_CHUNK || *bad < n)
+	if (n > STORE_REPL_CHUNK || *bad < n)
 		return STORE_INVALID;
 	*bad = 0;
 	*why = "";
@@ -227,7 +227,7 @@ int store_import_chunk(struct store *st, const struct store_item *items, size_t 
 
 /*
  * Replicated, one transaction of many thousands of names outlasts the acknowledgement timeout:
- * chunks of STORE_IMPORT_CHUNK, each its own transaction (at the master, forwarded from a
+ * chunks of STORE_REPL_CHUNK, each its own transaction (at the master, forwarded from a
  * replica). Every chunk is checked first, so a refused import writes nothing; each chunk's
  * transaction checks its items again, so a counter that moved meanwhile is still never lowered.
  */
@@ -236,14 +236,14 @@ static int import_chunked(struct store *st, const struct store_item *items, size
 {
 	int rc = STORE_OK;
 
-	for (size_t at = 0; !force && rc == STORE_OK && at < n; at += STORE_IMPORT_CHUNK) {
-		size_t k = n - at < STORE_IMPORT_CHUNK ? n - at : STORE_IMPORT_CHUNK;
+	for (size_t at = 0; !force && rc == STORE_OK && at < n; at += STORE_REPL_CHUNK) {
+		size_t k = n - at < STORE_REPL_CHUNK ? n - at : STORE_REPL_CHUNK;
 
 		rc = store_import_chunk(st, items + at, k, force, 1, bad, why);
 		*bad += at;
 	}
-	for (size_t at = 0; rc == STORE_OK && at < n; at += STORE_IMPORT_CHUNK) {
-		size_t k = n - at < STORE_IMPORT_CHUNK ? n - at : STORE_IMPORT_CHUNK;
+	for (size_t at = 0; rc == STORE_OK && at < n; at += STORE_REPL_CHUNK) {
+		size_t k = n - at < STORE_REPL_CHUNK ? n - at : STORE_REPL_CHUNK;
 
 		rc = store_import_chunk(st, items + at, k, force, 0, bad, why);
 		*bad += at;

@@ -255,7 +255,8 @@ int store_configure(struct store *st, const char *name, size_t len,
 /* Remove a sequence. Returns STORE_OK, NOT_FOUND, BUSY or UNAVAILABLE. */
 int store_delete(struct store *st, const char *name, size_t len);
 
-/* Remove every sequence, a thousand per transaction; *count (may be NULL) is how many went.
+/* Remove every sequence, a thousand per transaction (250 under replication, so that each is
+ * acknowledged in time); *count (may be NULL) is how many went.
  * On a replica, the master does it, a chunk per request. Returns STORE_OK, BUSY, UNAVAILABLE,
  * NO_MASTER or NOT_REPLICATED (then some may be gone). */
 int store_delete_all(struct store *st, size_t *count);
@@ -296,8 +297,8 @@ int store_backup(struct store *st, const char *dir, size_t *count);
 /*
  * Move every counter `steps` values ahead (1 to 2^63-1), as if they had been issued: after a
  * restore from a backup, past whatever the lost store may have issued since (record_skip says
- * which sequences move and how). A chunk of names per synced transaction (on a replica, the
- * master's, a chunk per request). *moved counts the sequences that moved, in the chunks that
+ * which sequences move and how). A chunk of names (a thousand; 250 under replication) per synced
+ * transaction (on a replica, the master's, a chunk per request). *moved counts the sequences that moved, in the chunks that
  * committed. Returns STORE_OK, INVALID (steps), BUSY, UNAVAILABLE, NO_MASTER or NOT_REPLICATED.
  */
 int store_advance_all(struct store *st, uint64_t steps, size_t *moved);

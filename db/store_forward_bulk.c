@@ -1,6 +1,6 @@
 /*
  * store_forward_bulk: a replica's bulk writes, carried out by the master: an import, a chunk of
- * STORE_IMPORT_CHUNK names per request (checked only, or checked and written: store_import asks
+ * STORE_REPL_CHUNK names per request (checked only, or checked and written: store_import asks
  * for every chunk's check before any is written); advance and delete-all, a chunk of the master's
  * names per request, the replica asking for the next until the master says none is left.
  *
@@ -38,7 +38,7 @@ int store_forward_import(struct store *st, const struct store_item *items, size_
 	*why = "";
 	if (!c.p)
 		return STORE_UNAVAILABLE;
-	if (n == 0 || n > STORE_IMPORT_CHUNK)
+	if (n == 0 || n > STORE_REPL_CHUNK)
 		c.bad = 1;
 	fwd_put_header(&c, FWD_OP_IMPORT);
 	put_u(&c, force != 0, 1);
@@ -190,7 +190,7 @@ static int serve_import(struct store *st, struct cursor *c, DB_CHANNEL *chan)
 	char (*names)[NAME_MAX_BYTES + 1];
 	const char *why = "";
 
-	if (c->bad || force > 1 || check_only > 1 || n == 0 || n > STORE_IMPORT_CHUNK)
+	if (c->bad || force > 1 || check_only > 1 || n == 0 || n > STORE_REPL_CHUNK)
 		return STORE_INVALID;
 	items = calloc(n, sizeof(*items));
 	names = calloc(n, sizeof(*names));

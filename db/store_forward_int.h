@@ -44,8 +44,8 @@
 #define FWD_NUMBER_BYTES (8 + 8 + 16 + 2 + AUDIT_NUMBER_MAX)
 #define FWD_RESPONSE_MAX (16 + FWD_PREFIX_COUNT_MAX * FWD_NUMBER_BYTES)
 #define FWD_GRANT_BYTES (2 + 4 * 8 + 1)
-/* An import chunk's request: its header and STORE_IMPORT_CHUNK names with their records. */
-#define FWD_IMPORT_REQUEST_MAX (16 + STORE_IMPORT_CHUNK * (2 + NAME_MAX_BYTES + RECORD_SIZE))
+/* An import chunk's request: its header and STORE_REPL_CHUNK names with their records. */
+#define FWD_IMPORT_REQUEST_MAX (16 + STORE_REPL_CHUNK * (2 + NAME_MAX_BYTES + RECORD_SIZE))
 /* The largest message the master's handler reads at all; each op checks its own bounds. */
 #define FWD_MESSAGE_MAX (FWD_REQUEST_MAX > FWD_IMPORT_REQUEST_MAX ? FWD_REQUEST_MAX \
                                                                   : FWD_IMPORT_REQUEST_MAX)

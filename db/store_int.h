@@ -124,13 +124,14 @@ int store_remove_record(struct store *st, struct txn_attempt *a, DBT *key);
 /* ---- store.c: import in chunks, under replication ---- */
 
 /*
- * Names one replicated import transaction writes (or checks): its commit, and the replicas'
- * acknowledgement of it, fit well within replication_ack_timeout_ms (measured in
- * docs/replication.md), and a forwarded chunk fits one message.
+ * Names one replicated write transaction of a bulk operation holds (an import chunk, checked or
+ * written; a chunk of advance or delete-all): its commit, and the replicas' acknowledgement of
+ * it, fit well within replication_ack_timeout_ms (measured in docs/replication.md), and a
+ * forwarded import chunk fits one message.
  */
-#define STORE_IMPORT_CHUNK 250
+#define STORE_REPL_CHUNK 250
 
-/* One chunk of an import (n <= STORE_IMPORT_CHUNK): check_only, check every item against the
+/* One chunk of an import (n <= STORE_REPL_CHUNK): check_only, check every item against the
  * stored records (unless force, nothing to check) and write nothing; else check and write them
  * in one transaction. Forwarded to the master on a replica. Results as store_import's. */
 int store_import_chunk(struct store *st, const struct store_item *items, size_t n, int force,

@@ -297,7 +297,7 @@ START_TEST(test_import_chunks_on_the_master)
 	ck_assert_int_eq(store_get(st, "imp1", 4, &got), STORE_OK);
 	ck_assert_int_eq(got.next, 5);
 	/* the largest chunk */
-	len = import_request(req, sizeof(req), 0, 0, STORE_IMPORT_CHUNK, "big", 1);
+	len = import_request(req, sizeof(req), 0, 0, STORE_REPL_CHUNK, "big", 1);
 	ck_assert_int_eq(dispatch(req, len), STORE_OK);
 	ck_assert_int_eq(store_get(st, "big249", 6, &got), STORE_OK);
 }
@@ -352,8 +352,8 @@ START_TEST(test_hostile_bulk_requests_are_refused)
 	bad[4] = 0;
 	bad[5] = 0;
 	ck_assert_int_eq(dispatch(bad, len), STORE_INVALID);
-	bad[4] = (STORE_IMPORT_CHUNK + 1) >> 8;
-	bad[5] = (STORE_IMPORT_CHUNK + 1) & 0xff;
+	bad[4] = (STORE_REPL_CHUNK + 1) >> 8;
+	bad[5] = (STORE_REPL_CHUNK + 1) & 0xff;
 	ck_assert_int_eq(dispatch(bad, len), STORE_INVALID);
 	memcpy(bad, good, len);
 	bad[2] = 2;
