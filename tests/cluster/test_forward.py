@@ -93,9 +93,11 @@ MAX_SEQUENCES = 20500
 
 
 @pytest.fixture(scope="module")
-def group():
+def group(request):
     """One three-node group for the bulk tests below, which run in file order and leave the
-    store empty (delete-all is the last). Room for 20,500 sequences: an import stops midway."""
+    store empty (delete-all is the last). Room for 20,500 sequences: an import stops midway.
+    Its directory is kept when one of them failed."""
+    failed_before = request.session.testsfailed
     c = cluster.Cluster(tempfile.mkdtemp(prefix="nextid-cluster-"), size=3,
                         config=dict(cluster.TEST_CONFIG, max_sequences=MAX_SEQUENCES))
     print("cluster directory: %s" % c.base_dir)
@@ -107,9 +109,12 @@ def group():
         raise
     yield c
     leftovers = c.stop()
-    if not leftovers:
+    if leftovers or request.session.testsfailed > failed_before:
+        print("\nkept %s: configs, logs and data of the failed test" % c.base_dir)
+    else:
         c.cleanup()
-    assert not leftovers, leftovers
+    assert not leftovers, "processes of the nodes still ran after they were stopped: %r" % (
+        leftovers,)
 
 
 def replicas_of(c):
