@@ -52,10 +52,15 @@ static int parse_flags(int argc, char **argv, struct reset_args *a)
 static int delete_all(struct ctl *c, int force)
 {
 	size_t count;
+	int rc;
 
 	if (!force && !ctl_confirm(c, "Delete every sequence? Their numbers will be issued again."))
 		return ctl_fail(CTL_FAIL, "aborted");
-	if (store_delete_all(c->store, &count) != STORE_OK)
+	rc = store_delete_all(c->store, &count);
+	if (rc != STORE_OK && count > 0) /* the chunks before the one that failed stay deleted */
+		return ctl_store_fail(c, "sequence-reset: the store did not answer after %zu sequences "
+		                      "were deleted", count);
+	if (rc != STORE_OK)
 		return ctl_store_fail(c, "sequence-reset: the store did not answer");
 	fprintf(c->out, "deleted %zu sequences\n", count);
 	return CTL_OK;

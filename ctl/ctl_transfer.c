@@ -4,7 +4,8 @@
  *    "cycle":false,"cache":0,"exhausted":false}
  * Counter fields follow the Sequence Service's convention (JSON numbers for int, strings of digits
  * for long, null for random-id types); import accepts numbers or strings for either. When a
- * sequence is exhausted, "next" holds the last value it issued. Import is all or nothing.
+ * sequence is exhausted, "next" holds the last value it issued. Import is all or nothing on one
+ * node; under replication it is checked whole and then written in chunks (store_import).
  */
 #include "ctl.h"
 #include "name.h"
@@ -261,12 +262,40 @@ static int read_lines(FILE *f, const char *path, struct import_set *s)
 	return 0;
 }
 
+/* What an import that stopped says: nothing written (one node's single transaction, or a refusal
+ * before any chunk), or which lines a replicated import wrote before a chunk failed. */
+static int import_failed(struct ctl *c, const char *path, const struct import_set *s, int src,
+                         size_t bad, const char *why, size_t written)
+{
+	if (src == STORE_INVALID && written == 0)
+		return ctl_fail(CTL_FAIL, "import: %s:%zu: %s Nothing was imported.", path,
+		                s->lines[bad], why);
+	if (src == STORE_INVALID)
+		return ctl_fail(CTL_FAIL,
+		                "import: %s:%zu: %s The sequences of lines %zu to %zu were imported; "
+		                "running the same import again is safe.",
+		                path, s->lines[bad], why, s->lines[0], s->lines[written - 1]);
+	if (written == 0 && store_replicated(&c->opt))
+		return ctl_store_fail(c, "import: the store refused a transaction (%s); nothing was "
+		                      "imported", store_rc_name(src));
+	if (written == 0)
+		return ctl_store_fail(c,
+		              "import: the store refused the transaction (%s); nothing was "
+		              "imported. A file of more than about a hundred thousand sequences is "
+		              "larger than one transaction can hold: split it.",
+		              store_rc_name(src));
+	return ctl_store_fail(c,
+	              "import: the store refused a transaction (%s) after the sequences of lines "
+	              "%zu to %zu were imported; running the same import again is safe",
+	              store_rc_name(src), s->lines[0], s->lines[written - 1]);
+}
+
 int ctl_import(struct ctl *c, int argc, char **argv)
 {
 	struct import_set s = { 0 };
 	int force = argc == 2 && strcmp(argv[0], "--force") == 0;
 	const char *path = argv[force], *why;
-	size_t bad = 0;
+	size_t bad = 0, written = 0;
 	FILE *f;
 	int rc;
 
@@ -278,17 +307,10 @@ int ctl_import(struct ctl *c, int argc, char **argv)
 	rc = read_lines(f, path, &s);
 	fclose(f);
 	if (rc == 0) {
-		int src = store_import(c->store, s.items, s.n, force, &bad, &why);
+		int src = store_import(c->store, s.items, s.n, force, &bad, &why, &written);
 
-		if (src == STORE_INVALID)
-			rc = ctl_fail(CTL_FAIL, "import: %s:%zu: %s Nothing was imported.", path,
-			              s.lines[bad], why);
-		else if (src != STORE_OK)
-			rc = ctl_store_fail(c,
-			              "import: the store refused the transaction (%s); nothing was "
-			              "imported. A file of more than about a hundred thousand sequences is "
-			              "larger than one transaction can hold: split it.",
-			              store_rc_name(src));
+		if (src != STORE_OK)
+			rc = import_failed(c, path, &s, src, bad < s.n ? bad : 0, why, written);
 		else
 			fprintf(c->out, "import: %zu sequences\n", s.n);
 	}

@@ -292,6 +292,9 @@ static int cmd_advance(struct ctl *c, int argc, char **argv)
 	if (steps < 1)
 		return ctl_fail(CTL_USAGE, "advance: N must be at least 1");
 	rc = store_advance_all(c->store, (uint64_t)steps, &moved);
+	if (rc != STORE_OK && moved > 0) /* the chunks before the one that failed stay moved */
+		return ctl_store_fail(c, "advance: %s, after %zu sequences moved %lld values ahead",
+		                      store_rc_name(rc), moved, (long long)steps);
 	if (rc != STORE_OK)
 		return ctl_store_fail(c, "advance: %s", store_rc_name(rc));
 	fprintf(c->out, "advance: %zu sequences moved %lld values ahead\n", moved, (long long)steps);

@@ -1,7 +1,8 @@
 /*
- * store: one sequence at a time, by name: read, create, configure, delete, and import a set in one
- * transaction. Each is a body that store_txn.c runs. Values leave through store_next.c, walks
- * over every sequence are store_scan.c's, and the record's bytes are record.c's.
+ * store: one sequence at a time, by name: read, create, configure, delete, and import a set (in
+ * one transaction, or in chunks under replication). Each is a body that store_txn.c runs. Values
+ * leave through store_next.c, walks over every sequence are store_scan.c's, and the record's
+ * bytes are record.c's.
  */
 #include "store_int.h"
 
@@ -132,6 +133,7 @@ struct import_op {
 	const struct store_item *items;
 	size_t n, bad;
 	int force;
+	int check_only; /* read and check each item, write nothing */
 	const char *why;
 };
 
@@ -166,13 +168,15 @@ static int import_body(struct store *st, struct txn_attempt *a, void *arg)
 		const struct store_item *it = &op->items[i];
 		DBT key = store_name_key(it->name, it->len);
 		struct seq_record old, rec = it->rec;
-		int rc = store_read_record(st, a, &key, DB_RMW, &old);
+		int rc = store_read_record(st, a, &key, op->check_only ? 0 : DB_RMW, &old);
 
 		op->bad = i;
 		if (rc != STORE_OK && rc != STORE_NOT_FOUND)
 			return rc;
 		if (rc == STORE_OK && !op->force && (op->why = import_refusal(&old, &rec)) != NULL)
 			return STORE_INVALID;
+		if (op->check_only)
+			continue;
 		if (rc == STORE_NOT_FOUND) {
 			rc = store_index_add(st, a, &key);
 			if (rc != STORE_OK)
@@ -186,22 +190,88 @@ static int import_body(struct store *st, struct txn_attempt *a, void *arg)
 	return STORE_OK;
 }
 
+/* The index of the first item whose name or record is not valid, or n. */
+static size_t import_invalid(const struct store_item *items, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && !store_name_invalid(items[i].name, items[i].len) &&
+	       record_check(&items[i].rec) == RECORD_OK)
+		i++;
+	return i;
+}
+
+int store_import_chunk(struct store *st, const struct store_item *items, size_t n, int force,
+                       int check_only, size_t *bad, const char **why)
+{
+	struct import_op op = { .items = items, .n = n, .force = force, .check_only = check_only };
+	int rc;
+
+	*bad = import_invalid(items, n);
+	*why = "the name or the record is not valid.";
+	if (n > STORE_REPL_CHUNK || *bad < n)
+		return STORE_INVALID;
+	*bad = 0;
+	*why = "";
+	switch (store_forward_route(st)) {
+	case STORE_ROUTE_MASTER:
+		return store_forward_import(st, items, n, force, check_only, bad, why);
+	case STORE_ROUTE_NONE:
+		return STORE_NO_MASTER;
+	}
+	rc = store_run_txn(st, check_only ? RUN_READ : RUN_DURABLE, import_body, &op);
+	*bad = op.bad;
+	*why = op.why ? op.why : "";
+	return rc;
+}
+
+/*
+ * Replicated, one transaction of many thousands of names outlasts the acknowledgement timeout:
+ * chunks of STORE_REPL_CHUNK, each its own transaction (at the master, forwarded from a
+ * replica). Every chunk is checked first, so a refused import writes nothing; each chunk's
+ * transaction checks its items again, so a counter that moved meanwhile is still never lowered.
+ */
+static int import_chunked(struct store *st, const struct store_item *items, size_t n, int force,
+                          size_t *bad, const char **why, size_t *written)
+{
+	int rc = STORE_OK;
+
+	for (size_t at = 0; !force && rc == STORE_OK && at < n; at += STORE_REPL_CHUNK) {
+		size_t k = n - at < STORE_REPL_CHUNK ? n - at : STORE_REPL_CHUNK;
+
+		rc = store_import_chunk(st, items + at, k, force, 1, bad, why);
+		*bad += at;
+	}
+	for (size_t at = 0; rc == STORE_OK && at < n; at += STORE_REPL_CHUNK) {
+		size_t k = n - at < STORE_REPL_CHUNK ? n - at : STORE_REPL_CHUNK;
+
+		rc = store_import_chunk(st, items + at, k, force, 0, bad, why);
+		*bad += at;
+		if (rc == STORE_OK)
+			*written = at + k;
+	}
+	return rc;
+}
+
 int store_import(struct store *st, const struct store_item *items, size_t n, int force,
-                 size_t *bad, const char **why)
+                 size_t *bad, const char **why, size_t *written)
 {
 	struct import_op op = { .items = items, .n = n, .force = force };
 	int rc;
 
-	for (size_t i = 0; i < n; i++) {
-		if (store_name_invalid(items[i].name, items[i].len) ||
-		    record_check(&items[i].rec) != RECORD_OK) {
-			*bad = i;
-			*why = "the name or the record is not valid.";
-			return STORE_INVALID;
-		}
-	}
+	*written = 0;
+	*bad = import_invalid(items, n);
+	*why = "the name or the record is not valid.";
+	if (*bad < n)
+		return STORE_INVALID;
+	*bad = 0;
+	*why = "";
+	if (store_replicated(&st->opt))
+		return import_chunked(st, items, n, force, bad, why, written);
 	rc = store_run_txn(st, RUN_DURABLE, import_body, &op);
 	*bad = op.bad;
 	*why = op.why ? op.why : "";
+	if (rc == STORE_OK)
+		*written = n;
 	return rc;
 }

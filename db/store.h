@@ -266,8 +266,10 @@ int store_configure(struct store *st, const char *name, size_t len,
 /* Remove a sequence. Returns STORE_OK, NOT_FOUND, BUSY or UNAVAILABLE. */
 int store_delete(struct store *st, const char *name, size_t len);
 
-/* Remove every sequence, a thousand per transaction; *count (may be NULL) is how many went.
- * Returns STORE_OK, BUSY or UNAVAILABLE (then some may be gone). */
+/* Remove every sequence, a thousand per transaction (250 under replication, so that each is
+ * acknowledged in time); *count (may be NULL) is how many went.
+ * On a replica, the master does it, a chunk per request. Returns STORE_OK, BUSY, UNAVAILABLE,
+ * NO_MASTER or NOT_REPLICATED (then some may be gone). */
 int store_delete_all(struct store *st, size_t *count);
 
 /* One sequence to import: a name and its whole record. */
@@ -278,16 +280,22 @@ struct store_item {
 };
 
 /*
- * Write every item in one transaction, replacing sequences of the same name: all or nothing.
- * The lock table (DB_CONFIG) bounds one transaction to about a hundred thousand sequences
- * (measured with short names: 130,000 pass, 150,000 do not); a larger import fails as a whole
- * (STORE_UNAVAILABLE) and changes nothing.
+ * Write every item, replacing sequences of the same name.
  * Unless `force`, refuses to move an existing counter backwards (that would issue its numbers
  * again) or to turn it into another kind. Returns STORE_OK; STORE_INVALID with *bad the index of
- * the offending item and *why a sentence; or BUSY, UNAVAILABLE.
+ * the offending item and *why a sentence; or BUSY, UNAVAILABLE, NO_MASTER, NOT_REPLICATED, LIMIT.
+ * *written is how many items (the first ones) are stored.
+ * One node: one transaction, all or nothing (*written is 0 or n). The lock table (DB_CONFIG)
+ * bounds it to about a hundred thousand sequences (measured with short names: 130,000 pass,
+ * 150,000 do not); a larger import fails as a whole (STORE_UNAVAILABLE) and changes nothing.
+ * Replicated (a replica's run by the master): every item is checked first and a refusal writes
+ * nothing; then a transaction per chunk of a few hundred, each checked again, so each commit
+ * fits the acknowledgement timeout. A chunk that fails leaves the earlier ones written (*written)
+ * and *bad in the chunk that failed; the same import again is safe (the written items are equal
+ * to the file's, which the check lets through, and a counter that moved on since is refused).
  */
 int store_import(struct store *st, const struct store_item *items, size_t n, int force,
-                 size_t *bad, const char **why);
+                 size_t *bad, const char **why, size_t *written);
 
 /*
  * Hot backup into `dir` (absent or empty): copy the databases and logs while the service runs,
@@ -300,8 +308,9 @@ int store_backup(struct store *st, const char *dir, size_t *count);
 /*
  * Move every counter `steps` values ahead (1 to 2^63-1), as if they had been issued: after a
  * restore from a backup, past whatever the lost store may have issued since (record_skip says
- * which sequences move and how). A chunk of names per synced transaction. *moved counts the
- * sequences that moved. Returns STORE_OK, INVALID (steps), BUSY or UNAVAILABLE.
+ * which sequences move and how). A chunk of names (a thousand; 250 under replication) per synced
+ * transaction (on a replica, the master's, a chunk per request). *moved counts the sequences that moved, in the chunks that
+ * committed. Returns STORE_OK, INVALID (steps), BUSY, UNAVAILABLE, NO_MASTER or NOT_REPLICATED.
  */
 int store_advance_all(struct store *st, uint64_t steps, size_t *moved);
 

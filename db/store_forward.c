@@ -11,11 +11,10 @@
  * no answer in time answers STORE_NO_MASTER: the master may have committed it, but what it took
  * is never handed out (a gap, never a duplicate).
  *
- * Request:  version(1) op(1) then the op's fields. Response: version(1) rc(1) then the result.
- * Integers are big-endian (bigendian.h), names and texts a 2-byte length and their bytes.
+ * The message format and its cursor are in store_forward_int.h; the bulk operations (import,
+ * advance, delete-all) in store_forward_bulk.c.
  */
-#include "store_int.h"
-#include "bigendian.h"
+#include "store_forward_int.h"
 #include "clock.h"
 #include "store_prefix.h"
 
@@ -24,102 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define FWD_VERSION 1
-#define FWD_OP_NEXT 1
-#define FWD_OP_PREFIX_GROUP 2
-#define FWD_OP_CLAIM 3
-#define FWD_OP_CONFIGURE 4
-#define FWD_OP_CREATE 5
-#define FWD_OP_DELETE 6
-#define FWD_OP_PREFIX_CONFIGURE 7
-#define FWD_OP_PREFIX_RESET 8
-#define FWD_WHY_MAX 512 /* a refusal's sentence */
-#define FWD_TEXT_MAX 1024 /* a prefix's format, zone, reason: the store checks them further */
-/* Takes in one forwarded group (nextid-grpc combines its callers' takes). */
-#define FWD_TAKES_MAX 64
-/* The largest request: a group's name and its takes' audit texts; a next's name and record. */
-#define FWD_REQUEST_MAX (64 + NAME_MAX_BYTES + RECORD_SIZE + \
-                         FWD_TAKES_MAX * (8 + 3 * (2 + AUDIT_TEXT_MAX)))
-/* Numbers one forwarded prefix take may ask for (the HTTP batch limit), and its answer's size. */
-#define FWD_PREFIX_COUNT_MAX 1000
-#define FWD_NUMBER_BYTES (8 + 8 + 16 + 2 + AUDIT_NUMBER_MAX)
-#define FWD_RESPONSE_MAX (16 + FWD_PREFIX_COUNT_MAX * FWD_NUMBER_BYTES)
-#define FWD_GRANT_BYTES (2 + 4 * 8 + 1)
-
-/* ---- encoding: a cursor over a bounded buffer; any overrun marks it bad ---- */
-
-struct cursor {
-	unsigned char *p;
-	size_t len, at;
-	int bad;
-};
-
-static unsigned char *take(struct cursor *c, size_t n)
-{
-	unsigned char *here;
-
-	if (c->bad || n > c->len - c->at) {
-		c->bad = 1;
-		return NULL;
-	}
-	here = c->p + c->at;
-	c->at += n;
-	return here;
-}
-
-static void put_u(struct cursor *c, uint64_t v, int n)
-{
-	unsigned char *p = take(c, (size_t)n);
-
-	if (p)
-		bigendian_put(p, v, n);
-}
-
-static uint64_t get_u(struct cursor *c, int n)
-{
-	unsigned char *p = take(c, (size_t)n);
-
-	return p ? bigendian_get(p, n) : 0;
-}
-
-static void put_bytes(struct cursor *c, const void *s, size_t n)
-{
-	unsigned char *p;
-
-	if (n > UINT16_MAX) {
-		c->bad = 1;
-		return;
-	}
-	put_u(c, n, 2);
-	if ((p = take(c, n)) != NULL)
-		memcpy(p, s, n);
-}
-
-/* A length-prefixed text of at most max bytes into out (NUL-terminated, max + 1 bytes). */
-static size_t get_text(struct cursor *c, char *out, size_t max)
-{
-	size_t n = (size_t)get_u(c, 2);
-	unsigned char *p;
-
-	if (n > max) {
-		c->bad = 1;
-		n = 0;
-	}
-	p = take(c, n);
-	if (!p)
-		n = 0;
-	else
-		memcpy(out, p, n);
-	out[n] = '\0';
-	return n;
-}
-
-/* A text must not hold a NUL byte: the callers' strings are C strings. */
-static int has_nul(const char *s, size_t n)
-{
-	return memchr(s, '\0', n) != NULL;
-}
 
 /* ---- when to forward ---- */
 
@@ -344,14 +247,14 @@ static int send_to_master(struct store *st, const unsigned char *req, size_t len
 }
 
 /* A request's header: the protocol's version, then what the master is asked to do. */
-static void put_header(struct cursor *c, unsigned op)
+void fwd_put_header(struct cursor *c, unsigned op)
 {
 	put_u(c, FWD_VERSION, 1);
 	put_u(c, op, 1);
 }
 
 /* Send the request c holds (STORE_INVALID when it did not fit), as send_to_master. */
-static int send_request(struct store *st, const struct cursor *c, DBT *resp)
+int fwd_send_request(struct store *st, const struct cursor *c, DBT *resp)
 {
 	if (c->bad)
 		return STORE_INVALID;
@@ -359,7 +262,7 @@ static int send_request(struct store *st, const struct cursor *c, DBT *resp)
 }
 
 /* The response's header: its version and result (a store result other than OK is the answer). */
-static int response_rc(struct store *st, struct cursor *c)
+int fwd_response_rc(struct store *st, struct cursor *c)
 {
 	int version = (int)get_u(c, 1), rc = (int)get_u(c, 1);
 
@@ -380,7 +283,7 @@ int store_forward_next(struct store *st, const char *name, size_t len, uint8_t t
 
 	if (create && record_encode(create, rec) != RECORD_OK)
 		return STORE_INVALID;
-	put_header(&c, FWD_OP_NEXT);
+	fwd_put_header(&c, FWD_OP_NEXT);
 	put_u(&c, type, 1);
 	put_u(&c, count, 8);
 	put_bytes(&c, name, len);
@@ -391,10 +294,10 @@ int store_forward_next(struct store *st, const char *name, size_t len, uint8_t t
 		if (p)
 			memcpy(p, rec, RECORD_SIZE);
 	}
-	if ((rc = send_request(st, &c, &resp)) != STORE_OK)
+	if ((rc = fwd_send_request(st, &c, &resp)) != STORE_OK)
 		return rc;
 	c = (struct cursor){ .p = resp.data, .len = resp.size };
-	rc = response_rc(st, &c);
+	rc = fwd_response_rc(st, &c);
 	if (rc == STORE_OK || rc == STORE_EXHAUSTED || rc == STORE_TYPE_MISMATCH) {
 		grant->first = (int64_t)get_u(&c, 8);
 		grant->last = (int64_t)get_u(&c, 8);
@@ -441,7 +344,7 @@ int store_forward_prefix_group(struct store *st, const char *name, size_t len, i
 
 	if (!group_fits(takes, n))
 		return STORE_INVALID;
-	put_header(&c, FWD_OP_PREFIX_GROUP);
+	fwd_put_header(&c, FWD_OP_PREFIX_GROUP);
 	put_u(&c, (uint64_t)now_ms, 8);
 	put_bytes(&c, name, len);
 	put_u(&c, n, 2);
@@ -451,10 +354,10 @@ int store_forward_prefix_group(struct store *st, const char *name, size_t len, i
 		put_text(&c, takes[i].who->generated_by);
 		put_text(&c, takes[i].correlation_id);
 	}
-	if ((rc = send_request(st, &c, &resp)) != STORE_OK)
+	if ((rc = fwd_send_request(st, &c, &resp)) != STORE_OK)
 		return rc;
 	c = (struct cursor){ .p = resp.data, .len = resp.size };
-	rc = response_rc(st, &c);
+	rc = fwd_response_rc(st, &c);
 	for (size_t i = 0; rc == STORE_OK && i < n; i++) {
 		takes[i].rc = (int)get_u(&c, 1);
 		if (takes[i].rc != STORE_OK && takes[i].rc != STORE_EXHAUSTED &&
@@ -488,13 +391,13 @@ int store_forward_claim(struct store *st, const char *address, uint64_t shard, c
 	DBT resp;
 	int rc;
 
-	put_header(&c, FWD_OP_CLAIM);
+	fwd_put_header(&c, FWD_OP_CLAIM);
 	put_u(&c, shard, 8);
 	put_bytes(&c, address, strnlen(address, STORE_REPL_ADDRESS_MAX));
-	if ((rc = send_request(st, &c, &resp)) != STORE_OK)
+	if ((rc = fwd_send_request(st, &c, &resp)) != STORE_OK)
 		return rc;
 	c = (struct cursor){ .p = resp.data, .len = resp.size };
-	rc = response_rc(st, &c);
+	rc = fwd_response_rc(st, &c);
 	if (rc == STORE_EXISTS) {
 		get_text(&c, got, sizeof(got) - 1);
 		snprintf(holder, holder_len, "%s", got);
@@ -551,14 +454,14 @@ int store_forward_configure(struct store *st, const char *name, size_t len,
 	int rc, was_created;
 
 	*why = "";
-	put_header(&c, FWD_OP_CONFIGURE);
+	fwd_put_header(&c, FWD_OP_CONFIGURE);
 	put_bytes(&c, name, len);
 	put_u(&c, (uint64_t)mode, 1);
 	put_change(&c, ch);
-	if ((rc = send_request(st, &c, &resp)) != STORE_OK)
+	if ((rc = fwd_send_request(st, &c, &resp)) != STORE_OK)
 		return rc;
 	c = (struct cursor){ .p = resp.data, .len = resp.size };
-	rc = response_rc(st, &c);
+	rc = fwd_response_rc(st, &c);
 	if (rc == STORE_OK) {
 		was_created = (int)get_u(&c, 1);
 		if (get_record(&c, &rec) == 0 && !c.bad && c.at == c.len) {
@@ -586,14 +489,14 @@ static int forward_simple(struct store *st, int op, const char *name, size_t len
 	DBT resp;
 	int rc;
 
-	put_header(&c, op);
+	fwd_put_header(&c, op);
 	put_bytes(&c, name, len);
 	if (rec && (p = take(&c, RECORD_SIZE)) != NULL && record_encode(rec, p) != RECORD_OK)
 		return STORE_INVALID;
-	if ((rc = send_request(st, &c, &resp)) != STORE_OK)
+	if ((rc = fwd_send_request(st, &c, &resp)) != STORE_OK)
 		return rc;
 	c = (struct cursor){ .p = resp.data, .len = resp.size };
-	rc = response_rc(st, &c);
+	rc = fwd_response_rc(st, &c);
 	free(resp.data);
 	return rc;
 }
@@ -620,7 +523,7 @@ static int prefix_reply(struct store *st, DBT *resp, struct seq_record *out, int
                         struct store_reset *r, const char **why)
 {
 	struct cursor c = { .p = resp->data, .len = resp->size };
-	int rc = response_rc(st, &c), was_created;
+	int rc = fwd_response_rc(st, &c), was_created;
 	struct seq_record rec;
 	unsigned char *id;
 
@@ -659,7 +562,7 @@ int store_forward_prefix_configure(struct store *st, const char *name, size_t le
 	int rc;
 
 	*why = "";
-	put_header(&c, FWD_OP_PREFIX_CONFIGURE);
+	fwd_put_header(&c, FWD_OP_PREFIX_CONFIGURE);
 	put_bytes(&c, name, len);
 	put_u(&c, cfg->fields, 4);
 	put_u(&c, cfg->padding, 4);
@@ -669,7 +572,7 @@ int store_forward_prefix_configure(struct store *st, const char *name, size_t le
 	put_str(&c, cfg->timezone);
 	put_str(&c, cfg->admin_user);
 	put_str(&c, cfg->correlation_id);
-	if ((rc = send_request(st, &c, &resp)) != STORE_OK)
+	if ((rc = fwd_send_request(st, &c, &resp)) != STORE_OK)
 		return rc;
 	return prefix_reply(st, &resp, out, created, NULL, why);
 }
@@ -683,7 +586,7 @@ int store_forward_prefix_reset(struct store *st, const char *name, size_t len,
 	int rc;
 
 	*why = "";
-	put_header(&c, FWD_OP_PREFIX_RESET);
+	fwd_put_header(&c, FWD_OP_PREFIX_RESET);
 	put_bytes(&c, name, len);
 	put_u(&c, (uint64_t)r->set_to, 8);
 	put_u(&c, r->force != 0, 1);
@@ -691,25 +594,25 @@ int store_forward_prefix_reset(struct store *st, const char *name, size_t len,
 	put_str(&c, r->reason);
 	put_str(&c, r->admin_user);
 	put_str(&c, r->correlation_id);
-	if ((rc = send_request(st, &c, &resp)) != STORE_OK)
+	if ((rc = fwd_send_request(st, &c, &resp)) != STORE_OK)
 		return rc;
 	return prefix_reply(st, &resp, NULL, NULL, r, why);
 }
 
 /* ---- the master's end: in its replication process's message threads ---- */
 
-static void respond(DB_CHANNEL *chan, const unsigned char *buf, size_t len)
+void fwd_respond(DB_CHANNEL *chan, const unsigned char *buf, size_t len)
 {
 	DBT msg = { .data = (void *)buf, .size = (u_int32_t)len };
 
 	chan->send_msg(chan, &msg, 1, 0);
 }
 
-static void respond_rc(DB_CHANNEL *chan, int rc)
+void fwd_respond_rc(DB_CHANNEL *chan, int rc)
 {
 	unsigned char buf[2] = { FWD_VERSION, (unsigned char)rc };
 
-	respond(chan, buf, sizeof(buf));
+	fwd_respond(chan, buf, sizeof(buf));
 }
 
 static int serve_next(struct store *st, struct cursor *c, unsigned char *out, size_t *out_len)
@@ -816,9 +719,9 @@ static int serve_prefix_group(struct store *st, struct cursor *c, DB_CHANNEL *ch
 		rc = store_prefix_next_group(st, name, len, now_ms, takes, n);
 		write_group(&o, rc, takes, n);
 		if (o.bad) /* cannot happen within the bounds above; never send half */
-			respond_rc(chan, STORE_UNAVAILABLE);
+			fwd_respond_rc(chan, STORE_UNAVAILABLE);
 		else
-			respond(chan, o.p, o.at);
+			fwd_respond(chan, o.p, o.at);
 		rc = STORE_OK;
 	}
 	free(o.p);
@@ -844,7 +747,7 @@ static int serve_claim(struct store *st, struct cursor *c, DB_CHANNEL *chan)
 	put_u(&o, (uint64_t)rc, 1);
 	if (rc == STORE_EXISTS)
 		put_bytes(&o, holder, strlen(holder));
-	respond(chan, out, o.at);
+	fwd_respond(chan, out, o.at);
 	return STORE_OK;
 }
 
@@ -882,9 +785,9 @@ static int serve_admin(struct store *st, int op, struct cursor *c, DB_CHANNEL *c
 		put_bytes(&o, why, strnlen(why, FWD_WHY_MAX));
 	}
 	if (o.bad)
-		respond_rc(chan, STORE_UNAVAILABLE);
+		fwd_respond_rc(chan, STORE_UNAVAILABLE);
 	else
-		respond(chan, out, o.at);
+		fwd_respond(chan, out, o.at);
 	return STORE_OK;
 }
 
@@ -964,9 +867,9 @@ static int serve_prefix_change(struct store *st, int op, struct cursor *c, DB_CH
 	}
 	free(t);
 	if (o.bad)
-		respond_rc(chan, STORE_UNAVAILABLE);
+		fwd_respond_rc(chan, STORE_UNAVAILABLE);
 	else
-		respond(chan, out, o.at);
+		fwd_respond(chan, out, o.at);
 	return STORE_OK;
 }
 
@@ -981,20 +884,22 @@ void store_forward_dispatch(DB_ENV *env, DB_CHANNEL *chan, DBT *request, u_int32
 
 	if (!(cb_flags & DB_REPMGR_NEED_RESPONSE))
 		return; /* a message that wants no answer is none of ours */
-	if (nrequest != 1 || request[0].size < 2 || request[0].size > FWD_REQUEST_MAX) {
-		respond_rc(chan, STORE_INVALID);
+	if (nrequest != 1 || request[0].size < 2 || request[0].size > FWD_MESSAGE_MAX) {
+		fwd_respond_rc(chan, STORE_INVALID);
 		return;
 	}
 	if (!atomic_load(&base->serving) || store_open_peer(base, &st) != STORE_OK) {
-		respond_rc(chan, STORE_NO_MASTER);
+		fwd_respond_rc(chan, STORE_NO_MASTER);
 		return;
 	}
 	c = (struct cursor){ .p = request[0].data, .len = request[0].size };
 	op = get_u(&c, 1) == FWD_VERSION ? (int)get_u(&c, 1) : -1;
+	if (op != FWD_OP_IMPORT && request[0].size > FWD_REQUEST_MAX)
+		op = -1; /* only an import chunk may be larger */
 	if (op == FWD_OP_NEXT) {
 		rc = serve_next(st, &c, out, &out_len);
 		if (rc == STORE_OK)
-			respond(chan, out, out_len);
+			fwd_respond(chan, out, out_len);
 	} else if (op == FWD_OP_PREFIX_GROUP) {
 		rc = serve_prefix_group(st, &c, chan);
 	} else if (op == FWD_OP_CLAIM) {
@@ -1003,8 +908,10 @@ void store_forward_dispatch(DB_ENV *env, DB_CHANNEL *chan, DBT *request, u_int32
 		rc = serve_admin(st, op, &c, chan);
 	} else if (op == FWD_OP_PREFIX_CONFIGURE || op == FWD_OP_PREFIX_RESET) {
 		rc = serve_prefix_change(st, op, &c, chan);
+	} else if (op == FWD_OP_IMPORT || op == FWD_OP_ADVANCE_STEP || op == FWD_OP_DELETE_STEP) {
+		rc = fwd_serve_bulk(st, op, &c, chan);
 	}
 	if (rc != STORE_OK)
-		respond_rc(chan, rc);
+		fwd_respond_rc(chan, rc);
 	store_close(st);
 }

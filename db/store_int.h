@@ -121,6 +121,22 @@ int store_index_add(struct store *st, struct txn_attempt *a, DBT *key);
  * or a failure. */
 int store_remove_record(struct store *st, struct txn_attempt *a, DBT *key);
 
+/* ---- store.c: import in chunks, under replication ---- */
+
+/*
+ * Names one replicated write transaction of a bulk operation holds (an import chunk, checked or
+ * written; a chunk of advance or delete-all): its commit, and the replicas' acknowledgement of
+ * it, fit well within replication_ack_timeout_ms (measured in docs/replication.md), and a
+ * forwarded import chunk fits one message.
+ */
+#define STORE_REPL_CHUNK 250
+
+/* One chunk of an import (n <= STORE_REPL_CHUNK): check_only, check every item against the
+ * stored records (unless force, nothing to check) and write nothing; else check and write them
+ * in one transaction. Forwarded to the master on a replica. Results as store_import's. */
+int store_import_chunk(struct store *st, const struct store_item *items, size_t n, int force,
+                       int check_only, size_t *bad, const char **why);
+
 /* ---- store_next.c: the take path ---- */
 
 /* Its state, shared by the threads of a process. Returns NULL when out of memory;
@@ -139,6 +155,15 @@ int store_count(struct store *st, size_t *total, size_t *corrupt);
 /* Durability reserve, after an unclean stop: move every counter past its reservation, a chunk
  * of names per synced transaction. *moved counts those that moved. */
 int store_skip_reservations(struct store *st, size_t *moved);
+
+/* One chunk of advance and of delete-all (what a replica asks the master for, a chunk per
+ * request): advance the sequences of the chunk of names after `after` (after_len 0: from the
+ * first), and give its last name in last (NAME_MAX_BYTES) and *last_len; delete the first
+ * chunk of names. *changed counts what moved or went; *done says no name is left after the chunk.
+ * Return a store result (INVALID: steps out of range). */
+int store_advance_step(struct store *st, uint64_t steps, const char *after, size_t after_len,
+                       char *last, size_t *last_len, size_t *changed, int *done);
+int store_delete_step(struct store *st, size_t *changed, int *done);
 
 /* ---- store_meta.c: what meta.db holds ---- */
 
@@ -239,6 +264,14 @@ int store_forward_prefix_reset(struct store *st, const char *name, size_t len,
                                struct store_reset *r, const char **why);
 int store_forward_claim(struct store *st, const char *address, uint64_t shard, char *holder,
                         size_t holder_len);
+
+/* store_forward_bulk.c: an import chunk, run by the master (store_import_chunk's arguments and
+ * results); advance and delete-all, run by the master a chunk per request, with
+ * store_advance_all's and store_delete_all's results (the counts of the chunks that committed). */
+int store_forward_import(struct store *st, const struct store_item *items, size_t n, int force,
+                         int check_only, size_t *bad, const char **why);
+int store_forward_advance_all(struct store *st, uint64_t steps, size_t *moved);
+int store_forward_delete_all(struct store *st, size_t *count);
 
 /* Close the process's channel to the master, if unused, before env closes (store_close). */
 void store_forward_close(DB_ENV *env);

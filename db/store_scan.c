@@ -161,10 +161,11 @@ enum scan_from {
 	SCAN_AGAIN,  /* each starts at the first name (fn removed the one before), until none is left */
 };
 
-/* Call fn for each chunk of at most SCAN_CHUNK names, starting after `after` (NULL or len 0: at
- * the first name), for at most `limit` names in all (0: all). Returns a store result. */
+/* Call fn for each chunk of at most `chunk` (1 to SCAN_CHUNK) names, starting after `after` (NULL
+ * or len 0: at the first name), for at most `limit` names in all (0: all). Returns a store
+ * result. */
 static int scan_chunks(struct store *st, const char *after, size_t after_len, size_t limit,
-                       enum scan_from from, chunk_fn *fn, void *arg)
+                       size_t chunk, enum scan_from from, chunk_fn *fn, void *arg)
 {
 	struct scan_chunk *c = malloc(sizeof(*c));
 	size_t remaining = limit ? limit : SIZE_MAX;
@@ -176,7 +177,7 @@ static int scan_chunks(struct store *st, const char *after, size_t after_len, si
 			memcpy(c->after, after, c->after_len);
 	}
 	while (rc == STORE_OK && remaining > 0) {
-		c->want = remaining < SCAN_CHUNK ? remaining : SCAN_CHUNK;
+		c->want = remaining < chunk ? remaining : chunk;
 		rc = store_run_txn(st, RUN_READ, chunk_read_body, c);
 		if (rc != STORE_OK || c->count == 0)
 			break;
@@ -216,7 +217,7 @@ int store_list(struct store *st, const char *after, size_t after_len, size_t lim
 {
 	struct list_op op = { fn, ctx };
 
-	return scan_chunks(st, after, after_len, limit, SCAN_ONWARD, list_chunk, &op);
+	return scan_chunks(st, after, after_len, limit, SCAN_CHUNK, SCAN_ONWARD, list_chunk, &op);
 }
 
 /* What a chunk's transaction does to one of its sequences: STORE_OK when it changed it,
@@ -230,6 +231,9 @@ struct every_op {
 	const struct scan_chunk *chunk;
 	size_t changed; /* in this chunk's transaction */
 	size_t total;   /* in the chunks committed */
+	size_t seen;    /* names handed to fn, in every chunk */
+	char last[NAME_MAX_BYTES]; /* the last name of the last chunk */
+	size_t last_len;
 };
 
 static int every_body(struct store *st, struct txn_attempt *a, void *arg)
@@ -257,7 +261,17 @@ static int every_chunk(struct store *st, const struct scan_chunk *c, void *arg)
 	op->chunk = c;
 	rc = store_run_txn(st, op->kind, every_body, op);
 	op->total += rc == STORE_OK ? op->changed : 0;
+	op->seen += c->count;
+	op->last_len = c->entries[c->count - 1].len;
+	memcpy(op->last, c->entries[c->count - 1].name, op->last_len);
 	return rc;
+}
+
+/* Names per write transaction of a walk: a thousand, or under replication as few as its
+ * acknowledgement needs to come in time (measured: delete-all took 0.5 s per thousand names). */
+static size_t write_chunk(const struct store *st)
+{
+	return store_replicated(&st->opt) ? STORE_REPL_CHUNK : SCAN_CHUNK;
 }
 
 /* Call fn for every sequence, a chunk of names per transaction of the given kind; *changed counts
@@ -266,7 +280,7 @@ static int every_sequence(struct store *st, enum scan_from from, enum txn_kind k
                           entry_fn *fn, const void *arg, size_t *changed)
 {
 	struct every_op op = { .kind = kind, .fn = fn, .arg = arg };
-	int rc = scan_chunks(st, NULL, 0, 0, from, every_chunk, &op);
+	int rc = scan_chunks(st, NULL, 0, 0, write_chunk(st), from, every_chunk, &op);
 
 	*changed = op.total;
 	return rc;
@@ -287,6 +301,20 @@ static int skip_entry(struct store *st, struct txn_attempt *a, DBT *key, const v
 	return store_write_record(st, a, key, &rec, 0);
 }
 
+/* One chunk of every_sequence, after `after`: *done when it was the last. */
+static int one_chunk(struct store *st, enum scan_from from, enum txn_kind kind, const char *after,
+                     size_t after_len, entry_fn *fn, const void *arg, struct every_op *op,
+                     int *done)
+{
+	int rc;
+
+	*op = (struct every_op){ .kind = kind, .fn = fn, .arg = arg };
+	rc = scan_chunks(st, after, after_len, write_chunk(st), write_chunk(st), from, every_chunk,
+	                 op);
+	*done = op->seen < write_chunk(st);
+	return rc;
+}
+
 int store_skip_reservations(struct store *st, size_t *moved)
 {
 	return every_sequence(st, SCAN_ONWARD, RUN_SYNC, skip_entry, NULL, moved);
@@ -294,11 +322,41 @@ int store_skip_reservations(struct store *st, size_t *moved)
 
 int store_advance_all(struct store *st, uint64_t steps, size_t *moved)
 {
-	if (steps == 0 || steps > INT64_MAX) {
-		*moved = 0;
+	*moved = 0;
+	if (steps == 0 || steps > INT64_MAX)
 		return STORE_INVALID;
+	switch (store_forward_route(st)) {
+	case STORE_ROUTE_MASTER:
+		return store_forward_advance_all(st, steps, moved);
+	case STORE_ROUTE_NONE:
+		return STORE_NO_MASTER;
 	}
 	return every_sequence(st, SCAN_ONWARD, RUN_SYNC, skip_entry, &steps, moved);
+}
+
+int store_advance_step(struct store *st, uint64_t steps, const char *after, size_t after_len,
+                       char *last, size_t *last_len, size_t *changed, int *done)
+{
+	struct every_op op;
+	int rc;
+
+	*changed = 0;
+	*last_len = 0;
+	*done = 1;
+	if (steps == 0 || steps > INT64_MAX || after_len > NAME_MAX_BYTES)
+		return STORE_INVALID;
+	switch (store_forward_route(st)) { /* a replica's chunks go to the master one by one */
+	case STORE_ROUTE_MASTER:
+	case STORE_ROUTE_NONE:
+		return STORE_NO_MASTER;
+	}
+	rc = one_chunk(st, SCAN_ONWARD, RUN_SYNC, after, after_len, skip_entry, &steps, &op, done);
+	*changed = op.total;
+	if (op.seen) {
+		*last_len = op.last_len;
+		memcpy(last, op.last, op.last_len);
+	}
+	return rc;
 }
 
 /* A sequence already gone was deleted by another admin, quicker. */
@@ -314,10 +372,37 @@ static int delete_entry(struct store *st, struct txn_attempt *a, DBT *key, const
  * fixed size. Each chunk starts at the first name again, until none is left. */
 int store_delete_all(struct store *st, size_t *count)
 {
-	size_t deleted;
-	int rc = every_sequence(st, SCAN_AGAIN, RUN_DURABLE, delete_entry, NULL, &deleted);
+	size_t deleted = 0;
+	int rc;
 
+	switch (store_forward_route(st)) {
+	case STORE_ROUTE_MASTER:
+		rc = store_forward_delete_all(st, &deleted);
+		break;
+	case STORE_ROUTE_NONE:
+		rc = STORE_NO_MASTER;
+		break;
+	default:
+		rc = every_sequence(st, SCAN_AGAIN, RUN_DURABLE, delete_entry, NULL, &deleted);
+	}
 	if (count)
 		*count = deleted;
+	return rc;
+}
+
+int store_delete_step(struct store *st, size_t *changed, int *done)
+{
+	struct every_op op;
+	int rc;
+
+	*changed = 0;
+	*done = 1;
+	switch (store_forward_route(st)) {
+	case STORE_ROUTE_MASTER:
+	case STORE_ROUTE_NONE:
+		return STORE_NO_MASTER;
+	}
+	rc = one_chunk(st, SCAN_AGAIN, RUN_DURABLE, NULL, 0, delete_entry, NULL, &op, done);
+	*changed = op.total;
 	return rc;
 }

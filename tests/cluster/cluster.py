@@ -43,6 +43,9 @@ HTTP_TIMEOUT_S = 10
 TOKEN = "cluster-T0ken-0123456789abcdef"
 AUTH = {"Authorization": "Bearer " + TOKEN}
 ROLES = ("master", "replica", "electing")
+# Every test's defaults: two workers a node (three nodes share two cores), the admin token, and
+# a request bound the clients can wait for.
+TEST_CONFIG = {"workers": 2, "admin_token": TOKEN, "request_timeout_s": 3, "log_level": "info"}
 
 
 class ClusterError(Exception):

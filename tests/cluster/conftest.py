@@ -17,10 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import cluster  # noqa: E402
 
-# Every test's defaults: two workers a node (three nodes share two cores), the admin token, and
-# a request bound the clients can wait for.
-BASE_CONFIG = {"workers": 2, "admin_token": cluster.TOKEN, "request_timeout_s": 3,
-               "log_level": "info"}
+BASE_CONFIG = cluster.TEST_CONFIG
 
 
 def pytest_configure(config):

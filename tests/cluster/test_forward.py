@@ -2,6 +2,9 @@
 out by the master and answered with the bytes the master would send."""
 
 import json
+import os
+import tempfile
+import time
 
 import pytest
 
@@ -82,3 +85,141 @@ def test_prefix_configuration_through_a_replica(make_cluster):
     body = reply.json()
     assert (body["prefix"], body["counter"], body["full_number"]) == ("FW", 1, "FW-000001"), body
     cluster.wait_agreement(c.nodes, [], [], ["FW"], 20)
+
+
+# ---- import, advance and delete-all through a replica (nextidctl), on one group -------------
+
+MAX_SEQUENCES = 20500
+
+
+@pytest.fixture(scope="module")
+def group(request):
+    """One three-node group for the bulk tests below, which run in file order and leave the
+    store empty (delete-all is the last). Room for 20,500 sequences: an import stops midway.
+    Its directory is kept when one of them failed."""
+    failed_before = request.session.testsfailed
+    c = cluster.Cluster(tempfile.mkdtemp(prefix="nextid-cluster-"), size=3,
+                        config=dict(cluster.TEST_CONFIG, max_sequences=MAX_SEQUENCES))
+    print("cluster directory: %s" % c.base_dir)
+    try:
+        c.start()
+    except cluster.ClusterError:
+        print(c.describe())
+        c.stop()
+        raise
+    yield c
+    leftovers = c.stop()
+    if leftovers or request.session.testsfailed > failed_before:
+        print("\nkept %s: configs, logs and data of the failed test" % c.base_dir)
+    else:
+        c.cleanup()
+    assert not leftovers, "processes of the nodes still ran after they were stopped: %r" % (
+        leftovers,)
+
+
+def replicas_of(c):
+    master = c.wait_master()
+    return master, [n for n in c.nodes if n is not master]
+
+
+def line(name, nxt):
+    return json.dumps({"name": name, "type": "long", "next": str(nxt), "increment": "1",
+                       "min": "1", "max": "9223372036854775807", "cycle": False, "cache": 0,
+                       "exhausted": False}, separators=(",", ":"))
+
+
+def write_lines(path, lines):
+    with open(path, "w") as f:
+        f.write("".join(x + "\n" for x in lines))
+
+
+def exported(node, prefix):
+    """The node's own copy of the sequences named prefix*, as nextidctl export's lines."""
+    out = node.nextidctl("export", timeout=60).stdout
+    return [x for x in out.splitlines() if x.startswith('{"name":"%s' % prefix)]
+
+
+def wait_exports(nodes, prefix, want, deadline_s=30):
+    """Every node's copy of prefix* is want (the replicas catch up)."""
+    end = time.monotonic() + deadline_s
+    while True:
+        got = [exported(n, prefix) for n in nodes]
+        if all(g == want for g in got):
+            return
+        if time.monotonic() > end:
+            for n, g in zip(nodes, got):
+                missing = len(set(want) - set(g))
+                extra = len(set(g) - set(want))
+                print("%s: %d lines, %d missing, %d unexpected" % (n.name, len(g), missing,
+                                                                    extra))
+            raise AssertionError("the nodes' sequences %s* differ from the expected" % prefix)
+        time.sleep(0.5)
+
+
+def test_refused_import_through_a_replica(group):
+    """A lowering without --force, found in the second chunk, writes nothing and says the same
+    sentence (and exit status) on a replica as on the master."""
+    master, (r1, _) = replicas_of(group)
+    first = os.path.join(group.base_dir, "ri-first.jsonl")
+    write_lines(first, [line("ri-low", 100)])
+    assert master.nextidctl("import", first).stdout == "import: 1 sequences\n"
+    refused = os.path.join(group.base_dir, "ri-refused.jsonl")
+    write_lines(refused, [line("ri-%03d" % i, 1) for i in range(400)] + [line("ri-low", 50)])
+    answers = []
+    for node in (master, r1):
+        proc = node.nextidctl("import", refused, check=False, timeout=60)
+        answers.append((proc.returncode, proc.stdout, proc.stderr))
+    want = (1, "", "nextidctl: import: %s:401: it would move an existing counter backwards; "
+            "use --force. Nothing was imported.\n" % refused)
+    assert answers == [want, want], answers
+    wait_exports(group.nodes, "ri-", [line("ri-low", 100)])
+
+
+def test_import_20000_through_a_replica(group):
+    """20,000 sequences imported through a replica (80 chunks at the master): every node lists
+    them with their values."""
+    _, (r1, _) = replicas_of(group)
+    lines = [line("im-%05d" % i, 3 * i + 1) for i in range(20000)]
+    path = os.path.join(group.base_dir, "im.jsonl")
+    write_lines(path, lines)
+    proc = r1.nextidctl("import", path, timeout=120)
+    assert (proc.stdout, proc.stderr) == ("import: 20000 sequences\n", ""), proc
+    wait_exports(group.nodes, "im-", lines, 60)
+
+
+def test_import_stopped_midway_through_a_replica(group):
+    """A chunk refused at max_sequences: the chunk before it stays, the command says which lines,
+    and the same import again (on the master) answers the same."""
+    master, (r1, _) = replicas_of(group)
+    lines = [line("mw-%03d" % i, 1) for i in range(600)]
+    path = os.path.join(group.base_dir, "mw.jsonl")
+    write_lines(path, lines)
+    answers = []
+    for node in (r1, master):
+        proc = node.nextidctl("import", path, check=False, timeout=60)
+        answers.append((proc.returncode, proc.stdout, proc.stderr))
+    want = (1, "", "nextidctl: import: the store refused a transaction (too many sequences: "
+            "max_sequences in nextid.conf is reached) after the sequences of lines 1 to 250 "
+            "were imported; running the same import again is safe\n")
+    assert answers == [want, want], answers
+    wait_exports(group.nodes, "mw-", lines[:250])
+
+
+def test_advance_through_a_replica(group):
+    """advance on a replica moves every counter of the group by exactly N, on every node."""
+    _, (_, r2) = replicas_of(group)
+    proc = r2.nextidctl("advance", 1000, timeout=120)
+    assert (proc.stdout, proc.stderr) == \
+        ("advance: 20251 sequences moved 1000 values ahead\n", ""), proc
+    wait_exports(group.nodes, "im-", [line("im-%05d" % i, 3 * i + 1001) for i in range(20000)],
+                 60)
+    wait_exports(group.nodes, "ri-", [line("ri-low", 1100)])
+    wait_exports(group.nodes, "mw-", [line("mw-%03d" % i, 1001) for i in range(250)])
+
+
+def test_delete_all_through_a_replica(group):
+    """sequence-reset (delete-all) on a replica empties every node."""
+    _, (r1, _) = replicas_of(group)
+    proc = r1.nextidctl("sequence-reset", "-f", timeout=120)
+    assert (proc.stdout, proc.stderr) == ("deleted 20251 sequences\n", ""), proc
+    wait_exports(group.nodes, "", [])

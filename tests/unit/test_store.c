@@ -570,7 +570,7 @@ START_TEST(test_chunks)
 	struct store_item *items = calloc(CHUNKS_N, sizeof(*items));
 	char(*names)[16] = calloc(CHUNKS_N, sizeof(*names));
 	struct order_ctx all = { 0 }, page = { .next = 996 }, stopped = { .stop_after = 1500 };
-	size_t bad, n;
+	size_t bad, n, written;
 	const char *why;
 	struct seq_record got;
 
@@ -582,7 +582,7 @@ START_TEST(test_chunks)
 		items[i].len = strlen(names[i]);
 		record_init(&items[i].rec, RECORD_TYPE_LONG, 1, (uint64_t)time(NULL));
 	}
-	ck_assert_int_eq(store_import(st, items, CHUNKS_N, 0, &bad, &why), STORE_OK);
+	ck_assert_int_eq(store_import(st, items, CHUNKS_N, 0, &bad, &why, &written), STORE_OK);
 
 	ck_assert_int_eq(store_list(st, NULL, 0, 0, in_order, &all), STORE_OK);
 	ck_assert_uint_eq(all.calls, CHUNKS_N);
@@ -598,9 +598,38 @@ START_TEST(test_chunks)
 	ck_assert_uint_eq(n, CHUNKS_N);
 	ck_assert_int_eq(store_get(st, "s2344", 5, &got), STORE_OK);
 	ck_assert_int_eq(got.next, 8);
+	/* a chunk at a time, as a replica asks the master: after the last name of the one before */
+	{
+		char after[NAME_MAX_BYTES], last[NAME_MAX_BYTES];
+		size_t after_len = 0, last_len, changed, total = 0;
+		int done = 0, steps = 0;
+
+		while (!done && steps < 10) {
+			ck_assert_int_eq(store_advance_step(st, 1, after, after_len, last, &last_len,
+			                                    &changed, &done), STORE_OK);
+			memcpy(after, last, last_len);
+			after_len = last_len;
+			total += changed;
+			steps++;
+		}
+		ck_assert_int_eq(steps, 3);
+		ck_assert_uint_eq(total, CHUNKS_N);
+		ck_assert_int_eq(memcmp(after, "s2344", 5), 0);
+		ck_assert_int_eq(store_get(st, "s2344", 5, &got), STORE_OK);
+		ck_assert_int_eq(got.next, 9);
+		ck_assert_int_eq(store_advance_step(st, 0, NULL, 0, last, &last_len, &changed, &done),
+		                 STORE_INVALID);
+	}
 
 	ck_assert_int_eq(store_delete_all(st, &n), STORE_OK);
 	ck_assert_uint_eq(n, CHUNKS_N);
+	{
+		int done = 0;
+
+		ck_assert_int_eq(store_delete_step(st, &n, &done), STORE_OK);
+		ck_assert_uint_eq(n, 0);
+		ck_assert_int_eq(done, 1);
+	}
 	all = (struct order_ctx){ 0 };
 	ck_assert_int_eq(store_list(st, NULL, 0, 0, in_order, &all), STORE_OK);
 	ck_assert_uint_eq(all.calls, 0);

@@ -9,6 +9,7 @@
 #include "scratch.h"
 #include "store.h"
 #include "store_int.h"
+#include "store_forward_int.h"
 #include "unit.h"
 
 #include <string.h>
@@ -222,6 +223,190 @@ START_TEST(test_mark_file)
 }
 END_TEST
 
+/* ---- the bulk operations (store_forward_bulk.c) ---- */
+
+/* An import chunk request of n items named prefix0, prefix1, ..., each a long at next. */
+static size_t import_request(unsigned char *buf, size_t cap, int force, int check_only, size_t n,
+                             const char *prefix, int64_t next)
+{
+	struct cursor c = { .p = buf, .len = cap };
+
+	fwd_put_header(&c, FWD_OP_IMPORT);
+	put_u(&c, (uint64_t)force, 1);
+	put_u(&c, (uint64_t)check_only, 1);
+	put_u(&c, n, 2);
+	for (size_t i = 0; i < n; i++) {
+		struct seq_record rec;
+		char name[32];
+		unsigned char *p;
+
+		snprintf(name, sizeof(name), "%s%zu", prefix, i);
+		record_init(&rec, RECORD_TYPE_LONG, 1, 0);
+		rec.next = next;
+		put_bytes(&c, name, strlen(name));
+		if ((p = take(&c, RECORD_SIZE)) != NULL)
+			ck_assert_int_eq(record_encode(&rec, p), RECORD_OK);
+	}
+	ck_assert(!c.bad);
+	return c.at;
+}
+
+static size_t step_request(unsigned char *buf, int op, uint64_t steps, const char *after)
+{
+	struct cursor c = { .p = buf, .len = 256 };
+
+	fwd_put_header(&c, (unsigned)op);
+	if (op == FWD_OP_ADVANCE_STEP) {
+		put_u(&c, steps, 8);
+		put_bytes(&c, after, strlen(after));
+	}
+	return c.at;
+}
+
+START_TEST(test_import_chunks_on_the_master)
+{
+	static unsigned char req[FWD_IMPORT_REQUEST_MAX];
+	struct seq_record got;
+	size_t len;
+
+	/* checked only: nothing is written */
+	len = import_request(req, sizeof(req), 0, 1, 3, "imp", 10);
+	ck_assert_int_eq(dispatch(req, len), STORE_OK);
+	ck_assert_uint_eq(sent_len, 2);
+	ck_assert_int_eq(store_get(st, "imp0", 4, &got), STORE_NOT_FOUND);
+	/* written */
+	len = import_request(req, sizeof(req), 0, 0, 3, "imp", 10);
+	ck_assert_int_eq(dispatch(req, len), STORE_OK);
+	ck_assert_int_eq(store_get(st, "imp2", 4, &got), STORE_OK);
+	ck_assert_int_eq(got.next, 10);
+	/* a lowering is refused, checked or written, with the item and the sentence */
+	for (int check_only = 0; check_only < 2; check_only++) {
+		const char *want = "it would move an existing counter backwards; use --force.";
+
+		len = import_request(req, sizeof(req), 0, check_only, 3, "imp", 5);
+		ck_assert_int_eq(dispatch(req, len), STORE_INVALID);
+		ck_assert_uint_eq(sent_len, 2 + 2 + 2 + strlen(want));
+		ck_assert_uint_eq(sent[2] << 8 | sent[3], 0);
+		ck_assert_int_eq(memcmp(sent + 6, want, strlen(want)), 0);
+	}
+	ck_assert_int_eq(store_get(st, "imp0", 4, &got), STORE_OK);
+	ck_assert_int_eq(got.next, 10);
+	/* forced, it is written */
+	len = import_request(req, sizeof(req), 1, 0, 3, "imp", 5);
+	ck_assert_int_eq(dispatch(req, len), STORE_OK);
+	ck_assert_int_eq(store_get(st, "imp1", 4, &got), STORE_OK);
+	ck_assert_int_eq(got.next, 5);
+	/* the largest chunk */
+	len = import_request(req, sizeof(req), 0, 0, STORE_REPL_CHUNK, "big", 1);
+	ck_assert_int_eq(dispatch(req, len), STORE_OK);
+	ck_assert_int_eq(store_get(st, "big249", 6, &got), STORE_OK);
+}
+END_TEST
+
+START_TEST(test_steps_on_the_master)
+{
+	unsigned char req[256];
+	struct seq_record rec, got;
+	const char *names[] = { "a", "b", "c" };
+
+	record_init(&rec, RECORD_TYPE_LONG, 1, 0);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(store_create(st, names[i], 1, &rec), STORE_OK);
+	/* advance after "a": b and c move, the walk is done, its last name is c */
+	ck_assert_int_eq(dispatch(req, step_request(req, FWD_OP_ADVANCE_STEP, 5, "a")), STORE_OK);
+	ck_assert_uint_eq(sent_len, 2 + 4 + 1 + 2 + 1);
+	ck_assert_uint_eq(sent[5], 2); /* changed */
+	ck_assert_uint_eq(sent[6], 1); /* done */
+	ck_assert_uint_eq(sent[9], 'c');
+	ck_assert_int_eq(store_get(st, "a", 1, &got), STORE_OK);
+	ck_assert_int_eq(got.next, 1);
+	ck_assert_int_eq(store_get(st, "c", 1, &got), STORE_OK);
+	ck_assert_int_eq(got.next, 6);
+	/* steps of 0 are refused by the store, and answered */
+	ck_assert_int_eq(dispatch(req, step_request(req, FWD_OP_ADVANCE_STEP, 0, "")),
+	                 STORE_INVALID);
+	/* delete-all's step */
+	ck_assert_int_eq(dispatch(req, step_request(req, FWD_OP_DELETE_STEP, 0, "")), STORE_OK);
+	ck_assert_uint_eq(sent_len, 2 + 4 + 1);
+	ck_assert_uint_eq(sent[5], 3);
+	ck_assert_uint_eq(sent[6], 1);
+	ck_assert_int_eq(store_get(st, "b", 1, &got), STORE_NOT_FOUND);
+}
+END_TEST
+
+/* Hostile bulk requests are refused whole: nothing is written. */
+START_TEST(test_hostile_bulk_requests_are_refused)
+{
+	static unsigned char good[FWD_IMPORT_REQUEST_MAX + 64], bad[FWD_MESSAGE_MAX + 64];
+	struct seq_record got;
+	size_t len = import_request(good, sizeof(good), 0, 0, 2, "hb", 1), cut;
+
+	/* every truncation of an import */
+	for (cut = 2; cut < len; cut++)
+		ck_assert_msg(dispatch(good, cut) == STORE_INVALID, "cut at %zu", cut);
+	/* a byte too many; a count of 0, of one past the chunk; a force or check of 2 */
+	memcpy(bad, good, len);
+	bad[len] = 0;
+	ck_assert_int_eq(dispatch(bad, len + 1), STORE_INVALID);
+	memcpy(bad, good, len);
+	bad[4] = 0;
+	bad[5] = 0;
+	ck_assert_int_eq(dispatch(bad, len), STORE_INVALID);
+	bad[4] = (STORE_REPL_CHUNK + 1) >> 8;
+	bad[5] = (STORE_REPL_CHUNK + 1) & 0xff;
+	ck_assert_int_eq(dispatch(bad, len), STORE_INVALID);
+	memcpy(bad, good, len);
+	bad[2] = 2;
+	ck_assert_int_eq(dispatch(bad, len), STORE_INVALID);
+	memcpy(bad, good, len);
+	bad[3] = 2;
+	ck_assert_int_eq(dispatch(bad, len), STORE_INVALID);
+	/* a name with a NUL byte; a name length past the bound; a damaged record */
+	memcpy(bad, good, len);
+	bad[9] = 0; /* "hb0" -> "h\0" + "0" */
+	ck_assert_int_eq(dispatch(bad, len), STORE_INVALID);
+	memcpy(bad, good, len);
+	bad[6] = 0x01; /* 259 bytes */
+	ck_assert_int_eq(dispatch(bad, len), STORE_INVALID);
+	memcpy(bad, good, len);
+	memset(bad + 11, 0xee, RECORD_SIZE);
+	ck_assert_int_eq(dispatch(bad, len), STORE_INVALID);
+	/* a name the store refuses (empty) is answered with its item */
+	{
+		struct cursor c = { .p = bad, .len = sizeof(bad) };
+		struct seq_record rec;
+		unsigned char *p;
+
+		record_init(&rec, RECORD_TYPE_LONG, 1, 0);
+		fwd_put_header(&c, FWD_OP_IMPORT);
+		put_u(&c, 0, 1);
+		put_u(&c, 0, 1);
+		put_u(&c, 1, 2);
+		put_bytes(&c, "", 0);
+		p = take(&c, RECORD_SIZE);
+		ck_assert_int_eq(record_encode(&rec, p), RECORD_OK);
+		ck_assert_int_eq(dispatch(bad, c.at), STORE_INVALID);
+	}
+	/* larger than any message, and a step larger than its op allows */
+	memset(bad, 1, sizeof(bad));
+	ck_assert_int_eq(dispatch(bad, sizeof(bad)), STORE_INVALID);
+	memset(bad, 0, FWD_REQUEST_MAX + 1);
+	bad[0] = 1;
+	bad[1] = FWD_OP_DELETE_STEP;
+	ck_assert_int_eq(dispatch(bad, FWD_REQUEST_MAX + 1), STORE_INVALID);
+	/* truncated and padded steps */
+	len = step_request(good, FWD_OP_ADVANCE_STEP, 1, "x");
+	for (cut = 2; cut < len; cut++)
+		ck_assert_msg(dispatch(good, cut) == STORE_INVALID, "step cut at %zu", cut);
+	good[len] = 0;
+	ck_assert_int_eq(dispatch(good, len + 1), STORE_INVALID);
+	len = step_request(good, FWD_OP_DELETE_STEP, 0, "");
+	good[len] = 0;
+	ck_assert_int_eq(dispatch(good, len + 1), STORE_INVALID);
+	ck_assert_int_eq(store_get(st, "hb0", 3, &got), STORE_NOT_FOUND);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *suite = suite_create("store_forward");
@@ -232,6 +417,9 @@ int main(void)
 	tcase_add_test(tc, test_hostile_requests_are_refused);
 	tcase_add_test(tc, test_not_serving_answers_no_master);
 	tcase_add_test(tc, test_mark_file);
+	tcase_add_test(tc, test_import_chunks_on_the_master);
+	tcase_add_test(tc, test_steps_on_the_master);
+	tcase_add_test(tc, test_hostile_bulk_requests_are_refused);
 	suite_add_tcase(suite, tc);
 	return unit_run(suite);
 }
