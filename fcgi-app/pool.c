@@ -132,6 +132,13 @@ static void compose_store_options(struct pool *pool)
 		store_repl_configure(opt, &rk);
 	}
 	opt->repl.join_only = 1; /* workers; the housekeeper listens (mode LISTEN) */
+	if (cfg->replication_address[0] &&
+	    cfg->request_timeout_s * 1000 <
+	            cfg->replication_ack_timeout_ms + cfg->lock_timeout_ms + 1000)
+		LOG_WARN("request_timeout_s (%lld s) leaves a replicated request no time to wait for "
+		         "its acknowledgements: most writes will answer \"Not replicated\"; set it to "
+		         "at least replication_ack_timeout_ms + lock_timeout_ms + 1 s",
+		         (long long)cfg->request_timeout_s);
 }
 
 /* The master's helpers (recovery, failchk) never start the Replication Manager: Berkeley DB does
@@ -680,6 +687,10 @@ static void note_own_pause(struct pool *pool)
 	LOG_WARN("the master did not run for %lld ms (stopped or starved); the request and "
 	         "housekeeper watchdogs count from now", (long long)gap);
 	pool->watch_from_ms = now;
+	/* Nor is the timer's failchk due at once: the whole node resumes, replicated it syncs with
+	 * the group (measured: a failchk started then did not finish in its 2 s). A child that
+	 * died meanwhile still gets its failchk when it is reaped. */
+	pool->last_failchk_ms = now;
 }
 
 /* SIGKILL a worker that has been answering one request for longer than request_timeout_s:
