@@ -10,9 +10,10 @@ import cluster
 
 pytestmark = pytest.mark.slow
 
-REQUEST_TIMEOUT_S = 1      # the pool kills a housekeeper silent for 2 s
+REQUEST_TIMEOUT_S = 3      # the pool kills a housekeeper silent for 6 s (Berkeley DB's default
+                           # checkpoint delay would be 30 s)
 CHECKPOINT_S = 1           # a checkpoint each second, as long as there was a write
-WRITING_S = 5
+WRITING_S = 8          # past the first checkpoint plus the 6 s limit
 
 
 def test_master_checkpoints_without_a_stall(make_cluster):
