@@ -398,6 +398,8 @@ int store_open(const struct store_options *opt, struct store **out)
 		rc = store_repl_join(st);
 	if (rc == STORE_OK && opt->repl.mode == STORE_REPL_LISTEN && store_replicated(opt))
 		rc = store_repl_await_store(st, had_store);
+	if (rc == STORE_OK && opt->repl.mode == STORE_REPL_LISTEN && store_replicated(opt))
+		store_repl_note_member(opt);
 	if (rc == STORE_OK)
 		rc = store_databases_open(st, 0);
 	if (rc != STORE_OK) {

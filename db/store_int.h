@@ -19,6 +19,8 @@
 #define STORE_META_FILE "meta.db"
 #define STORE_NAMES_FILE "names.db"
 #define STORE_AUDIT_FILE "audit.db"
+/* In a replicated data_dir: this node has been in its group (store_repl_note_member). */
+#define STORE_MEMBER_MARK_FILE "group.member"
 #define STORE_SCHEMA_VERSION 1
 #define STORE_PATH_MAX (PATH_MAX + 32) /* data_dir and one of its files */
 #define STORE_FILE_MODE 0660
@@ -213,6 +215,18 @@ int store_repl_master_eid(struct store *st);
 void store_repl_watch_stop(struct store *st);
 /* How long a transaction may wait for a replication lockout to end (0: not replicated). */
 int store_repl_lockout_wait_ms(const struct store *st);
+/*
+ * replication_group_creator holds only for a node's first start: once the node has been in its
+ * group (its housekeeper joined and had the store), store_repl_note_member marks data_dir, and
+ * store_repl_was_member says so from then on. A marked node never creates a store or a group
+ * again, whatever its config says: found by the chaos test, a creator killed while the group sent
+ * it a new copy of the store was left with no database files, and would have created an empty
+ * store and a group of its own that hands out 1, 2, 3 again. It receives the store instead.
+ */
+void store_repl_note_member(const struct store_options *opt);
+int store_repl_was_member(const struct store_options *opt);
+/* replication_group_creator, for a node that has never been in its group. */
+int store_repl_creates_group(const struct store_options *opt);
 /* Milliseconds left before the thread's store_call_deadline (INT64_MAX when none is set). */
 int64_t store_call_time_left_ms(void);
 

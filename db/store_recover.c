@@ -185,7 +185,7 @@ static int store_state(const struct store_options *opt)
 		return 0;
 	/* A replica that was receiving its copy of the store when it stopped: the group sends it
 	 * again (a new copy replaces every file). Only the group's creator must be whole. */
-	if (store_replicated(opt) && !opt->repl.group_creator)
+	if (store_replicated(opt) && !store_repl_creates_group(opt))
 		return 0;
 	STORE_LOG(opt, LOG_ERROR,
 	          "the store in %s is incomplete: %s is missing. Refusing to start, since a new "
@@ -225,7 +225,7 @@ static int recover_replicated(struct store *st, int create)
 {
 	const struct store_options *opt = &st->opt;
 
-	if (create && !opt->repl.group_creator) {
+	if (create && !store_repl_creates_group(opt)) {
 		STORE_LOG(opt, LOG_INFO, "new replica in %s: the store comes from the group",
 		          opt->data_dir);
 		return 0;

@@ -161,6 +161,40 @@ static int set_policy(struct store *st)
 	return err;
 }
 
+static void member_mark_path(const struct store_options *opt, char *path, size_t len)
+{
+	snprintf(path, len, "%s/%s", opt->data_dir, STORE_MEMBER_MARK_FILE);
+}
+
+void store_repl_note_member(const struct store_options *opt)
+{
+	char path[4096];
+	int fd;
+
+	if (!store_replicated(opt) || store_repl_was_member(opt))
+		return;
+	member_mark_path(opt, path, sizeof(path));
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || fsync(fd) != 0)
+		STORE_LOG(opt, LOG_WARN, "cannot mark %s as a member of its group: %s", opt->data_dir,
+		          strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+int store_repl_was_member(const struct store_options *opt)
+{
+	char path[4096];
+
+	member_mark_path(opt, path, sizeof(path));
+	return access(path, F_OK) == 0;
+}
+
+int store_repl_creates_group(const struct store_options *opt)
+{
+	return opt->repl.group_creator && !store_repl_was_member(opt);
+}
+
 /* The listener's sites: this node's address, and the other members as helpers to join by. */
 static int set_sites(struct store *st)
 {
@@ -171,7 +205,7 @@ static int set_sites(struct store *st)
 	if (!site)
 		return -1;
 	err = site->set_config(site, DB_LOCAL_SITE, 1);
-	if (!err && r->group_creator)
+	if (!err && store_repl_creates_group(&st->opt))
 		err = site->set_config(site, DB_GROUP_CREATOR, 1);
 	site->close(site);
 	for (unsigned i = 0; !err && i < r->peer_count; i++) {

@@ -1,6 +1,7 @@
 """Members joining a running group: a new, empty node catches up by itself; a node whose shard_id
 another member already has is refused (ids of /generate are unique by shard_id only)."""
 
+import os
 import time
 
 import pytest
@@ -58,3 +59,30 @@ def test_node_with_a_taken_shard_id_is_refused(make_cluster):
     c.nodes.remove(twin)
     twin.stop()
     c.wait_master(deadline_s=10)
+
+
+def test_group_creator_with_an_emptied_store_rejoins_and_never_restarts_the_group(make_cluster):
+    """node1 says replication_group_creator = yes for ever; once it has been in the group, a
+    start with no database files (killed while the group sent it a new copy of the store, which
+    replaces every file) must receive the store, never create an empty one and a group of its
+    own that hands out 1, 2, 3 again."""
+    c = make_cluster()
+    creator = c.nodes[0]
+    c.wait_master()
+    taken = [clusterload.next_value(n, "next") for n in c.nodes for _ in range(3)]
+    creator.stop()
+    c.wait_master(among=c.nodes[1:], deadline_s=JOIN_BOUND_S)
+    kept = set(os.listdir(creator.data_dir))
+    assert "group.member" in kept, sorted(kept)
+    for name in kept - {"group.member", "DB_CONFIG"}:
+        path = os.path.join(creator.data_dir, name)
+        if os.path.isfile(path):
+            os.remove(path)
+    creator.start(wait_role=False)
+    assert creator.wait_role(("replica",), JOIN_BOUND_S) == "replica"
+    m = c.wait_master(deadline_s=JOIN_BOUND_S)
+    assert m is not creator, c.roles()
+    value = clusterload.next_value(creator, "next")
+    assert value > max(taken), (value, taken)
+    problems = clusterload.check_agreement(c.nodes, JOIN_BOUND_S)
+    assert not problems, "\n".join(problems)
