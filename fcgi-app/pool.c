@@ -397,6 +397,7 @@ static int spawn(struct pool *pool, enum child_role role)
 	for (size_t t = 0; t < CONFIG_THREADS_MAX; t++)
 		atomic_store(&slot->busy_since_ms[t], 0);
 	atomic_store(&slot->heartbeat_ms, 0); /* a stamp of the slot's last housekeeper is no sign */
+	atomic_store(&slot->stale, 0);
 	atomic_store(&slot->state, SLOT_STARTING);
 	atomic_store(&slot->role, role == ROLE_KEEPER ? SLOT_ROLE_KEEPER : SLOT_ROLE_WORKER);
 	pid = fork();
@@ -801,11 +802,26 @@ static void follow_membership(struct pool *pool)
 	LOG_INFO("replication: the group changed; replacing workers one at a time");
 }
 
+/* Workers whose database handles died (a rollback) are replaced like those of an older
+ * generation: one at a time, each once a replacement is ready, which after a rollback is once the
+ * housekeeper has joined again. Until then they answer "No master". */
+static void follow_stale_workers(struct pool *pool)
+{
+	for (size_t i = 0; i < SCOREBOARD_SLOTS; i++) {
+		struct child *kid = &pool->kids[i];
+
+		if (kid->role == ROLE_WORKER && kid->generation == pool->generation &&
+		    atomic_load(&pool->sb->slots[i].stale))
+			kid->generation = pool->generation - 1;
+	}
+}
+
 static void maintain(struct pool *pool)
 {
 	struct census c;
 
 	follow_membership(pool);
+	follow_stale_workers(pool);
 	c = count_children(pool);
 
 	enforce_deadlines(pool);

@@ -47,6 +47,9 @@ struct scoreboard_slot {
 	/* The housekeeper's: CLOCK_MONOTONIC ms of its latest tick, 0 until its store is open. The
 	 * master kills a housekeeper whose stamp grows too old (pool.c, keeper_stall_limit_ms). */
 	_Atomic int64_t heartbeat_ms;
+	/* A worker's: its database handles died (a rollback, DB_REP_HANDLE_DEAD). It answers "No
+	 * master" until the master has a replacement ready and retires it (pool.c). */
+	_Atomic int stale;
 	struct slot_metrics m;
 };
 

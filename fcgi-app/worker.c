@@ -290,7 +290,9 @@ static void *serve_loop(void *arg)
 		if (t->app.store && store_needs_recovery(t->app.store))
 			request_stop(w, WORKER_EXIT_NEEDS_RECOVERY);
 		else if (t->app.store && store_needs_reopen(t->app.store))
-			request_stop(w, WORKER_EXIT_CLEAN); /* its replacement opens the store anew */
+			/* It answers "No master" meanwhile: exiting at once left the node without a
+			 * worker while its housekeeper joined again (seconds of no answer at all). */
+			atomic_store(&w->slot->stale, 1);
 		else if (w->limit && atomic_fetch_add(&w->served, 1) + 1 == w->limit)
 			request_stop(w, WORKER_EXIT_CLEAN);
 	}
