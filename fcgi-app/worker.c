@@ -153,9 +153,11 @@ static void open_process_store(struct worker *w)
 
 	if (w->store || now - w->store_tried_ms < STORE_RETRY_MS)
 		return;
-	/* Not during a replication lockout (store_repl_locked_out says why): "No master" until
-	 * it ends, as for any request caught in one. */
-	if (atomic_load(&w->args->sb->repl_lockout)) {
+	/* Not during a replication lockout (store_repl_locked_out says why), nor while the
+	 * housekeeper joins the group (which takes lockouts): "No master" until then, as for any
+	 * request caught in one. */
+	if (w->args->cfg->replication_address[0] &&
+	    (atomic_load(&w->args->sb->repl_lockout) || !atomic_load(&w->args->sb->repl_ready))) {
 		if (w->store_rc != STORE_OK)
 			w->store_rc = STORE_NO_MASTER;
 		return;
