@@ -27,6 +27,32 @@ def pytest_report_header(config):
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: takes seconds (load, restarts, kills); "
                                        "-m 'not slow' skips them")
+    config.addinivalue_line("markers", "no_web_server: sends no request through the web server "
+                                       "(nextidctl, files, the store): runs behind lighttpd only")
+
+
+def pytest_collection_modifyitems(config, items):
+    # A test that never goes through the web server checks the same thing behind either: it
+    # runs once, in the lighttpd run (make check-http), and skips in make check-http-apache.
+    if nextid_server.WEB_SERVER == "lighttpd":
+        return
+    skip = pytest.mark.skip(reason="sends nothing through the web server: runs behind lighttpd")
+    for item in items:
+        if item.get_closest_marker("no_web_server"):
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _no_web_server_guard(request):
+    """A test marked no_web_server that sends a request through the web server fails."""
+    if request.node.get_closest_marker("no_web_server") is None:
+        yield
+        return
+    nextid_server.NO_WEB_SERVER_TEST = request.node.nodeid
+    try:
+        yield
+    finally:
+        nextid_server.NO_WEB_SERVER_TEST = None
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)

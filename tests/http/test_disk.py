@@ -14,6 +14,7 @@ import re
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 
 import pytest
@@ -22,6 +23,9 @@ from nextid_server import CTL, expect, expect_next
 
 MOUNT_MB = 120          # the store's shared memory (about 64 MB) and its first log file fit
 FLOOD_MAX = 20000       # new names tried before the log file runs out (about 3,000 suffice)
+FLOOD_CLIENTS = 4       # the checkpoint test's clients at once
+FLOOD_LOOK_S = 0.05     # and how often it counts the log files meanwhile
+FLOOD_DEADLINE_S = 300
 HEAL_S = 15.0           # the bound on resuming once there is room (recovery retries every 5 s)
 STORAGE_FULL = {"error": "Storage full",
                 "message": "The disk that holds the store is full; nothing was taken or "
@@ -248,12 +252,31 @@ def test_without_create_on_first_use_an_unknown_name_is_404_and_admin_creates(ne
 def test_checkpoints_under_a_flood_of_new_names_keep_few_log_files(nextid):
     # No timed checkpoint during the test: only the log volume can trigger one.
     srv = nextid(config={"checkpoint_interval_s": 3600})
+    # FLOOD_CLIENTS clients create the 12,000 names between them (one after another they took
+    # over a minute), while this thread counts the log files every FLOOD_LOOK_S.
+    refused = []
+
+    def flood(first):
+        for i in range(first, 12000, FLOOD_CLIENTS):
+            reply = srv.get("/next/" + long_name(i))
+            if reply.status != 200:
+                refused.append(str(reply))
+                return
+
+    clients = [threading.Thread(target=flood, args=(k,), daemon=True)
+               for k in range(FLOOD_CLIENTS)]
+    for client in clients:
+        client.start()
     most = 0
-    for i in range(12000):
-        reply = srv.get("/next/" + long_name(i))
-        assert reply.status == 200, str(reply)
-        if i % 500 == 0:
-            most = max(most, len(glob.glob(os.path.join(srv.data_dir, "log.*"))))
+    deadline = time.monotonic() + FLOOD_DEADLINE_S
+    while any(client.is_alive() for client in clients) and time.monotonic() < deadline:
+        most = max(most, len(glob.glob(os.path.join(srv.data_dir, "log.*"))))
+        time.sleep(FLOOD_LOOK_S)
+    for client in clients:
+        client.join(max(0.0, deadline - time.monotonic()))
+    assert not any(client.is_alive() for client in clients), \
+        "the flood did not end within %d s" % FLOOD_DEADLINE_S
+    assert refused == [], refused[0]
     logs = glob.glob(os.path.join(srv.data_dir, "log.*"))
     most = max(most, len(logs))
     assert most <= 3, "up to %d log files of 10 MB: %s" % (most, sorted(logs))

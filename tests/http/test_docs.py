@@ -167,6 +167,7 @@ def router_rows():
     return rows
 
 
+@pytest.mark.no_web_server
 def test_every_route_is_in_nextid_api_7_with_each_of_its_methods():
     documented = man_endpoints(API_PAGE)
     for methods, pattern in router_rows():
@@ -204,6 +205,7 @@ def load_config(lines, tmp):
     return proc.stderr.strip() if proc.stderr.startswith("nextidctl: " + path) else ""
 
 
+@pytest.mark.no_web_server
 def test_every_key_nextid_conf_5_lists_loads_with_its_documented_value():
     keys = documented_keys()
     names = [k for k, _ in keys]
@@ -214,6 +216,7 @@ def test_every_key_nextid_conf_5_lists_loads_with_its_documented_value():
         assert load_config(lines, tmp) == "", "\n".join(lines)
 
 
+@pytest.mark.no_web_server
 def test_every_key_that_exists_is_in_nextid_conf_5():
     documented = {k for k, _ in documented_keys()}
     sample = set(re.findall(r"^# ([a-z_]+) =", read(os.path.join(ROOT, "www-conf", "nextid.conf")),
@@ -227,6 +230,7 @@ def test_every_key_that_exists_is_in_nextid_conf_5():
     assert parsed - documented == set(), "keys missing from nextid.conf(5)"
 
 
+@pytest.mark.no_web_server
 def test_every_key_the_documents_set_is_a_key():
     settings = set()
     for document, code in all_code():
@@ -252,6 +256,7 @@ def ctl_help(*args):
                           capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
 
 
+@pytest.mark.no_web_server
 def test_every_nextidctl_command_the_documents_run_exists():
     commands = set()
     pattern = re.compile(r"nextidctl(?: --config \S+)? ([a-z][a-z-]*)(?: ([a-z]+))?")
@@ -268,6 +273,7 @@ def test_every_nextidctl_command_the_documents_run_exists():
             "%s runs nextidctl %s: %r %r" % (document, " ".join(args), proc.stdout, proc.stderr)
 
 
+@pytest.mark.no_web_server
 def test_nextidctl_1_lists_exactly_the_commands_of_its_help():
     page = read(CTL_PAGE)
     section = page[page.index(".SH COMMANDS"):page.index(".SH OPTIONS")]
@@ -317,6 +323,7 @@ def repo_path_candidates(document):
     return found
 
 
+@pytest.mark.no_web_server
 def test_every_repository_path_the_markdown_documents_name_exists():
     files = repo_files()
     names = {os.path.basename(f) for f in files}
@@ -367,6 +374,7 @@ def packaged_paths():
     return paths
 
 
+@pytest.mark.no_web_server
 def test_every_absolute_path_of_the_man_pages_and_readme_debian_is_real(installed):
     known = installed | packaged_paths()
     scripts = "".join(read(f) for f in glob.glob(os.path.join(ROOT, "packaging", "debian", "*"))
@@ -387,6 +395,7 @@ def test_every_absolute_path_of_the_man_pages_and_readme_debian_is_real(installe
 
 # The package -------------------------------------------------------------------------------
 
+@pytest.mark.no_web_server
 def test_make_install_installs_every_man_page(installed):
     assert len(MAN_PAGES) >= 7
     for page in MAN_PAGES:

@@ -105,6 +105,7 @@ def names(srv):
 
 # --help and usage ---------------------------------------------------------------------------
 
+@pytest.mark.no_web_server
 def test_help_lists_every_command(server):
     for args in (["--help"], ["--config", server.conf_path, "--help"]):
         proc = subprocess.run([CTL] + args, stdin=subprocess.DEVNULL, capture_output=True,
@@ -116,6 +117,7 @@ def test_help_lists_every_command(server):
 
 
 @pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.no_web_server
 def test_every_command_has_help_on_stdout(server, command):
     for config in (True, False):
         out = ok(run(server, command, "--help", config=config))
@@ -123,6 +125,7 @@ def test_every_command_has_help_on_stdout(server, command):
     assert names(server) == []
 
 
+@pytest.mark.no_web_server
 def test_the_seed_help_flag_exits_0_with_usage(server):
     for proc in (run(server, "sequence-reset", "-h"), run(server, "-h", prog=RESET),
                  run(server, "-h", prog=RESET, config=False)):
@@ -130,6 +133,7 @@ def test_the_seed_help_flag_exits_0_with_usage(server):
         assert "usage" in out.lower() and "-e" in out and "-v" in out and "-t" in out, out
 
 
+@pytest.mark.no_web_server
 def test_usage_errors_exit_2(server):
     usage_error(run(server))
     usage_error(run(server, "frobnicate"))
@@ -470,6 +474,7 @@ def test_an_import_with_a_bad_line_imports_nothing_and_names_the_line(server, ba
     expect_next(server.get("/next/keep"), 4, "keep")
 
 
+@pytest.mark.no_web_server
 def test_import_of_a_missing_file_fails(server):
     fails(run(server, "import", os.path.join(server.dir, "nope.jsonl")))
     assert names(server) == []

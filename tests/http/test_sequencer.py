@@ -37,9 +37,8 @@ UNKNOWN = "-ERR Unknown command '%s'. Supported: GETSEQ, GETSEQ_BATCH, CURRENT"
 BAD_BATCH = "-ERR Invalid batch size '%s'. GETSEQ_BATCH takes a count from 1 to 10000"
 EXHAUSTED = "-ERR Sequence '%s' reached its maximum; raise its max or enable cycle"
 
-needs_no_http = pytest.mark.skipif(
-    ns.WEB_SERVER != "lighttpd",
-    reason="the sequencer does not go through the web server: run once, behind lighttpd")
+# The sequencer does not go through the web server: these run once, behind lighttpd.
+needs_no_http = pytest.mark.no_web_server
 
 
 @pytest.fixture(autouse=True)
