@@ -345,7 +345,7 @@ static void describe_allowed(const struct key_row *row, char *buf, size_t len)
 }
 
 static int parse_line(const char *s, size_t len, const char *file, size_t lineno,
-                      struct config *cfg, unsigned char *seen, char *err, size_t errlen)
+                      struct config *cfg, size_t *seen_at, char *err, size_t errlen)
 {
 	const char *eq, *key = s, *value;
 	size_t key_len, value_len;
@@ -369,9 +369,9 @@ static int parse_line(const char *s, size_t len, const char *file, size_t lineno
 	row = find_key(key, key_len);
 	if (!row)
 		return fail(err, errlen, file, lineno, "unknown key '%.*s'", (int)key_len, key);
-	if (seen[row - key_table])
+	if (seen_at[row - key_table])
 		return fail(err, errlen, file, lineno, "key '%s' is set twice", row->name);
-	seen[row - key_table] = 1;
+	seen_at[row - key_table] = lineno;
 	if (value_len == 0)
 		return fail(err, errlen, file, lineno, "key '%s' has no value", row->name);
 	if (set_value(row, value, value_len, cfg, &why) != 0) {
@@ -384,21 +384,38 @@ static int parse_line(const char *s, size_t len, const char *file, size_t lineno
 	return 0;
 }
 
+/* The line that set `key` (seen_at, from config_parse), else the line that set `other`: the
+ * message of a rule about two keys names a line of the file, like every other message. */
+static size_t blame(const size_t *seen_at, const char *key, const char *other)
+{
+	const struct key_row *a = find_key(key, strlen(key)), *b = find_key(other, strlen(other));
+	size_t line = a ? seen_at[a - key_table] : 0;
+
+	if (line == 0 && b)
+		line = seen_at[b - key_table];
+	return line ? line : 1;
+}
+
 /* What no single line can say wrong: keys that only make sense together. */
-static int check_together(const struct config *cfg, const char *file, char *err, size_t errlen)
+static int check_together(const struct config *cfg, const char *file, const size_t *seen_at,
+                          char *err, size_t errlen)
 {
 	int replicated = cfg->replication_address[0] != '\0';
 
 	if (!replicated && cfg->replication_peer_count > 0)
-		return fail(err, errlen, file, 0, "replication_peers needs replication_address");
+		return fail(err, errlen, file,
+		            blame(seen_at, "replication_peers", "replication_address"),
+		            "replication_peers needs replication_address");
 	if (replicated && cfg->durability == CONFIG_DURABILITY_RESERVE)
-		return fail(err, errlen, file, 0,
+		return fail(err, errlen, file, blame(seen_at, "durability", "replication_address"),
 		            "durability reserve cannot be replicated: use sync or write");
 	if (replicated && cfg->process_model == CONFIG_PROCESS_FCGID)
-		return fail(err, errlen, file, 0, "replication needs process_model pool");
+		return fail(err, errlen, file, blame(seen_at, "process_model", "replication_address"),
+		            "replication needs process_model pool");
 	for (int64_t i = 0; i < cfg->replication_peer_count; i++)
 		if (strcmp(cfg->replication_peers[i], cfg->replication_address) == 0)
-			return fail(err, errlen, file, 0,
+			return fail(err, errlen, file,
+			            blame(seen_at, "replication_peers", "replication_address"),
 			            "replication_peers names this node's own replication_address");
 	return 0;
 }
@@ -406,7 +423,7 @@ static int check_together(const struct config *cfg, const char *file, char *err,
 int config_parse(const char *text, size_t len, const char *file, struct config *cfg, char *err,
                  size_t errlen)
 {
-	unsigned char seen[KEY_COUNT] = { 0 };
+	size_t seen_at[KEY_COUNT] = { 0 }; /* the line that set each key, 0: not set */
 	size_t lineno = 0, pos = 0;
 	const char *nul = memchr(text, '\0', len);
 
@@ -423,11 +440,11 @@ int config_parse(const char *text, size_t len, const char *file, struct config *
 		if (line_len > CONFIG_LINE_MAX)
 			return fail(err, errlen, file, lineno, "line is longer than %d bytes",
 			            CONFIG_LINE_MAX);
-		if (parse_line(text + pos, line_len, file, lineno, cfg, seen, err, errlen) != 0)
+		if (parse_line(text + pos, line_len, file, lineno, cfg, seen_at, err, errlen) != 0)
 			return -1;
 		pos += line_len + 1;
 	}
-	return check_together(cfg, file, err, errlen);
+	return check_together(cfg, file, seen_at, err, errlen);
 }
 
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen)

@@ -508,13 +508,13 @@ static const struct repl_err_row repl_err_rows[] = {
 	  FILE_NAME ":2: replication_peers: 'h:1 h:2 h:3 h:4 h:5 h:6 h:7 h:8 h:9 h:10 h:11 h:12 h:13 "
 	  "h:14 h:1' names more than 16 members" },
 	{ __LINE__, S("replication_peers = h:9001"),
-	  FILE_NAME ":0: replication_peers needs replication_address" },
+	  FILE_NAME ":1: replication_peers needs replication_address" },
 	{ __LINE__, S("replication_address = h:9000\nreplication_peers = h:9000"),
-	  FILE_NAME ":0: replication_peers names this node's own replication_address" },
+	  FILE_NAME ":2: replication_peers names this node's own replication_address" },
 	{ __LINE__, S("replication_address = h:9000\ndurability = reserve"),
-	  FILE_NAME ":0: durability reserve cannot be replicated: use sync or write" },
+	  FILE_NAME ":2: durability reserve cannot be replicated: use sync or write" },
 	{ __LINE__, S("replication_address = h:9000\nprocess_model = fcgid"),
-	  FILE_NAME ":0: replication needs process_model pool" },
+	  FILE_NAME ":2: replication needs process_model pool" },
 	{ __LINE__, S("replication_ack_policy = most"),
 	  FILE_NAME ":1: replication_ack_policy: 'most' is not one of the allowed words "
 	  "(allowed: quorum, all, one, none)" },
