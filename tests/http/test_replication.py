@@ -323,8 +323,10 @@ def test_api_pool_shows_the_group_each_node_sees(group):
             r = pool_replication(n)
             got = dict(r, members=r["members"][:1] + sorted(r["members"][1:],
                                                             key=lambda m: m["address"]))
+            # Caught up too: a checkpoint record in flight is a moment of lag (measured: 92
+            # bytes, once in a run of make check).
             return got["members"] == [expected[i][0]] + sorted(
-                expected[i][1:], key=lambda m: m["address"]) and got
+                expected[i][1:], key=lambda m: m["address"]) and got["lag_bytes"] == 0 and got
         got = wait_for(settled, SETTLE_S, "the group in /api/pool of node %d" % i)
         assert list(got) == ["role", "master", "elections", "lag_bytes", "members",
                              "members_error"], got
