@@ -215,7 +215,8 @@ int store_needs_recovery(const struct store *st);
 
 /* Replicated: true once Berkeley DB has said this handle's databases are gone under it (the group
  * rolled back a commit of this node, or replaced its copy of the store): the process should
- * finish its request, close the store and open it again (a worker: exit and be replaced). */
+ * finish its request, close the store and open it again (a worker: answer "No master" until the
+ * pool has its replacement ready). */
 int store_needs_reopen(const struct store *st);
 
 /*

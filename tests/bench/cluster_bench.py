@@ -36,12 +36,7 @@ def start_cluster(workers, threads, token):
     c = cluster.Cluster(tempfile.mkdtemp(prefix="nextid-bench-cluster-"),
                         config={"durability": "sync", "workers": workers, "threads": threads,
                                 "admin_token": token, "log_level": "warn"})
-    try:
-        c.start()
-    except cluster.ClusterError:
-        print(c.describe())
-        c.stop()
-        raise
+    c.start_or_stop()
     return c
 
 

@@ -494,6 +494,16 @@ class Cluster:
             node.wait_role(("master", "replica"), START_DEADLINE_S)
         return self.wait_group()
 
+    def start_or_stop(self):
+        """start(); when the group does not form, print every node's config and log tail, stop
+        what started, and raise the ClusterError."""
+        try:
+            return self.start()
+        except ClusterError:
+            print(self.describe())
+            self.stop()
+            raise
+
     def live(self):
         return [n for n in self.nodes if n.running() and not n.stopped]
 

@@ -101,12 +101,7 @@ def group(request):
     c = cluster.Cluster(tempfile.mkdtemp(prefix="nextid-cluster-"), size=3,
                         config=dict(cluster.TEST_CONFIG, max_sequences=MAX_SEQUENCES))
     print("cluster directory: %s" % c.base_dir)
-    try:
-        c.start()
-    except cluster.ClusterError:
-        print(c.describe())
-        c.stop()
-        raise
+    c.start_or_stop()
     yield c
     leftovers = c.stop()
     if leftovers or request.session.testsfailed > failed_before:
