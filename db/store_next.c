@@ -6,16 +6,16 @@
  *    one thread at a time refilling it (refill_lock);
  *  - the creator lock: one thread at a time creates a sequence (create_lock);
  *  - request combining (combine_lock, combine_done). Threads that want values of the same
- *    sequence at the same moment share one transaction: the first becomes the leader, takes every
- *    request queued behind it, asks the store for all their values at once and splits the grant
- *    in queue order, so each still gets consecutive values, in the order the requests arrived.
- *    Why: on a hot sequence every transaction passes its record lock to the next (a wake-up, a
- *    context switch) and writes its own log records; one transaction for eight requests does that
- *    once. Requests that arrive while a leader's transaction runs wait for it and form the next
- *    batch; that batch may start as soon as the leader's commit is in the log, before its flush
- *    (pipelining: see next_combined). A batch the store refuses as a whole (a sequence that
- *    cycles or caches, one that does not exist yet, a bound too close for all of it) sends each
- *    of its requests alone, exactly as without combining.
+ *    sequence at the same moment share one transaction: the first becomes the leader, waits for
+ *    the record's lock, then takes every request queued by then (gather_batch), asks the store
+ *    for all their values at once and splits the grant in queue order, so each still gets
+ *    consecutive values, in the order the requests arrived. Why: on a hot sequence every
+ *    transaction passes its record lock to the next (a wake-up, a context switch) and writes its
+ *    own log records; one transaction for eight requests does that once. Requests that arrive
+ *    after the gathering form the next batch, whose leader queues for the lock at once (see
+ *    next_combined). A batch the store refuses as a whole (a sequence that cycles or caches,
+ *    one that does not exist yet, a bound too close for all of it) sends each of its requests
+ *    alone, exactly as without combining.
  */
 #include "store_int.h"
 #include "clock.h"
@@ -115,6 +115,8 @@ static void hold_lock_for_test(unsigned ms)
 		;
 }
 
+struct gather;
+
 struct next_op {
 	DBT key;
 	uint8_t type;
@@ -124,7 +126,10 @@ struct next_op {
 	int cached;   /* out: the grant is a whole block of a cached sequence */
 	int combined; /* in: the values of several requests, which next_combined splits */
 	int refused;  /* out: combined, but the sequence is one whose values cannot be split */
+	struct gather *gather; /* combined: the batch, gathered once the record is locked */
 };
+
+static void gather_batch(struct next_op *op);
 
 static int next_body(struct store *st, struct txn_attempt *a, void *arg)
 {
@@ -133,6 +138,8 @@ static int next_body(struct store *st, struct txn_attempt *a, void *arg)
 	int rc = store_read_record(st, a, &op->key, DB_RMW, &rec);
 	int created = rc == STORE_NOT_FOUND && op->create;
 
+	if (op->gather)
+		gather_batch(op); /* the record is ours now (or never will be): op->count is known */
 	if (created)
 		rec = *op->create;
 	else if (rc != STORE_OK)
@@ -385,19 +392,58 @@ static struct combine_slot *combine_slot_for(struct store_take *t, const char *n
 	return free_slot;
 }
 
-/* One transaction for the batch's values, split among its requests. Returns whether its commit
- * left a log flush owed (store_run_deferred). */
-static int run_batch(struct store *st, const struct next_op *op, struct combine_req *batch)
+/*
+ * A batch is gathered late: its leader first waits for the record's lock, and only then takes
+ * every request queued for the name, those that arrived while it waited included. Replicated, a
+ * record's lock is held through its commit's wait for the acknowledgements (Berkeley DB waits
+ * inside the commit), so the lock passes from process to process one round trip at a time;
+ * a batch formed before that wait left the requests arriving during it for the next round.
+ * Once gathered, the slot has no leader: the next request to arrive leads the next batch and
+ * queues for the lock at once, behind this one's commit.
+ */
+struct gather {
+	struct store_take *t;
+	struct combine_slot *slot;
+	struct combine_req *batch; /* out: the requests taken, in queue order */
+	int done;
+};
+
+/* Take the slot's queue as the batch, once: a deadlock victim's next attempt keeps it (the queue
+ * may belong to the next leader by then). */
+static void gather_batch(struct next_op *op)
+{
+	struct gather *g = op->gather;
+	struct combine_slot *slot = g->slot;
+
+	if (g->done)
+		return;
+	pthread_mutex_lock(&g->t->combine_lock);
+	g->batch = slot->head;
+	op->count = 0;
+	for (struct combine_req *r = g->batch; r; r = r->next) {
+		r->taken = 1;
+		op->count += r->count;
+	}
+	slot->head = slot->tail = NULL;
+	slot->leading = 0;
+	slot->len = 0; /* no queue, no leader: free for any name */
+	g->done = 1;
+	pthread_cond_broadcast(&g->t->combine_done); /* the next arrival may lead */
+	pthread_mutex_unlock(&g->t->combine_lock);
+}
+
+/* One transaction for the values of the requests gathered, split among them. Returns whether its
+ * commit left a log flush owed (store_run_deferred). */
+static int run_batch(struct store *st, const struct next_op *op, struct gather *g)
 {
 	struct store_grant all = { 0 };
-	struct next_op joint = { op->key, op->type, NULL, 0, &all, 0, 1, 0 };
+	struct next_op joint = { op->key, op->type, NULL, 0, &all, 0, 1, 0, g };
 	uint64_t taken = 0;
 	int rc, flush_owed;
 
-	for (struct combine_req *r = batch; r; r = r->next)
-		joint.count += r->count;
 	rc = store_run_deferred(st, next_body, &joint, &flush_owed);
-	for (struct combine_req *r = batch; r; r = r->next) {
+	gather_batch(&joint); /* no attempt reached the record: the queue shares the answer */
+	for (struct combine_req *r = g->batch; r; r = r->next) {
 		if (rc != STORE_OK) {
 			/* Refused, exhausted for the sum, or not there yet: each alone. Other failures
 			 * (busy, unavailable, a type mismatch) are every request's answer. */
@@ -428,14 +474,23 @@ static void finish_batch(struct store *st, struct combine_req *batch, int flush_
 			r->rc = rc;
 }
 
-static int next_combined(struct store *st, const char *name, size_t len, struct next_op *op,
-                         const struct seq_record *create)
+/* Mark a finished batch's requests done and wake them: their threads may be gone after. */
+static void answer_batch(struct store_take *t, struct combine_req *batch)
+{
+	pthread_mutex_lock(&t->combine_lock);
+	for (struct combine_req *r = batch; r; r = r->next)
+		r->done = 1;
+	pthread_cond_broadcast(&t->combine_done);
+	pthread_mutex_unlock(&t->combine_lock);
+}
+
+static int next_combined(struct store *st, const char *name, size_t len, struct next_op *op)
 {
 	struct store_take *t = st->take;
 	struct combine_req me = { .count = op->count };
 	struct combine_slot *slot;
-	struct combine_req *batch;
-	int alone, flush_owed = 0;
+	struct gather g = { .t = t };
+	int flush_owed;
 
 	pthread_mutex_lock(&t->combine_lock);
 	slot = combine_slot_for(t, name, len, op->type);
@@ -455,47 +510,24 @@ static int next_combined(struct store *st, const char *name, size_t len, struct 
 		*op->grant = me.grant;
 		return me.rc;
 	}
-	batch = slot->head; /* lead: this request and every one queued with it */
-	alone = batch->next == NULL; /* then batch is &me */
-	for (struct combine_req *r = batch; r; r = r->next)
-		r->taken = 1;
-	slot->head = slot->tail = NULL;
-	slot->leading = 1;
+	slot->leading = 1; /* lead: this request and every one queued when the record is ours */
 	pthread_mutex_unlock(&t->combine_lock);
 
-	/* Alone in its batch, a request needs no split: its own transaction, the plain way, while
-	 * it still leads (those arriving now queue for the next batch). */
-	if (alone)
-		me.rc = next_alone(st, name, len, op, create);
-	else
-		flush_owed = run_batch(st, op, batch);
-
-	/* A batch's commit has released the record: the next batch may take its values while this
-	 * one waits for the disk, and the two flushes overlap or merge (group commit) instead of
-	 * following each other. Its requests are answered only once the flush is done. */
-	pthread_mutex_lock(&t->combine_lock);
-	slot->leading = 0;
-	if (!slot->head)
-		slot->len = 0;
-	pthread_cond_broadcast(&t->combine_done);
-	pthread_mutex_unlock(&t->combine_lock);
-	if (!alone)
-		finish_batch(st, batch, flush_owed);
-
-	pthread_mutex_lock(&t->combine_lock);
-	for (struct combine_req *r = batch; r; r = r->next)
-		r->done = 1;
-	pthread_cond_broadcast(&t->combine_done);
-	pthread_mutex_unlock(&t->combine_lock); /* the batch's other requests may be gone now */
-	if (!alone)
-		*op->grant = me.grant;
+	g.slot = slot;
+	flush_owed = run_batch(st, op, &g);
+	/* The commit has released the record: the next batch may be taking its values while this
+	 * one waits for the disk, so the two flushes overlap or merge (group commit). Its requests
+	 * are answered only once the flush is done. */
+	finish_batch(st, g.batch, flush_owed);
+	answer_batch(t, g.batch);
+	*op->grant = me.grant;
 	return me.rc;
 }
 
 int store_next(struct store *st, const char *name, size_t len, uint8_t type,
                const struct seq_record *create, uint64_t count, struct store_grant *grant)
 {
-	struct next_op op = { store_name_key(name, len), type, create, count, grant, 0, 0, 0 };
+	struct next_op op = { store_name_key(name, len), type, create, count, grant, 0, 0, 0, NULL };
 	int rc;
 
 	if (store_name_invalid(name, len))
@@ -516,7 +548,7 @@ int store_next(struct store *st, const char *name, size_t len, uint8_t type,
 			break;
 		}
 	}
-	rc = next_combined(st, name, len, &op, create);
+	rc = next_combined(st, name, len, &op);
 	return rc != COMBINE_ALONE ? rc : next_alone(st, name, len, &op, create);
 }
 
