@@ -273,8 +273,9 @@ int fwd_response_rc(struct store *st, struct cursor *c)
 	return rc;
 }
 
-int store_forward_next(struct store *st, const char *name, size_t len, uint8_t type,
-                       const struct seq_record *create, uint64_t count, struct store_grant *grant)
+/* FWD_OP_NEXT (with its create record, if any) or FWD_OP_NEXT_JOINT (without): one layout. */
+static int forward_next(struct store *st, int op, const char *name, size_t len, uint8_t type,
+                        const struct seq_record *create, uint64_t count, struct store_grant *grant)
 {
 	unsigned char req[FWD_REQUEST_MAX], rec[RECORD_SIZE];
 	struct cursor c = { .p = req, .len = sizeof(req) };
@@ -283,7 +284,7 @@ int store_forward_next(struct store *st, const char *name, size_t len, uint8_t t
 
 	if (create && record_encode(create, rec) != RECORD_OK)
 		return STORE_INVALID;
-	fwd_put_header(&c, FWD_OP_NEXT);
+	fwd_put_header(&c, op);
 	put_u(&c, type, 1);
 	put_u(&c, count, 8);
 	put_bytes(&c, name, len);
@@ -311,6 +312,18 @@ int store_forward_next(struct store *st, const char *name, size_t len, uint8_t t
 	}
 	free(resp.data);
 	return rc;
+}
+
+int store_forward_next(struct store *st, const char *name, size_t len, uint8_t type,
+                       const struct seq_record *create, uint64_t count, struct store_grant *grant)
+{
+	return forward_next(st, FWD_OP_NEXT, name, len, type, create, count, grant);
+}
+
+int store_forward_next_joint(struct store *st, const char *name, size_t len, uint8_t type,
+                             uint64_t count, struct store_grant *grant)
+{
+	return forward_next(st, FWD_OP_NEXT_JOINT, name, len, type, NULL, count, grant);
 }
 
 /* A group's takes and their total count of numbers, within what one message may carry. */
@@ -615,7 +628,8 @@ void fwd_respond_rc(DB_CHANNEL *chan, int rc)
 	fwd_respond(chan, buf, sizeof(buf));
 }
 
-static int serve_next(struct store *st, struct cursor *c, unsigned char *out, size_t *out_len)
+static int serve_next(struct store *st, int op, struct cursor *c, unsigned char *out,
+                      size_t *out_len)
 {
 	char name[NAME_MAX_BYTES + 1];
 	uint8_t type = (uint8_t)get_u(c, 1);
@@ -628,9 +642,12 @@ static int serve_next(struct store *st, struct cursor *c, unsigned char *out, si
 	unsigned char *rec = has_create ? take(c, RECORD_SIZE) : NULL;
 
 	if (c->bad || c->at != c->len || has_nul(name, len) || has_create > 1 ||
-	    (has_create && record_decode(rec, RECORD_SIZE, &create) != RECORD_OK))
+	    (has_create && (op == FWD_OP_NEXT_JOINT ||
+	                    record_decode(rec, RECORD_SIZE, &create) != RECORD_OK)))
 		return STORE_INVALID;
-	rc = store_next(st, name, len, type, has_create ? &create : NULL, count, &grant);
+	rc = op == FWD_OP_NEXT_JOINT
+	             ? store_next_joint(st, name, len, type, count, &grant)
+	             : store_next(st, name, len, type, has_create ? &create : NULL, count, &grant);
 	put_u(&o, FWD_VERSION, 1);
 	put_u(&o, (uint64_t)rc, 1);
 	if (rc == STORE_OK || rc == STORE_EXHAUSTED || rc == STORE_TYPE_MISMATCH) {
@@ -896,8 +913,8 @@ void store_forward_dispatch(DB_ENV *env, DB_CHANNEL *chan, DBT *request, u_int32
 	op = get_u(&c, 1) == FWD_VERSION ? (int)get_u(&c, 1) : -1;
 	if (op != FWD_OP_IMPORT && request[0].size > FWD_REQUEST_MAX)
 		op = -1; /* only an import chunk may be larger */
-	if (op == FWD_OP_NEXT) {
-		rc = serve_next(st, &c, out, &out_len);
+	if (op == FWD_OP_NEXT || op == FWD_OP_NEXT_JOINT) {
+		rc = serve_next(st, op, &c, out, &out_len);
 		if (rc == STORE_OK)
 			fwd_respond(chan, out, out_len);
 	} else if (op == FWD_OP_PREFIX_GROUP) {

@@ -32,6 +32,7 @@
 #define FWD_OP_IMPORT 9        /* store_forward_bulk.c: a chunk of an import, checked or written */
 #define FWD_OP_ADVANCE_STEP 10 /* one chunk of advance, after a name */
 #define FWD_OP_DELETE_STEP 11  /* one chunk of delete-all, from the first name */
+#define FWD_OP_NEXT_JOINT 12   /* FWD_OP_NEXT for several requests of one process at once */
 #define FWD_WHY_MAX 512 /* a refusal's sentence */
 #define FWD_TEXT_MAX 1024 /* a prefix's format, zone, reason: the store checks them further */
 /* Takes in one forwarded group (nextid-grpc combines its callers' takes). */

@@ -263,6 +263,16 @@ int store_forward_next(struct store *st, const char *name, size_t len, uint8_t t
 int store_forward_prefix_group(struct store *st, const char *name, size_t len, int64_t now_ms,
                                struct store_prefix_take *takes, size_t n);
 
+/* The values of several requests of a replica's process at once (store_next_joint, run by the
+ * master). STORE_INVALID when the master will not take them jointly (the sequence cycles or
+ * caches, does not exist, or is too near its bound for all of them; or the master knows no such
+ * message): the replica then sends each request alone. */
+int store_forward_next_joint(struct store *st, const char *name, size_t len, uint8_t type,
+                             uint64_t count, struct store_grant *grant);
+/* The master's end: count values for several requests, consecutive, or STORE_INVALID as above. */
+int store_next_joint(struct store *st, const char *name, size_t len, uint8_t type,
+                     uint64_t count, struct store_grant *grant);
+
 int store_forward_configure(struct store *st, const char *name, size_t len,
                             const struct record_change *ch, int mode, struct seq_record *out,
                             int *created, const char **why);

@@ -13,9 +13,10 @@
  *    transaction passes its record lock to the next (a wake-up, a context switch) and writes its
  *    own log records; one transaction for eight requests does that once. Requests that arrive
  *    after the gathering form the next batch, whose leader queues for the lock at once (see
- *    next_combined). A batch the store refuses as a whole (a sequence that cycles or caches,
- *    one that does not exist yet, a bound too close for all of it) sends each of its requests
- *    alone, exactly as without combining.
+ *    next_combined). On a replica a batch is one forward to the master (forward_batch). A batch
+ *    the store refuses as a whole (a sequence that cycles or caches, one that does not exist
+ *    yet, a bound too close for all of it) sends each of its requests alone, exactly as without
+ *    combining.
  */
 #include "store_int.h"
 #include "clock.h"
@@ -44,6 +45,9 @@ struct cache_entry {
 };
 
 #define COMBINE_SLOTS 16 /* names whose requests one process combines at a time */
+/* The most values a request may ask for and still be combined: a batch holds at most one request
+ * per thread of its process, so its sum stays far from overflowing, whatever a peer sends. */
+#define COMBINE_COUNT_MAX (UINT64_C(1) << 20)
 
 /* A request waiting to be combined. */
 struct combine_req {
@@ -432,35 +436,76 @@ static void gather_batch(struct next_op *op)
 	pthread_mutex_unlock(&g->t->combine_lock);
 }
 
+/* A batch's answer, split among its requests in queue order: consecutive values for each. A
+ * batch refused, exhausted for the sum, or for a sequence not there yet sends each alone; other
+ * failures (busy, unavailable, a type mismatch) are every request's answer. */
+static void split_grant(struct combine_req *batch, int rc, int refused,
+                        const struct store_grant *all)
+{
+	uint64_t taken = 0;
+
+	for (struct combine_req *r = batch; r; r = r->next) {
+		r->grant = *all;
+		if (rc != STORE_OK) {
+			r->rc = refused || rc == STORE_EXHAUSTED || rc == STORE_NOT_FOUND ? COMBINE_ALONE
+			                                                               : rc;
+			continue;
+		}
+		/* Inside [all.first, all.last] each time; 128 bits for the step there. */
+		r->rc = STORE_OK;
+		r->grant.first = (int64_t)((__int128)all->first + (__int128)taken * all->increment);
+		r->grant.last = (int64_t)((__int128)r->grant.first +
+		                          (__int128)(r->count - 1) * all->increment);
+		taken += r->count;
+	}
+}
+
 /* One transaction for the values of the requests gathered, split among them. Returns whether its
  * commit left a log flush owed (store_run_deferred). */
 static int run_batch(struct store *st, const struct next_op *op, struct gather *g)
 {
 	struct store_grant all = { 0 };
 	struct next_op joint = { op->key, op->type, NULL, 0, &all, 0, 1, 0, g };
-	uint64_t taken = 0;
 	int rc, flush_owed;
 
 	rc = store_run_deferred(st, next_body, &joint, &flush_owed);
 	gather_batch(&joint); /* no attempt reached the record: the queue shares the answer */
-	for (struct combine_req *r = g->batch; r; r = r->next) {
-		if (rc != STORE_OK) {
-			/* Refused, exhausted for the sum, or not there yet: each alone. Other failures
-			 * (busy, unavailable, a type mismatch) are every request's answer. */
-			r->rc = joint.refused || rc == STORE_EXHAUSTED || rc == STORE_NOT_FOUND
-			                ? COMBINE_ALONE : rc;
-			r->grant = all;
-			continue;
-		}
-		/* Inside [all.first, all.last] each time; 128 bits for the step there. */
-		r->rc = STORE_OK;
-		r->grant = all;
-		r->grant.first = (int64_t)((__int128)all.first + (__int128)taken * all.increment);
-		r->grant.last = (int64_t)((__int128)r->grant.first +
-		                          (__int128)(r->count - 1) * all.increment);
-		taken += r->count;
-	}
+	split_grant(g->batch, rc, joint.refused, &all);
 	return flush_owed;
+}
+
+/*
+ * A replica's batch: one forward for all its requests (store_forward_next_joint), gathered when it
+ * starts, and led until its answer is back, so that the requests arriving meanwhile form the next
+ * one. Without it every request held one of the master's message threads, a few of which serve
+ * the whole group's forwards, through a commit's wait for its acknowledgements.
+ */
+static void forward_batch(struct store *st, const struct next_op *op, struct gather *g)
+{
+	struct store_take *t = g->t;
+	struct combine_slot *slot = g->slot;
+	struct store_grant all = { 0 };
+	uint64_t count = 0;
+	int rc;
+
+	pthread_mutex_lock(&t->combine_lock);
+	g->batch = slot->head;
+	for (struct combine_req *r = g->batch; r; r = r->next) {
+		r->taken = 1;
+		count += r->count;
+	}
+	slot->head = slot->tail = NULL;
+	pthread_mutex_unlock(&t->combine_lock);
+
+	rc = store_forward_next_joint(st, slot->name, slot->len, op->type, count, &all);
+	split_grant(g->batch, rc, rc == STORE_INVALID, &all);
+
+	pthread_mutex_lock(&t->combine_lock);
+	slot->leading = 0;
+	if (!slot->head)
+		slot->len = 0;
+	pthread_cond_broadcast(&t->combine_done);
+	pthread_mutex_unlock(&t->combine_lock);
 }
 
 /* The batch's values are its requests' once its commit is on disk; a failed flush is the answer
@@ -484,7 +529,10 @@ static void answer_batch(struct store_take *t, struct combine_req *batch)
 	pthread_mutex_unlock(&t->combine_lock);
 }
 
-static int next_combined(struct store *st, const char *name, size_t len, struct next_op *op)
+enum batch_where { BATCH_HERE, BATCH_AT_MASTER };
+
+static int next_combined(struct store *st, const char *name, size_t len, struct next_op *op,
+                         enum batch_where where)
 {
 	struct store_take *t = st->take;
 	struct combine_req me = { .count = op->count };
@@ -492,6 +540,8 @@ static int next_combined(struct store *st, const char *name, size_t len, struct 
 	struct gather g = { .t = t };
 	int flush_owed;
 
+	if (op->count > COMBINE_COUNT_MAX)
+		return COMBINE_ALONE;
 	pthread_mutex_lock(&t->combine_lock);
 	slot = combine_slot_for(t, name, len, op->type);
 	if (!slot) { /* every slot serves another name: go alone */
@@ -514,6 +564,12 @@ static int next_combined(struct store *st, const char *name, size_t len, struct 
 	pthread_mutex_unlock(&t->combine_lock);
 
 	g.slot = slot;
+	if (where == BATCH_AT_MASTER) {
+		forward_batch(st, op, &g);
+		answer_batch(t, g.batch);
+		*op->grant = me.grant;
+		return me.rc;
+	}
 	flush_owed = run_batch(st, op, &g);
 	/* The commit has released the record: the next batch may be taking its values while this
 	 * one waits for the disk, so the two flushes overlap or merge (group commit). Its requests
@@ -534,7 +590,10 @@ int store_next(struct store *st, const char *name, size_t len, uint8_t type,
 		return STORE_INVALID;
 	switch (store_forward_route(st)) {
 	case STORE_ROUTE_MASTER:
-		return store_forward_next(st, name, len, type, create, count, grant);
+		rc = next_combined(st, name, len, &op, BATCH_AT_MASTER);
+		return rc != COMBINE_ALONE
+		               ? rc
+		               : store_forward_next(st, name, len, type, create, count, grant);
 	case STORE_ROUTE_NONE:
 		return STORE_NO_MASTER;
 	}
@@ -548,8 +607,24 @@ int store_next(struct store *st, const char *name, size_t len, uint8_t type,
 			break;
 		}
 	}
-	rc = next_combined(st, name, len, &op);
+	rc = next_combined(st, name, len, &op, BATCH_HERE);
 	return rc != COMBINE_ALONE ? rc : next_alone(st, name, len, &op, create);
+}
+
+int store_next_joint(struct store *st, const char *name, size_t len, uint8_t type,
+                     uint64_t count, struct store_grant *grant)
+{
+	struct next_op op = { store_name_key(name, len), type, NULL, count, grant, 0, 0, 0, NULL };
+	int rc;
+
+	if (store_name_invalid(name, len) || count == 0)
+		return STORE_INVALID;
+	if (store_forward_route(st) != STORE_ROUTE_LOCAL)
+		return STORE_NO_MASTER;
+	/* A request that would go alone here is refused: it stands for several of the replica's,
+	 * which then go alone there. */
+	rc = next_combined(st, name, len, &op, BATCH_HERE);
+	return rc != COMBINE_ALONE ? rc : STORE_INVALID;
 }
 
 int store_register(struct store *st, const char *name, size_t len,

@@ -114,6 +114,61 @@ START_TEST(test_next_runs_on_the_master)
 }
 END_TEST
 
+/* A joint request (several of a replica's at once): consecutive values for a plain sequence;
+ * refused (STORE_INVALID, nothing taken) for one that cycles, caches, does not exist, would pass
+ * its bound for the sum, or asks more than a combined request may; never with a create record. */
+START_TEST(test_joint_next_on_the_master)
+{
+	unsigned char req[512];
+	struct seq_record rec, after;
+	size_t len;
+
+	record_init(&rec, RECORD_TYPE_LONG, 1, 0);
+	ck_assert_int_eq(store_create(st, "j", 1, &rec), STORE_OK);
+	len = next_request(req, "j", 1, 5);
+	req[1] = FWD_OP_NEXT_JOINT;
+	ck_assert_int_eq(dispatch(req, len), STORE_OK);
+	ck_assert_int_eq(be64(sent + 2), 1);
+	ck_assert_int_eq(be64(sent + 10), 5);
+	ck_assert_int_eq(dispatch(req, len), STORE_OK);
+	ck_assert_int_eq(be64(sent + 2), 6);
+
+	record_init(&rec, RECORD_TYPE_INT, 1, 0);
+	rec.max = 3;
+	rec.flags |= RECORD_FLAG_CYCLE;
+	ck_assert_int_eq(store_create(st, "jc", 2, &rec), STORE_OK);
+	record_init(&rec, RECORD_TYPE_LONG, 1, 0);
+	rec.cache = 10;
+	ck_assert_int_eq(store_create(st, "jk", 2, &rec), STORE_OK);
+	record_init(&rec, RECORD_TYPE_LONG, 1, 0);
+	rec.max = 3;
+	ck_assert_int_eq(store_create(st, "jb", 2, &rec), STORE_OK);
+	for (int i = 0; i < 4; i++) {
+		static const char *const names[] = { "jc", "jk", "jb", "jx" };
+
+		len = next_request(req, names[i], 2, 5);
+		req[1] = FWD_OP_NEXT_JOINT;
+		ck_assert_msg(dispatch(req, len) == STORE_INVALID, "%s", names[i]);
+	}
+	len = next_request(req, "j", 1, (UINT64_C(1) << 20) + 1);
+	req[1] = FWD_OP_NEXT_JOINT;
+	ck_assert_int_eq(dispatch(req, len), STORE_INVALID);
+	len = next_request(req, "j", 1, 1);
+	req[1] = FWD_OP_NEXT_JOINT;
+	req[len - 1] = 1; /* a create record follows */
+	memset(req + len, 0, RECORD_SIZE);
+	ck_assert_int_eq(dispatch(req, len + RECORD_SIZE), STORE_INVALID);
+
+	ck_assert_int_eq(store_get(st, "j", 1, &after), STORE_OK);
+	ck_assert_int_eq(after.next, 11);
+	ck_assert_int_eq(store_get(st, "jc", 2, &after), STORE_OK);
+	ck_assert_int_eq(after.next, 1);
+	ck_assert_int_eq(store_get(st, "jb", 2, &after), STORE_OK);
+	ck_assert_int_eq(after.next, 1);
+	ck_assert_int_eq(store_get(st, "jx", 2, &after), STORE_NOT_FOUND);
+}
+END_TEST
+
 /* Each hostile request is refused whole, and the counter did not move. */
 START_TEST(test_hostile_requests_are_refused)
 {
@@ -414,6 +469,7 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_next_runs_on_the_master);
+	tcase_add_test(tc, test_joint_next_on_the_master);
 	tcase_add_test(tc, test_hostile_requests_are_refused);
 	tcase_add_test(tc, test_not_serving_answers_no_master);
 	tcase_add_test(tc, test_mark_file);
