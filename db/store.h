@@ -439,7 +439,9 @@ int store_repl_locked_out(struct store *st);
  * clears it. Replicated, the store then starts no commit that could still be waiting for its
  * acknowledgements at the deadline (STORE_NOT_REPLICATED: nothing taken), and waits for a
  * lockout or a forward only until it: the caller answers in time instead of being ended inside
- * Berkeley DB by its watchdog (request_timeout_s). Without replication it changes nothing.
+ * Berkeley DB by its watchdog (request_timeout_s). A lock wait that times out is tried again
+ * while a whole commit still fits before the deadline (without one it answers at once). The
+ * master sets one for each forward it serves. Without replication it changes nothing.
  */
 void store_call_deadline(int64_t deadline_ms);
 const char *store_repl_role_name(enum store_repl_role role);

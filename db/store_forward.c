@@ -77,6 +77,8 @@ int store_forward_route_own(struct store *st)
  * and a 1 s ack timeout, every forward that got no answer ran into the pool's watchdog, whose
  * kill inside Berkeley DB cost the node a full recovery). */
 #define FWD_CALL_MARGIN_MS 500u
+/* What the master leaves of a forward's time for its answer to reach the replica. */
+#define FWD_ANSWER_MARGIN_MS 250
 
 static db_timeout_t forward_timeout_us(const struct store *st)
 {
@@ -909,6 +911,10 @@ void store_forward_dispatch(DB_ENV *env, DB_CHANNEL *chan, DBT *request, u_int32
 		fwd_respond_rc(chan, STORE_NO_MASTER);
 		return;
 	}
+	/* The replica stops waiting after forward_timeout_us (its config, the group's): what it
+	 * asks is done by then or not at all, with a moment left for the answer to travel. */
+	store_call_deadline(clock_monotonic_ms() +
+	                    (int64_t)(forward_timeout_us(st) / 1000u) - FWD_ANSWER_MARGIN_MS);
 	c = (struct cursor){ .p = request[0].data, .len = request[0].size };
 	op = get_u(&c, 1) == FWD_VERSION ? (int)get_u(&c, 1) : -1;
 	if (op != FWD_OP_IMPORT && request[0].size > FWD_REQUEST_MAX)
@@ -930,5 +936,6 @@ void store_forward_dispatch(DB_ENV *env, DB_CHANNEL *chan, DBT *request, u_int32
 	}
 	if (rc != STORE_OK)
 		fwd_respond_rc(chan, rc);
+	store_call_deadline(0);
 	store_close(st);
 }

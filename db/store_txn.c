@@ -22,6 +22,9 @@
 
 #define STORE_DEADLOCK_RETRIES 10
 
+/* The calling thread's deadline (store_call_deadline), 0 for none. */
+static _Thread_local int64_t call_deadline_ms;
+
 static const char *const rc_names[STORE_RC_COUNT] = {
 	[STORE_OK] = "ok",
 	[STORE_NOT_FOUND] = "not found",
@@ -107,13 +110,23 @@ int store_from_db_error(struct store *st, struct txn_attempt *a, int err, const 
 			a->retry = 1;
 		return STORE_BUSY;
 	case DB_LOCK_NOTGRANTED:
-		store_logf(&st->opt, LOG_WARN, file, line, "%s: lock wait timed out", what);
+		if (!store_replicated(&st->opt)) {
+			store_logf(&st->opt, LOG_WARN, file, line, "%s: lock wait timed out", what);
+			return STORE_BUSY;
+		}
 		/* Replicated, a record's lock is held through its commit's wait for the
-		 * acknowledgements (up to the ack timeout, longer than lock_timeout_ms): a wait that
-		 * times out queued behind acknowledgements that are not coming (a member died or
-		 * was stopped, an election), which is what "Not replicated" says. Nothing was
-		 * taken. */
-		return store_replicated(&st->opt) ? STORE_NOT_REPLICATED : STORE_BUSY;
+		 * acknowledgements (up to the ack timeout, longer than lock_timeout_ms), and the
+		 * processes of the master queue for it: a wait that times out queued behind a slow
+		 * round of acknowledgements (both replicas flushing a checkpoint: measured, a few
+		 * 503s a minute under load), or behind acknowledgements that are not coming (a
+		 * member died or was stopped, an election), which is what "Not replicated" says.
+		 * Nothing was taken. A call with a deadline waits again while it has the time for a
+		 * whole commit (commit_would_overrun); one without answers at once. */
+		if (a && call_deadline_ms)
+			a->retry = 1;
+		else
+			store_logf(&st->opt, LOG_WARN, file, line, "%s: lock wait timed out", what);
+		return STORE_NOT_REPLICATED;
 	case ENOSPC:
 	case EDQUOT:
 	case EFBIG:
@@ -212,8 +225,6 @@ int store_log_flush(struct store *st)
 
 #define LOCKOUT_STEP_MS 20
 
-static _Thread_local int64_t call_deadline_ms;
-
 void store_call_deadline(int64_t deadline_ms)
 {
 	call_deadline_ms = deadline_ms;
@@ -286,12 +297,13 @@ static int run_txn(struct store *st, enum txn_kind kind, txn_body_fn *body, void
 			a.txn->abort(a.txn);
 		if (!a.retry)
 			return rc;
-		if (st->opt.stats)
+		if (st->opt.stats && rc == STORE_BUSY)
 			atomic_fetch_add_explicit(&st->opt.stats->deadlock_retries, 1,
 			                          memory_order_relaxed);
 		backoff(st, attempt);
 	}
-	STORE_LOG(&st->opt, LOG_WARN, "still deadlocked after %d tries",
+	STORE_LOG(&st->opt, LOG_WARN, "%s after %d tries",
+	          rc == STORE_BUSY ? "still deadlocked" : "lock waits still timing out",
 	          STORE_DEADLOCK_RETRIES);
 	return rc;
 }
