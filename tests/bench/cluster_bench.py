@@ -43,6 +43,9 @@ def start_cluster(workers, threads, token):
 # One import of all 10,000 names is one transaction, whose replication outlasted the 1 s ack
 # timeout on this machine ("not replicated": nothing imported); a few hundred at a time pass.
 IMPORT_CHUNK = 500
+# A chunk whose acknowledgements were late (seen once in a few runs, right after the hot-name
+# rows) is imported again: an import is safe to run twice.
+IMPORT_TRIES = 3
 
 
 def create_random_names(node, count):
@@ -52,7 +55,10 @@ def create_random_names(node, count):
         with open(path, "w") as f:
             for i in range(first, min(count, first + IMPORT_CHUNK - 1) + 1):
                 f.write('{"name":"bench-%d","type":"long","next":1}\n' % i)
-        node.nextidctl("import", path, timeout=300)
+        for attempt in range(IMPORT_TRIES):
+            proc = node.nextidctl("import", path, check=attempt == IMPORT_TRIES - 1, timeout=300)
+            if proc.returncode == 0:
+                break
 
 
 def wrk_all(nodes, path, script, seconds, connections, wrk_cmd, parse):
