@@ -440,8 +440,9 @@ int store_repl_locked_out(struct store *st);
  * acknowledgements at the deadline (STORE_NOT_REPLICATED: nothing taken), and waits for a
  * lockout or a forward only until it: the caller answers in time instead of being ended inside
  * Berkeley DB by its watchdog (request_timeout_s). A lock wait that times out is tried again
- * while a whole commit still fits before the deadline (without one it answers at once). The
- * master sets one for each forward it serves. Without replication it changes nothing.
+ * while a whole commit (for a read, a lock wait) still fits before the deadline; without a
+ * deadline it answers at once. The master sets one for each forward it serves. Combined
+ * requests run to the earliest deadline among them. Without replication it changes nothing.
  */
 void store_call_deadline(int64_t deadline_ms);
 const char *store_repl_role_name(enum store_repl_role role);

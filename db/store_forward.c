@@ -89,6 +89,17 @@ static db_timeout_t forward_timeout_us(const struct store *st)
 	return (db_timeout_t)ms * 1000u;
 }
 
+/* How long the master gives a forward it serves (store_call_deadline). */
+static int64_t serve_budget_ms(const struct store *st)
+{
+	int64_t budget = (int64_t)(forward_timeout_us(st) / 1000u) - FWD_ANSWER_MARGIN_MS;
+	/* commit_would_overrun's need, and a moment for what comes before the commit */
+	int64_t one_commit = (int64_t)st->opt.repl.ack_timeout_ms +
+	                     (int64_t)st->opt.lock_timeout_ms + FWD_ANSWER_MARGIN_MS;
+
+	return budget > one_commit ? budget : one_commit;
+}
+
 /*
  * The process's channel to the master. Berkeley DB opens a subordinate's channel with a
  * connection of its own, and waits for the master's handshake without any timeout (measured: a
@@ -911,10 +922,10 @@ void store_forward_dispatch(DB_ENV *env, DB_CHANNEL *chan, DBT *request, u_int32
 		fwd_respond_rc(chan, STORE_NO_MASTER);
 		return;
 	}
-	/* The replica stops waiting after forward_timeout_us (its config, the group's): what it
-	 * asks is done by then or not at all, with a moment left for the answer to travel. */
-	store_call_deadline(clock_monotonic_ms() +
-	                    (int64_t)(forward_timeout_us(st) / 1000u) - FWD_ANSWER_MARGIN_MS);
+	/* The replica stops waiting after forward_timeout_us (of its own config; this node's is the
+	 * best guess): what it asks is done by then, with a moment left for the answer to travel,
+	 * or not at all. Always time for one commit, as before there was a deadline. */
+	store_call_deadline(clock_monotonic_ms() + serve_budget_ms(st));
 	c = (struct cursor){ .p = request[0].data, .len = request[0].size };
 	op = get_u(&c, 1) == FWD_VERSION ? (int)get_u(&c, 1) : -1;
 	if (op != FWD_OP_IMPORT && request[0].size > FWD_REQUEST_MAX)

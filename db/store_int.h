@@ -106,7 +106,8 @@ DBT store_name_key(const char *name, size_t len);
 /* 1 when name breaks name_check(). */
 int store_name_invalid(const char *name, size_t len);
 
-/* Read and check a record: STORE_OK, NOT_FOUND, BUSY (a->retry set on a deadlock) or
+/* Read and check a record: STORE_OK, NOT_FOUND, BUSY (a->retry set on a deadlock), NOT_REPLICATED
+ * (replicated, a lock wait timed out; a->retry set when the thread has a deadline) or
  * UNAVAILABLE. */
 int store_read_record(struct store *st, struct txn_attempt *a, DBT *key, u_int32_t flags,
                       struct seq_record *rec);
@@ -227,6 +228,8 @@ void store_repl_note_member(const struct store_options *opt);
 int store_repl_was_member(const struct store_options *opt);
 /* replication_group_creator, for a node that has never been in its group. */
 int store_repl_creates_group(const struct store_options *opt);
+/* The thread's store_call_deadline (0: none). */
+int64_t store_call_deadline_ms(void);
 /* Milliseconds left before the thread's store_call_deadline (INT64_MAX when none is set). */
 int64_t store_call_time_left_ms(void);
 
@@ -265,8 +268,9 @@ int store_forward_prefix_group(struct store *st, const char *name, size_t len, i
 
 /* The values of several requests of a replica's process at once (store_next_joint, run by the
  * master). STORE_INVALID when the master will not take them jointly (the sequence cycles or
- * caches, does not exist, or is too near its bound for all of them; or the master knows no such
- * message): the replica then sends each request alone. */
+ * caches, does not exist, or is too near its bound for all of them; more than 2^20 values; all
+ * its combining slots serve other names; or the master knows no such message): the replica then
+ * sends each request alone. */
 int store_forward_next_joint(struct store *st, const char *name, size_t len, uint8_t type,
                              uint64_t count, struct store_grant *grant);
 /* The master's end: count values for several requests, consecutive, or STORE_INVALID as above. */

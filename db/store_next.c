@@ -12,11 +12,12 @@
  *    consecutive values, in the order the requests arrived. Why: on a hot sequence every
  *    transaction passes its record lock to the next (a wake-up, a context switch) and writes its
  *    own log records; one transaction for eight requests does that once. Requests that arrive
- *    after the gathering form the next batch, whose leader queues for the lock at once (see
- *    next_combined). On a replica a batch is one forward to the master (forward_batch). A batch
- *    the store refuses as a whole (a sequence that cycles or caches, one that does not exist
- *    yet, a bound too close for all of it) sends each of its requests alone, exactly as without
- *    combining.
+ *    after the gathering form the next batch, whose leader queues for the lock as soon as this
+ *    one's commit is in the log (replicated: at once; see struct gather). On a replica a batch is
+ *    one forward to the master (forward_batch). A batch of one request is that request's own
+ *    transaction; one of several the store refuses as a whole (a sequence that cycles or
+ *    caches, one that does not exist yet, a bound too close for all of it) sends each of its
+ *    requests alone, exactly as without combining.
  */
 #include "store_int.h"
 #include "clock.h"
@@ -52,6 +53,8 @@ struct cache_entry {
 /* A request waiting to be combined. */
 struct combine_req {
 	uint64_t count;
+	int joint;                /* it stands for several requests of a replica (store_next_joint) */
+	int64_t deadline_ms;      /* its thread's store_call_deadline, 0 for none */
 	struct store_grant grant; /* out */
 	int rc;                   /* out: a store result, or COMBINE_ALONE */
 	int taken;                /* a leader took it into its batch */
@@ -64,7 +67,7 @@ struct combine_slot {
 	char name[NAME_MAX_BYTES];
 	size_t len;  /* 0 = free */
 	uint8_t type;
-	int leading; /* a leader's transaction runs for this name */
+	int leading; /* a leader has not taken the queue yet, or its batch's turn is not over */
 	struct combine_req *head, *tail; /* waiting for the next batch */
 };
 
@@ -74,7 +77,7 @@ struct store_take {
 	pthread_mutex_t refill_lock;  /* one thread at a time takes a cached block */
 	pthread_mutex_t create_lock;  /* one thread at a time creates a sequence */
 	pthread_mutex_t combine_lock; /* guards combine */
-	pthread_cond_t combine_done;  /* a leader finished a batch */
+	pthread_cond_t combine_done;  /* a leader took its batch, or finished it */
 	struct combine_slot combine[COMBINE_SLOTS];
 	struct cache_entry cache[CACHE_SLOTS];
 };
@@ -128,9 +131,10 @@ struct next_op {
 	uint64_t count;
 	struct store_grant *grant;
 	int cached;   /* out: the grant is a whole block of a cached sequence */
-	int combined; /* in: the values of several requests, which next_combined splits */
+	int combined; /* the values of several requests, which next_combined splits (set when the
+	                 batch is gathered; for store_next_joint's request, from the start) */
 	int refused;  /* out: combined, but the sequence is one whose values cannot be split */
-	struct gather *gather; /* combined: the batch, gathered once the record is locked */
+	struct gather *gather; /* a batch's: its requests, gathered once the record is locked */
 };
 
 static void gather_batch(struct next_op *op);
@@ -142,8 +146,11 @@ static int next_body(struct store *st, struct txn_attempt *a, void *arg)
 	int rc = store_read_record(st, a, &op->key, DB_RMW, &rec);
 	int created = rc == STORE_NOT_FOUND && op->create;
 
-	if (op->gather)
-		gather_batch(op); /* the record is ours now (or never will be): op->count is known */
+	/* The record is ours now, or does not exist: the batch is what is queued by now. Not after
+	 * a lock wait that timed out or a deadlock: the attempt is run again, and meanwhile the
+	 * queue stays this leader's, so no later batch can take values before it. */
+	if (op->gather && !a->retry)
+		gather_batch(op);
 	if (created)
 		rec = *op->create;
 	else if (rc != STORE_OK)
@@ -401,45 +408,92 @@ static struct combine_slot *combine_slot_for(struct store_take *t, const char *n
  * every request queued for the name, those that arrived while it waited included. Replicated, a
  * record's lock is held through its commit's wait for the acknowledgements (Berkeley DB waits
  * inside the commit), so the lock passes from process to process one round trip at a time;
- * a batch formed before that wait left the requests arriving during it for the next round.
- * Once gathered, the slot has no leader: the next request to arrive leads the next batch and
- * queues for the lock at once, behind this one's commit.
+ * a batch formed before that wait left the requests arriving during it for the next round. So,
+ * replicated, the slot has no leader once the batch is gathered: the next request to arrive
+ * leads the next batch and queues for the lock at once, behind this one's commit. Unreplicated,
+ * the next leader waits for this batch's commit (a lock held long, by a commit that moves a
+ * reservation on a slow disk or by a stopped process, then keeps one thread of the process
+ * waiting inside Berkeley DB, not two).
  */
 struct gather {
-	struct store_take *t;
+	struct store *st;
 	struct combine_slot *slot;
 	struct combine_req *batch; /* out: the requests taken, in queue order */
 	int done;
+	int released;            /* the slot's turn ended when the batch was taken */
+	int64_t own_deadline_ms; /* the leader's, while the batch's earliest is in force */
 };
 
-/* Take the slot's queue as the batch, once: a deadlock victim's next attempt keeps it (the queue
- * may belong to the next leader by then). */
+/* Several requests, or one standing for several: their values cannot come as one request's. */
+static int batch_is_joint(const struct combine_req *batch)
+{
+	return batch && (batch->next || batch->joint);
+}
+
+/* The slot's turn is over: the next arrival leads. Under combine_lock. */
+static void release_slot(struct store_take *t, struct combine_slot *slot)
+{
+	slot->leading = 0;
+	if (!slot->head)
+		slot->len = 0; /* no queue, no leader: free for any name */
+	pthread_cond_broadcast(&t->combine_done);
+}
+
+/* Take the slot's queue as the batch, once. The batch's earliest deadline becomes the thread's
+ * (store_call_deadline) until end_batch, so that none of its requests is answered late. */
+static void take_queue(struct gather *g, uint64_t *count, int release)
+{
+	struct store_take *t = g->st->take;
+	struct combine_slot *slot = g->slot;
+	int64_t earliest = store_call_deadline_ms();
+
+	pthread_mutex_lock(&t->combine_lock);
+	g->batch = slot->head;
+	*count = 0;
+	for (struct combine_req *r = g->batch; r; r = r->next) {
+		r->taken = 1;
+		*count += r->count;
+		if (r->deadline_ms && (!earliest || r->deadline_ms < earliest))
+			earliest = r->deadline_ms;
+	}
+	slot->head = slot->tail = NULL;
+	g->done = 1;
+	g->released = release;
+	if (release)
+		release_slot(t, slot);
+	pthread_mutex_unlock(&t->combine_lock);
+	g->own_deadline_ms = store_call_deadline_ms();
+	store_call_deadline(earliest);
+}
+
+/* next_body's hook, once the record is the leader's. */
 static void gather_batch(struct next_op *op)
 {
 	struct gather *g = op->gather;
-	struct combine_slot *slot = g->slot;
 
 	if (g->done)
 		return;
-	pthread_mutex_lock(&g->t->combine_lock);
-	g->batch = slot->head;
-	op->count = 0;
-	for (struct combine_req *r = g->batch; r; r = r->next) {
-		r->taken = 1;
-		op->count += r->count;
-	}
-	slot->head = slot->tail = NULL;
-	slot->leading = 0;
-	slot->len = 0; /* no queue, no leader: free for any name */
-	g->done = 1;
-	pthread_cond_broadcast(&g->t->combine_done); /* the next arrival may lead */
-	pthread_mutex_unlock(&g->t->combine_lock);
+	take_queue(g, &op->count, store_replicated(&g->st->opt));
+	op->combined = batch_is_joint(g->batch);
 }
 
-/* A batch's answer, split among its requests in queue order: consecutive values for each. A
- * batch refused, exhausted for the sum, or for a sequence not there yet sends each alone; other
- * failures (busy, unavailable, a type mismatch) are every request's answer. */
-static void split_grant(struct combine_req *batch, int rc, int refused,
+/* The batch is answered: the leader's own deadline again, and its slot's turn over if the
+ * gathering did not end it. */
+static void end_batch(struct gather *g)
+{
+	struct store_take *t = g->st->take;
+
+	store_call_deadline(g->own_deadline_ms);
+	if (g->released) /* the slot may be another batch's, or another name's, by now */
+		return;
+	pthread_mutex_lock(&t->combine_lock);
+	release_slot(t, g->slot);
+	pthread_mutex_unlock(&t->combine_lock);
+}
+
+/* A batch's answer, split among its requests in queue order: consecutive values for each; or, when
+ * go_alone, each request sent alone. */
+static void split_grant(struct combine_req *batch, int rc, int go_alone,
                         const struct store_grant *all)
 {
 	uint64_t taken = 0;
@@ -447,8 +501,7 @@ static void split_grant(struct combine_req *batch, int rc, int refused,
 	for (struct combine_req *r = batch; r; r = r->next) {
 		r->grant = *all;
 		if (rc != STORE_OK) {
-			r->rc = refused || rc == STORE_EXHAUSTED || rc == STORE_NOT_FOUND ? COMBINE_ALONE
-			                                                               : rc;
+			r->rc = go_alone ? COMBINE_ALONE : rc;
 			continue;
 		}
 		/* Inside [all.first, all.last] each time; 128 bits for the step there. */
@@ -460,52 +513,55 @@ static void split_grant(struct combine_req *batch, int rc, int refused,
 	}
 }
 
-/* One transaction for the values of the requests gathered, split among them. Returns whether its
- * commit left a log flush owed (store_run_deferred). */
-static int run_batch(struct store *st, const struct next_op *op, struct gather *g)
+/* One transaction for the values of the requests gathered, split among them. A batch of one
+ * request is that request's own transaction (a cached sequence's block included); a joint batch
+ * the store refuses (a sequence that cycles or caches, a bound too close for the sum) or that
+ * finds no sequence sends each request alone (the creator's path). Returns whether its commit
+ * left a log flush owed (store_run_deferred). */
+static int run_batch(struct store *st, const char *name, size_t len, const struct next_op *op,
+                     struct gather *g)
 {
 	struct store_grant all = { 0 };
-	struct next_op joint = { op->key, op->type, NULL, 0, &all, 0, 1, 0, g };
-	int rc, flush_owed;
+	struct next_op joint = { op->key, op->type, NULL, 0, &all, 0, 0, 0, g };
+	int rc, flush_owed, go_alone;
 
 	rc = store_run_deferred(st, next_body, &joint, &flush_owed);
 	gather_batch(&joint); /* no attempt reached the record: the queue shares the answer */
-	split_grant(g->batch, rc, joint.refused, &all);
+	go_alone = joint.refused || rc == STORE_NOT_FOUND ||
+	           (rc == STORE_EXHAUSTED && batch_is_joint(g->batch));
+	if (rc == STORE_OK && joint.cached) {
+		cache_update(st, name, len, &all, 1);
+		all.last = all.first;
+	}
+	split_grant(g->batch, rc, go_alone, &all);
 	return flush_owed;
 }
 
 /*
- * A replica's batch: one forward for all its requests (store_forward_next_joint), gathered when it
- * starts, and led until its answer is back, so that the requests arriving meanwhile form the next
- * one. Without it every request held one of the master's message threads, a few of which serve
- * the whole group's forwards, through a commit's wait for its acknowledgements.
+ * A replica's batch: its requests sent to the master in one forward, gathered when it starts and
+ * led until the answer is back, so that the requests arriving meanwhile form the next one. A
+ * batch of several goes as one joint request (store_forward_next_joint), which the master
+ * refuses when it would not combine it; each then goes alone. Without it every request held one
+ * of the master's message threads, a few of which serve the whole group's forwards, through a
+ * commit's wait for its acknowledgements.
  */
 static void forward_batch(struct store *st, const struct next_op *op, struct gather *g)
 {
-	struct store_take *t = g->t;
-	struct combine_slot *slot = g->slot;
 	struct store_grant all = { 0 };
-	uint64_t count = 0;
+	uint64_t count;
 	int rc;
 
-	pthread_mutex_lock(&t->combine_lock);
-	g->batch = slot->head;
-	for (struct combine_req *r = g->batch; r; r = r->next) {
-		r->taken = 1;
-		count += r->count;
+	take_queue(g, &count, 0);
+	if (!batch_is_joint(g->batch)) { /* the leader alone: its own request, as it asked */
+		rc = store_forward_next(st, g->slot->name, g->slot->len, op->type, op->create, count,
+		                        &all);
+		split_grant(g->batch, rc, 0, &all);
+		return;
 	}
-	slot->head = slot->tail = NULL;
-	pthread_mutex_unlock(&t->combine_lock);
-
-	rc = store_forward_next_joint(st, slot->name, slot->len, op->type, count, &all);
+	rc = count > COMBINE_COUNT_MAX ? STORE_INVALID
+	                               : store_forward_next_joint(st, g->slot->name, g->slot->len,
+	                                                          op->type, count, &all);
 	split_grant(g->batch, rc, rc == STORE_INVALID, &all);
-
-	pthread_mutex_lock(&t->combine_lock);
-	slot->leading = 0;
-	if (!slot->head)
-		slot->len = 0;
-	pthread_cond_broadcast(&t->combine_done);
-	pthread_mutex_unlock(&t->combine_lock);
 }
 
 /* The batch's values are its requests' once its commit is on disk; a failed flush is the answer
@@ -531,14 +587,18 @@ static void answer_batch(struct store_take *t, struct combine_req *batch)
 
 enum batch_where { BATCH_HERE, BATCH_AT_MASTER };
 
+/* Queue a request for its name and wait until a batch answered it, or until it leads one: then
+ * run the batch (here, or as a forward to the master) and answer it. COMBINE_ALONE: send the
+ * request alone (no free slot, a count too large to combine, or the batch's verdict). */
 static int next_combined(struct store *st, const char *name, size_t len, struct next_op *op,
                          enum batch_where where)
 {
 	struct store_take *t = st->take;
-	struct combine_req me = { .count = op->count };
+	struct combine_req me = { .count = op->count, .joint = op->combined,
+		                  .deadline_ms = store_call_deadline_ms() };
 	struct combine_slot *slot;
-	struct gather g = { .t = t };
-	int flush_owed;
+	struct gather g = { .st = st };
+	int flush_owed = 0;
 
 	if (op->count > COMBINE_COUNT_MAX)
 		return COMBINE_ALONE;
@@ -560,17 +620,15 @@ static int next_combined(struct store *st, const char *name, size_t len, struct 
 		*op->grant = me.grant;
 		return me.rc;
 	}
-	slot->leading = 1; /* lead: this request and every one queued when the record is ours */
+	slot->leading = 1; /* lead: this request and every one queued when the batch is taken */
 	pthread_mutex_unlock(&t->combine_lock);
 
 	g.slot = slot;
-	if (where == BATCH_AT_MASTER) {
+	if (where == BATCH_AT_MASTER)
 		forward_batch(st, op, &g);
-		answer_batch(t, g.batch);
-		*op->grant = me.grant;
-		return me.rc;
-	}
-	flush_owed = run_batch(st, op, &g);
+	else
+		flush_owed = run_batch(st, name, len, op, &g);
+	end_batch(&g);
 	/* The commit has released the record: the next batch may be taking its values while this
 	 * one waits for the disk, so the two flushes overlap or merge (group commit). Its requests
 	 * are answered only once the flush is done. */
@@ -614,15 +672,16 @@ int store_next(struct store *st, const char *name, size_t len, uint8_t type,
 int store_next_joint(struct store *st, const char *name, size_t len, uint8_t type,
                      uint64_t count, struct store_grant *grant)
 {
-	struct next_op op = { store_name_key(name, len), type, NULL, count, grant, 0, 0, 0, NULL };
+	/* combined from the start: it stands for several of the replica's requests */
+	struct next_op op = { store_name_key(name, len), type, NULL, count, grant, 0, 1, 0, NULL };
 	int rc;
 
 	if (store_name_invalid(name, len) || count == 0)
 		return STORE_INVALID;
 	if (store_forward_route(st) != STORE_ROUTE_LOCAL)
 		return STORE_NO_MASTER;
-	/* A request that would go alone here is refused: it stands for several of the replica's,
-	 * which then go alone there. */
+	/* A request that would go alone here is refused: the replica's requests then go alone
+	 * there. */
 	rc = next_combined(st, name, len, &op, BATCH_HERE);
 	return rc != COMBINE_ALONE ? rc : STORE_INVALID;
 }

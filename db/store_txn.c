@@ -230,6 +230,11 @@ void store_call_deadline(int64_t deadline_ms)
 	call_deadline_ms = deadline_ms;
 }
 
+int64_t store_call_deadline_ms(void)
+{
+	return call_deadline_ms;
+}
+
 int64_t store_call_time_left_ms(void)
 {
 	return call_deadline_ms ? call_deadline_ms - clock_monotonic_ms() : INT64_MAX;
@@ -296,6 +301,11 @@ static int run_txn(struct store *st, enum txn_kind kind, txn_body_fn *body, void
 		else
 			a.txn->abort(a.txn);
 		if (!a.retry)
+			return rc;
+		/* A read starts no commit (commit_would_overrun passes it): a lock wait again only
+		 * if it fits before the deadline. */
+		if (kind == RUN_READ && rc == STORE_NOT_REPLICATED &&
+		    store_call_time_left_ms() < (int64_t)st->opt.lock_timeout_ms)
 			return rc;
 		if (st->opt.stats && rc == STORE_BUSY)
 			atomic_fetch_add_explicit(&st->opt.stats->deadlock_retries, 1,

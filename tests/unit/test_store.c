@@ -1223,6 +1223,66 @@ START_TEST(test_threads)
 }
 END_TEST
 
+/* A request alone costs one transaction whatever its sequence (the combining path's batch of one
+ * is its own transaction), and a cached sequence's block still serves the requests after it;
+ * a name that does not exist yet costs the creator's tries. */
+struct lone_row {
+	int line;
+	struct seq_record rec;
+	uint64_t count;
+	int64_t first, last; /* of the first take */
+	unsigned transactions;
+	const char *desc;
+};
+
+static const struct lone_row lone_rows[] = {
+	{ __LINE__, REC(RECORD_TYPE_LONG, 1, 1, 1, INT64_MAX, 0), 1, 1, 1, 1, "plain" },
+	{ __LINE__, REC(RECORD_TYPE_LONG, 1, 1, 1, INT64_MAX, 0), 5, 1, 5, 1, "a batch of 5" },
+	{ __LINE__, REC(RECORD_TYPE_INT, 3, 1, 1, 3, RECORD_FLAG_CYCLE), 1, 3, 3, 1, "cycling" },
+	{ __LINE__, REC(RECORD_TYPE_INT, 1, 1, 1, 3, RECORD_FLAG_CYCLE), 3, 1, 3, 1,
+	  "cycling, a batch" },
+	{ __LINE__, LONG_CACHED(10), 1, 1, 1, 1, "cached: one block" },
+	{ __LINE__, REC(RECORD_TYPE_LONG, 1, 1, 1, 3, 0), 5, 0, 0, 1, "exhausted: one refusal" },
+};
+
+START_TEST(test_lone_request)
+{
+	const struct lone_row *row = &lone_rows[_i];
+	struct config cfg;
+	struct store_options opt;
+	struct store_stats stats;
+	struct store_grant g;
+	struct store *st;
+	char label[32];
+	int rc;
+
+	snprintf(label, sizeof(label), "lone-%d", _i);
+	memset(&stats, 0, sizeof(stats));
+	st = fresh(&cfg, &opt, label, STORE_DURABILITY_SYNC);
+	ck_assert_int_eq(store_create(st, "l", 1, &row->rec), STORE_OK);
+	store_close(st);
+	opt.stats = &stats;
+	ck_assert_int_eq(store_open(&opt, &st), STORE_OK);
+	rc = store_next(st, "l", 1, 0, NULL, row->count, &g);
+	ck_assert_msg(atomic_load(&stats.transactions) == row->transactions,
+	              "line %d (%s): %llu transactions", row->line, row->desc,
+	              (unsigned long long)atomic_load(&stats.transactions));
+	if (row->first == 0) {
+		ck_assert_int_eq(rc, STORE_EXHAUSTED);
+	} else {
+		ck_assert_int_eq(rc, STORE_OK);
+		ck_assert_int_eq(g.first, row->first);
+		ck_assert_int_eq(g.last, row->last);
+	}
+	if (row->rec.cache > 1) { /* the rest of the block, without a transaction */
+		ck_assert_int_eq(store_next(st, "l", 1, 0, NULL, 1, &g), STORE_OK);
+		ck_assert_int_eq(g.first, 2);
+		ck_assert_uint_eq(atomic_load(&stats.transactions), row->transactions);
+	}
+	store_close(st);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *suite = suite_create("store");
@@ -1246,6 +1306,7 @@ int main(void)
 	tcase_add_test(tc, test_guest_changes_are_synced);
 	UNIT_TABLE(tc, test_processes, proc_rows);
 	UNIT_TABLE(tc, test_threads, thread_rows);
+	UNIT_TABLE(tc, test_lone_request, lone_rows);
 	suite_add_tcase(suite, tc);
 	return unit_run(suite);
 }
