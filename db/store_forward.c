@@ -922,12 +922,15 @@ void store_forward_dispatch(DB_ENV *env, DB_CHANNEL *chan, DBT *request, u_int32
 		fwd_respond_rc(chan, STORE_NO_MASTER);
 		return;
 	}
-	/* The replica stops waiting after forward_timeout_us (of its own config; this node's is the
-	 * best guess): what it asks is done by then, with a moment left for the answer to travel,
-	 * or not at all. Always time for one commit, as before there was a deadline. */
-	store_call_deadline(clock_monotonic_ms() + serve_budget_ms(st));
 	c = (struct cursor){ .p = request[0].data, .len = request[0].size };
 	op = get_u(&c, 1) == FWD_VERSION ? (int)get_u(&c, 1) : -1;
+	/* A take: the replica stops waiting after forward_timeout_us (of its own config; this
+	 * node's is the best guess), so what it asks is done by then, with a moment left for the
+	 * answer to travel, or not at all (its lock waits are tried again within that, store_txn.c).
+	 * Always time for one commit. Other forwards keep no deadline: a bulk chunk's commit is
+	 * large, and its deadlock victims are run again whatever the time. */
+	if (op == FWD_OP_NEXT || op == FWD_OP_NEXT_JOINT || op == FWD_OP_PREFIX_GROUP)
+		store_call_deadline(clock_monotonic_ms() + serve_budget_ms(st));
 	if (op != FWD_OP_IMPORT && request[0].size > FWD_REQUEST_MAX)
 		op = -1; /* only an import chunk may be larger */
 	if (op == FWD_OP_NEXT || op == FWD_OP_NEXT_JOINT) {

@@ -152,66 +152,6 @@ def wait_exports(nodes, prefix, want, deadline_s=30):
         time.sleep(0.5)
 
 
-def take_concurrently(nodes, path, threads_per_node, calls):
-    """calls requests of path on each of threads_per_node threads per node at once: each thread's
-    replies in order, and the count of replies that were not 200."""
-    results, failures = [], []
-
-    def client(node):
-        mine = []
-        for _ in range(calls):
-            reply = node.get(path, timeout=10)
-            if reply.status == 200:
-                mine.append(reply.json())
-            else:
-                failures.append(str(reply))
-        results.append(mine)
-
-    threads = [threading.Thread(target=client, args=(n,)) for n in nodes
-               for _ in range(threads_per_node)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert not any(t.is_alive() for t in threads), "clients still waiting after 120 s"
-    return results, failures
-
-
-def test_concurrent_requests_through_replicas(group):
-    """A replica's process sends the requests its threads make for one name at once in one forward
-    and splits the master's answer in their order; a sequence whose values cannot be split (it
-    cycles) goes request by request. Either way each value once, each batch consecutive, and each
-    client's values in the order it asked for them."""
-    master, replicas = replicas_of(group)
-    nodes = replicas + [master]
-    results, failures = take_concurrently(replicas + replicas + [master], "/next/jt-hot", 4, 25)
-    assert not failures, failures[:3]
-    values = [r["next_value"] for mine in results for r in mine]
-    assert sorted(values) == list(range(1, 5 * 4 * 25 + 1))
-    for mine in results:
-        got = [r["next_value"] for r in mine]
-        assert got == sorted(got), got
-
-    path = "/api/next-batch/jt-batch?dataType=long&batchSize=5"
-    results, failures = take_concurrently(replicas, path, 6, 10)
-    assert not failures, failures[:3]
-    starts = sorted(int(r["startValue"]) for mine in results for r in mine)
-    assert starts == list(range(1, 2 * 6 * 10 * 5 + 1, 5))
-    assert all(int(r["endValue"]) == int(r["startValue"]) + 4 for mine in results for r in mine)
-
-    reply = admin(master, "PUT", "/api/admin/sequences/jt-cycle",
-                  {"type": "int", "start": 1, "min": 1, "max": 3, "cycle": True})
-    assert reply.status in (200, 201), str(reply)
-    results, failures = take_concurrently(replicas, "/next/jt-cycle", 6, 10)
-    assert not failures, failures[:3]
-    values = sorted(r["next_value"] for mine in results for r in mine)
-    assert values == [1] * 40 + [2] * 40 + [3] * 40
-    cluster.wait_agreement(nodes, ["jt-hot", "jt-cycle"], ["jt-batch"], [], 30)
-    for name in ("jt-hot", "jt-batch", "jt-cycle"):   # the tests below count the group's names
-        reply = admin(master, "DELETE", "/api/admin/sequences/" + name)
-        assert reply.status == 200, str(reply)
-
-
 def test_refused_import_through_a_replica(group):
     """A lowering without --force, found in the second chunk, writes nothing and says the same
     sentence (and exit status) on a replica as on the master."""
@@ -279,3 +219,62 @@ def test_delete_all_through_a_replica(group):
     proc = r1.nextidctl("sequence-reset", "-f", timeout=120)
     assert (proc.stdout, proc.stderr) == ("deleted 20251 sequences\n", ""), proc
     wait_exports(group.nodes, "", [])
+
+
+def take_concurrently(nodes, path, threads_per_node, calls):
+    """calls requests of path on each of threads_per_node threads per node at once: each thread's
+    replies in order, and the count of replies that were not 200."""
+    results, failures = [], []
+
+    def client(node):
+        mine = []
+        for _ in range(calls):
+            reply = node.get(path, timeout=10)
+            if reply.status == 200:
+                mine.append(reply.json())
+            else:
+                failures.append(str(reply))
+        results.append(mine)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in nodes
+               for _ in range(threads_per_node)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not any(t.is_alive() for t in threads), "clients still waiting after 120 s"
+    return results, failures
+
+
+def test_concurrent_requests_through_replicas(group):
+    """Last of the group's tests: the group has settled (while it forms, a replica replacing its
+    workers answers "No master" for a moment), and the bulk tests' counts are done.
+    A replica's process sends the requests its threads make for one name at once in one forward
+    and splits the master's answer in their order; a sequence whose values cannot be split (it
+    cycles) goes request by request. Either way each value once, each batch consecutive, and each
+    client's values in the order it asked for them."""
+    master, replicas = replicas_of(group)
+    nodes = replicas + [master]
+    results, failures = take_concurrently(replicas + replicas + [master], "/next/jt-hot", 4, 25)
+    assert not failures, failures[:3]
+    values = [r["next_value"] for mine in results for r in mine]
+    assert sorted(values) == list(range(1, 5 * 4 * 25 + 1))
+    for mine in results:
+        got = [r["next_value"] for r in mine]
+        assert got == sorted(got), got
+
+    path = "/api/next-batch/jt-batch?dataType=long&batchSize=5"
+    results, failures = take_concurrently(replicas, path, 6, 10)
+    assert not failures, failures[:3]
+    starts = sorted(int(r["startValue"]) for mine in results for r in mine)
+    assert starts == list(range(1, 2 * 6 * 10 * 5 + 1, 5))
+    assert all(int(r["endValue"]) == int(r["startValue"]) + 4 for mine in results for r in mine)
+
+    reply = admin(master, "PUT", "/api/admin/sequences/jt-cycle",
+                  {"type": "int", "start": 1, "min": 1, "max": 3, "cycle": True})
+    assert reply.status in (200, 201), str(reply)
+    results, failures = take_concurrently(replicas, "/next/jt-cycle", 6, 10)
+    assert not failures, failures[:3]
+    values = sorted(r["next_value"] for mine in results for r in mine)
+    assert values == [1] * 40 + [2] * 40 + [3] * 40
+    cluster.wait_agreement(nodes, ["jt-hot", "jt-cycle"], ["jt-batch"], [], 30)
