@@ -441,7 +441,7 @@ int store_repl_locked_out(struct store *st);
  * lockout or a forward only until it: the caller answers in time instead of being ended inside
  * Berkeley DB by its watchdog (request_timeout_s). A lock wait that times out is tried again
  * while a whole commit (for a read, a lock wait) still fits before the deadline; without a
- * deadline it answers at once. The master sets one for each forward it serves. Combined
+ * deadline it answers at once. The master sets one for each take forwarded to it. Combined
  * requests run to the earliest deadline among them. Without replication it changes nothing.
  */
 void store_call_deadline(int64_t deadline_ms);

@@ -117,9 +117,10 @@ int store_from_db_error(struct store *st, struct txn_attempt *a, int err, const 
 		/* Replicated, a record's lock is held through its commit's wait for the
 		 * acknowledgements (up to the ack timeout, longer than lock_timeout_ms), and the
 		 * processes of the master queue for it: a wait that times out queued behind a slow
-		 * round of acknowledgements (both replicas flushing a checkpoint: measured, a few
-		 * 503s a minute under load), or behind acknowledgements that are not coming (a
-		 * member died or was stopped, an election), which is what "Not replicated" says.
+		 * round of acknowledgements (measured: 13 503s in one 5 s run of make bench; the
+		 * cause of the slow rounds is not known), or behind acknowledgements that are not
+		 * coming (a member died or was stopped, an election), which is what "Not replicated"
+		 * says.
 		 * Nothing was taken. A call with a deadline waits again while it has the time for a
 		 * whole commit (commit_would_overrun); one without answers at once. */
 		if (a && call_deadline_ms)

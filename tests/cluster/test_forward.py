@@ -247,12 +247,12 @@ def take_concurrently(nodes, path, threads_per_node, calls):
 
 
 def test_concurrent_requests_through_replicas(group):
-    """Last of the group's tests: the group has settled (while it forms, a replica replacing its
-    workers answers "No master" for a moment), and the bulk tests' counts are done.
-    A replica's process sends the requests its threads make for one name at once in one forward
+    """A replica's process sends the requests its threads make for one name at once in one forward
     and splits the master's answer in their order; a sequence whose values cannot be split (it
     cycles) goes request by request. Either way each value once, each batch consecutive, and each
-    client's values in the order it asked for them."""
+    client's values in the order it asked for them. Last of the group's tests: the group has
+    settled by then (while it forms, a replica replacing its workers answers "No master" for a
+    moment), and the bulk tests' counts are done."""
     master, replicas = replicas_of(group)
     nodes = replicas + [master]
     results, failures = take_concurrently(replicas + replicas + [master], "/next/jt-hot", 4, 25)
