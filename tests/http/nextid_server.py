@@ -81,6 +81,39 @@ def free_port():
         return s.getsockname()[1]
 
 
+def listening_socket_inodes(port):
+    """The inodes of the sockets listening on 127.0.0.1:port (or on every address), from
+    /proc/net/tcp."""
+    wanted = {"0100007F:%04X" % port, "00000000:%04X" % port}
+    inodes = set()
+    with open("/proc/net/tcp", encoding="ascii") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            if fields[1] in wanted and fields[3] == "0A":      # 0A: LISTEN
+                inodes.add(fields[9])
+    return inodes
+
+
+def holds_listening_socket(pid, port):
+    """True if process pid has a socket listening on port open: the server that answers there is
+    ours, not another test's that took the port between free_port() and our bind."""
+    inodes = listening_socket_inodes(port)
+    fd_dir = "/proc/%d/fd" % pid
+    try:
+        names = os.listdir(fd_dir)
+    except OSError:
+        return False
+    for name in names:
+        try:
+            target = os.readlink(os.path.join(fd_dir, name))
+        except OSError:
+            continue
+        if target.startswith("socket:[") and target[8:-1] in inodes:
+            return True
+    return False
+
+
 def render_lighttpd_conf(port, docroot, sock, errorlog=None, backend_extra=""):
     """Fill in lighttpd/nextid-dev.conf.in; errorlog None leaves errors on stderr."""
     with open(TEMPLATE, encoding="utf-8") as f:
@@ -533,13 +566,23 @@ class NextidServer:
                 self._fail_start("nextid-fcgi exited with status %d" % self.master.returncode)
             try:
                 reply = _send(self.port, "GET", path, None, None, 2)
-                if reply.status == 200:
+                if reply.status == 200 and self._answered_by_our_web_server():
                     return reply
                 last = str(reply)
             except OSError as e:
                 last = repr(e)
             time.sleep(0.05)
         self._fail_start("%s did not answer 200 within %d s (last: %s)" % (path, deadline_s, last))
+
+    def _answered_by_our_web_server(self):
+        """Another test's server can take our port before ours binds it (two suites run side by
+        side); its 200 must not count, and ours then exits with "Address already in use"."""
+        if self.web is None:
+            return True
+        if holds_listening_socket(self.web.pid, self.port):
+            return True
+        time.sleep(0.2)          # ours may still be starting, or exiting; poll() says which
+        return False
 
     def _fail_start(self, why):
         print(self.describe())
