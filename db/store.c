@@ -225,6 +225,24 @@ int store_import_chunk(struct store *st, const struct store_item *items, size_t 
 	return rc;
 }
 
+/* Times a chunk is written when the group did not acknowledge it in time. */
+#define IMPORT_CHUNK_ATTEMPTS 3
+
+/*
+ * A chunk whose commit the group did not acknowledge in time ("Not replicated": a slow round of
+ * acknowledgements now and then) is written again: writing the same records twice leaves them as
+ * once, and the refusal check still keeps a counter that moved meanwhile from being lowered.
+ */
+static int import_write_chunk(struct store *st, const struct store_item *items, size_t n,
+                              int force, size_t *bad, const char **why)
+{
+	int rc = STORE_NOT_REPLICATED;
+
+	for (int attempt = 0; rc == STORE_NOT_REPLICATED && attempt < IMPORT_CHUNK_ATTEMPTS; attempt++)
+		rc = store_import_chunk(st, items, n, force, 0, bad, why);
+	return rc;
+}
+
 /*
  * Replicated, one transaction of many thousands of names outlasts the acknowledgement timeout:
  * chunks of STORE_REPL_CHUNK, each its own transaction (at the master, forwarded from a
@@ -245,7 +263,7 @@ static int import_chunked(struct store *st, const struct store_item *items, size
 	for (size_t at = 0; rc == STORE_OK && at < n; at += STORE_REPL_CHUNK) {
 		size_t k = n - at < STORE_REPL_CHUNK ? n - at : STORE_REPL_CHUNK;
 
-		rc = store_import_chunk(st, items + at, k, force, 0, bad, why);
+		rc = import_write_chunk(st, items + at, k, force, bad, why);
 		*bad += at;
 		if (rc == STORE_OK)
 			*written = at + k;
