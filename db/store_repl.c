@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "address.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -29,7 +30,15 @@
 /* How long the replication process waits between tries to join the group, and for a replica's
  * first copy of the store. */
 #define REPL_JOIN_RETRY_MS 500
-#define REPL_THREADS 8
+/* Message threads, by role (store_repl_fit_threads). A master's serve the replicas' forwarded
+ * writes, each holding one while its commit waits for its acknowledgements. A replica's only
+ * apply the master's log, one message at a time under Berkeley DB's mutex, and every message
+ * that arrives wakes all of them (pthread_cond_broadcast): measured with three nodes on one hot
+ * name, two threads on the replicas instead of eight gave 8-12 % more values per second and a
+ * fifth fewer context switches. Two is Berkeley DB's floor for a listener (one kept for log
+ * messages, one for the rest). */
+#define REPL_THREADS_MASTER 8
+#define REPL_THREADS_REPLICA 2
 /* How long a master's checkpoint waits between flushing its cache and logging the checkpoint
  * record, so that the replicas (told at its start) flush theirs meanwhile. Berkeley DB's default
  * is 30 s, spent sleeping in the checkpointing thread: the housekeeper's, whose heartbeat then
@@ -59,6 +68,28 @@ int store_repl_commit_failed(void)
 	return perm_failed;
 }
 
+/* The replication process's message threads: what its role asks for (set by the events, which
+ * Berkeley DB delivers on its own threads) and what repmgr_start last set. */
+static atomic_int threads_wanted = REPL_THREADS_MASTER;
+static atomic_int threads_set = REPL_THREADS_MASTER;
+
+void store_repl_fit_threads(struct store *st)
+{
+	int want = atomic_load(&threads_wanted);
+	int err;
+
+	if (!store_replicated(&st->opt) || want == atomic_load(&threads_set))
+		return;
+	/* Flags 0: the role stays; only the number of threads changes (Berkeley DB waits for the
+	 * threads it stops to finish their message). */
+	err = st->env->repmgr_start(st->env, want, 0);
+	if (err == 0)
+		atomic_store(&threads_set, want);
+	else if (store_log_quota(&st->opt))
+		STORE_LOG(&st->opt, LOG_WARN, "replication: could not set %d message threads: %s",
+		          want, db_strerror(err));
+}
+
 void store_repl_event(struct store *st, u_int32_t event)
 {
 	switch (event) {
@@ -66,9 +97,11 @@ void store_repl_event(struct store *st, u_int32_t event)
 		perm_failed = 1;
 		break;
 	case DB_EVENT_REP_MASTER:
+		atomic_store(&threads_wanted, REPL_THREADS_MASTER);
 		STORE_LOG(&st->opt, LOG_INFO, "replication: this node is the master");
 		break;
 	case DB_EVENT_REP_CLIENT:
+		atomic_store(&threads_wanted, REPL_THREADS_REPLICA);
 		STORE_LOG(&st->opt, LOG_INFO, "replication: this node is a replica");
 		break;
 	case DB_EVENT_REP_NEWMASTER:
@@ -341,10 +374,11 @@ int store_repl_start(struct store *st)
 		STORE_LOG(&st->opt, LOG_ERROR, "repmgr_msg_dispatch: %s", db_strerror(err));
 		return STORE_UNAVAILABLE;
 	}
+	/* It starts with a master's threads; its first role event fits them. */
+	atomic_store(&threads_wanted, REPL_THREADS_MASTER);
+	atomic_store(&threads_set, REPL_THREADS_MASTER);
 	for (;;) {
-		/* Message threads: forwarded writes each hold one while their commit waits for its
-		 * acknowledgements, and the replica's log records need one too. */
-		err = st->env->repmgr_start(st->env, REPL_THREADS, DB_REP_ELECTION);
+		err = st->env->repmgr_start(st->env, REPL_THREADS_MASTER, DB_REP_ELECTION);
 		if (err == 0 || err == DB_REP_IGNORE)
 			return STORE_OK;
 		if (err != DB_REP_UNAVAIL) {
@@ -804,32 +838,59 @@ int store_repl_members(struct store *st, struct store_member *out, size_t max, s
 
 static _Atomic int64_t nodelay_last_ms = INT64_MIN / 2;
 
+/* TCP_NODELAY on fd if it is a TCP socket that has Nagle's algorithm on. */
+static void nodelay_fd(int fd)
+{
+	int type = 0, domain = 0, on = 0;
+	socklen_t len = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM)
+		return;
+	len = sizeof(domain);
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 ||
+	    (domain != AF_INET && domain != AF_INET6))
+		return;
+	len = sizeof(on);
+	if (getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &len) == 0 && !on) {
+		on = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	}
+}
+
+/* The process's open descriptors from /proc/self/fd (a few dozen), rather than an fstat of
+ * every number below NODELAY_FD_MAX (measured: 2.5 % of all CPU samples with three nodes under
+ * load). Returns 0 when /proc is not there. */
+static int nodelay_open_fds(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	if (!dir)
+		return 0;
+	while ((e = readdir(dir)) != NULL) {
+		char *end;
+		long fd = strtol(e->d_name, &end, 10);
+
+		if (end != e->d_name && *end == '\0' && fd >= 0 && fd != dirfd(dir) && fd < INT32_MAX)
+			nodelay_fd((int)fd);
+	}
+	closedir(dir);
+	return 1;
+}
+
 void store_repl_nodelay(const struct store *st, int force)
 {
 	int64_t now = clock_monotonic_ms(), last = atomic_load(&nodelay_last_ms);
+	struct stat sb;
 
 	if (!store_replicated(&st->opt) ||
 	    (!force && (now - last < NODELAY_EVERY_MS ||
 	                !atomic_compare_exchange_strong(&nodelay_last_ms, &last, now))))
 		return;
 	atomic_store(&nodelay_last_ms, now);
-	for (int fd = 0; fd < NODELAY_FD_MAX; fd++) {
-		int type = 0, domain = 0, on = 0;
-		socklen_t len = sizeof(type);
-		struct stat sb;
-
-		if (fstat(fd, &sb) != 0 || !S_ISSOCK(sb.st_mode))
-			continue;
-		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM)
-			continue;
-		len = sizeof(domain);
-		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 ||
-		    (domain != AF_INET && domain != AF_INET6))
-			continue;
-		len = sizeof(on);
-		if (getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &len) == 0 && !on) {
-			on = 1;
-			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-		}
-	}
+	if (nodelay_open_fds())
+		return;
+	for (int fd = 0; fd < NODELAY_FD_MAX; fd++)
+		if (fstat(fd, &sb) == 0 && S_ISSOCK(sb.st_mode))
+			nodelay_fd(fd);
 }
