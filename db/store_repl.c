@@ -80,8 +80,11 @@ void store_repl_fit_threads(struct store *st)
 
 	if (!store_replicated(&st->opt) || want == atomic_load(&threads_set))
 		return;
-	/* Flags 0: the role stays; only the number of threads changes (Berkeley DB waits for the
-	 * threads it stops to finish their message). */
+	/* Flags 0: the role stays; only the number of threads changes. Berkeley DB waits for the
+	 * threads it stops to finish their message, so not during a sync with a new master (a
+	 * lockout), when one message can take long: the caller's tick would wait as long. */
+	if (want < atomic_load(&threads_set) && store_repl_locked_out(st))
+		return;
 	err = st->env->repmgr_start(st->env, want, 0);
 	if (err == 0)
 		atomic_store(&threads_set, want);
