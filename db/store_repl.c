@@ -34,9 +34,9 @@
  * writes, each holding one while its commit waits for its acknowledgements. A replica's only
  * apply the master's log, one message at a time under Berkeley DB's mutex, and every message
  * that arrives wakes all of them (pthread_cond_broadcast): measured with three nodes on one hot
- * name, two threads on the replicas instead of eight gave 8-12 % more values per second and a
- * fifth fewer context switches. Two is Berkeley DB's floor for a listener (one kept for log
- * messages, one for the rest). */
+ * name, two threads on the replicas instead of eight gave 6-12 % more values per second. Two
+ * is Berkeley DB's floor for a listener (one kept for log messages, one for the rest); two on
+ * the master too starved the forwards (a replica's p50 went from 24 to 120 ms). */
 #define REPL_THREADS_MASTER 8
 #define REPL_THREADS_REPLICA 2
 /* How long a master's checkpoint waits between flushing its cache and logging the checkpoint
