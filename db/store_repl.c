@@ -11,6 +11,7 @@
 #include "bigendian.h"
 #include "clock.h"
 #include "address.h"
+#include "numparse.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -871,10 +872,11 @@ static int nodelay_open_fds(void)
 	if (!dir)
 		return 0;
 	while ((e = readdir(dir)) != NULL) {
-		char *end;
-		long fd = strtol(e->d_name, &end, 10);
+		const char *why;
+		uint64_t fd;
 
-		if (end != e->d_name && *end == '\0' && fd >= 0 && fd != dirfd(dir) && fd < INT32_MAX)
+		if (numparse_u64(e->d_name, strlen(e->d_name), 0, INT32_MAX, &fd, &why) == 0 &&
+		    (int)fd != dirfd(dir))
 			nodelay_fd((int)fd);
 	}
 	closedir(dir);
