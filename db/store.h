@@ -415,10 +415,6 @@ int store_replicated(const struct store_options *opt);
 void store_repl_configure(struct store_options *opt, const struct repl_keys *k);
 int store_repl_start(struct store *st);
 
-/* The replication process's message threads fitted to the node's role (store_repl.c says how
- * many and why): the housekeeper calls it on its tick, never from a Berkeley DB thread. */
-void store_repl_fit_threads(struct store *st);
-
 /* TCP_NODELAY on the process's replication connections (store_repl.c says why): done by the
  * store on its own paths; the housekeeper calls it on its tick. Rate-limited unless force. */
 void store_repl_nodelay(const struct store *st, int force);

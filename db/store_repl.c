@@ -31,15 +31,7 @@
 /* How long the replication process waits between tries to join the group, and for a replica's
  * first copy of the store. */
 #define REPL_JOIN_RETRY_MS 500
-/* Message threads, by role (store_repl_fit_threads). A master's serve the replicas' forwarded
- * writes, each holding one while its commit waits for its acknowledgements. A replica's only
- * apply the master's log, one message at a time under Berkeley DB's mutex, and every message
- * that arrives wakes all of them (pthread_cond_broadcast): measured with three nodes on one hot
- * name, two threads on the replicas instead of eight gave 6-12 % more values per second. Two
- * is Berkeley DB's floor for a listener (one kept for log messages, one for the rest); two on
- * the master too starved the forwards (a replica's p50 went from 24 to 120 ms). */
-#define REPL_THREADS_MASTER 8
-#define REPL_THREADS_REPLICA 2
+#define REPL_THREADS 8
 /* How long a master's checkpoint waits between flushing its cache and logging the checkpoint
  * record, so that the replicas (told at its start) flush theirs meanwhile. Berkeley DB's default
  * is 30 s, spent sleeping in the checkpointing thread: the housekeeper's, whose heartbeat then
@@ -69,31 +61,6 @@ int store_repl_commit_failed(void)
 	return perm_failed;
 }
 
-/* The replication process's message threads: what its role asks for (set by the events, which
- * Berkeley DB delivers on its own threads) and what repmgr_start last set. */
-static atomic_int threads_wanted = REPL_THREADS_MASTER;
-static atomic_int threads_set = REPL_THREADS_MASTER;
-
-void store_repl_fit_threads(struct store *st)
-{
-	int want = atomic_load(&threads_wanted);
-	int err;
-
-	if (!store_replicated(&st->opt) || want == atomic_load(&threads_set))
-		return;
-	/* Flags 0: the role stays; only the number of threads changes. Berkeley DB waits for the
-	 * threads it stops to finish their message, so not during a sync with a new master (a
-	 * lockout), when one message can take long: the caller's tick would wait as long. */
-	if (want < atomic_load(&threads_set) && store_repl_locked_out(st))
-		return;
-	err = st->env->repmgr_start(st->env, want, 0);
-	if (err == 0)
-		atomic_store(&threads_set, want);
-	else if (store_log_quota(&st->opt))
-		STORE_LOG(&st->opt, LOG_WARN, "replication: could not set %d message threads: %s",
-		          want, db_strerror(err));
-}
-
 void store_repl_event(struct store *st, u_int32_t event)
 {
 	switch (event) {
@@ -101,11 +68,9 @@ void store_repl_event(struct store *st, u_int32_t event)
 		perm_failed = 1;
 		break;
 	case DB_EVENT_REP_MASTER:
-		atomic_store(&threads_wanted, REPL_THREADS_MASTER);
 		STORE_LOG(&st->opt, LOG_INFO, "replication: this node is the master");
 		break;
 	case DB_EVENT_REP_CLIENT:
-		atomic_store(&threads_wanted, REPL_THREADS_REPLICA);
 		STORE_LOG(&st->opt, LOG_INFO, "replication: this node is a replica");
 		break;
 	case DB_EVENT_REP_NEWMASTER:
@@ -378,11 +343,10 @@ int store_repl_start(struct store *st)
 		STORE_LOG(&st->opt, LOG_ERROR, "repmgr_msg_dispatch: %s", db_strerror(err));
 		return STORE_UNAVAILABLE;
 	}
-	/* It starts with a master's threads; its first role event fits them. */
-	atomic_store(&threads_wanted, REPL_THREADS_MASTER);
-	atomic_store(&threads_set, REPL_THREADS_MASTER);
 	for (;;) {
-		err = st->env->repmgr_start(st->env, REPL_THREADS_MASTER, DB_REP_ELECTION);
+		/* Message threads: forwarded writes each hold one while their commit waits for its
+		 * acknowledgements, and the replica's log records need one too. */
+		err = st->env->repmgr_start(st->env, REPL_THREADS, DB_REP_ELECTION);
 		if (err == 0 || err == DB_REP_IGNORE)
 			return STORE_OK;
 		if (err != DB_REP_UNAVAIL) {

@@ -202,7 +202,6 @@ int housekeeper_run(const struct config *cfg, const struct store_options *store,
 			return WORKER_EXIT_NEEDS_RECOVERY;
 		}
 		store_repl_nodelay(st, 0);
-		store_repl_fit_threads(st);
 		expired = store_expire_locks(st);
 		if (expired > 0) {
 			LOG_WARN("%d lock waits expired (lock_timeout_ms = %lld)", expired,
