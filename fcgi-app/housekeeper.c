@@ -1,5 +1,5 @@
 /*
- * housekeeper: lock-timeout detection on a 100 ms tick; checkpoints every checkpoint_interval_s
+ * housekeeper: lock-timeout detection every 100 ms, on a thread of its own; checkpoints every checkpoint_interval_s
  * and, under a heavy write load, every HOUSEKEEPER_CHECKPOINT_LOG_KB of log, so that log files go
  * (DB_LOG_AUTO_REMOVE) long before a flood fills the disk with them; and the log file being
  * written allocated whole, so that commits do not fail for space while it lasts.
@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,6 +32,70 @@
 /* A replication lockout normally lasts milliseconds to a second; one this long is a count
  * Berkeley DB lost (store_repl_locked_out), which only a recovery of the node resets. */
 #define HOUSEKEEPER_LOCKOUT_STUCK_MS 5000
+
+/*
+ * Lock waits expire on a thread of their own, not between the tick's other work: a checkpoint
+ * can wait for a page that a stopped worker holds in its transaction (SIGSTOP, a debugger), and
+ * while it waited no lock wait expired, so every request on every sequence waited past
+ * request_timeout_s and the pool killed the workers inside Berkeley DB (tests/crash/run's
+ * stop-lock-holder round, about once in thirty runs) instead of answering 503 after
+ * lock_timeout_ms.
+ */
+struct lock_expirer {
+	pthread_t thread;
+	atomic_int stop;
+	int running;
+	struct store *st;
+	struct scoreboard *sb;
+	long long lock_timeout_ms;
+};
+
+static void expire_once(struct lock_expirer *e)
+{
+	int expired = store_expire_locks(e->st);
+
+	if (expired > 0) {
+		LOG_WARN("%d lock waits expired (lock_timeout_ms = %lld)", expired,
+		         e->lock_timeout_ms);
+		atomic_fetch_add(&e->sb->lock_timeouts, (uint64_t)expired);
+	}
+}
+
+static void *expire_lock_waits(void *arg)
+{
+	struct lock_expirer *e = arg;
+	struct timespec tick = { .tv_nsec = HOUSEKEEPER_TICK_NS };
+
+	while (!atomic_load(&e->stop)) {
+		expire_once(e);
+		nanosleep(&tick, NULL);
+	}
+	return NULL;
+}
+
+/* Start the expirer; its thread leaves every signal to the tick's thread (SIGTERM must cut the
+ * tick's sleep short). Without a thread the tick expires lock waits itself. */
+static void lock_expirer_start(struct lock_expirer *e)
+{
+	sigset_t all, old;
+
+	atomic_store(&e->stop, 0);
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	e->running = pthread_create(&e->thread, NULL, expire_lock_waits, e) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!e->running)
+		LOG_WARN("no thread for lock timeouts; the tick expires them");
+}
+
+static void lock_expirer_stop(struct lock_expirer *e)
+{
+	if (!e->running)
+		return;
+	atomic_store(&e->stop, 1);
+	pthread_join(e->thread, NULL);
+	e->running = 0;
+}
 
 /* Set by the SIGTERM handler; the tick loop ends when it sees it. */
 static volatile sig_atomic_t keeper_stop;
@@ -157,6 +222,7 @@ int housekeeper_run(const struct config *cfg, const struct store_options *store,
 	int64_t checkpoint_after_ms = 0, lockout_since_ms = 0;
 	int broken, members = 0, now_members, claimed = 0, rc;
 	struct join_watch watch;
+	struct lock_expirer expirer;
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
@@ -185,9 +251,11 @@ int housekeeper_run(const struct config *cfg, const struct store_options *store,
 	atomic_store(&sb->repl_ready, 1);
 	if (opt.repl.address)
 		members = store_repl_member_count(st);
+	expirer = (struct lock_expirer){ .st = st, .sb = sb,
+		                         .lock_timeout_ms = (long long)cfg->lock_timeout_ms };
+	lock_expirer_start(&expirer);
 	while (!keeper_stop && !store_needs_recovery(st) && !store_needs_reopen(st)) {
 		struct timespec tick = { .tv_nsec = HOUSEKEEPER_TICK_NS };
-		int expired;
 
 		/* Stamped once per tick, so a tick that never ends (a SIGSTOP, a checkpoint waiting on
 		 * a mutex a dead process held) leaves the stamp to age until the master acts. */
@@ -199,15 +267,12 @@ int housekeeper_run(const struct config *cfg, const struct store_options *store,
 			/* Closing would wait on the lockout too: the recovery cleans up after us. */
 			LOG_ERROR("replication has locked the store out for %d s: recovering the node",
 			          HOUSEKEEPER_LOCKOUT_STUCK_MS / 1000);
+			lock_expirer_stop(&expirer);
 			return WORKER_EXIT_NEEDS_RECOVERY;
 		}
 		store_repl_nodelay(st, 0);
-		expired = store_expire_locks(st);
-		if (expired > 0) {
-			LOG_WARN("%d lock waits expired (lock_timeout_ms = %lld)", expired,
-			         (long long)cfg->lock_timeout_ms);
-			atomic_fetch_add(&sb->lock_timeouts, (uint64_t)expired);
-		}
+		if (!expirer.running)
+			expire_once(&expirer);
 		if (clock_monotonic_ms() - last_checkpoint_ms >= cfg->checkpoint_interval_s * 1000LL) {
 			if (store_checkpoint(st, 0) == STORE_OK)
 				atomic_fetch_add(&sb->checkpoints, 1);
@@ -221,6 +286,7 @@ int housekeeper_run(const struct config *cfg, const struct store_options *store,
 			store_log_allocate(st);
 		if (opt.repl.address && !claimed && ticks % HOUSEKEEPER_SPACE_EVERY_TICKS == 0 &&
 		    (claimed = claim_shard(cfg, st)) < 0) {
+			lock_expirer_stop(&expirer);
 			store_close(st);
 			return WORKER_EXIT_REFUSED;
 		}
@@ -231,6 +297,7 @@ int housekeeper_run(const struct config *cfg, const struct store_options *store,
 			atomic_fetch_add(&sb->repl_members_gen, 1);
 		}
 	}
+	lock_expirer_stop(&expirer);
 	broken = store_needs_recovery(st);
 	/* No worker may start from now on until the next housekeeper listens (pool.c). */
 	atomic_store(&sb->repl_ready, 0);
