@@ -35,11 +35,9 @@
 
 /*
  * Lock waits expire on a thread of their own, not between the tick's other work: a checkpoint
- * can wait for a page that a stopped worker holds in its transaction (SIGSTOP, a debugger), and
- * while it waited no lock wait expired, so every request on every sequence waited past
- * request_timeout_s and the pool killed the workers inside Berkeley DB (tests/crash/run's
- * stop-lock-holder round, about once in thirty runs) instead of answering 503 after
- * lock_timeout_ms.
+ * can take seconds (it may wait for a page another process has latched, or for a slow disk),
+ * and no lock wait would expire meanwhile, so requests behind a stopped lock holder would run
+ * into request_timeout_s instead of answering 503 after lock_timeout_ms.
  */
 struct lock_expirer {
 	pthread_t thread;
