@@ -82,8 +82,9 @@ def throughput(c, path, script, seconds, runs, connections, wrk_cmd, parse, medi
                       for _ in range(runs)])
 
 
-def failover_times(c, kills):
-    """kills samples of kill-of-the-master to the first value answered after it."""
+def failover_times(c, kills, record=None):
+    """kills samples of kill-of-the-master to the first value answered after it; record, if a
+    list, gets (wall-clock time of the kill, the sample) of each."""
     samples = []
     for _ in range(kills):
         master = c.wait_master(deadline_s=FAILOVER_BOUND_S)
@@ -112,6 +113,7 @@ def failover_times(c, kills):
         for t in threads:
             t.start()
         time.sleep(0.3)
+        wall_kill = time.time()
         master.kill()
         t_kill = master.fault_at
         end = time.monotonic() + FAILOVER_BOUND_S
@@ -122,6 +124,8 @@ def failover_times(c, kills):
             t.join(10)
         first = first_after(t_kill)
         samples.append(first - t_kill if first is not None else float("inf"))
+        if record is not None:
+            record.append((wall_kill, samples[-1]))
         master.start(wait_role=False)
         master.wait_role(("replica",), FAILOVER_BOUND_S)
         c.wait_master(deadline_s=FAILOVER_BOUND_S)
