@@ -230,16 +230,26 @@ int store_import_chunk(struct store *st, const struct store_item *items, size_t 
 
 /*
  * A chunk whose commit the group did not acknowledge in time ("Not replicated": a slow round of
- * acknowledgements now and then) is written again: writing the same records twice leaves them as
- * once, and the refusal check still keeps a counter that moved meanwhile from being lowered.
+ * acknowledgements now and then) may be committed on the master all the same, and its counters
+ * may have issued values since. Without --force it is written again: the refusal check lets the
+ * same records through and refuses a counter that moved on, so a retry never lowers one; that
+ * refusal is then the first attempt's "Not replicated", not a verdict on the file. With --force
+ * nothing is checked, and a second write could lower a counter that issued values: never again.
  */
 static int import_write_chunk(struct store *st, const struct store_item *items, size_t n,
                               int force, size_t *bad, const char **why)
 {
-	int rc = STORE_NOT_REPLICATED;
+	int rc = store_import_chunk(st, items, n, force, 0, bad, why);
 
-	for (int attempt = 0; rc == STORE_NOT_REPLICATED && attempt < IMPORT_CHUNK_ATTEMPTS; attempt++)
+	for (int attempt = 1; rc == STORE_NOT_REPLICATED && !force && attempt < IMPORT_CHUNK_ATTEMPTS;
+	     attempt++) {
 		rc = store_import_chunk(st, items, n, force, 0, bad, why);
+		if (rc == STORE_INVALID) {
+			*bad = 0;
+			*why = "";
+			return STORE_NOT_REPLICATED;
+		}
+	}
 	return rc;
 }
 

@@ -43,6 +43,7 @@ struct lock_expirer {
 	pthread_t thread;
 	atomic_int stop;
 	int running;
+	_Atomic int64_t last_pass_ms;    /* when its thread last finished a pass */
 	struct store *st;
 	struct scoreboard *sb;
 	long long lock_timeout_ms;
@@ -66,6 +67,7 @@ static void *expire_lock_waits(void *arg)
 
 	while (!atomic_load(&e->stop)) {
 		expire_once(e);
+		atomic_store(&e->last_pass_ms, clock_monotonic_ms());
 		nanosleep(&tick, NULL);
 	}
 	return NULL;
@@ -78,12 +80,23 @@ static void lock_expirer_start(struct lock_expirer *e)
 	sigset_t all, old;
 
 	atomic_store(&e->stop, 0);
+	atomic_store(&e->last_pass_ms, clock_monotonic_ms());
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	e->running = pthread_create(&e->thread, NULL, expire_lock_waits, e) == 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!e->running)
 		LOG_WARN("no thread for lock timeouts; the tick expires them");
+}
+
+/* The expirer's thread stuck in Berkeley DB (a mutex a dead process held) is the housekeeper's
+ * stall: the tick stops stamping its heartbeat, and the pool kills and replaces it. */
+#define HOUSEKEEPER_EXPIRER_STALE_MS 1000
+
+static int lock_expirer_alive(struct lock_expirer *e)
+{
+	return !e->running ||
+	       clock_monotonic_ms() - atomic_load(&e->last_pass_ms) <= HOUSEKEEPER_EXPIRER_STALE_MS;
 }
 
 static void lock_expirer_stop(struct lock_expirer *e)
@@ -255,9 +268,11 @@ int housekeeper_run(const struct config *cfg, const struct store_options *store,
 	while (!keeper_stop && !store_needs_recovery(st) && !store_needs_reopen(st)) {
 		struct timespec tick = { .tv_nsec = HOUSEKEEPER_TICK_NS };
 
-		/* Stamped once per tick, so a tick that never ends (a SIGSTOP, a checkpoint waiting on
-		 * a mutex a dead process held) leaves the stamp to age until the master acts. */
-		atomic_store(heartbeat, clock_monotonic_ms());
+		/* Stamped once per tick while the lock expirer keeps passing, so a tick that never
+		 * ends (a SIGSTOP, a checkpoint waiting on a mutex a dead process held), or an expirer
+		 * stuck the same way, leaves the stamp to age until the master acts. */
+		if (lock_expirer_alive(&expirer))
+			atomic_store(heartbeat, clock_monotonic_ms());
 		/* nanosleep, not clock_sleep_ms (which sleeps through signals): a SIGTERM is meant
 		 * to cut this sleep short, so the loop sees keeper_stop at once. */
 		nanosleep(&tick, NULL);
