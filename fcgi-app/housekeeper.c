@@ -1,6 +1,6 @@
 /*
- * housekeeper: lock-timeout detection every 100 ms, on a thread of its own; checkpoints every checkpoint_interval_s
- * and, under a heavy write load, every HOUSEKEEPER_CHECKPOINT_LOG_KB of log, so that log files go
+ * housekeeper: lock-timeout detection every 100 ms, on a thread of its own; checkpoints every
+ * checkpoint_interval_s and, under a heavy write load, every HOUSEKEEPER_CHECKPOINT_LOG_KB of log, so that log files go
  * (DB_LOG_AUTO_REMOVE) long before a flood fills the disk with them; and the log file being
  * written allocated whole, so that commits do not fail for space while it lasts.
  */
